@@ -1,0 +1,126 @@
+"""Opening hours (办公时间): when a resource is open, and how open time adds up.
+
+The clock is in hours and ``t = 0`` is a Monday 00:00.  A :class:`Calendar` is a
+weekly pattern of open intervals.  Work measured in *open hours* pauses while a
+resource is closed and resumes when it opens again:
+
+>>> office = Calendar(weekdays=[0, 1, 2, 3, 4], hours=[(9, 17)])
+>>> office.is_open(10.0), office.is_open(18.0)
+(True, False)
+>>> office.finish(16.0, 2.0)      # a 2 h job started Monday 16:00 ends Tuesday 10:00
+34.0
+>>> office.next_open(17.5)        # Monday 17:30 -> Tuesday 09:00
+33.0
+>>> office.open_between(16.0, 34.0)
+2.0
+>>> ALWAYS.finish(5.0, 3.0)
+8.0
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+WEEK = 168.0
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A weekly opening pattern: the same ``hours`` on each day in ``weekdays``.
+
+    ``weekdays`` are 0 = Monday … 6 = Sunday; ``hours`` a list of ``(open, close)``
+    pairs in hours of the day, ``0 <= open < close <= 24``, not overlapping.
+    """
+
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)
+    hours: tuple[tuple[float, float], ...] = ((0.0, 24.0),)
+    _starts: list[float] = field(init=False, repr=False, compare=False)
+    _ends: list[float] = field(init=False, repr=False, compare=False)
+    _cum: list[float] = field(init=False, repr=False, compare=False)
+    always: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "weekdays", tuple(sorted(set(self.weekdays))))
+        object.__setattr__(self, "hours", tuple(sorted(tuple(map(float, h)) for h in self.hours)))
+        # Weekly intervals, merged where one day's close meets the next day's open.
+        raw = [(d * 24 + a, d * 24 + b) for d in self.weekdays for a, b in self.hours]
+        merged: list[list[float]] = []
+        for a, b in sorted(raw):
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        if not merged:
+            raise ValueError("a calendar must be open at some time in the week")
+        starts = [a for a, _ in merged]
+        ends = [b for _, b in merged]
+        cum = [0.0]
+        for a, b in merged:
+            cum.append(cum[-1] + (b - a))
+        object.__setattr__(self, "_starts", starts)
+        object.__setattr__(self, "_ends", ends)
+        object.__setattr__(self, "_cum", cum)
+        object.__setattr__(self, "always", starts == [0.0] and ends == [WEEK])
+
+    @property
+    def open_hours_per_week(self) -> float:
+        """Open hours in one week."""
+        return self._cum[-1]
+
+    def is_open(self, t: float) -> bool:
+        """Whether the resource is open at time ``t``."""
+        if self.always:
+            return True
+        w = t % WEEK
+        i = bisect.bisect_right(self._starts, w) - 1
+        return i >= 0 and w < self._ends[i]
+
+    def next_open(self, t: float) -> float:
+        """The first time ``>= t`` at which the resource is open."""
+        if self.always:
+            return t
+        base = t - (t % WEEK)
+        w = t - base
+        i = bisect.bisect_right(self._starts, w) - 1
+        if i >= 0 and w < self._ends[i]:
+            return t
+        if i + 1 < len(self._starts):
+            return base + self._starts[i + 1]
+        return base + WEEK + self._starts[0]
+
+    def _open_before(self, t: float) -> float:
+        """Open hours in ``[0, t)``: a monotone clock that only runs while open."""
+        weeks, w = divmod(t, WEEK)
+        i = bisect.bisect_right(self._starts, w) - 1
+        within = 0.0 if i < 0 else self._cum[i] + min(w, self._ends[i]) - self._starts[i]
+        return weeks * self._cum[-1] + within
+
+    def open_between(self, t0: float, t1: float) -> float:
+        """Open hours between ``t0`` and ``t1`` (zero if ``t1 <= t0``)."""
+        if t1 <= t0:
+            return 0.0
+        if self.always:
+            return t1 - t0
+        return self._open_before(t1) - self._open_before(t0)
+
+    def finish(self, t: float, work: float) -> float:
+        """When ``work`` open hours, started at ``t``, are done (pausing while closed)."""
+        if self.always:
+            return t + work
+        if work <= 0:
+            return self.next_open(t)
+        target = self._open_before(t) + work
+        per_week = self._cum[-1]
+        weeks, rem = divmod(target, per_week)
+        if rem == 0.0 and weeks > 0:  # ends exactly at a week's last closing
+            weeks, rem = weeks - 1, per_week
+        i = bisect.bisect_left(self._cum, rem) - 1
+        i = max(i, 0)
+        return max(t, weeks * WEEK + self._starts[i] + (rem - self._cum[i]))
+
+    def add_open(self, t: float, hours: float) -> float:
+        """The time by which ``hours`` of open time have passed since ``t``."""
+        return self.finish(t, hours)
+
+
+ALWAYS = Calendar()

@@ -1,0 +1,62 @@
+"""What a citizen does in person: travel, queue (and maybe give up), be served.
+
+Patience applies only while queueing in person at an intake desk, before any
+grid or department holds the case.  A citizen who reaches a closed office waits
+(at home) for it to open; queueing time counts only while the office is open.
+"""
+from __future__ import annotations
+
+import math
+
+from .records import AppealRecord
+from .world import Office
+
+
+def visit(office: Office, rec: AppealRecord, travel: float, work: float, patience: float | None = None):
+    """Process body: one trip to ``office`` and service there; returns False if the citizen gave up.
+
+    Counts the trip and the citizen hours (travel, open-hours queueing, service),
+    sets ``filed`` on the appeal's first arrival anywhere.
+    """
+    env = office.env
+    rec.trips += 1
+    rec.citizen_hours += travel
+    arrive = office.calendar.next_open(env.now + travel)
+    yield env.timeout(arrive - env.now)
+    if rec.filed is None:
+        rec.filed = arrive
+    req = office.request()
+    if patience is None:
+        yield req
+    else:
+        deadline = office.calendar.add_open(arrive, patience)
+        yield req | env.timeout(deadline - env.now)
+        if not req.triggered:
+            req.cancel()
+            rec.citizen_hours += office.calendar.open_between(arrive, env.now)
+            return False
+    rec.citizen_hours += office.calendar.open_between(arrive, env.now) + work
+    rec.staff_hours += work
+    yield from office.work(work)
+    office.resource.release(req)
+    return True
+
+
+def staff_work(office: Office, rec: AppealRecord, hours: float):
+    """Process body: ``office`` works ``hours`` on the appeal without the citizen present."""
+    rec.staff_hours += hours
+    yield from office.serve(hours)
+
+
+def p_satisfied(b, hours: float, trips: int, bounces: int) -> float:
+    """满意率 model: logistic(b0 - b1*hours - b2*(trips - 1) - b3*bounces).
+
+    ``hours`` is the resolution time from the moment the issue arose; a patrol-found
+    appeal (no trip) is not rewarded beyond a one-trip appeal.
+
+    >>> from sim.scenario import Satisfaction
+    >>> round(p_satisfied(Satisfaction(b0=0, b1=0, b2=0, b3=0), 10, 1, 0), 2)
+    0.5
+    """
+    x = b.b0 - b.b1 * hours - b.b2 * max(trips - 1, 0) - b.b3 * bounces
+    return 1.0 / (1.0 + math.exp(-x))

@@ -1,0 +1,70 @@
+"""The policy interface, and what every governance model shares.
+
+A policy turns the issue stream's uniforms into this model's times once, in
+vectorised blocks, then runs one process per appeal.  Draws that both models use
+(report delay, patience, service work per department, unclear ownership, hard
+case, satisfaction) come from the same uniform columns, so the two models see
+the same issues with the same demands.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..citizen import p_satisfied
+from ..issues import IssueStream, quantiles
+from ..records import AppealRecord
+from ..world import World
+
+
+class Policy:
+    """Base class: ``appeal(i, rec)`` is the process body of issue ``i`` once it has arisen."""
+
+    name = "base"
+
+    def __init__(self, world: World, issues: IssueStream):
+        sc = world.scenario
+        self.world, self.env, self.sc, self.issues = world, world.env, sc, issues
+        u, g, c = issues.u, issues.group, issues.category
+        self.groups = [sc.groups[k] for k in issues.groups]
+        self.cats = [sc.categories[k] for k in issues.categories]
+        self.areas = issues.areas
+        self.dept_names = issues.departments
+        index = {d: i for i, d in enumerate(self.dept_names)}
+        self.cat_depts = [[index[d] for d in spec.departments] for spec in self.cats]
+        self.report_delay = self.by_key(u["report_delay"][:, 0], g, [s.report_delay for s in self.groups])
+        self.patience = np.column_stack([self.by_key(u["patience"][:, k], g, [s.patience for s in self.groups])
+                                         for k in range(2)])
+        self.service = np.column_stack([
+            self.by_key(u["service"][:, d], c, [s.service.get(name) for s in self.cats])
+            for d, name in enumerate(self.dept_names)])
+        self.unclear = u["unclear"][:, 0] < np.array([s.p_unclear for s in self.cats])[c]
+        self.hard = u["hard"][:, 0] < np.array([s.p_hard for s in self.cats])[c]
+
+    @staticmethod
+    def by_key(u: np.ndarray, keys: np.ndarray, dists: list) -> np.ndarray:
+        """``dists[keys[i]].ppf(u[i])`` for every issue, vectorised per key."""
+        return quantiles(u, keys, {k: d for k, d in enumerate(dists) if d is not None})
+
+    def start(self) -> None:
+        """Start the model's background processes (meetings, patrols); none by default."""
+
+    def appeal(self, i: int, rec: AppealRecord):
+        """Process body for issue ``i``, started when it arises."""
+        raise NotImplementedError
+
+    def office(self, *parts: str):
+        return self.world.office(*parts)
+
+    # ---- shared steps
+    def resolve(self, i: int, rec: AppealRecord, round_: int = 0) -> bool:
+        """Close the appeal now and draw satisfaction; returns whether the citizen is satisfied."""
+        rec.resolved = self.env.now
+        rec.state = "resolved"
+        p = p_satisfied(self.sc.satisfaction, rec.resolved - rec.created, rec.trips, rec.bounces)
+        rec.satisfied = bool(self.issues.u["satisfied"][i, round_] < p)
+        return rec.satisfied
+
+    def abandon(self, rec: AppealRecord) -> None:
+        """The citizen gave up while queueing."""
+        rec.abandoned = self.env.now
+        rec.state = "abandoned"

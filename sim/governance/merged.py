@@ -1,0 +1,136 @@
+"""The merged comprehensive grid (多格合一): one door, a grid leader, stationed staff.
+
+One trip to the area's comprehensive station; intake; triage by the grid leader
+(网格长); a delegated simple matter is solved on the spot by stationed staff
+(下沉力量); otherwise unclear ownership costs the grid leader coordination time
+(no bounce), a hard case waits for the next joint meeting (联席会议), and all
+needed departments work in parallel (fork-join); the case closes when the last
+finishes plus a closing step.  A feedback call (回访) follows; an unsatisfied
+appeal may reopen and go back to triage.  Patrols (主动发现) find a share of
+issues before citizens file them.
+"""
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from ..citizen import staff_work, visit
+from ..records import AppealRecord
+from .base import Policy
+
+
+class JointMeetings:
+    """The periodic joint meeting: hard cases wait for it, it assigns up to ``capacity``."""
+
+    def __init__(self, env, spec):
+        self.env, self.spec = env, spec
+        self.waiting: deque = deque()
+        self.held = 0
+        env.process(self._run())
+
+    def time_of(self, k: int) -> float:
+        """Time of the ``k``-th meeting (k = 0, 1, …)."""
+        return self.spec.weekday * 24.0 + self.spec.hour + k * self.spec.every_days * 24.0
+
+    def wait(self):
+        """An event that fires when a meeting assigns this case."""
+        ev = self.env.event()
+        self.waiting.append(ev)
+        return ev
+
+    def _run(self):
+        while True:
+            yield self.env.timeout(self.time_of(self.held) - self.env.now)
+            self.held += 1
+            n = len(self.waiting) if self.spec.capacity is None else min(self.spec.capacity, len(self.waiting))
+            for _ in range(n):
+                self.waiting.popleft().succeed()
+
+
+class MergedPolicy(Policy):
+    """One comprehensive grid per area."""
+
+    name = "merged"
+
+    def __init__(self, world, issues):
+        super().__init__(world, issues)
+        m, u, c = self.sc.merged, issues.u, issues.category
+        self.intake = m.intake.ppf(u["intake"][:, 0])
+        self.triage = m.triage.ppf(u["triage"][:, 0])
+        self.coordination = m.coordination.ppf(u["coordination"][:, 0])
+        self.closing = m.closing.ppf(u["closing"][:, 0])
+        self.feedback_delay = m.feedback.delay.ppf(u["feedback_delay"][:, 0])
+        self.call = m.feedback.call.ppf(u["call"][:, 0])
+        patrol_delay = m.patrol.delay.ppf(u["patrol_delay"][:, 0])
+        discoverable = np.array([s.discoverable for s in self.cats])[c]
+        self.patrol_found = (m.patrol.enabled & discoverable & (u["patrol"][:, 0] < m.patrol.discovery_share)
+                             & (patrol_delay < self.report_delay))
+        self.patrol_delay = patrol_delay
+        self.delegable = np.array([s.delegable for s in self.cats])[c]
+        self.meetings = JointMeetings(self.env, m.joint_meeting) if m.joint_meeting.enabled else None
+
+    def start(self) -> None:
+        p = self.sc.merged.patrol
+        if p.enabled and p.staff_hours_per_day > 0:
+            for area in self.areas:
+                office = self.office("stationed", area)
+                if office.capacity > 0:
+                    self.env.process(self._patrol(office, p))
+
+    def _patrol(self, office, p):
+        """Daily patrols and visits: stationed staff's time spent finding problems."""
+        day = 0
+        while True:
+            t = day * 24.0 + p.start_hour
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            yield from office.serve(p.staff_hours_per_day)
+            day = int(self.env.now // 24) + 1
+
+    def appeal(self, i: int, rec: AppealRecord):
+        env, area = self.env, self.areas[self.issues.area[i]]
+        station = self.office("station", area)
+        if self.patrol_found[i]:
+            rec.channel = "patrol"
+            yield env.timeout(self.patrol_delay[i])
+            rec.filed = rec.first_response = env.now
+        else:
+            rec.channel = "citizen"
+            yield env.timeout(self.report_delay[i])
+            travel = self.groups[self.issues.group[i]].travel.comprehensive_station
+            if not (yield from visit(station, rec, travel, self.intake[i], self.patience[i, 0])):
+                return self.abandon(rec)
+            rec.first_response = env.now
+        fb = self.sc.merged.feedback
+        for round_ in range(fb.max_reopens + 1):
+            yield from self._handle(i, rec, area)
+            satisfied = self.resolve(i, rec, round_)
+            if not fb.enabled:
+                return
+            yield env.timeout(self.feedback_delay[i])
+            yield from staff_work(station, rec, self.call[i])
+            if satisfied or round_ == fb.max_reopens or self.issues.u["reopen"][i, round_] >= fb.reopen_probability:
+                return
+            rec.reopened += 1
+            rec.state, rec.resolved, rec.satisfied = "open", None, None
+
+    def _handle(self, i: int, rec: AppealRecord, area: str):
+        """Triage, then on-the-spot solving or coordination, joint meeting and parallel dispatch."""
+        env = self.env
+        leader = self.office("leader", area)
+        yield from staff_work(leader, rec, self.triage[i])
+        depts = self.cat_depts[self.issues.category[i]]
+        work = self.service[i, depts]
+        stationed = self.office("stationed", area)
+        if self.delegable[i] and not self.hard[i] and stationed.capacity > 0:
+            yield from staff_work(stationed, rec, float(work.sum()))  # delegated power: same work, one desk
+            return
+        if self.unclear[i]:
+            yield from staff_work(leader, rec, self.coordination[i])
+        if self.hard[i] and self.meetings is not None:
+            yield self.meetings.wait()
+        jobs = [env.process(staff_work(self.office("dept", self.dept_names[d]), rec, w))
+                for d, w in zip(depts, work)]
+        yield env.all_of(jobs)
+        yield from staff_work(self.office("station", area), rec, self.closing[i])

@@ -1,0 +1,100 @@
+"""Siloed line grids (条线网格各自为战).
+
+The citizen picks a line grid (right with the group's probability).  A wrong
+pick costs an intake, a referral and one more trip.  The right station passes
+the first department's part on; each further department is one more trip, in
+turn (多头跑).  Unclear ownership bounces (踢皮球): each bounce is an assessment
+at a department, a referral and a trip; after ``max_bounces`` the street takes
+the case, waits its escalation delay and has the departments handle it in turn.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..citizen import staff_work, visit
+from ..issues import quantiles
+from ..records import AppealRecord
+from .base import Policy
+
+
+class SiloedPolicy(Policy):
+    """Line grids each on their own, departments at full headcount."""
+
+    name = "siloed"
+
+    def __init__(self, world, issues):
+        super().__init__(world, issues)
+        sc, u, g, c = self.sc, issues.u, issues.group, issues.category
+        self.line_names = list(sc.line_grids)
+        lines = self.line_names
+        n_lines = len(lines)
+        right = np.array([lines.index(s.line_grid) for s in self.cats])[c]
+        p_right = np.array([s.p_right_line_grid for s in self.groups])[g]
+        # A wrong pick is uniform over the other line grids.
+        j = np.minimum((u["pick_wrong"][:, 0] * max(n_lines - 1, 1)).astype(int), max(n_lines - 2, 0))
+        wrong = np.where(j >= right, j + 1, j) if n_lines > 1 else right
+        self.right = right
+        self.pick = np.where(u["pick_right"][:, 0] < p_right, right, wrong)
+        intake = [sc.line_grids[k].intake for k in lines]
+        self.intake = np.column_stack([quantiles(u["intake"][:, 0], self.pick, dict(enumerate(intake))),
+                                       quantiles(u["intake"][:, 1], right, dict(enumerate(intake)))])
+        self.escalation = sc.siloed.escalation.ppf(u["escalation"][:, 0])
+        self._bounce_plan(u, c)
+
+    def _bounce_plan(self, u, c):
+        """Departments visited by each bounce and their assessment hours (vectorised)."""
+        n_dept, n_b = len(self.dept_names), self.sc.siloed.max_bounces
+        assess = {d: self.sc.departments[name].assessment for d, name in enumerate(self.dept_names)}
+        cur = np.array([deps[0] for deps in self.cat_depts])[c]
+        self.bounce_dept = np.zeros((len(c), n_b), dtype=int)
+        self.assessment = np.zeros((len(c), n_b))
+        for k in range(n_b):
+            self.bounce_dept[:, k] = cur
+            self.assessment[:, k] = quantiles(u["assessment"][:, k], cur, assess)
+            if n_dept > 1:  # next department: uniform over the others
+                j = np.minimum((u["bounce_dept"][:, k] * (n_dept - 1)).astype(int), n_dept - 2)
+                cur = np.where(j >= cur, j + 1, j)
+
+    def appeal(self, i: int, rec: AppealRecord):
+        env, area = self.env, self.areas[self.issues.area[i]]
+        travel = self.groups[self.issues.group[i]].travel
+        rec.channel = "citizen"
+        yield env.timeout(self.report_delay[i])
+        pick, right = self.pick[i], self.right[i]
+        station = self.office("line", self.line_names[pick], area)
+        if not (yield from visit(station, rec, travel.line_station, self.intake[i, 0], self.patience[i, 0])):
+            return self.abandon(rec)
+        rec.first_response = env.now
+        if pick != right:
+            rec.referrals += 1
+            station = self.office("line", self.line_names[right], area)
+            if not (yield from visit(station, rec, travel.line_station, self.intake[i, 1], self.patience[i, 1])):
+                return self.abandon(rec)
+        depts = self.cat_depts[self.issues.category[i]]
+        if self.unclear[i]:
+            yield from self._bounce(i, rec, travel)
+            for d in depts:  # the street holds the case now: no more trips
+                yield from staff_work(self.office("dept", self.dept_names[d]), rec, self.service[i, d])
+        else:
+            for k, d in enumerate(depts):
+                office = self.office("dept", self.dept_names[d])
+                if k == 0:  # passed on by the station
+                    yield from staff_work(office, rec, self.service[i, d])
+                else:
+                    yield from visit(office, rec, travel.department, self.service[i, d])
+        self.resolve(i, rec)
+
+    def _bounce(self, i: int, rec: AppealRecord, travel):
+        """Bounces between departments, then escalation to the street (one trip each)."""
+        for k in range(self.sc.siloed.max_bounces):
+            office = self.office("dept", self.dept_names[self.bounce_dept[i, k]])
+            if k == 0:  # the station passed it on: no trip for the first assessment
+                yield from staff_work(office, rec, self.assessment[i, k])
+            else:
+                yield from visit(office, rec, travel.department, self.assessment[i, k])
+            rec.bounces += 1
+            rec.referrals += 1
+        rec.trips += 1  # the trip to the street office
+        rec.citizen_hours += travel.department
+        rec.escalated = True
+        yield self.env.timeout(self.escalation[i])

@@ -1,0 +1,133 @@
+"""The issue stream: who has which problem (诉求), where and when, with every random draw.
+
+The stream is generated once per replication, before any governance model runs,
+so both models face the same issues with the same demands (common random
+numbers).  Every issue carries a row of pre-drawn uniforms, one column per
+purpose; the models turn them into times through the scenario's distributions.
+
+>>> from sim.scenario import load_scenario
+>>> sc = load_scenario()
+>>> a = generate_issues(sc, replication=0)
+>>> b = generate_issues(sc, replication=0)
+>>> bool((a.created == b.created).all()) and len(a) > 0
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .scenario import Scenario
+
+# Purposes with a fixed place in the seed tree; never reorder, only append.
+_PURPOSES = ("arrivals", "attributes", "uniforms")
+
+
+def _columns(sc: Scenario) -> dict[str, int]:
+    """How many uniform columns each purpose needs for this scenario."""
+    b, r = sc.siloed.max_bounces, sc.merged.feedback.max_reopens
+    return {
+        "report_delay": 1, "patience": 2, "pick_right": 1, "pick_wrong": 1,
+        "unclear": 1, "hard": 1, "patrol": 1, "patrol_delay": 1,
+        "intake": 2, "triage": 1, "coordination": 1, "closing": 1, "escalation": 1,
+        "feedback_delay": 1, "call": 1,
+        "bounce_dept": max(b, 1), "assessment": max(b, 1),
+        "service": len(sc.departments), "satisfied": r + 1, "reopen": max(r, 1),
+    }
+
+
+def seed_sequence(seed: int, replication: int = 0, street: int = 0, purpose: str = "uniforms"):
+    """The seed for one purpose of one replication of one street (keyed, so shards agree)."""
+    return np.random.SeedSequence(seed, spawn_key=(replication, street, _PURPOSES.index(purpose)))
+
+
+@dataclass
+class IssueStream:
+    """Issues in order of arising; attribute arrays are aligned by issue index.
+
+    ``group``, ``category`` and ``area`` are integer codes into ``groups``,
+    ``categories`` and ``areas``; ``u[name]`` is an ``(n, k)`` array of uniforms.
+    """
+
+    created: np.ndarray
+    group: np.ndarray
+    category: np.ndarray
+    area: np.ndarray
+    u: dict[str, np.ndarray]
+    groups: list[str]
+    categories: list[str]
+    areas: list[str]
+    departments: list[str]
+
+    def __len__(self) -> int:
+        return len(self.created)
+
+
+def arrival_times(rate_per_hour: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A non-stationary Poisson process with a piecewise-constant hourly rate (exact, vectorised)."""
+    counts = rng.poisson(rate_per_hour)
+    slots = np.repeat(np.arange(len(rate_per_hour), dtype=float), counts)
+    return np.sort(slots + rng.random(len(slots)))
+
+
+def hourly_rates(sc: Scenario, group: str) -> np.ndarray:
+    """Expected issues per hour of the horizon for ``group`` (hour-of-day and weekday profiles)."""
+    g = sc.groups[group]
+    hours = np.arange(int(np.ceil(sc.horizon)))
+    hp = np.asarray(g.hourly_profile) / np.mean(g.hourly_profile)
+    wp = np.asarray(g.weekday_profile) / np.mean(g.weekday_profile)
+    rate = g.arrivals_per_day / 24.0 * hp[hours % 24] * wp[(hours // 24) % 7]
+    last = sc.horizon - hours[-1]  # a partial final hour
+    rate[-1] *= min(last, 1.0)
+    return rate
+
+
+def _pick(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF choice: index ``i`` with probability ``probs[i]`` for each uniform."""
+    cdf = np.cumsum(probs) / np.sum(probs)
+    return np.minimum(np.searchsorted(cdf, u, side="right"), len(probs) - 1)
+
+
+def generate_issues(sc: Scenario, replication: int = 0, street: int = 0) -> IssueStream:
+    """Draw the issue stream of one replication: arrivals, attributes and all uniforms."""
+    groups, cats, areas = list(sc.groups), list(sc.categories), list(sc.areas)
+    arr_rng = np.random.default_rng(seed_sequence(sc.seed, replication, street, "arrivals"))
+    times, gcode = [], []
+    for gi, g in enumerate(groups):
+        t = arrival_times(hourly_rates(sc, g), arr_rng)
+        times.append(t)
+        gcode.append(np.full(len(t), gi, dtype=np.int32))
+    created = np.concatenate(times)
+    group = np.concatenate(gcode)
+    order = np.argsort(created, kind="stable")
+    created, group = created[order], group[order]
+    n = len(created)
+
+    att_rng = np.random.default_rng(seed_sequence(sc.seed, replication, street, "attributes"))
+    u_cat, u_area = att_rng.random(n), att_rng.random(n)
+    category = np.zeros(n, dtype=np.int32)
+    area = np.zeros(n, dtype=np.int32)
+    area_weights = np.array([sc.areas[a].weight for a in areas])
+    for gi, g in enumerate(groups):
+        m = group == gi
+        spec = sc.groups[g]
+        mix = np.array([spec.category_mix.get(c, 0.0) for c in cats])
+        category[m] = _pick(mix, u_cat[m])
+        amix = area_weights if spec.area_mix is None else np.array([spec.area_mix.get(a, 0.0) for a in areas])
+        area[m] = _pick(amix, u_area[m])
+
+    uni_rng = np.random.default_rng(seed_sequence(sc.seed, replication, street, "uniforms"))
+    u = {name: uni_rng.random((n, k)) for name, k in _columns(sc).items()}
+    return IssueStream(created, group, category, area, u, groups, cats, areas, list(sc.departments))
+
+
+def quantiles(u: np.ndarray, keys: np.ndarray, dists: dict) -> np.ndarray:
+    """Vectorised ``dists[key].ppf(u)`` for issues keyed by ``keys`` (NaN where no dist)."""
+    out = np.full(len(u), np.nan)
+    for key in np.unique(keys):
+        dist = dists.get(int(key))
+        if dist is not None:
+            m = keys == key
+            out[m] = dist.ppf(u[m])
+    return out

@@ -1,0 +1,60 @@
+"""The per-appeal record and its end states.
+
+Every issue that arises gets exactly one record per model, and at the horizon
+each record is in exactly one end state: ``resolved``, ``abandoned`` or ``open``.
+
+>>> r = AppealRecord(model="merged", replication=0, issue=0, group="residents",
+...                  category="noise", area="north", created=1.5)
+>>> r.state
+'open'
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Optional
+
+import pandas as pd
+
+END_STATES = ("resolved", "abandoned", "open")
+
+
+@dataclass(slots=True)
+class AppealRecord:
+    """What happened to one issue under one governance model (times in hours from t = 0)."""
+
+    model: str
+    replication: int
+    issue: int
+    group: str
+    category: str
+    area: str
+    created: float
+    departments: str = ""
+    channel: str = ""                 # 'citizen' filed it, or a 'patrol' found it first
+    filed: Optional[float] = None
+    first_response: Optional[float] = None
+    resolved: Optional[float] = None
+    abandoned: Optional[float] = None
+    state: str = "open"
+    trips: int = 0
+    referrals: int = 0
+    bounces: int = 0
+    escalated: bool = False
+    unclear: bool = False
+    hard: bool = False
+    reopened: int = 0
+    satisfied: Optional[bool] = None
+    citizen_hours: float = 0.0
+    staff_hours: float = 0.0
+
+
+COLUMNS = [f.name for f in fields(AppealRecord)]
+
+
+def to_frame(records: list[AppealRecord]) -> pd.DataFrame:
+    """Records as a table with one row per appeal, in issue order."""
+    df = pd.DataFrame([asdict(r) for r in records], columns=COLUMNS)
+    for col in ("filed", "first_response", "resolved", "abandoned"):
+        df[col] = df[col].astype(float)
+    df["satisfied"] = df["satisfied"].astype("boolean")
+    return df

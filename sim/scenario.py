@@ -1,0 +1,403 @@
+"""The scenario: a typed, validated, immutable description of one street.
+
+A scenario is YAML.  Named collections (calendars, departments, line grids,
+areas, groups, categories) are maps keyed by id, so any field has a dotted path
+that ``--set`` can address (``departments.police.headcount=4``).  Unknown keys
+are errors, and every error names the file, the field path and what was
+expected:
+
+>>> sc = load_scenario(DEFAULT_SCENARIO_PATH)
+>>> sc.name
+'default'
+>>> apply_overrides({"a": {"b": 1}}, ["a.b=2", "a.c=[1, 2]"])
+{'a': {'b': 2, 'c': [1, 2]}}
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from pathlib import Path
+from typing import Literal, Optional
+
+import yaml
+from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt,
+                      PositiveFloat, PositiveInt, ValidationError, model_validator)
+
+from .calendar import Calendar
+from .distributions import Distribution
+
+DEFAULT_SCENARIO_PATH = Path(__file__).with_name("data") / "default.yaml"
+MODELS = ("siloed", "merged")
+Probability = Field(ge=0.0, le=1.0)
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used; ``errors`` lists every problem found."""
+
+    def __init__(self, source: str, errors: list[str]):
+        self.source = source
+        self.errors = errors
+        super().__init__("\n".join(f"{source}: {e}" for e in errors))
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class CalendarSpec(Strict):
+    """Opening hours: the same ``hours`` (``[open, close]`` pairs) on each listed weekday."""
+
+    weekdays: list[int] = Field(default=[0, 1, 2, 3, 4], description="0 = Monday … 6 = Sunday")
+    hours: list[tuple[float, float]] = Field(default=[(9.0, 17.0)])
+
+    @model_validator(mode="after")
+    def _check(self):
+        if not self.weekdays or any(not 0 <= d <= 6 for d in self.weekdays):
+            raise ValueError("weekdays: expected a non-empty list of integers 0..6")
+        spans = sorted(self.hours)
+        if not spans or any(not 0 <= a < b <= 24 for a, b in spans):
+            raise ValueError("hours: expected [open, close] pairs with 0 <= open < close <= 24")
+        if any(spans[i][1] > spans[i + 1][0] for i in range(len(spans) - 1)):
+            raise ValueError("hours: intervals overlap")
+        return self
+
+    def build(self) -> Calendar:
+        return Calendar(weekdays=tuple(self.weekdays), hours=tuple(self.hours))
+
+
+class Department(Strict):
+    """A line department (条线部门) with its own office and headcount."""
+
+    name_zh: str = ""
+    headcount: PositiveInt
+    calendar: str = Field(description="id of a calendar in `calendars`")
+    stationed_share: Optional[float] = Field(
+        default=None, ge=0.0, lt=1.0,
+        description="share of staff stationed (下沉) in comprehensive grids when merged; "
+                    "defaults to merged.stationed_share")
+    assessment: Distribution = Field(
+        default={"dist": "lognormal", "mean": 0.5, "cv": 0.5},
+        description="staff hours to assess a case whose ownership is unclear (siloed bounce)")
+
+
+class LineGrid(Strict):
+    """A line grid (城运/警务/综治网格): one intake station per area when siloed."""
+
+    name_zh: str = ""
+    intake_staff: PositiveInt = Field(description="intake staff per station (per area)")
+    calendar: str
+    intake: Distribution
+
+
+class Area(Strict):
+    """An area of the street: one comprehensive grid when merged."""
+
+    name_zh: str = ""
+    weight: PositiveFloat = Field(description="relative share of the street's issues")
+
+
+class Travel(Strict):
+    """Hours of travel per trip, by kind of destination."""
+
+    line_station: NonNegativeFloat
+    comprehensive_station: NonNegativeFloat
+    department: NonNegativeFloat
+
+
+class Group(Strict):
+    """A group of citizens who file appeals (居民, 小个专, 新就业群体)."""
+
+    name_zh: str = ""
+    arrivals_per_day: NonNegativeFloat = Field(description="mean issues arising per day")
+    hourly_profile: list[NonNegativeFloat] = Field(
+        default=[1.0] * 24, description="24 relative weights, hour of day 0..23")
+    weekday_profile: list[NonNegativeFloat] = Field(
+        default=[1.0] * 7, description="7 relative weights, Monday..Sunday")
+    category_mix: dict[str, NonNegativeFloat] = Field(description="probabilities, summing to 1")
+    area_mix: Optional[dict[str, NonNegativeFloat]] = Field(
+        default=None, description="probabilities summing to 1; default: the areas' weights")
+    p_right_line_grid: float = Field(ge=0.0, le=1.0,
+                                     description="chance of picking the right line grid (siloed)")
+    report_delay: Distribution = Field(description="hours from an issue arising to setting off to file it")
+    patience: Distribution = Field(description="open hours a citizen will queue in person before giving up")
+    travel: Travel
+
+    @model_validator(mode="after")
+    def _check(self):
+        problems = []
+        if len(self.hourly_profile) != 24 or sum(self.hourly_profile) <= 0:
+            problems.append("hourly_profile: expected 24 non-negative weights, not all zero")
+        if len(self.weekday_profile) != 7 or sum(self.weekday_profile) <= 0:
+            problems.append("weekday_profile: expected 7 non-negative weights, not all zero")
+        for name in ("category_mix", "area_mix"):
+            mix = getattr(self, name)
+            if mix is not None and not math.isclose(sum(mix.values()), 1.0, abs_tol=1e-6):
+                problems.append(f"{name}: probabilities must sum to 1 (they sum to {sum(mix.values()):.6g})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class Category(Strict):
+    """A kind of appeal and the departments it needs."""
+
+    name_zh: str = ""
+    departments: list[str] = Field(min_length=1, description="departments needed, in the order visited when siloed")
+    line_grid: str = Field(description="the line grid that is the right door when siloed")
+    service: dict[str, Distribution] = Field(description="staff hours per needed department")
+    delegable: bool = Field(default=False, description="merged grid may solve it on the spot (delegated power)")
+    p_unclear: float = Field(default=0.0, ge=0.0, le=1.0, description="chance ownership is unclear")
+    p_hard: float = Field(default=0.0, ge=0.0, le=1.0, description="chance it is a hard case (joint meeting when merged)")
+    discoverable: bool = Field(default=True, description="patrols can find it before a citizen files")
+    response_deadline_hours: PositiveFloat = Field(default=24.0, description="响应率 deadline, hours from filing")
+
+
+class JointMeeting(Strict):
+    """The grid's joint meeting (网格党建联席会议), which assigns hard cases."""
+
+    enabled: bool = True
+    weekday: int = Field(default=2, ge=0, le=6)
+    hour: float = Field(default=14.0, ge=0.0, lt=24.0)
+    every_days: PositiveInt = 7
+    capacity: Optional[PositiveInt] = Field(default=None, description="cases assigned per meeting; null = all")
+
+
+class Patrol(Strict):
+    """Proactive discovery (主动发现) by stationed staff's patrols and visits (走访)."""
+
+    enabled: bool = True
+    discovery_share: float = Field(default=0.2, ge=0.0, le=1.0)
+    delay: Distribution = Field(default={"dist": "exponential", "mean": 24.0})
+    staff_hours_per_day: NonNegativeFloat = Field(default=2.0, description="per area, taken from stationed staff")
+    start_hour: float = Field(default=9.0, ge=0.0, lt=24.0)
+
+
+class Feedback(Strict):
+    """The feedback call (回访) that closes the loop; unsatisfied appeals may reopen."""
+
+    enabled: bool = True
+    delay: Distribution = Field(default={"dist": "fixed", "value": 24.0})
+    call: Distribution = Field(default={"dist": "fixed", "value": 0.1})
+    reopen_probability: float = Field(default=0.5, ge=0.0, le=1.0)
+    max_reopens: int = Field(default=1, ge=0, le=3)
+
+
+class ExtraStaff(Strict):
+    """Staff added by the reform on top of the siloed headcount (reported when non-zero)."""
+
+    intake_per_area: NonNegativeInt = 0
+    stationed_per_area: NonNegativeInt = 0
+
+
+class Merged(Strict):
+    """The comprehensive grid (综合网格) of 多格合一."""
+
+    calendar: str
+    stationed_share: float = Field(default=0.2, ge=0.0, lt=1.0)
+    intake: Distribution
+    triage: Distribution
+    coordination: Distribution
+    closing: Distribution
+    joint_meeting: JointMeeting = JointMeeting()
+    patrol: Patrol = Patrol()
+    feedback: Feedback = Feedback()
+    extra_staff: ExtraStaff = ExtraStaff()
+
+
+class Siloed(Strict):
+    """Line grids on their own."""
+
+    max_bounces: NonNegativeInt = Field(default=2, description="bounces before the street takes the case")
+    escalation: Distribution = Field(default={"dist": "exponential", "mean": 48.0},
+                                     description="hours for the street to take and assign an escalated case")
+
+
+class Satisfaction(Strict):
+    """P(satisfied) = logistic(b0 - b1*hours - b2*(trips - 1) - b3*bounces)."""
+
+    b0: float = 3.0
+    b1: NonNegativeFloat = 0.01
+    b2: NonNegativeFloat = 0.5
+    b3: NonNegativeFloat = 0.7
+
+
+class Scenario(Strict):
+    """One street, both governance models, one horizon."""
+
+    name: str
+    description: str = ""
+    seed: NonNegativeInt = 0
+    horizon_days: PositiveFloat
+    warmup_days: NonNegativeFloat = 0.0
+    models: list[Literal["siloed", "merged"]] = Field(default=list(MODELS), min_length=1)
+    calendars: dict[str, CalendarSpec]
+    departments: dict[str, Department] = Field(min_length=1)
+    line_grids: dict[str, LineGrid] = Field(min_length=1)
+    areas: dict[str, Area] = Field(min_length=1)
+    groups: dict[str, Group] = Field(min_length=1)
+    categories: dict[str, Category] = Field(min_length=1)
+    siloed: Siloed = Siloed()
+    merged: Merged
+    satisfaction: Satisfaction = Satisfaction()
+
+    @model_validator(mode="after")
+    def _references(self):
+        problems = list(_reference_problems(self))
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def horizon(self) -> float:
+        """Horizon in hours."""
+        return self.horizon_days * 24.0
+
+    def stationed_share(self, dept: str) -> float:
+        """The share of ``dept``'s staff stationed in comprehensive grids when merged."""
+        own = self.departments[dept].stationed_share
+        return self.merged.stationed_share if own is None else own
+
+    def stationed(self, dept: str) -> int:
+        """Staff ``dept`` stations in comprehensive grids when merged (rounded, ties to even)."""
+        return round(self.departments[dept].headcount * self.stationed_share(dept))
+
+    def to_dict(self) -> dict:
+        """Plain data (JSON/YAML-ready), with every default filled in."""
+        return self.model_dump(mode="json")
+
+    def to_yaml(self) -> str:
+        """The fully resolved scenario as YAML."""
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True)
+
+    def digest(self) -> str:
+        """A stable hash of the resolved scenario."""
+        text = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _reference_problems(sc: Scenario):
+    """Yield ``path: message`` for every reference to something that does not exist."""
+    cals = set(sc.calendars)
+    for path, ref in ([(f"departments.{k}.calendar", d.calendar) for k, d in sc.departments.items()]
+                      + [(f"line_grids.{k}.calendar", g.calendar) for k, g in sc.line_grids.items()]
+                      + [("merged.calendar", sc.merged.calendar)]):
+        if ref not in cals:
+            yield f"{path}: unknown calendar {ref!r} (expected one of {sorted(cals)})"
+    for k, c in sc.categories.items():
+        for d in c.departments:
+            if d not in sc.departments:
+                yield f"categories.{k}.departments: unknown department {d!r} (expected one of {sorted(sc.departments)})"
+        if len(set(c.departments)) != len(c.departments):
+            yield f"categories.{k}.departments: a department is listed twice"
+        if c.line_grid not in sc.line_grids:
+            yield f"categories.{k}.line_grid: unknown line grid {c.line_grid!r} (expected one of {sorted(sc.line_grids)})"
+        if set(c.service) != set(c.departments):
+            yield (f"categories.{k}.service: expected one distribution for each of its departments "
+                   f"{sorted(c.departments)}, got {sorted(c.service)}")
+    for k, g in sc.groups.items():
+        for cat in g.category_mix:
+            if cat not in sc.categories:
+                yield f"groups.{k}.category_mix: unknown category {cat!r} (expected one of {sorted(sc.categories)})"
+        for area in (g.area_mix or {}):
+            if area not in sc.areas:
+                yield f"groups.{k}.area_mix: unknown area {area!r} (expected one of {sorted(sc.areas)})"
+    for k, d in sc.departments.items():
+        if d.headcount - sc.stationed(k) < 1:
+            yield f"departments.{k}.stationed_share: stationing leaves the department no staff when merged"
+    if sum(g.intake_staff for g in sc.line_grids.values()) < 2:
+        yield "line_grids: merged needs at least 2 intake staff per area (one is the grid leader)"
+    if sc.warmup_days >= sc.horizon_days:
+        yield f"warmup_days: expected less than horizon_days ({sc.horizon_days})"
+    if not any(g.arrivals_per_day > 0 for g in sc.groups.values()):
+        yield "groups: expected at least one group with arrivals_per_day > 0"
+
+
+# ---------------------------------------------------------------- loading
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    """Apply ``path.to.field=value`` overrides (values parsed as YAML) to raw scenario data."""
+    for item in overrides or []:
+        if "=" not in item:
+            raise ScenarioError("--set", [f"{item!r}: expected path.to.field=value"])
+        path, _, text = item.partition("=")
+        keys = [k for k in path.strip().split(".") if k]
+        if not keys:
+            raise ScenarioError("--set", [f"{item!r}: empty field path"])
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ScenarioError("--set", [f"{path}: value is not valid YAML ({exc})"]) from None
+        node = raw
+        for i, k in enumerate(keys[:-1]):
+            nxt = node.get(k) if isinstance(node, dict) else None
+            if nxt is None:
+                nxt = node[k] = {}
+            if not isinstance(nxt, dict):
+                raise ScenarioError("--set", [f"{'.'.join(keys[:i + 1])}: is not a map, cannot set {path}"])
+            node = nxt
+        node[keys[-1]] = value
+    return raw
+
+
+def read_yaml(path: str | Path) -> dict:
+    """Read a scenario file into raw data, with clear errors for missing, empty or non-YAML files."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(source, ["file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(source, [f"cannot read file ({exc})"]) from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+        raise ScenarioError(source, [f"not valid YAML{at}: {getattr(exc, 'problem', exc)}"]) from None
+    if raw is None:
+        raise ScenarioError(source, ["file is empty: expected a scenario (a YAML map)"])
+    if not isinstance(raw, dict):
+        raise ScenarioError(source, [f"expected a YAML map at the top level, got {type(raw).__name__}"])
+    return raw
+
+
+_DIST_TAGS = ("exponential", "lognormal", "gamma", "triangular", "uniform", "fixed")
+
+
+def _format_error(err: dict) -> list[str]:
+    """One pydantic error as ``field.path: message`` lines."""
+    # Drop the discriminated-union tag pydantic puts into paths (e.g. '...service.lognormal.cv').
+    loc = [str(p) for p in err["loc"] if p not in _DIST_TAGS or err["type"] == "union_tag_invalid"]
+    path = ".".join(loc)
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field (not in the scenario schema; check the spelling)"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    lines = msg.split("\n")
+    return lines if not path else [f"{path}: {line}" for line in lines]
+
+
+def build_scenario(raw: dict, source: str = "<scenario>") -> Scenario:
+    """Validate raw data into a :class:`Scenario`, or raise :class:`ScenarioError` listing every problem."""
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        errors = [line for e in exc.errors() for line in _format_error(e)]
+        raise ScenarioError(source, errors) from None
+
+
+def load_scenario(path: str | Path | None = None, overrides: list[str] | None = None) -> Scenario:
+    """Load, override and validate a scenario file (the embedded default when ``path`` is None)."""
+    path = DEFAULT_SCENARIO_PATH if path is None else Path(path)
+    raw = apply_overrides(read_yaml(path), overrides or [])
+    return build_scenario(raw, str(path))
+
+
+def json_schema() -> dict:
+    """The JSON Schema of the scenario format (for editors)."""
+    schema = Scenario.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "gridsim scenario"
+    return schema
