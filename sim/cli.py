@@ -1,0 +1,113 @@
+"""The command line: ``gridsim run | validate | schema``.  Thin: parse, call, print.
+
+Bad input (a scenario or override that does not validate) prints every problem
+with the file and field path, and exits with code 2, without a traceback and
+before anything is written.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .scenario import DEFAULT_SCENARIO_PATH, MODELS, ScenarioError, json_schema, load_scenario
+
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gridsim", description=(
+        "Simulate citizens' appeals (诉求) under siloed line grids and the merged comprehensive grid (多格合一)."))
+    p.add_argument("--version", action="version", version=f"gridsim {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="simulate both models on one scenario and write a results folder")
+    r.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
+    r.add_argument("--days", type=float, help="horizon in days (overrides horizon_days)")
+    r.add_argument("--seed", type=int, help="master seed (overrides seed)")
+    r.add_argument("--model", choices=MODELS, action="append", help="run only this model (repeatable)")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a scenario field, e.g. --set departments.police.headcount=4 (repeatable)")
+    r.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>)")
+    r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    r.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    v = sub.add_parser("validate", help="check a scenario file and report every error")
+    v.add_argument("scenario")
+    v.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+
+    sub.add_parser("schema", help="print the JSON Schema of the scenario format")
+    return p
+
+
+def _overrides(args) -> list[str]:
+    extra = []
+    if getattr(args, "days", None) is not None:
+        extra.append(f"horizon_days={args.days}")
+    if getattr(args, "seed", None) is not None:
+        extra.append(f"seed={args.seed}")
+    return list(args.overrides) + extra
+
+
+def cmd_run(args) -> int:
+    from .output import write_results
+    from .report import comparison_table, format_table, verdict
+    from .run import run
+
+    sc = load_scenario(args.scenario, _overrides(args))
+    out = args.out or Path("results") / sc.name
+    command = "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    result = run(sc, models=args.model, progress=not args.quiet and sys.stderr.isatty())
+    wall = time.perf_counter() - t0
+    write_results(result, out, command, started, wall, plots=not args.no_plots)
+    if not args.quiet:
+        print(f"{sc.name}: {sc.horizon_days:g} days, seed {sc.seed}, "
+              f"{(result.appeals['model'] == result.appeals['model'].iloc[0]).sum()} issues per model "
+              f"(simulated in {wall:.1f} s)\n")
+        print(format_table(comparison_table(result.summary)))
+        print()
+        print("\n".join(verdict(result.summary)))
+        print(f"\nResults written to {out}/")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    sc = load_scenario(args.scenario, args.overrides)
+    rate = sum(g.arrivals_per_day for g in sc.groups.values())
+    print(f"{args.scenario}: OK: scenario {sc.name!r}, {len(sc.areas)} areas, {len(sc.groups)} groups, "
+          f"{len(sc.categories)} categories, {len(sc.departments)} departments, "
+          f"{rate:g} issues/day, {sc.horizon_days:g} days")
+    return 0
+
+
+def cmd_schema(args) -> int:
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
+    args = _parser().parse_args(argv)
+    handler = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}[args.command]
+    try:
+        return handler(args)
+    except ScenarioError as exc:
+        print(f"error: invalid scenario ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):",
+              file=sys.stderr)
+        for e in exc.errors:
+            print(f"  {exc.source}: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: files already written are complete; the rest were not written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""PNG plots of one run: time distributions, the three rates, trips and backlog, by model."""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+#: One colour per model in every figure.
+COLOURS = {"siloed": "#d95f02", "merged": "#1b9e77"}
+
+
+def _colour(model: str) -> str:
+    return COLOURS.get(model, "#7570b3")
+
+
+def times_figure(appeals: pd.DataFrame):
+    """ECDFs of response and resolution time (from the issue arising), by model."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, col, title in zip(axes, ("first_response", "resolved"), ("Response time", "Resolution time")):
+        for model, df in appeals.groupby("model", sort=False):
+            x = np.sort((df[col] - df["created"]).dropna().to_numpy())
+            if len(x):
+                ax.step(x, np.arange(1, len(x) + 1) / len(df), where="post", color=_colour(model),
+                        label=f"{model} (P50 {np.median(x):.0f} h)")
+        ax.set_xscale("log")
+        ax.set_xlabel("hours since the issue arose (log scale)")
+        ax.set_title(title)
+        ax.legend(loc="upper left")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("share of all issues")
+    fig.tight_layout()
+    return fig
+
+
+def rates_figure(summary: pd.DataFrame):
+    """The three hotline rates by model and group (and overall)."""
+    metrics = [("response_rate", "Response rate"), ("resolution_rate", "Resolution rate"),
+               ("satisfaction_rate", "Satisfaction rate")]
+    s = summary[summary["dimension"].isin(["all", "group"])]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
+    models = list(dict.fromkeys(s["model"]))
+    for ax, (metric, title) in zip(axes, metrics):
+        m = s[s["metric"] == metric]
+        levels = list(dict.fromkeys(m["level"]))
+        x = np.arange(len(levels))
+        w = 0.8 / max(len(models), 1)
+        for k, model in enumerate(models):
+            v = m[m["model"] == model].set_index("level")["value"].reindex(levels)
+            ax.bar(x + (k - (len(models) - 1) / 2) * w, 100 * v.to_numpy(), w, color=_colour(model), label=model)
+        ax.set_xticks(x, levels, rotation=20)
+        ax.set_title(title)
+        ax.set_ylim(0, 105)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("percent")
+    axes[0].legend()
+    fig.tight_layout()
+    return fig
+
+
+def trips_figure(appeals: pd.DataFrame):
+    """Share of filed appeals by number of trips, by model."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    filed = appeals.dropna(subset=["filed"])
+    models = list(dict.fromkeys(filed["model"]))
+    top = int(filed["trips"].max()) if len(filed) else 0
+    x = np.arange(top + 1)
+    w = 0.8 / max(len(models), 1)
+    for k, model in enumerate(models):
+        t = filed[filed["model"] == model]["trips"]
+        share = np.bincount(t, minlength=top + 1) / max(len(t), 1)
+        ax.bar(x + (k - (len(models) - 1) / 2) * w, 100 * share, w, color=_colour(model),
+               label=f"{model} (mean {t.mean():.2f})")
+    ax.set_xlabel("trips by the citizen")
+    ax.set_ylabel("percent of filed appeals")
+    ax.set_title("Trips per appeal (0 = found by a patrol)")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def backlog_figure(backlog: pd.DataFrame):
+    """Issues arisen and not yet resolved or abandoned, over time, by model."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for model, df in backlog.groupby("model", sort=False):
+        ax.plot(df["time_h"] / 24.0, df["backlog"], color=_colour(model), label=model)
+    ax.set_xlabel("day")
+    ax.set_ylabel("open issues")
+    ax.set_title("Backlog over time")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def figures(result) -> dict[str, object]:
+    """All figures of a run, by file name."""
+    return {"times.png": times_figure(result.appeals), "rates.png": rates_figure(result.summary),
+            "trips.png": trips_figure(result.appeals), "backlog.png": backlog_figure(result.backlog)}

@@ -1,0 +1,129 @@
+"""The comparison a reader sees: a terminal table and a short Markdown report.
+
+>>> import sim
+>>> res = sim.run(sim.load_scenario(overrides=["horizon_days=5"]))
+>>> "merged/siloed" in comparison_table(res.summary).columns
+True
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .metrics import HEADLINE, worst_served
+
+#: Rows of the terminal table: metric id and label.
+TABLE_ROWS = {
+    "appeals_filed": "appeals filed",
+    "response_time_mean": "response time mean (h)",
+    "response_time_p50": "response time P50 (h)",
+    "response_time_p90": "response time P90 (h)",
+    "resolution_time_mean": "resolution time mean (h)",
+    "resolution_time_p50": "resolution time P50 (h)",
+    "resolution_time_p90": "resolution time P90 (h)",
+    "response_rate": "响应率 response rate",
+    "resolution_rate": "解决率 resolution rate",
+    "satisfaction_rate": "满意率 satisfaction rate",
+    "trips_per_appeal": "trips per appeal",
+    "share_3plus_trips": "share with 3+ trips",
+    "citizen_hours_per_appeal": "citizen hours per appeal",
+    "staff_hours_per_appeal": "staff hours per appeal",
+    "referrals_per_appeal": "referrals per appeal",
+    "bounces_per_appeal": "bounces per appeal",
+    "abandonment_rate": "abandonment rate",
+    "open_share": "still open at horizon",
+}
+RATE_METRICS = {"response_rate", "resolution_rate", "satisfaction_rate", "share_3plus_trips",
+                "abandonment_rate", "open_share"}
+
+
+def comparison_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Overall metrics, one column per model, plus the merged/siloed ratio when both ran."""
+    s = summary[summary["dimension"] == "all"]
+    wide = s.pivot(index="metric", columns="model", values="value").reindex(list(TABLE_ROWS))
+    wide = wide[[m for m in ("siloed", "merged") if m in wide.columns]]
+    if {"siloed", "merged"} <= set(wide.columns):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            wide["merged/siloed"] = wide["merged"] / wide["siloed"]
+    wide.index = [TABLE_ROWS[m] for m in wide.index]
+    return wide
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """The comparison table as fixed-width text for the terminal."""
+    labels = list(TABLE_ROWS.values())
+    rate_labels = {TABLE_ROWS[m] for m in RATE_METRICS}
+    width = max(len(x) for x in labels) + 2
+    head = f"{'':<{width}}" + "".join(f"{c:>15}" for c in table.columns)
+    lines = [head, "-" * len(head)]
+    for label, row in table.iterrows():
+        cells = []
+        for col, v in row.items():
+            if pd.isna(v):
+                cells.append(f"{'-':>15}")
+            elif col == "merged/siloed":
+                cells.append(f"{v:>15.2f}")
+            elif label in rate_labels:
+                cells.append(f"{100 * v:>14.1f}%")
+            elif label == "appeals filed":
+                cells.append(f"{v:>15.0f}")
+            else:
+                cells.append(f"{v:>15.2f}")
+        # CJK labels are two columns wide on a terminal: pad by display width.
+        pad = width - sum(2 if ord(ch) > 0x2E80 else 1 for ch in label)
+        lines.append(label + " " * max(pad, 1) + "".join(cells))
+    return "\n".join(lines)
+
+
+def verdict(summary: pd.DataFrame) -> list[str]:
+    """Plain sentences: which model did better on each headline metric, and who is worst served."""
+    s = summary[(summary["dimension"] == "all")].set_index(["metric", "model"])["value"]
+    models = summary["model"].unique()
+    lines = []
+    if {"siloed", "merged"} <= set(models):
+        better, worse = [], []
+        for metric, (direction, label) in HEADLINE.items():
+            a, b = s.get((metric, "siloed"), np.nan), s.get((metric, "merged"), np.nan)
+            if pd.isna(a) or pd.isna(b) or a == b:
+                continue
+            merged_better = (b < a) if direction == "lower" else (b > a)
+            change = f"{(b / a - 1) * 100:+.0f}%" if a else "from 0"
+            (better if merged_better else worse).append(f"{label} ({change})")
+        lines.append(f"Merged did better on {len(better)} of {len(better) + len(worse)} headline metrics"
+                     f" in this single replication.")
+        if better:
+            lines.append("  better: " + "; ".join(better))
+        if worse:
+            lines.append("  worse:  " + "; ".join(worse))
+        lines.append("  One replication says nothing about how sure this is: "
+                     "run replications for confidence intervals.")
+    for dim in ("group", "area"):
+        worst = worst_served(summary, dim)
+        if worst:
+            lines.append(f"Worst-served {dim} (longest resolution P50): "
+                         + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items()))
+    return lines
+
+
+def markdown_report(result, table: pd.DataFrame, command: str) -> str:
+    """A short Markdown report for the results folder."""
+    sc = result.scenario
+    extra = sc.merged.extra_staff
+    staff = result.staffing.groupby("model")["headcount"].sum()
+    lines = [f"# {sc.name}: siloed line grids vs merged comprehensive grid", "",
+             sc.description, "",
+             f"Horizon {sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), seed {sc.seed}, "
+             f"{len(sc.areas)} areas, {len(sc.groups)} groups, {len(sc.categories)} categories, "
+             f"{len(sc.departments)} departments. Total headcount: "
+             + ", ".join(f"{m} {int(n)}" for m, n in staff.items()) + ".", ""]
+    if extra.intake_per_area or extra.stationed_per_area:
+        lines += [f"**Extra staff declared for merged**: {extra.intake_per_area} intake and "
+                  f"{extra.stationed_per_area} stationed per area; the comparison is not at equal headcount.", ""]
+    lines += ["## Result", ""] + verdict(result.summary) + ["", "## Comparison", "", "```",
+                                                             format_table(table), "```", "",
+              "## Busiest offices", ""]
+    top = result.utilisation.sort_values("utilisation", ascending=False).groupby("model").head(3)
+    for r in top.itertuples():
+        lines.append(f"- {r.model}: {r.office} ({r.headcount} staff) at {100 * r.utilisation:.0f}% of open hours")
+    lines += ["", "## Reproduce", "", f"```\n{command}\n```", ""]
+    return "\n".join(lines)
