@@ -56,7 +56,7 @@ def _overrides(args) -> list[str]:
 
 def cmd_run(args) -> int:
     from .output import write_results
-    from .report import comparison_table, format_table, verdict
+    from .report import comparison_table, format_table, mechanisms, verdict
     from .run import run
 
     sc = load_scenario(args.scenario, _overrides(args))
@@ -74,6 +74,9 @@ def cmd_run(args) -> int:
         print(format_table(comparison_table(result.summary)))
         print()
         print("\n".join(verdict(result.summary)))
+        drivers = mechanisms(result)
+        if drivers:
+            print("Mechanisms:\n" + "\n".join(f"  - {m}" for m in drivers))
         print(f"\nResults written to {out}/")
     return 0
 

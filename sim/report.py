@@ -105,6 +105,43 @@ def verdict(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def mechanisms(result) -> list[str]:
+    """What drives the result: one line per mechanism of the brief, measured in this run."""
+    a, u = result.appeals, result.utilisation
+    models = set(a["model"])
+    if not {"siloed", "merged"} <= models:
+        return []
+    lines = []
+    leaders = u[(u["model"] == "merged") & u["office"].str.startswith("leader:")]
+    if len(leaders):
+        top = leaders.loc[leaders["utilisation"].idxmax()]
+        lines.append(f"grid leader load: busiest grid leader ({top['office'].split(':')[1]}) works "
+                     f"{100 * top['utilisation']:.0f}% of open hours (triage and coordination of every appeal)")
+    depts = u[u["office"].str.startswith("dept:")].pivot(index="office", columns="model", values="utilisation")
+    if len(depts):
+        worst = (depts["merged"] - depts["siloed"]).idxmax()
+        lines.append(f"thinner departments: {worst.split(':')[1]} goes from {100 * depts.loc[worst, 'siloed']:.0f}% "
+                     f"to {100 * depts.loc[worst, 'merged']:.0f}% utilisation after stationing staff in grids")
+    hard = a[a["hard"] & a["resolved"].notna()]
+    if len(hard):
+        t = (hard["resolved"] - hard["created"]).groupby(hard["model"]).median()
+        lines.append(f"joint meetings: hard cases resolve in a median {t.get('merged', np.nan):.0f} h merged "
+                     f"vs {t.get('siloed', np.nan):.0f} h siloed ({(a['hard'] & (a['model'] == 'merged')).sum()} hard cases)")
+    filed = a[a["filed"].notna()]
+    trips = filed.groupby("model")["trips"].mean()
+    share3 = filed.assign(t3=filed["trips"] >= 3).groupby("model")["t3"].mean()
+    lines.append(f"multi-office trips (多头跑): {trips['siloed']:.2f} trips per appeal siloed vs "
+                 f"{trips['merged']:.2f} merged; {100 * share3['siloed']:.0f}% of siloed appeals need 3+ trips")
+    unclear = filed[filed["unclear"]]
+    if len(unclear):
+        b = unclear.groupby("model")["bounces"].mean()
+        lines.append(f"bounces (踢皮球): unclear-ownership appeals bounce {b.get('siloed', 0):.1f} times siloed, "
+                     f"{b.get('merged', 0):.1f} merged")
+    patrol = (filed[filed["model"] == "merged"]["channel"] == "patrol").mean()
+    lines.append(f"proactive discovery (主动发现): patrols found {100 * patrol:.0f}% of merged appeals before filing")
+    return lines
+
+
 def markdown_report(result, table: pd.DataFrame, command: str) -> str:
     """A short Markdown report for the results folder."""
     sc = result.scenario
@@ -119,7 +156,9 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
     if extra.intake_per_area or extra.stationed_per_area:
         lines += [f"**Extra staff declared for merged**: {extra.intake_per_area} intake and "
                   f"{extra.stationed_per_area} stationed per area; the comparison is not at equal headcount.", ""]
-    lines += ["## Result", ""] + verdict(result.summary) + ["", "## Comparison", "", "```",
+    lines += ["## Result", ""] + verdict(result.summary) + ["", "## Mechanisms that drive it", ""]
+    lines += [f"- {m}" for m in mechanisms(result)]
+    lines += ["", "## Comparison", "", "```",
                                                              format_table(table), "```", "",
               "## Busiest offices", ""]
     top = result.utilisation.sort_values("utilisation", ascending=False).groupby("model").head(3)
