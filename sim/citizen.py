@@ -32,13 +32,12 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
         deadline = office.calendar.add_open(arrive, patience)
         yield req | env.timeout(deadline - env.now)
         if not req.triggered:
-            req.cancel()
+            office.leave(req)
             rec.citizen_hours += office.calendar.open_between(arrive, env.now)
             return False
     rec.citizen_hours += office.calendar.open_between(arrive, env.now) + work
     rec.staff_hours += work
-    yield from office.work(work)
-    office.resource.release(req)
+    yield from office.work(req, work)
     return True
 
 

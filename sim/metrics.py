@@ -110,7 +110,12 @@ def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = N
 def utilisation(runs, horizon: float) -> pd.DataFrame:
     """Staff utilisation (work hours ÷ staffed open hours) of every office of every model run."""
     rows = [{"model": r.model, "office": o.name, "headcount": o.capacity, "work_hours": o.work_hours,
-             "jobs": o.jobs, "max_busy": o.max_busy, "utilisation": o.utilisation(horizon)}
+             "jobs": o.jobs, "max_busy": o.max_busy, "utilisation": o.utilisation(horizon),
+             "mean_wait_h": o.wait_sum / o.jobs if o.jobs else float("nan"),
+             "share_waited": o.waited / o.jobs if o.jobs else float("nan"),
+             "mean_present": o.mean_present(horizon),
+             "mean_sojourn_h": o.sojourn_sum / o.finished if o.finished else float("nan"),
+             "throughput_per_h": o.finished / horizon}
             for r in runs for o in r.world.offices.values()]
     return pd.DataFrame(rows)
 

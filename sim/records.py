@@ -10,7 +10,8 @@ each record is in exactly one end state: ``resolved``, ``abandoned`` or ``open``
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+import operator
+from dataclasses import dataclass, fields
 from typing import Optional
 
 import pandas as pd
@@ -49,11 +50,12 @@ class AppealRecord:
 
 
 COLUMNS = [f.name for f in fields(AppealRecord)]
+_row = operator.attrgetter(*COLUMNS)
 
 
 def to_frame(records: list[AppealRecord]) -> pd.DataFrame:
     """Records as a table with one row per appeal, in issue order."""
-    df = pd.DataFrame([asdict(r) for r in records], columns=COLUMNS)
+    df = pd.DataFrame([_row(r) for r in records], columns=COLUMNS)
     for col in ("filed", "first_response", "resolved", "abandoned"):
         df[col] = df[col].astype(float)
     df["satisfied"] = df["satisfied"].astype("boolean")

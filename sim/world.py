@@ -24,8 +24,9 @@ from .scenario import Scenario
 class Office:
     """A desk of ``capacity`` staff that works only while its calendar is open.
 
-    It records the staff hours worked and the most staff ever busy at once, so
-    utilisation and headcount checks need nothing from callers.
+    It records what queueing theory checks need, so callers record nothing:
+    staff hours worked, jobs, the most staff busy at once, waits in queue, time
+    in system of finished jobs, and the time integral of the number present.
     """
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int, calendar: Calendar):
@@ -35,30 +36,63 @@ class Office:
         self.jobs = 0
         self.busy = 0
         self.max_busy = 0
+        self.wait_sum = 0.0        # hours waited in queue by jobs that were served
+        self.waited = 0            # served jobs that waited at all
+        self.sojourn_sum = 0.0     # hours in system of finished jobs
+        self.finished = 0
+        self.present = 0           # jobs queueing or in service now
+        self.present_area = 0.0    # integral of ``present`` over time
+        self._last = 0.0
+
+    def _count(self, delta: int) -> None:
+        now = self.env.now
+        self.present_area += self.present * (now - self._last)
+        self._last = now
+        self.present += delta
 
     def request(self):
-        """A SimPy request for one of this office's staff."""
-        return self.resource.request()
+        """A SimPy request for one of this office's staff; the job counts as present from now."""
+        self._count(+1)
+        req = self.resource.request()
+        req.since = self.env.now
+        return req
 
-    def work(self, hours: float):
-        """Process body: hold a granted request for ``hours`` of open time."""
+    def leave(self, req) -> None:
+        """A job gave up before service (reneged): cancel its request."""
+        req.cancel()
+        self._count(-1)
+
+    def work(self, req, hours: float):
+        """Process body: with granted ``req``, work ``hours`` of open time, then release."""
+        now = self.env.now
+        wait = now - req.since
+        self.wait_sum += wait
+        self.waited += wait > 1e-12
         self.busy += 1
         self.max_busy = max(self.max_busy, self.busy)
         self.jobs += 1
         self.work_hours += hours
-        yield self.env.timeout(self.calendar.finish(self.env.now, hours) - self.env.now)
+        yield self.env.timeout(self.calendar.finish(now, hours) - now)
         self.busy -= 1
+        self.resource.release(req)
+        self.finished += 1
+        self.sojourn_sum += self.env.now - req.since
+        self._count(-1)
 
     def serve(self, hours: float):
         """Process body: queue for a staff member, then work ``hours`` of open time."""
-        with self.resource.request() as req:
-            yield req
-            yield from self.work(hours)
+        req = self.request()
+        yield req
+        yield from self.work(req, hours)
 
     def utilisation(self, horizon: float) -> float:
         """Share of staffed open hours spent working, over ``[0, horizon]``."""
         available = self.capacity * self.calendar.open_between(0.0, horizon)
         return self.work_hours / available if available > 0 else float("nan")
+
+    def mean_present(self, horizon: float) -> float:
+        """Time-average number of jobs present (queueing or in service) over ``[0, horizon]``."""
+        return (self.present_area + self.present * (horizon - self._last)) / horizon
 
 
 def largest_remainder(total: int, weights: list[float]) -> list[int]:
