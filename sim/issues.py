@@ -22,6 +22,11 @@ from .scenario import Scenario
 
 # Purposes with a fixed place in the seed tree; never reorder, only append.
 _PURPOSES = ("arrivals", "attributes", "uniforms")
+# Uniform columns by name, each column with its own seed, so that a scenario
+# needing more columns of one kind (say more bounces) leaves every other draw as it was.
+_UNIFORMS = ("report_delay", "patience", "pick_right", "pick_wrong", "unclear", "hard", "patrol",
+             "patrol_delay", "intake", "triage", "coordination", "closing", "escalation",
+             "feedback_delay", "call", "bounce_dept", "assessment", "service", "satisfied", "reopen")
 
 
 def _columns(sc: Scenario) -> dict[str, int]:
@@ -37,9 +42,14 @@ def _columns(sc: Scenario) -> dict[str, int]:
     }
 
 
-def seed_sequence(seed: int, replication: int = 0, street: int = 0, purpose: str = "uniforms"):
+def seed_sequence(seed: int, replication: int = 0, street: int = 0, purpose: str = "uniforms", *sub: int):
     """The seed for one purpose of one replication of one street (keyed, so shards agree)."""
-    return np.random.SeedSequence(seed, spawn_key=(replication, street, _PURPOSES.index(purpose)))
+    return np.random.SeedSequence(seed, spawn_key=(replication, street, _PURPOSES.index(purpose), *sub))
+
+
+def _uniform_column(seed: int, replication: int, street: int, name: str, column: int, n: int) -> np.ndarray:
+    rng = np.random.default_rng(seed_sequence(seed, replication, street, "uniforms", _UNIFORMS.index(name), column))
+    return rng.random(n)
 
 
 @dataclass
@@ -117,8 +127,8 @@ def generate_issues(sc: Scenario, replication: int = 0, street: int = 0) -> Issu
         amix = area_weights if spec.area_mix is None else np.array([spec.area_mix.get(a, 0.0) for a in areas])
         area[m] = _pick(amix, u_area[m])
 
-    uni_rng = np.random.default_rng(seed_sequence(sc.seed, replication, street, "uniforms"))
-    u = {name: uni_rng.random((n, k)) for name, k in _columns(sc).items()}
+    u = {name: np.column_stack([_uniform_column(sc.seed, replication, street, name, j, n) for j in range(k)])
+         for name, k in _columns(sc).items()}
     return IssueStream(created, group, category, area, u, groups, cats, areas, list(sc.departments))
 
 
