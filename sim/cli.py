@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .scenario import DEFAULT_SCENARIO_PATH, MODELS, ScenarioError, json_schema, load_scenario
+from .scenario import ScenarioError, json_schema, load_scenario
 
 EXIT_BAD_INPUT = 2
 
@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
     r.add_argument("--days", type=float, help="horizon in days (overrides horizon_days)")
     r.add_argument("--seed", type=int, help="master seed (overrides seed)")
-    r.add_argument("--model", choices=MODELS, action="append", help="run only this model (repeatable)")
+    r.add_argument("--model", action="append",
+                   help="run only this model: siloed, merged or a variant named in the scenario (repeatable)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a scenario field, e.g. --set departments.police.headcount=4 (repeatable)")
     r.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>)")
@@ -60,6 +61,8 @@ def cmd_run(args) -> int:
     from .run import run
 
     sc = load_scenario(args.scenario, _overrides(args))
+    for m in args.model or []:
+        sc.arm(m)  # an unknown model name is bad input, reported before anything runs
     out = args.out or Path("results") / sc.name
     command = "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -71,9 +74,9 @@ def cmd_run(args) -> int:
         print(f"{sc.name}: {sc.horizon_days:g} days, seed {sc.seed}, "
               f"{(result.appeals['model'] == result.appeals['model'].iloc[0]).sum()} issues per model "
               f"(simulated in {wall:.1f} s)\n")
-        print(format_table(comparison_table(result.summary)))
+        print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
-        print("\n".join(verdict(result.summary)))
+        print("\n".join(verdict(result.summary, sc.baseline)))
         drivers = mechanisms(result)
         if drivers:
             print("Mechanisms:\n" + "\n".join(f"  - {m}" for m in drivers))

@@ -14,6 +14,7 @@ True
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +41,14 @@ def _columns(sc: Scenario) -> dict[str, int]:
         "bounce_dept": max(b, 1), "assessment": max(b, 1),
         "service": len(sc.departments), "satisfied": r + 1, "reopen": max(r, 1),
     }
+
+
+def stream_key(sc: Scenario) -> str:
+    """What the issue stream depends on: equal keys give identical streams for a replication."""
+    d = sc.to_dict()
+    parts = {k: d[k] for k in ("seed", "horizon_days", "groups", "categories", "areas")}
+    parts["departments"], parts["columns"] = list(sc.departments), _columns(sc)
+    return json.dumps(parts, sort_keys=True)
 
 
 def seed_sequence(seed: int, replication: int = 0, street: int = 0, purpose: str = "uniforms", *sub: int):

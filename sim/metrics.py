@@ -132,15 +132,6 @@ def backlog(appeals: pd.DataFrame, horizon: float, step: float = 6.0) -> pd.Data
     return pd.concat(frames, ignore_index=True)
 
 
-def headline(summary: pd.DataFrame) -> pd.DataFrame:
-    """The headline metrics overall: one row per metric, one column per model, plus merged/siloed."""
-    s = summary[(summary["dimension"] == "all") & summary["metric"].isin(HEADLINE)]
-    wide = s.pivot(index="metric", columns="model", values="value").reindex(list(HEADLINE))
-    if {"siloed", "merged"} <= set(wide.columns):
-        wide["merged/siloed"] = wide["merged"] / wide["siloed"]
-    return wide
-
-
 def worst_served(summary: pd.DataFrame, dimension: str, metric: str = "resolution_time_p50") -> dict[str, str]:
     """The level of ``dimension`` (group or area) worst served on ``metric``, per model."""
     s = summary[(summary["dimension"] == dimension) & (summary["metric"] == metric)].dropna(subset=["value"])

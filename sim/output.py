@@ -66,7 +66,7 @@ def write_results(result, out: Path, command: str, started: str, wall_seconds: f
     put("utilisation.csv", lambda p: result.utilisation.to_csv(p, index=False))
     put("backlog.csv", lambda p: result.backlog.to_csv(p, index=False))
     put("scenario.yaml", lambda p: Path(p).write_text(result.scenario.to_yaml(), encoding="utf-8"))
-    table = comparison_table(result.summary)
+    table = comparison_table(result.summary, result.scenario.baseline)
     put("report.md", lambda p: Path(p).write_text(markdown_report(result, table, command), encoding="utf-8"))
     if plots:
         from .plots import figures, plt

@@ -37,14 +37,16 @@ RATE_METRICS = {"response_rate", "resolution_rate", "satisfaction_rate", "share_
                 "abandonment_rate", "open_share"}
 
 
-def comparison_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Overall metrics, one column per model, plus the merged/siloed ratio when both ran."""
+def comparison_table(summary: pd.DataFrame, baseline: str = "siloed") -> pd.DataFrame:
+    """Overall metrics, one column per model, plus each model's ratio to the baseline."""
     s = summary[summary["dimension"] == "all"]
-    wide = s.pivot(index="metric", columns="model", values="value").reindex(list(TABLE_ROWS))
-    wide = wide[[m for m in ("siloed", "merged") if m in wide.columns]]
-    if {"siloed", "merged"} <= set(wide.columns):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            wide["merged/siloed"] = wide["merged"] / wide["siloed"]
+    models = list(dict.fromkeys(s["model"]))
+    wide = s.pivot(index="metric", columns="model", values="value").reindex(list(TABLE_ROWS))[models]
+    if baseline in models:
+        for m in models:
+            if m != baseline:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    wide[f"{m}/{baseline}"] = wide[m] / wide[baseline]
     wide.index = [TABLE_ROWS[m] for m in wide.index]
     return wide
 
@@ -61,7 +63,7 @@ def format_table(table: pd.DataFrame) -> str:
         for col, v in row.items():
             if pd.isna(v):
                 cells.append(f"{'-':>15}")
-            elif col == "merged/siloed":
+            elif "/" in col:
                 cells.append(f"{v:>15.2f}")
             elif label in rate_labels:
                 cells.append(f"{100 * v:>14.1f}%")
@@ -75,28 +77,31 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def verdict(summary: pd.DataFrame) -> list[str]:
+def verdict(summary: pd.DataFrame, baseline: str = "siloed") -> list[str]:
     """Plain sentences: which model did better on each headline metric, and who is worst served."""
     s = summary[(summary["dimension"] == "all")].set_index(["metric", "model"])["value"]
-    models = summary["model"].unique()
+    models = list(dict.fromkeys(summary["model"]))
     lines = []
-    if {"siloed", "merged"} <= set(models):
+    for model in models:
+        if model == baseline or baseline not in models:
+            continue
         better, worse = [], []
         for metric, (direction, label) in HEADLINE.items():
-            a, b = s.get((metric, "siloed"), np.nan), s.get((metric, "merged"), np.nan)
+            a, b = s.get((metric, baseline), np.nan), s.get((metric, model), np.nan)
             if pd.isna(a) or pd.isna(b) or a == b:
                 continue
-            merged_better = (b < a) if direction == "lower" else (b > a)
+            model_better = (b < a) if direction == "lower" else (b > a)
             change = f"{(b / a - 1) * 100:+.0f}%" if a else "from 0"
-            (better if merged_better else worse).append(f"{label} ({change})")
-        lines.append(f"Merged did better on {len(better)} of {len(better) + len(worse)} headline metrics"
-                     f" in this single replication.")
+            (better if model_better else worse).append(f"{label} ({change})")
+        lines.append(f"{model} did better than {baseline} on {len(better)} of {len(better) + len(worse)} "
+                     f"headline metrics in this single replication.")
         if better:
             lines.append("  better: " + "; ".join(better))
         if worse:
             lines.append("  worse:  " + "; ".join(worse))
-        lines.append("  One replication says nothing about how sure this is: "
-                     "run replications for confidence intervals.")
+    if len(models) > 1:
+        lines.append("One replication says nothing about how sure this is: run replications for confidence "
+                     "intervals.")
     for dim in ("group", "area"):
         worst = worst_served(summary, dim)
         if worst:
@@ -156,7 +161,7 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
     if extra.intake_per_area or extra.stationed_per_area:
         lines += [f"**Extra staff declared for merged**: {extra.intake_per_area} intake and "
                   f"{extra.stationed_per_area} stationed per area; the comparison is not at equal headcount.", ""]
-    lines += ["## Result", ""] + verdict(result.summary) + ["", "## Mechanisms that drive it", ""]
+    lines += ["## Result", ""] + verdict(result.summary, sc.baseline) + ["", "## Mechanisms that drive it", ""]
     lines += [f"- {m}" for m in mechanisms(result)]
     lines += ["", "## Comparison", "", "```",
                                                              format_table(table), "```", "",

@@ -13,7 +13,7 @@ import pandas as pd
 import simpy
 
 from .governance import POLICIES
-from .issues import IssueStream, generate_issues
+from .issues import IssueStream, generate_issues, stream_key
 from .metrics import backlog, summarise, utilisation
 from .records import AppealRecord, to_frame
 from .scenario import Scenario
@@ -48,10 +48,14 @@ def _source(env: simpy.Environment, policy, records: list[AppealRecord], created
         env.process(policy.appeal(i, records[i]))
 
 
-def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0, tick=None) -> ModelRun:
-    """Run ``model`` on ``issues`` until the horizon; ``tick(hours)`` is called as the clock advances."""
-    world = World(sc, model)
-    policy = POLICIES[model](world, issues)
+def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0, tick=None,
+             policy: str | None = None) -> ModelRun:
+    """Run ``model`` on ``issues`` until the horizon; ``tick(hours)`` is called as the clock advances.
+
+    ``policy`` is the governance policy (``siloed`` or ``merged``) when ``model`` names a variant.
+    """
+    world = World(sc, policy or model)
+    policy = POLICIES[policy or model](world, issues)
     records = make_records(model, policy, replication)
     policy.start()
     world.env.process(_source(world.env, policy, records, issues.created))
@@ -86,18 +90,24 @@ def run(scenario: Scenario, models: list[str] | None = None, replication: int = 
     ``progress`` shows a bar on the terminal when the run takes more than two seconds.
     """
     models = list(models or scenario.models)
-    issues = generate_issues(scenario, replication)
+    arms = {m: scenario.arm(m) for m in models}
+    streams: dict[str, IssueStream] = {}
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=round(scenario.horizon * len(models)), unit="h", desc="simulating", delay=2.0,
                    leave=False)
-    runs = [simulate(scenario, m, issues, replication, tick=bar.update if bar else None) for m in models]
+    runs = []
+    for m, (policy, sc) in arms.items():
+        key = stream_key(sc)
+        if key not in streams:  # variants that change no demand share the very same stream
+            streams[key] = generate_issues(sc, replication)
+        runs.append(simulate(sc, m, streams[key], replication, tick=bar.update if bar else None, policy=policy))
     if bar:
         bar.close()
     appeals = pd.concat([to_frame(r.records) for r in runs], ignore_index=True)
     util = utilisation(runs, scenario.horizon)
     staff = pd.DataFrame([{"model": m, "office": k, "headcount": n}
-                          for m in models for k, n in staffing(scenario, m).items()])
+                          for m, (policy, sc) in arms.items() for k, n in staffing(sc, policy).items()])
     return RunResult(scenario, appeals, summarise(appeals, scenario, util), util,
                      backlog(appeals, scenario.horizon), staff, runs)

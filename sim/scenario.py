@@ -18,7 +18,7 @@ import hashlib
 import json
 import math
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt,
@@ -222,6 +222,18 @@ class Satisfaction(Strict):
     b3: NonNegativeFloat = 0.7
 
 
+class Variant(Strict):
+    """A named governance variant: one of the policies with scenario fields changed.
+
+    ``set`` maps dotted field paths to values, as ``--set`` does; e.g. merged without
+    joint meetings is ``{policy: merged, set: {merged.joint_meeting.enabled: false}}``.
+    """
+
+    policy: Literal["siloed", "merged"]
+    description: str = ""
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
 class Scenario(Strict):
     """One street, both governance models, one horizon."""
 
@@ -230,7 +242,10 @@ class Scenario(Strict):
     seed: NonNegativeInt = 0
     horizon_days: PositiveFloat
     warmup_days: NonNegativeFloat = 0.0
-    models: list[Literal["siloed", "merged"]] = Field(default=list(MODELS), min_length=1)
+    models: list[str] = Field(default=list(MODELS), min_length=1,
+                              description="what to run: siloed, merged and/or names of variants")
+    baseline: str = Field(default="siloed", description="the model others are compared with")
+    variants: dict[str, Variant] = Field(default_factory=dict)
     calendars: dict[str, CalendarSpec]
     departments: dict[str, Department] = Field(min_length=1)
     line_grids: dict[str, LineGrid] = Field(min_length=1)
@@ -261,6 +276,23 @@ class Scenario(Strict):
     def stationed(self, dept: str) -> int:
         """Staff ``dept`` stations in comprehensive grids when merged (rounded, ties to even)."""
         return round(self.departments[dept].headcount * self.stationed_share(dept))
+
+    def arm(self, name: str) -> tuple[str, "Scenario"]:
+        """The policy and the scenario of a model or variant called ``name``."""
+        if name in MODELS:
+            return name, self
+        if name not in self.variants:
+            raise ScenarioError("models", [f"unknown model {name!r} (expected one of {self.arm_names()})"])
+        v = self.variants[name]
+        raw = self.to_dict()
+        raw["variants"], raw["models"] = {}, [v.policy]
+        for path, value in v.set.items():
+            set_path(raw, path, value, f"variants.{name}.set")
+        return v.policy, build_scenario(raw, f"variants.{name}")
+
+    def arm_names(self) -> list[str]:
+        """Every model and variant name this scenario can run."""
+        return list(MODELS) + list(self.variants)
 
     def to_dict(self) -> dict:
         """Plain data (JSON/YAML-ready), with every default filled in."""
@@ -309,11 +341,39 @@ def _reference_problems(sc: Scenario):
         yield "line_grids: merged needs at least 2 intake staff per area (one is the grid leader)"
     if sc.warmup_days >= sc.horizon_days:
         yield f"warmup_days: expected less than horizon_days ({sc.horizon_days})"
+    for m in [*sc.models, sc.baseline]:
+        if m not in MODELS and m not in sc.variants:
+            yield f"models: unknown model {m!r} (expected siloed, merged or a name in variants)"
+    for name in sc.variants:
+        if name in MODELS:
+            yield f"variants.{name}: a variant cannot be called like a built-in model"
+            continue
+        try:
+            sc.arm(name)
+        except ScenarioError as exc:
+            yield from (f"variants.{name}: {e}" for e in exc.errors)
     if not any(g.arrivals_per_day > 0 for g in sc.groups.values()):
         yield "groups: expected at least one group with arrivals_per_day > 0"
 
 
 # ---------------------------------------------------------------- loading
+
+def set_path(raw: dict, path: str, value, source: str = "--set") -> dict:
+    """Set the field at dotted ``path`` in raw scenario data (creating maps on the way)."""
+    keys = [k for k in str(path).strip().split(".") if k]
+    if not keys:
+        raise ScenarioError(source, [f"{path!r}: empty field path"])
+    node = raw
+    for i, k in enumerate(keys[:-1]):
+        nxt = node.get(k)
+        if nxt is None:
+            nxt = node[k] = {}
+        if not isinstance(nxt, dict):
+            raise ScenarioError(source, [f"{'.'.join(keys[:i + 1])}: is not a map, cannot set {path}"])
+        node = nxt
+    node[keys[-1]] = value
+    return raw
+
 
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     """Apply ``path.to.field=value`` overrides (values parsed as YAML) to raw scenario data."""
@@ -321,22 +381,11 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
         if "=" not in item:
             raise ScenarioError("--set", [f"{item!r}: expected path.to.field=value"])
         path, _, text = item.partition("=")
-        keys = [k for k in path.strip().split(".") if k]
-        if not keys:
-            raise ScenarioError("--set", [f"{item!r}: empty field path"])
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ScenarioError("--set", [f"{path}: value is not valid YAML ({exc})"]) from None
-        node = raw
-        for i, k in enumerate(keys[:-1]):
-            nxt = node.get(k) if isinstance(node, dict) else None
-            if nxt is None:
-                nxt = node[k] = {}
-            if not isinstance(nxt, dict):
-                raise ScenarioError("--set", [f"{'.'.join(keys[:i + 1])}: is not a map, cannot set {path}"])
-            node = nxt
-        node[keys[-1]] = value
+        set_path(raw, path, value)
     return raw
 
 
