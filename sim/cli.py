@@ -1,4 +1,4 @@
-"""The command line: ``gridsim run | validate | schema``.  Thin: parse, call, print.
+"""The command line: ``gridsim run | compare | warmup | validate | schema``.  Thin: parse, call, print.
 
 Bad input (a scenario or override that does not validate) prints every problem
 with the file and field path, and exits with code 2, without a traceback and
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -27,16 +28,24 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="simulate both models on one scenario and write a results folder")
-    r.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
-    r.add_argument("--days", type=float, help="horizon in days (overrides horizon_days)")
-    r.add_argument("--seed", type=int, help="master seed (overrides seed)")
-    r.add_argument("--model", action="append",
-                   help="run only this model: siloed, merged or a variant named in the scenario (repeatable)")
-    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                   help="override a scenario field, e.g. --set departments.police.headcount=4 (repeatable)")
-    r.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>)")
+    _scenario_args(r)
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
-    r.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    c = sub.add_parser("compare", help="independent replications of every model, with paired CIs")
+    _scenario_args(c)
+    c.add_argument("--reps", default="30", help="replications, or 'auto' to stop at the precision target")
+    c.add_argument("--precision", type=float, default=0.05,
+                   help="auto: CI half-width as a share of the mean, for times and counts (default 0.05)")
+    c.add_argument("--abs-precision", type=float, default=0.01,
+                   help="auto: CI half-width for rates and shares, absolute (default 0.01 = 1 point)")
+    c.add_argument("--max-reps", type=int, default=200, help="auto: the cap on replications")
+    c.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+
+    w = sub.add_parser("warmup", help="Welch's plot to help pick the warm-up period")
+    _scenario_args(w)
+    w.add_argument("--reps", type=int, default=10)
+    w.add_argument("--window", type=int, default=7, help="moving-average window, days")
+    w.add_argument("--workers", type=int, default=os.cpu_count() or 1)
 
     v = sub.add_parser("validate", help="check a scenario file and report every error")
     v.add_argument("scenario")
@@ -44,6 +53,30 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("schema", help="print the JSON Schema of the scenario format")
     return p
+
+
+def _scenario_args(p: argparse.ArgumentParser) -> None:
+    """Arguments every simulating command shares."""
+    p.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
+    p.add_argument("--days", type=float, help="horizon in days (overrides horizon_days)")
+    p.add_argument("--seed", type=int, help="master seed (overrides seed)")
+    p.add_argument("--model", action="append",
+                   help="run only this model: siloed, merged or a variant named in the scenario (repeatable)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                   help="override a scenario field, e.g. --set departments.police.headcount=4 (repeatable)")
+    p.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>[-command])")
+    p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def _setup(args, suffix: str = ""):
+    """Load the scenario, check model names, and fix the output folder and command line."""
+    sc = load_scenario(args.scenario, _overrides(args))
+    for m in args.model or []:
+        sc.arm(m)  # an unknown model name is bad input, reported before anything runs
+    out = args.out or Path("results") / f"{sc.name}{suffix}"
+    command = "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return sc, out, command, started
 
 
 def _overrides(args) -> list[str]:
@@ -60,12 +93,7 @@ def cmd_run(args) -> int:
     from .report import comparison_table, format_table, mechanisms, verdict
     from .run import run
 
-    sc = load_scenario(args.scenario, _overrides(args))
-    for m in args.model or []:
-        sc.arm(m)  # an unknown model name is bad input, reported before anything runs
-    out = args.out or Path("results") / sc.name
-    command = "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    sc, out, command, started = _setup(args)
     t0 = time.perf_counter()
     result = run(sc, models=args.model, progress=not args.quiet and sys.stderr.isatty())
     wall = time.perf_counter() - t0
@@ -81,6 +109,46 @@ def cmd_run(args) -> int:
         if drivers:
             print("Mechanisms:\n" + "\n".join(f"  - {m}" for m in drivers))
         print(f"\nResults written to {out}/")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from .experiment import experiment
+    from .output import write_experiment
+    from .report import comparison_sentences, format_comparison
+
+    sc, out, command, started = _setup(args, "-compare")
+    if args.reps != "auto" and not (args.reps.isdigit() and int(args.reps) >= 2):
+        raise ScenarioError("--reps", [f"expected a whole number >= 2 or 'auto', got {args.reps!r}"])
+    t0 = time.perf_counter()
+    exp = experiment(sc, reps=args.reps if args.reps == "auto" else int(args.reps), models=args.model,
+                     workers=max(args.workers, 1), precision=args.precision, abs_precision=args.abs_precision,
+                     max_reps=args.max_reps, progress=not args.quiet and sys.stderr.isatty())
+    wall = time.perf_counter() - t0
+    write_experiment(exp, out, command, started, wall)
+    if not args.quiet:
+        print(f"{sc.name}: {exp.n_reps} replications of {sc.horizon_days:g} days, master seed {sc.seed}, "
+              f"{args.workers} worker(s), {wall:.1f} s\n")
+        print(format_comparison(exp.comparison))
+        print("\n".join(comparison_sentences(exp.comparison) + exp.notes))
+        print(f"\nResults written to {out}/")
+    return 0
+
+
+def cmd_warmup(args) -> int:
+    from .experiment import suggest_warmup, welch
+    from .output import ResultsFolder
+    from .plots import warmup_figure
+
+    sc, out, command, started = _setup(args, "-warmup")
+    series = welch(sc, reps=args.reps, window=args.window, models=args.model, workers=max(args.workers, 1))
+    folder = ResultsFolder(out)
+    folder.table("warmup.csv", series)
+    folder.figures({"warmup.png": warmup_figure(series, args.window)})
+    if not args.quiet:
+        print(f"Welch's plot of {args.reps} replications written to {out}/warmup.png")
+        print(f"suggested warm-up: {suggest_warmup(series)} days (when the moving-average backlog first comes "
+              "within 10% of its second-half level; check the plot, then set warmup_days)")
     return 0
 
 
@@ -101,7 +169,8 @@ def cmd_schema(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
-    handler = {"run": cmd_run, "validate": cmd_validate, "schema": cmd_schema}[args.command]
+    handler = {"run": cmd_run, "compare": cmd_compare, "warmup": cmd_warmup, "validate": cmd_validate,
+               "schema": cmd_schema}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:

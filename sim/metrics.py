@@ -85,7 +85,8 @@ def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray) -> dict[str, tuple[fl
     return out
 
 
-def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = None) -> pd.DataFrame:
+def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = None,
+              dimensions: tuple[str, ...] = DIMENSIONS) -> pd.DataFrame:
     """Long-form summary: model, metric, dimension, level, value, n.
 
     Rows for every metric overall (``dimension='all'``) and by group, category and
@@ -95,7 +96,7 @@ def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = N
     df = appeals[appeals["created"] >= sc.warmup_days * 24.0]
     rows = []
     for model, mdf in df.groupby("model", sort=False):
-        for dim in DIMENSIONS:
+        for dim in dimensions:
             parts = [("all", mdf)] if dim == "all" else mdf.groupby(dim, sort=True)
             for level, part in parts:
                 dl = part["category"].map(deadlines).to_numpy(dtype=float)

@@ -29,24 +29,49 @@ def atomic_write(path: Path, write: Callable[[str], None]) -> None:
         raise
 
 
-def atomic_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-
-
-def provenance(result, command: str, started: str, wall_seconds: float) -> dict:
+def provenance(scenario, models: list[str], command: str, started: str, wall_seconds: float,
+               **extra) -> dict:
     """Where a results folder came from: versions, scenario hash, seed, command and times."""
     import numpy
     import scipy
     import simpy
     return {
         "package": "gridsim", "version": __version__,
-        "scenario": result.scenario.name, "scenario_sha256_16": result.scenario.digest(),
-        "seed": result.scenario.seed, "models": list(result.appeals["model"].unique()),
+        "scenario": scenario.name, "scenario_sha256_16": scenario.digest(),
+        "seed": scenario.seed, "models": list(models), **extra,
         "command": command, "started_utc": started, "wall_seconds": round(wall_seconds, 3),
         "python": platform.python_version(), "platform": platform.platform(),
         "libraries": {"simpy": simpy.__version__, "numpy": numpy.__version__, "scipy": scipy.__version__},
     }
+
+
+class ResultsFolder:
+    """A results folder that writes each file atomically and remembers what it wrote."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.written: list[Path] = []
+
+    def put(self, name: str, write: Callable[[str], None]) -> None:
+        """Write ``name`` with ``write(tmp_path)``, atomically."""
+        atomic_write(self.out / name, write)
+        self.written.append(self.out / name)
+
+    def table(self, name: str, df) -> None:
+        self.put(name, lambda p: df.to_csv(p, index=False))
+
+    def text(self, name: str, text: str) -> None:
+        self.put(name, lambda p: Path(p).write_text(text, encoding="utf-8"))
+
+    def figures(self, figs: dict) -> None:
+        from .plots import plt
+        for name, fig in figs.items():
+            self.put(name, lambda p, fig=fig: fig.savefig(p, format="png", dpi=110))
+            plt.close(fig)
+
+    def provenance(self, scenario, models, command, started, wall_seconds, **extra) -> None:
+        prov = provenance(scenario, models, command, started, wall_seconds, **extra)
+        self.text("provenance.json", json.dumps(prov, indent=2, ensure_ascii=False))
 
 
 def write_results(result, out: Path, command: str, started: str, wall_seconds: float,
@@ -54,26 +79,34 @@ def write_results(result, out: Path, command: str, started: str, wall_seconds: f
     """Write every output of a run into ``out``; returns the paths written."""
     from .report import comparison_table, markdown_report
 
-    out = Path(out)
-    written = []
-
-    def put(name: str, write: Callable[[str], None]) -> None:
-        atomic_write(out / name, write)
-        written.append(out / name)
-
-    put("appeals.csv", lambda p: result.appeals.to_csv(p, index=False))
-    put("summary.csv", lambda p: result.summary.to_csv(p, index=False))
-    put("utilisation.csv", lambda p: result.utilisation.to_csv(p, index=False))
-    put("backlog.csv", lambda p: result.backlog.to_csv(p, index=False))
-    put("scenario.yaml", lambda p: Path(p).write_text(result.scenario.to_yaml(), encoding="utf-8"))
+    folder = ResultsFolder(out)
+    for name, df in (("appeals.csv", result.appeals), ("summary.csv", result.summary),
+                     ("utilisation.csv", result.utilisation), ("backlog.csv", result.backlog)):
+        folder.table(name, df)
+    folder.text("scenario.yaml", result.scenario.to_yaml())
     table = comparison_table(result.summary, result.scenario.baseline)
-    put("report.md", lambda p: Path(p).write_text(markdown_report(result, table, command), encoding="utf-8"))
+    folder.text("report.md", markdown_report(result, table, command))
     if plots:
-        from .plots import figures, plt
-        for name, fig in figures(result).items():
-            put(name, lambda p, fig=fig: fig.savefig(p, format="png", dpi=110))
-            plt.close(fig)
-    prov = provenance(result, command, started, wall_seconds)
-    put("provenance.json", lambda p: Path(p).write_text(json.dumps(prov, indent=2, ensure_ascii=False),
-                                                        encoding="utf-8"))
-    return written
+        from .plots import figures
+        folder.figures(figures(result))
+    folder.provenance(result.scenario, list(result.appeals["model"].unique()), command, started, wall_seconds)
+    return folder.written
+
+
+def write_experiment(exp, out: Path, command: str, started: str, wall_seconds: float,
+                     plots: bool = True) -> list[Path]:
+    """Write the outputs of a replicated comparison into ``out``."""
+    from .report import experiment_report
+
+    folder = ResultsFolder(out)
+    folder.table("replications.csv", exp.replications)
+    folder.table("comparison.csv", exp.comparison)
+    folder.table("precision.csv", exp.precision)
+    folder.text("scenario.yaml", exp.scenario.to_yaml())
+    folder.text("report.md", experiment_report(exp, command))
+    if plots:
+        from .plots import forest_figure
+        folder.figures({"forest.png": forest_figure(exp.comparison)})
+    folder.provenance(exp.scenario, list(exp.replications["model"].unique()), command, started, wall_seconds,
+                      replications=exp.n_reps)
+    return folder.written

@@ -12,6 +12,11 @@ import pandas as pd  # noqa: E402
 COLOURS = {"siloed": "#d95f02", "merged": "#1b9e77"}
 
 
+def plain(label: str) -> str:
+    """A label without CJK characters (no font here covers them; they would show as boxes)."""
+    return "".join(ch for ch in label if ord(ch) < 0x2E80).strip()
+
+
 def _colour(model: str) -> str:
     return COLOURS.get(model, "#7570b3")
 
@@ -100,3 +105,47 @@ def figures(result) -> dict[str, object]:
     """All figures of a run, by file name."""
     return {"times.png": times_figure(result.appeals), "rates.png": rates_figure(result.summary),
             "trips.png": trips_figure(result.appeals), "backlog.png": backlog_figure(result.backlog)}
+
+
+def forest_figure(comparison: pd.DataFrame):
+    """Ratios model / baseline with their confidence intervals, one row per headline metric."""
+    from .metrics import HEADLINE
+
+    models = list(dict.fromkeys(comparison["model"]))
+    metrics = list(dict.fromkeys(comparison["metric"]))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(metrics) + 1.5))
+    y = np.arange(len(metrics))[::-1]
+    step = 0.6 / max(len(models), 1)
+    for k, model in enumerate(models):
+        g = comparison[comparison["model"] == model].set_index("metric").reindex(metrics)
+        yy = y + (k - (len(models) - 1) / 2) * step
+        err = np.vstack([g["ratio"] - g["ratio_lo"], g["ratio_hi"] - g["ratio"]])
+        ax.errorbar(g["ratio"], yy, xerr=err, fmt="o", color=_colour(model), capsize=3,
+                    label=f"{model} / {g['baseline'].iloc[0]}")
+    ax.axvline(1.0, color="grey", lw=1, ls="--")
+    labels = [f"{plain(HEADLINE.get(m, ('', m))[1])} ({HEADLINE.get(m, ('?',))[0]} is better)" for m in metrics]
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("ratio of means (1 = no difference)")
+    level = comparison["ci_level"].iloc[0] if len(comparison) else 0.95
+    ax.set_title(f"Ratio to baseline with {100 * level:.1f}% CIs, {comparison['n_reps'].max()} replications")
+    ax.legend(loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def warmup_figure(series: pd.DataFrame, window: int):
+    """Welch's plot: replication-averaged daily outputs and their moving averages, by model."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for ax, col, title in zip(axes, ("backlog", "resolution_time"),
+                              ("Open issues at the end of each day", "Mean resolution time of issues arising that day (h)")):
+        for model, g in series.groupby("model", sort=False):
+            ax.plot(g["day"], g[col], color=_colour(model), alpha=0.3, lw=1)
+            ax.plot(g["day"], g[f"{col}_ma"], color=_colour(model), lw=2, label=f"{model} ({window}-day moving avg)")
+        ax.set_xlabel("day")
+        ax.set_title(title, fontsize=10)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle("Welch's method: pick the warm-up where the moving averages level off")
+    fig.tight_layout()
+    return fig

@@ -171,3 +171,75 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
         lines.append(f"- {r.model}: {r.office} ({r.headcount} staff) at {100 * r.utilisation:.0f}% of open hours")
     lines += ["", "## Reproduce", "", f"```\n{command}\n```", ""]
     return "\n".join(lines)
+
+
+def _fmt(metric: str, v: float) -> str:
+    if pd.isna(v):
+        return "-"
+    return f"{100 * v:.1f}%" if metric in RATE_METRICS else f"{v:.2f}"
+
+
+def format_comparison(comp: pd.DataFrame) -> str:
+    """The replicated comparison as text: means with CIs, ratio with CI, share of replications better."""
+    lines = []
+    for model, g in comp.groupby("model", sort=False):
+        base = g["baseline"].iloc[0]
+        level = g["ci_level"].iloc[0]
+        head = (f"{'metric':<30}{base + ' mean [95% CI]':>28}{model + ' mean [95% CI]':>28}"
+                f"{f'ratio [{100 * level:.1f}% CI]':>24}{'better in':>11}")
+        lines += [head, "-" * len(head)]
+        for r in g.itertuples():
+            label = HEADLINE.get(r.metric, ("", r.metric))[1]
+            pad = 30 - sum(2 if ord(ch) > 0x2E80 else 1 for ch in label)
+            b = f"{_fmt(r.metric, r.baseline_mean)} [{_fmt(r.metric, r.baseline_lo)}, {_fmt(r.metric, r.baseline_hi)}]"
+            m = f"{_fmt(r.metric, r.model_mean)} [{_fmt(r.metric, r.model_lo)}, {_fmt(r.metric, r.model_hi)}]"
+            ratio = "-" if pd.isna(r.ratio) else f"{r.ratio:.2f} [{r.ratio_lo:.2f}, {r.ratio_hi:.2f}]"
+            lines.append(f"{label}{' ' * max(pad, 1)}{b:>28}{m:>28}{ratio:>24}{100 * r.share_better:>10.0f}%")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def comparison_sentences(comp: pd.DataFrame) -> list[str]:
+    """One sentence per model: the headline metrics where it is surely better or worse (CI excludes 1)."""
+    out = []
+    for model, g in comp.groupby("model", sort=False):
+        base = g["baseline"].iloc[0]
+        better, worse, unsure = [], [], []
+        for r in g.itertuples():
+            label = HEADLINE.get(r.metric, ("", r.metric))[1]
+            if pd.isna(r.diff_lo):
+                continue
+            if r.diff_lo > 0 or r.diff_hi < 0:
+                up = r.diff > 0
+                good = up if r.better == "higher" else not up
+                ratio = ("" if pd.isna(r.ratio) or r.baseline_mean == 0 else
+                         f" {100 * (r.ratio - 1):+.0f}% (CI {100 * (r.ratio_lo - 1):+.0f}% to "
+                         f"{100 * (r.ratio_hi - 1):+.0f}%)")
+                (better if good else worse).append(label + ratio)
+            else:
+                unsure.append(label)
+        n = g["n_reps"].max()
+        out.append(f"{model} vs {base} over {n} replications: better on {len(better)}, worse on {len(worse)}, "
+                   f"no clear difference on {len(unsure)} headline metrics.")
+        if better:
+            out.append("  better: " + "; ".join(better))
+        if worse:
+            out.append("  worse:  " + "; ".join(worse))
+        if unsure:
+            out.append("  unclear: " + "; ".join(unsure))
+    return out
+
+
+def experiment_report(exp, command: str) -> str:
+    """Markdown report of a replicated comparison."""
+    sc = exp.scenario
+    lines = [f"# {sc.name}: replicated comparison", "", sc.description, "",
+             f"{exp.n_reps} independent replications (master seed {sc.seed}), horizon {sc.horizon_days:g} days, "
+             f"warm-up {sc.warmup_days:g} days excluded from metrics; common random numbers between models within "
+             "each replication.", "", "## Result", ""]
+    lines += comparison_sentences(exp.comparison) + [""] + [f"- {n}" for n in exp.notes]
+    lines += ["", "## Comparison", "", "```", format_comparison(exp.comparison), "```", "",
+              "Means: Student-t 95% intervals over replications. Differences: paired t. Ratios of means: delta "
+              "method. 'better in' is the share of replications in which the model beat the baseline.", "",
+              "## Reproduce", "", f"```\n{command}\n```", ""]
+    return "\n".join(lines)

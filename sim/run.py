@@ -14,7 +14,7 @@ import simpy
 
 from .governance import POLICIES
 from .issues import IssueStream, generate_issues, stream_key
-from .metrics import backlog, summarise, utilisation
+from .metrics import DIMENSIONS, backlog, summarise, utilisation
 from .records import AppealRecord, to_frame
 from .scenario import Scenario
 from .world import World, staffing
@@ -84,10 +84,11 @@ class RunResult:
 
 
 def run(scenario: Scenario, models: list[str] | None = None, replication: int = 0,
-        progress: bool = False) -> RunResult:
+        progress: bool = False, dimensions: tuple[str, ...] = DIMENSIONS) -> RunResult:
     """Simulate each model on the same issue stream and summarise.
 
-    ``progress`` shows a bar on the terminal when the run takes more than two seconds.
+    ``progress`` shows a bar on the terminal when the run takes more than two seconds;
+    ``dimensions`` are the breakdowns of the summary (``all``, ``group``, ``category``, ``area``).
     """
     models = list(models or scenario.models)
     arms = {m: scenario.arm(m) for m in models}
@@ -109,5 +110,5 @@ def run(scenario: Scenario, models: list[str] | None = None, replication: int = 
     util = utilisation(runs, scenario.horizon)
     staff = pd.DataFrame([{"model": m, "office": k, "headcount": n}
                           for m, (policy, sc) in arms.items() for k, n in staffing(sc, policy).items()])
-    return RunResult(scenario, appeals, summarise(appeals, scenario, util), util,
+    return RunResult(scenario, appeals, summarise(appeals, scenario, util, dimensions), util,
                      backlog(appeals, scenario.horizon), staff, runs)

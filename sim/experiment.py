@@ -1,0 +1,275 @@
+"""Replications and paired comparisons: how sure is "merged beat siloed"?
+
+Each replication ``r`` draws its own issue stream from the seed tree
+``SeedSequence(seed, spawn_key=(r, street, purpose, ...))`` (independent streams,
+as ``SeedSequence.spawn`` gives), and runs every model on it (common random
+numbers within the replication).  Replication ``r`` is the same whatever the
+number of worker processes, so results do not depend on parallelism.
+
+Statistics, on replication means (one value per replication and model):
+
+- each model's mean with a Student-t confidence interval;
+- the paired difference model − baseline with a paired-t interval and p-value;
+- the ratio of means model / baseline with a delta-method interval:
+  ``se(R) = sd(y − R·x) / (√n · |x̄|)``, ``R = ȳ / x̄`` (first-order Taylor expansion);
+- the share of replications in which the model was better than the baseline.
+
+With more than one model compared against the baseline, the difference and ratio
+intervals are Bonferroni-corrected (level ``1 − α/m`` for ``m`` comparisons),
+stated in the ``ci_level`` column.
+
+>>> x = np.array([10.0, 12.0, 11.0, 13.0]); y = x * 0.5
+>>> s = paired_stats(x, y, "lower", 0.95)
+>>> round(s["ratio"], 3), round(s["ratio_hi"] - s["ratio_lo"], 6), s["share_better"]
+(0.5, 0.0, 1.0)
+"""
+from __future__ import annotations
+
+import math
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .metrics import HEADLINE
+from .scenario import Scenario
+
+
+def is_rate(metric: str) -> bool:
+    """Rates and shares (bounded in [0, 1], means can be near 0): precision is absolute for them."""
+    return metric.endswith(("_rate", "_share")) or metric.startswith("share_")
+
+
+def replication_rows(sc: Scenario, replication: int, models: list[str] | None = None) -> pd.DataFrame:
+    """Overall metrics of every model in one replication: replication, model, metric, value."""
+    from .run import run
+
+    res = run(sc, models=models, replication=replication, dimensions=("all",))
+    s = res.summary
+    util = res.utilisation.groupby("model", sort=False)["utilisation"].max().rename("max_utilisation")
+    rows = s[["model", "metric", "value"]]
+    extra = pd.DataFrame({"model": util.index, "metric": "max_office_utilisation", "value": util.to_numpy()})
+    out = pd.concat([rows, extra], ignore_index=True)
+    out.insert(0, "replication", replication)
+    return out
+
+
+def _worker(args):
+    sc, rep, models = args
+    return replication_rows(sc, rep, models)
+
+
+def run_replications(sc: Scenario, replications, models: list[str] | None = None, workers: int = 1,
+                     progress: bool = False) -> pd.DataFrame:
+    """Rows of :func:`replication_rows` for each replication index, run on ``workers`` processes."""
+    reps = list(replications)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(reps), unit="rep", desc="replications", leave=False)
+    frames = []
+    if workers <= 1 or len(reps) <= 1:
+        for r in reps:
+            frames.append(replication_rows(sc, r, models))
+            if bar:
+                bar.update()
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_worker, (sc, r, models)) for r in reps]
+            for fut in as_completed(futures):
+                frames.append(fut.result())
+                if bar:
+                    bar.update()
+    if bar:
+        bar.close()
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["replication"], kind="stable").reset_index(drop=True)
+
+
+def mean_ci(x: np.ndarray, level: float) -> tuple[float, float, float]:
+    """Mean and Student-t interval of independent values (NaN interval with fewer than 2)."""
+    x = x[~np.isnan(x)]
+    if len(x) == 0:
+        return (np.nan, np.nan, np.nan)
+    m = float(x.mean())
+    if len(x) < 2:
+        return (m, np.nan, np.nan)
+    h = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    return (m, m - h, m + h)
+
+
+def paired_stats(x: np.ndarray, y: np.ndarray, better: str, level: float) -> dict:
+    """Paired comparison of ``y`` (model) with ``x`` (baseline), replication by replication."""
+    ok = ~(np.isnan(x) | np.isnan(y))
+    x, y = x[ok], y[ok]
+    n = len(x)
+    out = {"n_reps": n}
+    d = y - x
+    out["diff"], out["diff_lo"], out["diff_hi"] = mean_ci(d, level)
+    if n < 2:
+        out["p_value"] = np.nan
+    elif d.std(ddof=1) > 0:
+        out["p_value"] = float(stats.ttest_rel(y, x).pvalue)
+    else:  # identical differences in every replication
+        out["p_value"] = 1.0 if d.mean() == 0 else 0.0
+    xm, ym = (x.mean(), y.mean()) if n else (np.nan, np.nan)
+    if n >= 2 and xm != 0:
+        r = ym / xm
+        se = np.std(y - r * x, ddof=1) / (math.sqrt(n) * abs(xm))
+        h = stats.t.ppf(0.5 + level / 2, n - 1) * se
+        out["ratio"], out["ratio_lo"], out["ratio_hi"] = r, r - h, r + h
+    else:
+        out["ratio"] = ym / xm if n and xm else np.nan
+        out["ratio_lo"] = out["ratio_hi"] = np.nan
+    out["share_better"] = float(np.mean(y < x if better == "lower" else y > x)) if n else np.nan
+    return out
+
+
+def compare(reps: pd.DataFrame, baseline: str = "siloed", alpha: float = 0.05,
+            metrics: list[str] | None = None) -> pd.DataFrame:
+    """The comparison table: one row per (model, metric) against the baseline."""
+    metrics = metrics or list(HEADLINE)
+    wide = reps.pivot_table(index="replication", columns=["model", "metric"], values="value", dropna=False)
+    models = [m for m in dict.fromkeys(reps["model"]) if m != baseline]
+    m_cmp = max(len(models), 1)
+    level, level_pair = 1 - alpha, 1 - alpha / m_cmp
+    rows = []
+    for model in models:
+        for metric in metrics:
+            if (baseline, metric) not in wide or (model, metric) not in wide:
+                continue
+            x = wide[(baseline, metric)].to_numpy(dtype=float)
+            y = wide[(model, metric)].to_numpy(dtype=float)
+            better = HEADLINE.get(metric, ("lower",))[0]
+            bm, bl, bh = mean_ci(x, level)
+            mm, ml, mh = mean_ci(y, level)
+            row = {"metric": metric, "better": better, "baseline": baseline, "model": model,
+                   "baseline_mean": bm, "baseline_lo": bl, "baseline_hi": bh,
+                   "model_mean": mm, "model_lo": ml, "model_hi": mh}
+            row |= paired_stats(x, y, better, level_pair)
+            row["ci_level"] = level_pair
+            row["means_ci_level"] = level
+            rows.append(row)
+    cols = ["metric", "better", "baseline", "model", "n_reps", "baseline_mean", "baseline_lo", "baseline_hi",
+            "model_mean", "model_lo", "model_hi", "diff", "diff_lo", "diff_hi", "ratio", "ratio_lo", "ratio_hi",
+            "p_value", "share_better", "ci_level", "means_ci_level"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def precision_gaps(reps: pd.DataFrame, rel: float, absolute: float, alpha: float = 0.05,
+                   metrics: list[str] | None = None) -> pd.DataFrame:
+    """Each model × headline metric: CI half-width, its target, and the replications it would need."""
+    metrics = metrics or list(HEADLINE)
+    rows = []
+    for (model, metric), g in reps[reps["metric"].isin(metrics)].groupby(["model", "metric"], sort=False):
+        m, lo, hi = mean_ci(g["value"].to_numpy(dtype=float), 1 - alpha)
+        n = int(g["value"].notna().sum())
+        half = (hi - lo) / 2 if not np.isnan(lo) else np.inf
+        target = absolute if is_rate(metric) else rel * abs(m)
+        need = n if half <= target else (math.ceil(n * (half / target) ** 2) if target > 0 else np.inf)
+        rows.append({"model": model, "metric": metric, "n": n, "mean": m, "half_width": half,
+                     "target": target, "ok": bool(half <= target), "reps_needed": need})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class Experiment:
+    """Replications of several models on one scenario, and their comparison."""
+
+    scenario: Scenario
+    replications: pd.DataFrame
+    comparison: pd.DataFrame
+    precision: pd.DataFrame
+    reached: bool = True
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_reps(self) -> int:
+        return int(self.replications["replication"].nunique())
+
+
+def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = None, workers: int = 1,
+               precision: float = 0.05, abs_precision: float = 0.01, min_reps: int = 10, max_reps: int = 200,
+               alpha: float = 0.05, progress: bool = False) -> Experiment:
+    """Run replications (a number, or ``"auto"`` for sequential precision control) and compare.
+
+    With ``reps="auto"``, replications are added until every headline metric's CI
+    half-width is within ``precision`` × |mean| (times, counts) or ``abs_precision``
+    (rates and shares), for every model, or ``max_reps`` is reached.
+    """
+    models = list(models or sc.models)
+    notes = []
+    if reps == "auto":
+        n = min_reps
+        df = run_replications(sc, range(n), models, workers, progress)
+        while True:
+            gaps = precision_gaps(df, precision, abs_precision, alpha)
+            if gaps["ok"].all() or n >= max_reps:
+                break
+            want = int(min(max_reps, max(n + workers, gaps["reps_needed"].replace(np.inf, max_reps).max())))
+            df = pd.concat([df, run_replications(sc, range(n, want), models, workers, progress)],
+                           ignore_index=True)
+            n = want
+        reached = bool(gaps["ok"].all())
+        notes.append(f"sequential replications: stopped at {n} "
+                     + ("with every headline CI within its precision target" if reached else
+                        f"(the cap of {max_reps}) with {int((~gaps['ok']).sum())} CI(s) still wider than target"))
+    else:
+        df = run_replications(sc, range(int(reps)), models, workers, progress)
+        gaps = precision_gaps(df, precision, abs_precision, alpha)
+        reached = bool(gaps["ok"].all())
+    others = [m for m in models if m != sc.baseline]
+    if len(others) > 1:
+        notes.append(f"{len(others)} models compared with {sc.baseline}: difference and ratio intervals are "
+                     f"Bonferroni-corrected to {100 * (1 - alpha / len(others)):.1f}% each")
+    return Experiment(sc, df, compare(df, sc.baseline, alpha), gaps, reached, notes)
+
+
+def daily_series(sc: Scenario, replication: int, models: list[str] | None = None) -> pd.DataFrame:
+    """Per day and model: open issues at the end of the day, mean resolution time of that day's issues."""
+    from .run import run
+
+    res = run(sc, models=models, replication=replication, dimensions=("all",))
+    a = res.appeals.assign(day=(res.appeals["created"] // 24).astype(int),
+                           resolution_time=res.appeals["resolved"] - res.appeals["created"])
+    rt = a.groupby(["model", "day"], sort=False)["resolution_time"].mean()
+    b = res.backlog[(res.backlog["time_h"] % 24 == 0) & (res.backlog["time_h"] > 0)]
+    b = b.assign(day=(b["time_h"] // 24).astype(int) - 1).set_index(["model", "day"])["backlog"]
+    out = pd.concat([b, rt], axis=1).reset_index()
+    out.insert(0, "replication", replication)
+    return out
+
+
+def _daily_worker(args):
+    return daily_series(*args)
+
+
+def welch(sc: Scenario, reps: int = 10, window: int = 7, models: list[str] | None = None,
+          workers: int = 1) -> pd.DataFrame:
+    """Welch's method: daily outputs averaged over replications, with a centred moving average."""
+    jobs = [(sc, r, models) for r in range(reps)]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            frames = list(pool.map(_daily_worker, jobs))
+    else:
+        frames = [daily_series(*j) for j in jobs]
+    df = pd.concat(frames).groupby(["model", "day"], sort=False)[["backlog", "resolution_time"]].mean()
+    df = df.reset_index().sort_values(["model", "day"], kind="stable")
+    for col in ("backlog", "resolution_time"):
+        df[f"{col}_ma"] = df.groupby("model")[col].transform(
+            lambda x: x.rolling(2 * (window // 2) + 1, center=True, min_periods=1).mean())
+    return df.reset_index(drop=True)
+
+
+def suggest_warmup(series: pd.DataFrame, tolerance: float = 0.1) -> int:
+    """A first guess at the warm-up (days): when every model's moving-average backlog first comes
+    within ``tolerance`` of its mean over the second half of the horizon.  Look at the plot too."""
+    days = []
+    for _, g in series.groupby("model", sort=False):
+        ma = g["backlog_ma"].to_numpy()
+        level = ma[len(ma) // 2:].mean()
+        close = np.abs(ma - level) <= tolerance * max(level, 1e-9)
+        days.append(int(g["day"].to_numpy()[np.argmax(close)]) if close.any() else int(g["day"].max()))
+    return max(days) if days else 0
