@@ -20,7 +20,7 @@ stated in the ``ci_level`` column.
 
 >>> x = np.array([10.0, 12.0, 11.0, 13.0]); y = x * 0.5
 >>> s = paired_stats(x, y, "lower", 0.95)
->>> round(s["ratio"], 3), round(s["ratio_hi"] - s["ratio_lo"], 6), s["share_better"]
+>>> float(round(s["ratio"], 3)), float(round(s["ratio_hi"] - s["ratio_lo"], 6)), s["share_better"]
 (0.5, 0.0, 1.0)
 """
 from __future__ import annotations

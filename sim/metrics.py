@@ -116,7 +116,8 @@ def utilisation(runs, horizon: float) -> pd.DataFrame:
              "share_waited": o.waited / o.jobs if o.jobs else float("nan"),
              "mean_present": o.mean_present(horizon),
              "mean_sojourn_h": o.sojourn_sum / o.finished if o.finished else float("nan"),
-             "throughput_per_h": o.finished / horizon}
+             "throughput_per_h": o.finished / (horizon - o.since),
+             "edge_hours": o.edge_hours(horizon), "since_h": o.since}
             for r in runs for o in r.world.offices.values()]
     return pd.DataFrame(rows)
 

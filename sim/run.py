@@ -48,6 +48,13 @@ def _source(env: simpy.Environment, policy, records: list[AppealRecord], created
         env.process(policy.appeal(i, records[i]))
 
 
+def _end_warmup(world: World, at: float):
+    """Office statistics (utilisation, waits) count from the end of the warm-up."""
+    yield world.env.timeout(at)
+    for office in world.offices.values():
+        office.reset()
+
+
 def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0, tick=None,
              policy: str | None = None) -> ModelRun:
     """Run ``model`` on ``issues`` until the horizon; ``tick(hours)`` is called as the clock advances.
@@ -59,6 +66,8 @@ def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0
     records = make_records(model, policy, replication)
     policy.start()
     world.env.process(_source(world.env, policy, records, issues.created))
+    if sc.warmup_days > 0:
+        world.env.process(_end_warmup(world, sc.warmup_days * 24.0))
     step = 24.0
     t = 0.0
     while t < sc.horizon:

@@ -32,17 +32,23 @@ class Office:
     def __init__(self, env: simpy.Environment, name: str, capacity: int, calendar: Calendar):
         self.env, self.name, self.capacity, self.calendar = env, name, capacity, calendar
         self.resource = simpy.Resource(env, capacity=max(capacity, 1))
-        self.work_hours = 0.0
-        self.jobs = 0
         self.busy = 0
         self.max_busy = 0
-        self.wait_sum = 0.0        # hours waited in queue by jobs that were served
-        self.waited = 0            # served jobs that waited at all
-        self.sojourn_sum = 0.0     # hours in system of finished jobs
-        self.finished = 0
         self.present = 0           # jobs queueing or in service now
+        self.reset()
+
+    def reset(self) -> None:
+        """Start the statistics afresh from now (at the end of the warm-up); jobs present stay."""
+        self.since = self.env.now
+        self.work_hours = 0.0
+        self.jobs = 0
+        self.wait_sum = 0.0        # hours waited in queue by jobs that started service
+        self.waited = 0            # of those, jobs that waited at all
+        self.sojourn_sum = 0.0     # hours in system of jobs that left (served or gave up)
+        self.finished = 0
         self.present_area = 0.0    # integral of ``present`` over time
-        self._last = 0.0
+        self._last = self.env.now
+        self.since_sum = self.present * self.env.now  # sum over jobs present of max(arrival, reset)
 
     def _count(self, delta: int) -> None:
         now = self.env.now
@@ -55,12 +61,20 @@ class Office:
         self._count(+1)
         req = self.resource.request()
         req.since = self.env.now
+        self.since_sum += req.since
         return req
+
+    def _depart(self, req) -> None:
+        self.finished += 1
+        start = max(req.since, self.since)
+        self.sojourn_sum += self.env.now - start
+        self.since_sum -= start
+        self._count(-1)
 
     def leave(self, req) -> None:
         """A job gave up before service (reneged): cancel its request."""
         req.cancel()
-        self._count(-1)
+        self._depart(req)
 
     def work(self, req, hours: float):
         """Process body: with granted ``req``, work ``hours`` of open time, then release."""
@@ -75,9 +89,7 @@ class Office:
         yield self.env.timeout(self.calendar.finish(now, hours) - now)
         self.busy -= 1
         self.resource.release(req)
-        self.finished += 1
-        self.sojourn_sum += self.env.now - req.since
-        self._count(-1)
+        self._depart(req)
 
     def serve(self, hours: float):
         """Process body: queue for a staff member, then work ``hours`` of open time."""
@@ -87,12 +99,16 @@ class Office:
 
     def utilisation(self, horizon: float) -> float:
         """Share of staffed open hours spent working, over ``[0, horizon]``."""
-        available = self.capacity * self.calendar.open_between(0.0, horizon)
+        available = self.capacity * self.calendar.open_between(self.since, horizon)
         return self.work_hours / available if available > 0 else float("nan")
 
     def mean_present(self, horizon: float) -> float:
-        """Time-average number of jobs present (queueing or in service) over ``[0, horizon]``."""
-        return (self.present_area + self.present * (horizon - self._last)) / horizon
+        """Time-average number of jobs present (queueing or in service) since the last reset."""
+        return (self.present_area + self.present * (horizon - self._last)) / (horizon - self.since)
+
+    def edge_hours(self, horizon: float) -> float:
+        """Hours spent in the system, up to ``horizon``, by jobs still present then (Little's law edge term)."""
+        return self.present * horizon - self.since_sum
 
 
 def largest_remainder(total: int, weights: list[float]) -> list[int]:
