@@ -1,4 +1,4 @@
-"""The command line: ``gridsim run | compare | warmup | validate | schema``.  Thin: parse, call, print.
+"""The command line: ``gridsim run | compare | warmup | sweep | analyze | validate | schema``.  Thin: parse, call, print.
 
 Bad input (a scenario or override that does not validate) prints every problem
 with the file and field path, and exits with code 2, without a traceback and
@@ -46,6 +46,20 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--reps", type=int, default=10)
     w.add_argument("--window", type=int, default=7, help="moving-average window, days")
     w.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+
+    sw = sub.add_parser("sweep", help="run a parameter sweep (resumable; local cores or Dask)")
+    sw.add_argument("sweep", help="sweep YAML file")
+    sw.add_argument("--out", type=Path, help="results folder (default: results/sweeps/<sweep name>)")
+    sw.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local processes (default: all cores)")
+    sw.add_argument("--scheduler", help="Dask: 'local' for a LocalCluster, or an address such as tcp://host:8786")
+    sw.add_argument("--fresh", action="store_true", help="discard finished points and start over")
+    sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
+                    help="override a field of the base scenario (repeatable)")
+    sw.add_argument("--quiet", action="store_true")
+
+    an = sub.add_parser("analyze", help="ratios, Sobol indices and PRIM boxes of a sweep results folder")
+    an.add_argument("folder", type=Path)
+    an.add_argument("--quiet", action="store_true")
 
     v = sub.add_parser("validate", help="check a scenario file and report every error")
     v.add_argument("scenario")
@@ -152,6 +166,35 @@ def cmd_warmup(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from .sweep.design import design_points
+    from .sweep.runner import run_sweep
+    from .sweep.spec import load_sweep
+
+    plan = load_sweep(args.sweep, args.overrides)
+    out = args.out or Path("results") / "sweeps" / plan.sweep.name
+    n = len(design_points(plan))
+    t0 = time.perf_counter()
+    table = run_sweep(plan, out, workers=max(args.workers, 1), scheduler=args.scheduler,
+                      progress=not args.quiet and sys.stderr.isatty(), fresh=args.fresh)
+    if not args.quiet:
+        where = f"Dask ({args.scheduler})" if args.scheduler else f"{args.workers} local process(es)"
+        print(f"{plan.sweep.name}: {table['point'].nunique()}/{n} points x {plan.sweep.replications} replications "
+              f"x {len(plan.sweep.models)} models on {where}, {time.perf_counter() - t0:.1f} s this run")
+        print(f"Results in {out}/sweep.csv; next: gridsim analyze {out}")
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from .sweep.analysis import analyze
+
+    res = analyze(args.folder)
+    if not args.quiet:
+        print(res["summary"])
+        print("Written: " + ", ".join(p.name for p in res["written"]))
+    return 0
+
+
 def cmd_validate(args) -> int:
     sc = load_scenario(args.scenario, args.overrides)
     rate = sum(g.arrivals_per_day for g in sc.groups.values())
@@ -169,8 +212,8 @@ def cmd_schema(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
-    handler = {"run": cmd_run, "compare": cmd_compare, "warmup": cmd_warmup, "validate": cmd_validate,
-               "schema": cmd_schema}[args.command]
+    handler = {"run": cmd_run, "compare": cmd_compare, "warmup": cmd_warmup, "sweep": cmd_sweep,
+               "analyze": cmd_analyze, "validate": cmd_validate, "schema": cmd_schema}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:
