@@ -1,4 +1,4 @@
-"""The command line: ``gridsim run | compare | warmup | sweep | analyze | validate | schema``.  Thin: parse, call, print.
+"""The command line: ``gridsim run | compare | warmup | sweep | analyze | trace | validate | schema``.  Thin: parse, call, print.
 
 Bad input (a scenario or override that does not validate) prints every problem
 with the file and field path, and exits with code 2, without a traceback and
@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     an = sub.add_parser("analyze", help="ratios, Sobol indices and PRIM boxes of a sweep results folder")
     an.add_argument("folder", type=Path)
     an.add_argument("--quiet", action="store_true")
+
+    t = sub.add_parser("trace", help="narrate what happened to an appeal, both models side by side")
+    _scenario_args(t)
+    t.add_argument("--appeal", type=int, action="append", help="issue id to trace (repeatable)")
+    t.add_argument("--group", help="trace the first appeals of this group instead")
+    t.add_argument("--first", type=int, default=3, help="how many appeals with --group (default 3)")
+    t.add_argument("--width", type=int, default=120, help="line width")
 
     v = sub.add_parser("validate", help="check a scenario file and report every error")
     v.add_argument("scenario")
@@ -195,6 +202,16 @@ def cmd_analyze(args) -> int:
     return 0
 
 
+def cmd_trace(args) -> int:
+    from .trace import narrate, trace
+
+    sc = load_scenario(args.scenario, _overrides(args))
+    for m in args.model or []:
+        sc.arm(m)
+    print(narrate(trace(sc, args.appeal, args.group, args.first, args.model), args.width))
+    return 0
+
+
 def cmd_validate(args) -> int:
     sc = load_scenario(args.scenario, args.overrides)
     rate = sum(g.arrivals_per_day for g in sc.groups.values())
@@ -213,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
     handler = {"run": cmd_run, "compare": cmd_compare, "warmup": cmd_warmup, "sweep": cmd_sweep,
-               "analyze": cmd_analyze, "validate": cmd_validate, "schema": cmd_schema}[args.command]
+               "analyze": cmd_analyze, "trace": cmd_trace, "validate": cmd_validate, "schema": cmd_schema}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:

@@ -47,9 +47,16 @@ class AppealRecord:
     satisfied: Optional[bool] = None
     citizen_hours: float = 0.0
     staff_hours: float = 0.0
+    events: Optional[list] = None     # (time, text) steps, kept only for appeals being traced
 
 
-COLUMNS = [f.name for f in fields(AppealRecord)]
+COLUMNS = [f.name for f in fields(AppealRecord) if f.name != "events"]
+
+
+def note(rec: AppealRecord, t: float, text: str) -> None:
+    """Log a step of a traced appeal (a no-op for the others)."""
+    if rec.events is not None:
+        rec.events.append((t, text))
 _row = operator.attrgetter(*COLUMNS)
 
 

@@ -56,14 +56,17 @@ def _end_warmup(world: World, at: float):
 
 
 def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0, tick=None,
-             policy: str | None = None) -> ModelRun:
+             policy: str | None = None, traced=()) -> ModelRun:
     """Run ``model`` on ``issues`` until the horizon; ``tick(hours)`` is called as the clock advances.
 
-    ``policy`` is the governance policy (``siloed`` or ``merged``) when ``model`` names a variant.
+    ``policy`` is the governance policy (``siloed`` or ``merged``) when ``model`` names a variant;
+    the appeals whose issue ids are in ``traced`` keep a log of their steps (``record.events``).
     """
     world = World(sc, policy or model)
     policy = POLICIES[policy or model](world, issues)
     records = make_records(model, policy, replication)
+    for i in traced:
+        records[i].events = []
     policy.start()
     world.env.process(_source(world.env, policy, records, issues.created))
     if sc.warmup_days > 0:

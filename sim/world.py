@@ -31,6 +31,7 @@ class Office:
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int, calendar: Calendar):
         self.env, self.name, self.capacity, self.calendar = env, name, capacity, calendar
+        self.label = name
         self.resource = simpy.Resource(env, capacity=max(capacity, 1))
         self.busy = 0
         self.max_busy = 0
@@ -149,6 +150,22 @@ def staffing(sc: Scenario, model: str) -> dict[str, int]:
     return out
 
 
+_KINDS = {"station": "comprehensive grid station (综合网格)", "leader": "grid leader (网格长)",
+          "stationed": "stationed staff (下沉力量)"}
+
+
+def office_label(sc: Scenario, key: str) -> str:
+    """A readable name for an office key, with the Chinese term where the scenario gives one."""
+    kind, name, *rest = key.split(":")
+    if kind == "dept":
+        zh = sc.departments[name].name_zh
+        return f"{name} department" + (f" ({zh})" if zh else "")
+    if kind == "line":
+        zh = sc.line_grids[name].name_zh
+        return f"{name} line-grid station" + (f" ({zh})" if zh else "") + f" in {rest[0]}"
+    return f"{_KINDS[kind]} in {name}"
+
+
 class World:
     """The offices of one governance model on one SimPy environment."""
 
@@ -166,6 +183,7 @@ class World:
             else:
                 cal = cals[sc.merged.calendar]
             self.offices[key] = Office(self.env, key, n, cal)
+            self.offices[key].label = office_label(sc, key)
 
     def office(self, *parts: str) -> Office:
         """The office with key ``':'.join(parts)``, e.g. ``world.office('dept', 'police')``."""

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..citizen import p_satisfied
 from ..issues import IssueStream, quantiles
-from ..records import AppealRecord
+from ..records import AppealRecord, note
 from ..world import World
 
 
@@ -52,6 +52,16 @@ class Policy:
         """Process body for issue ``i``, started when it arises."""
         raise NotImplementedError
 
+    def arises(self, i: int, rec: AppealRecord) -> None:
+        """Log what the issue is, for a traced appeal."""
+        if rec.events is not None:
+            spec = self.cats[self.issues.category[i]]
+            g = self.groups[self.issues.group[i]]
+            extra = [w for w, flag in (("ownership unclear", self.unclear[i]), ("a hard case", self.hard[i])) if flag]
+            note(rec, self.env.now, f"{rec.group}{f' ({g.name_zh})' if g.name_zh else ''} in {rec.area}: a "
+                                    f"{rec.category}{f' ({spec.name_zh})' if spec.name_zh else ''} problem needing "
+                                    f"{', '.join(spec.departments)}" + (f"; {', '.join(extra)}" if extra else ""))
+
     def office(self, *parts: str):
         return self.world.office(*parts)
 
@@ -62,9 +72,13 @@ class Policy:
         rec.state = "resolved"
         p = p_satisfied(self.sc.satisfaction, rec.resolved - rec.created, rec.trips, rec.bounces)
         rec.satisfied = bool(self.issues.u["satisfied"][i, round_] < p)
+        note(rec, self.env.now, f"closed: resolved {rec.resolved - rec.created:.1f} h after the issue arose; "
+                                f"the citizen is {'satisfied' if rec.satisfied else 'NOT satisfied'} "
+                                f"(P = {p:.2f})")
         return rec.satisfied
 
     def abandon(self, rec: AppealRecord) -> None:
         """The citizen gave up while queueing."""
         rec.abandoned = self.env.now
         rec.state = "abandoned"
+        note(rec, self.env.now, "the appeal is abandoned")

@@ -16,7 +16,7 @@ from collections import deque
 import numpy as np
 
 from ..citizen import staff_work, visit
-from ..records import AppealRecord
+from ..records import AppealRecord, note
 from .base import Policy
 
 
@@ -91,17 +91,21 @@ class MergedPolicy(Policy):
     def appeal(self, i: int, rec: AppealRecord):
         env, area = self.env, self.areas[self.issues.area[i]]
         station = self.office("station", area)
+        self.arises(i, rec)
         if self.patrol_found[i]:
             rec.channel = "patrol"
             yield env.timeout(self.patrol_delay[i])
             rec.filed = rec.first_response = env.now
+            note(rec, env.now, "a grid patrol finds the problem before anyone files it (主动发现): first response")
         else:
             rec.channel = "citizen"
             yield env.timeout(self.report_delay[i])
             travel = self.groups[self.issues.group[i]].travel.comprehensive_station
+            note(rec, env.now, "decides to file at the one door of the comprehensive grid (一门受理)")
             if not (yield from visit(station, rec, travel, self.intake[i], self.patience[i, 0])):
                 return self.abandon(rec)
             rec.first_response = env.now
+            note(rec, env.now, "first response: intake done (响应)")
         fb = self.sc.merged.feedback
         for round_ in range(fb.max_reopens + 1):
             yield from self._handle(i, rec, area)
@@ -109,10 +113,12 @@ class MergedPolicy(Policy):
             if not fb.enabled:
                 return
             yield env.timeout(self.feedback_delay[i])
+            note(rec, env.now, "feedback call (回访)")
             yield from staff_work(station, rec, self.call[i])
             if satisfied or round_ == fb.max_reopens or self.issues.u["reopen"][i, round_] >= fb.reopen_probability:
                 return
             rec.reopened += 1
+            note(rec, env.now, "unsatisfied: the appeal is reopened and goes back to triage")
             rec.state, rec.resolved, rec.satisfied = "open", None, None
 
     def _handle(self, i: int, rec: AppealRecord, area: str):
@@ -124,12 +130,18 @@ class MergedPolicy(Policy):
         work = self.service[i, depts]
         stationed = self.office("stationed", area)
         if self.delegable[i] and not self.hard[i] and stationed.capacity > 0:
+            note(rec, env.now, "a delegated simple matter: solved on the spot by stationed staff")
             yield from staff_work(stationed, rec, float(work.sum()))  # delegated power: same work, one desk
             return
         if self.unclear[i]:
+            note(rec, env.now, "ownership unclear: the grid leader coordinates instead of bouncing it")
             yield from staff_work(leader, rec, self.coordination[i])
         if self.hard[i] and self.meetings is not None:
+            note(rec, env.now, "a hard case: waits for the next joint meeting (联席会议)")
             yield self.meetings.wait()
+            note(rec, env.now, "the joint meeting assigns it")
+        if len(depts) > 1:
+            note(rec, env.now, f"dispatched to {len(depts)} departments at once (parallel handling)")
         jobs = [env.process(staff_work(self.office("dept", self.dept_names[d]), rec, w))
                 for d, w in zip(depts, work)]
         yield env.all_of(jobs)

@@ -1,0 +1,69 @@
+"""The teaching trace: a hand-built appeal's steps in the right order at the right times."""
+from conftest import make_scenario
+
+from sim.trace import clock, narrate, trace
+
+# tiny scenario: arrivals 2/day; report delay 1 h; travel 0.5 h to a station, 1 h to a department;
+# intake 0.25 h; department work alpha 2 h, beta 3 h; triage 0.5 h; closing 0.25 h; always open.
+
+
+def _steps(rec):
+    return [(round(t - rec.created, 6), text) for t, text in rec.events]
+
+
+def test_siloed_two_department_appeal_steps_and_times():
+    sc = make_scenario("groups.residents.category_mix={double: 1.0}", "groups.residents.arrivals_per_day=0.2")
+    rec = trace(sc, appeals=[0], models=["siloed"])[0]["siloed"]
+    steps = _steps(rec)
+    texts = [s for _, s in steps]
+    order = ["double problem", "decides to file", "sets off for the ops line-grid station",
+             "is seen in person at the ops", "first response", "alpha department takes it up",
+             "alpha department has done", "must take the next part to the beta department",
+             "sets off for the beta department", "is seen in person at the beta department",
+             "closed: resolved"]
+    pos = [next(k for k, s in enumerate(texts) if key in s) for key in order]
+    assert pos == sorted(pos), texts
+    at = {key: steps[p][0] for key, p in zip(order, pos)}
+    assert at["decides to file"] == 1.0                                   # report delay
+    assert at["is seen in person at the ops"] == 1.5                       # + travel 0.5
+    assert at["first response"] == 1.75                                    # + intake 0.25
+    assert at["alpha department has done"] == 3.75                        # + alpha 2
+    assert at["is seen in person at the beta department"] == 4.75        # + travel 1
+    assert at["closed: resolved"] == 7.75                                  # + beta 3
+    assert rec.resolved - rec.created == 7.75 and rec.trips == 2
+
+
+def test_merged_parallel_dispatch_steps_and_times():
+    sc = make_scenario("groups.residents.category_mix={double: 1.0}", "groups.residents.arrivals_per_day=0.2")
+    rec = trace(sc, appeals=[0], models=["merged"])[0]["merged"]
+    steps = _steps(rec)
+    at = lambda key: next(t for t, s in steps if key in s)  # noqa: E731
+    assert at("first response") == 1.75                                   # 1 + 0.5 + 0.25
+    assert at("grid leader (网格长) in only has done") == 2.25              # triage 0.5
+    assert at("dispatched to 2 departments at once") == 2.25
+    assert at("alpha department has done") == 4.25                        # in parallel:
+    assert at("beta department has done") == 5.25                         # max(2, 3), not 2 + 3
+    assert at("closed: resolved") == 5.5                                   # + closing 0.25
+    assert rec.trips == 1
+
+
+def test_both_models_trace_the_same_issue_and_narrate_side_by_side():
+    sc = make_scenario()
+    logs = trace(sc, group="residents", first=2)
+    assert len(logs) == 2
+    for i, by_model in logs.items():
+        first = {m: r.events[0] for m, r in by_model.items()}
+        assert first["siloed"] == first["merged"]  # same issue, same person, same moment
+    text = narrate(logs, width=100)
+    assert "SILOED" in text and "MERGED" in text and "OUTCOME" in text
+
+
+def test_clock():
+    assert clock(0) == "Mon d1 00:00"
+    assert clock(24 * 6 + 13.25) == "Sun d7 13:15"
+    assert clock(24 * 7) == "Mon d8 00:00"
+
+
+def test_trace_cli_bad_group(gridsim_cli):
+    p = gridsim_cli("trace", "--group", "aliens")
+    assert p.returncode == 2 and "unknown group 'aliens'" in p.stderr and "Traceback" not in p.stderr
