@@ -1,4 +1,4 @@
-"""The command line: ``gridsim run | compare | warmup | sweep | analyze | trace | validate | schema``.  Thin: parse, call, print.
+"""The command line: ``gridsim run | compare | warmup | sweep | analyze | trace | demo | validate | schema``.  Thin: parse, call, print.
 
 Bad input (a scenario or override that does not validate) prints every problem
 with the file and field path, and exits with code 2, without a traceback and
@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--group", help="trace the first appeals of this group instead")
     t.add_argument("--first", type=int, default=3, help="how many appeals with --group (default 3)")
     t.add_argument("--width", type=int, default=120, help="line width")
+
+    d = sub.add_parser("demo", help="start the classroom demo page on localhost")
+    d.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
+    d.add_argument("--port", type=int, default=8050)
+    d.add_argument("--host", default="127.0.0.1")
 
     v = sub.add_parser("validate", help="check a scenario file and report every error")
     v.add_argument("scenario")
@@ -212,6 +217,22 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def cmd_demo(args) -> int:
+    from .demo.server import make_server
+
+    if args.scenario:
+        load_scenario(args.scenario)  # bad input is reported before the server starts
+    server = make_server(args.port, args.scenario, args.host)
+    print(f"gridsim demo on http://{args.host}:{server.server_address[1]}/  (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def cmd_validate(args) -> int:
     sc = load_scenario(args.scenario, args.overrides)
     rate = sum(g.arrivals_per_day for g in sc.groups.values())
@@ -230,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
     handler = {"run": cmd_run, "compare": cmd_compare, "warmup": cmd_warmup, "sweep": cmd_sweep,
-               "analyze": cmd_analyze, "trace": cmd_trace, "validate": cmd_validate, "schema": cmd_schema}[args.command]
+               "analyze": cmd_analyze, "trace": cmd_trace, "demo": cmd_demo, "validate": cmd_validate, "schema": cmd_schema}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:

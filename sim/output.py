@@ -23,6 +23,9 @@ def atomic_write(path: Path, write: Callable[[str], None]) -> None:
     os.close(fd)
     try:
         write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are for reading
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -87,6 +90,8 @@ def write_results(result, out: Path, command: str, started: str, wall_seconds: f
     table = comparison_table(result.summary, result.scenario.baseline)
     folder.text("report.md", markdown_report(result, table, command))
     if plots:
+        from .html import run_report
+        folder.text("report.html", run_report(result, table, command))
         from .plots import figures
         folder.figures(figures(result))
     folder.provenance(result.scenario, list(result.appeals["model"].unique()), command, started, wall_seconds)
@@ -105,6 +110,8 @@ def write_experiment(exp, out: Path, command: str, started: str, wall_seconds: f
     folder.text("scenario.yaml", exp.scenario.to_yaml())
     folder.text("report.md", experiment_report(exp, command))
     if plots:
+        from .html import experiment_report_html
+        folder.text("report.html", experiment_report_html(exp, command))
         from .plots import forest_figure
         folder.figures({"forest.png": forest_figure(exp.comparison)})
     folder.provenance(exp.scenario, list(exp.replications["model"].unique()), command, started, wall_seconds,

@@ -4,17 +4,20 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+from pathlib import Path  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+# Chinese labels render with the shipped WenQuanYi Micro Hei (Apache-2.0), as a fallback to DejaVu Sans.
+CJK_FONT = Path(__file__).with_name("fonts") / "wqy-microhei.ttc"
+font_manager.fontManager.addfont(str(CJK_FONT))
+plt.rcParams["font.family"] = ["DejaVu Sans", "WenQuanYi Micro Hei"]
 
 #: One colour per model in every figure.
 COLOURS = {"siloed": "#d95f02", "merged": "#1b9e77"}
-
-
-def plain(label: str) -> str:
-    """A label without CJK characters (no font here covers them; they would show as boxes)."""
-    return "".join(ch for ch in label if ord(ch) < 0x2E80).strip()
 
 
 def _colour(model: str) -> str:
@@ -87,6 +90,27 @@ def trips_figure(appeals: pd.DataFrame):
     return fig
 
 
+def breakdown_figure(summary: pd.DataFrame, dimension: str, metric: str = "resolution_time_p50"):
+    """A headline metric by group or category (or area), bars per model."""
+    from .metrics import HEADLINE
+    s = summary[(summary["dimension"] == dimension) & (summary["metric"] == metric)]
+    levels = list(dict.fromkeys(s["level"]))
+    models = list(dict.fromkeys(s["model"]))
+    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(levels) + 2), 4))
+    x = np.arange(len(levels))
+    w = 0.8 / max(len(models), 1)
+    for k, model in enumerate(models):
+        v = s[s["model"] == model].set_index("level")["value"].reindex(levels)
+        ax.bar(x + (k - (len(models) - 1) / 2) * w, v.to_numpy(), w, color=_colour(model), label=model)
+    ax.set_xticks(x, levels, rotation=25, ha="right")
+    ax.set_ylabel(HEADLINE.get(metric, ("", metric))[1])
+    ax.set_title(f"{HEADLINE.get(metric, ('', metric))[1]} by {dimension}")
+    ax.legend()
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def backlog_figure(backlog: pd.DataFrame):
     """Issues arisen and not yet resolved or abandoned, over time, by model."""
     fig, ax = plt.subplots(figsize=(9, 4))
@@ -123,7 +147,7 @@ def forest_figure(comparison: pd.DataFrame):
         ax.errorbar(g["ratio"], yy, xerr=err, fmt="o", color=_colour(model), capsize=3,
                     label=f"{model} / {g['baseline'].iloc[0]}")
     ax.axvline(1.0, color="grey", lw=1, ls="--")
-    labels = [f"{plain(HEADLINE.get(m, ('', m))[1])} ({HEADLINE.get(m, ('?',))[0]} is better)" for m in metrics]
+    labels = [f"{HEADLINE.get(m, ('', m))[1]} ({HEADLINE.get(m, ('?',))[0]} is better)" for m in metrics]
     ax.set_yticks(y, labels)
     ax.set_xlabel("ratio of means (1 = no difference)")
     level = comparison["ci_level"].iloc[0] if len(comparison) else 0.95

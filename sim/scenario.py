@@ -375,6 +375,21 @@ def set_path(raw: dict, path: str, value, source: str = "--set") -> dict:
     return raw
 
 
+def delegate_simplest(raw: dict, share: float) -> dict:
+    """Make the simplest ``share`` of categories delegable (least mean total service work first).
+
+    A lever for sweeps and the demo: "share of categories delegated to the grid".
+    """
+    cats = raw["categories"]
+    work = {k: sum(Category.model_validate(c).service[d].mean_value for d in c["departments"])
+            for k, c in cats.items()}
+    order = sorted(cats, key=lambda k: (work[k], list(cats).index(k)))
+    k = int(round(share * len(cats)))
+    for i, name in enumerate(order):
+        cats[name]["delegable"] = i < k
+    return raw
+
+
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     """Apply ``path.to.field=value`` overrides (values parsed as YAML) to raw scenario data."""
     for item in overrides or []:

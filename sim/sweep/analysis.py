@@ -110,7 +110,7 @@ def prim_boxes(ratios: pd.DataFrame, params: list[str], metric: str = KEY, thres
 
 def heatmap_figure(ratios: pd.DataFrame, params: list[str], metrics: list[str]):
     """Ratio for two factors (others averaged), one panel per metric; below 1 = merged lower."""
-    from ..plots import plain, plt
+    from ..plots import plt
     a, b = params[:2]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 4), squeeze=False)
     for ax, m in zip(axes[0], metrics):
@@ -125,7 +125,7 @@ def heatmap_figure(ratios: pd.DataFrame, params: list[str], metrics: list[str]):
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
                 ax.text(j, i, f"{grid.iloc[i, j]:.2f}", ha="center", va="center", fontsize=8)
-        ax.set_title(f"merged/siloed: {plain(HEADLINE[m][1])}", fontsize=9)
+        ax.set_title(f"merged/siloed: {HEADLINE[m][1]}", fontsize=9)
         fig.colorbar(im, ax=ax, shrink=0.8)
     fig.suptitle("Blue = merged better, red = merged worse" + (f" (averaged over {', '.join(params[2:])})"
                                                                 if len(params) > 2 else ""))
@@ -135,7 +135,7 @@ def heatmap_figure(ratios: pd.DataFrame, params: list[str], metrics: list[str]):
 
 def lines_figure(ratios: pd.DataFrame, param: str, metrics: list[str]):
     """Ratio against one factor with its 95% CI band, one panel per metric."""
-    from ..plots import COLOURS, plain, plt
+    from ..plots import COLOURS, plt
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
     for ax, m in zip(axes[0], metrics):
         r = ratios[ratios["metric"] == m].sort_values(param)
@@ -144,7 +144,7 @@ def lines_figure(ratios: pd.DataFrame, param: str, metrics: list[str]):
         ax.axhline(1, color="grey", ls="--", lw=1)
         ax.set_xlabel(param)
         ax.set_ylabel("merged / siloed")
-        ax.set_title(plain(HEADLINE[m][1]), fontsize=9)
+        ax.set_title(HEADLINE[m][1], fontsize=9)
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -152,7 +152,7 @@ def lines_figure(ratios: pd.DataFrame, param: str, metrics: list[str]):
 
 def scatter_figure(ratios: pd.DataFrame, params: list[str], metric: str = KEY):
     """Ratio of the key metric against each parameter over the design."""
-    from ..plots import COLOURS, plain, plt
+    from ..plots import COLOURS, plt
     r = ratios[ratios["metric"] == metric]
     cols = min(3, len(params))
     rows = -(-len(params) // cols)
@@ -165,21 +165,21 @@ def scatter_figure(ratios: pd.DataFrame, params: list[str], metric: str = KEY):
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(params):]:
         ax.axis("off")
-    fig.suptitle(f"merged/siloed {plain(HEADLINE[metric][1])} across the design")
+    fig.suptitle(f"merged/siloed {HEADLINE[metric][1]} across the design")
     fig.tight_layout()
     return fig
 
 
 def sobol_figure(indices: pd.DataFrame):
     """First-order and total Sobol indices with 95% CIs."""
-    from ..plots import plain, plt
+    from ..plots import plt
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(indices) + 1.5))
     y = np.arange(len(indices))[::-1]
     ax.barh(y + 0.2, indices["S1"], 0.4, xerr=indices["S1_conf"], label="first order S1", color="#7570b3")
     ax.barh(y - 0.2, indices["ST"], 0.4, xerr=indices["ST_conf"], label="total ST", color="#1b9e77")
     ax.set_yticks(y, indices["parameter"])
     ax.set_xlabel("Sobol index (share of variance of the merged/siloed ratio)")
-    ax.set_title(f"Which lever matters: {plain(HEADLINE[indices['metric'].iloc[0]][1])}")
+    ax.set_title(f"Which lever matters: {HEADLINE[indices['metric'].iloc[0]][1]}")
     ax.legend()
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()

@@ -14,7 +14,7 @@ import yaml
 from pydantic import Field, PositiveInt, ValidationError, model_validator
 
 from ..scenario import (DEFAULT_SCENARIO_PATH, Scenario, ScenarioError, Strict, _format_error, build_scenario,
-                        read_yaml, set_path)
+                        delegate_simplest, read_yaml, set_path)
 
 LEVERS = ("delegated_share",)
 
@@ -162,7 +162,7 @@ class SweepPlan:
             p = self.sweep.parameters[name]
             x = self.value(name, x)
             if p.lever == "delegated_share":
-                _delegate(raw, float(x))
+                delegate_simplest(raw, float(x))
                 continue
             for path in p.field_paths:
                 current = _get(self.base_raw, path)
@@ -171,18 +171,6 @@ class SweepPlan:
                     v = max(int(round(v)), 1)
                 set_path(raw, path, v)
         return build_scenario(raw, f"{self.source} point {point}")
-
-
-def _delegate(raw: dict, share: float) -> None:
-    """Delegate the simplest ``share`` of categories (least mean total service work), the rest not."""
-    from ..scenario import Category
-    cats = raw["categories"]
-    work = {k: sum(Category.model_validate(c).service[d].mean_value for d in c["departments"])
-            for k, c in cats.items()}
-    order = sorted(cats, key=lambda k: (work[k], list(cats).index(k)))
-    k = int(round(share * len(cats)))
-    for i, name in enumerate(order):
-        cats[name]["delegable"] = i < k
 
 
 def load_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPlan:

@@ -1,0 +1,132 @@
+"""HTTP server of the demo: ``GET /`` is the page, ``GET /api/run?lever=value&...`` runs both models.
+
+>>> sc = scenario_for({"demand": 0.5, "days": 7})
+>>> sc.horizon_days, sc.groups["residents"].arrivals_per_day
+(7.0, 11.0)
+"""
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from functools import lru_cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from ..scenario import build_scenario, delegate_simplest, load_scenario, read_yaml
+
+#: The levers on the page: name -> (label, min, max, step, default).
+LEVERS = {
+    "demand": ("Arrival rate (× base)", 0.5, 1.5, 0.05, 1.0),
+    "stationed_share": ("Staff stationed in grids (share)", 0.0, 0.45, 0.05, 0.25),
+    "delegated_share": ("Categories delegated to the grid (share)", 0.0, 1.0, 0.1, 0.4),
+    "meeting_every_days": ("Joint meeting every N days", 1, 28, 1, 7),
+    "gig_wrong_office": ("Gig workers' wrong-office probability", 0.0, 0.9, 0.05, 0.5),
+    "days": ("Days simulated", 7, 90, 1, 60),
+}
+METRICS = {
+    "resolution_time_p50": "Resolution time P50 (h)",
+    "resolution_time_p90": "Resolution time P90 (h)",
+    "response_time_p50": "Response time P50 (h)",
+    "response_rate": "响应率 response rate",
+    "resolution_rate": "解决率 resolution rate",
+    "satisfaction_rate": "满意率 satisfaction rate",
+    "trips_per_appeal": "Trips per appeal",
+    "citizen_hours_per_appeal": "Citizen hours per appeal",
+}
+_BASE: dict = {"path": None}
+
+
+def lever_overrides(levers: dict) -> list[str]:
+    """The ``--set`` overrides equivalent to lever values, except the delegated share (a lever of its own)."""
+    v = {k: levers.get(k, d[4]) for k, d in LEVERS.items()}
+    base = load_scenario(_BASE["path"])
+    sets = [f"horizon_days={int(v['days'])}", f"merged.stationed_share={v['stationed_share']}",
+            f"merged.joint_meeting.every_days={int(v['meeting_every_days'])}"]
+    sets += [f"groups.{g}.arrivals_per_day={s.arrivals_per_day * v['demand']:g}" for g, s in base.groups.items()]
+    if "gig_workers" in base.groups:
+        sets.append(f"groups.gig_workers.p_right_line_grid={1 - v['gig_wrong_office']:g}")
+    return sets
+
+
+def scenario_for(levers: dict):
+    """The scenario for lever values (missing levers take their defaults)."""
+    from ..scenario import apply_overrides, DEFAULT_SCENARIO_PATH
+    path = _BASE["path"] or DEFAULT_SCENARIO_PATH
+    raw = apply_overrides(copy.deepcopy(read_yaml(path)), lever_overrides(levers))
+    delegate_simplest(raw, float(levers.get("delegated_share", LEVERS["delegated_share"][4])))
+    return build_scenario(raw, str(path))
+
+
+@lru_cache(maxsize=64)
+def _run_cached(key: tuple) -> dict:
+    from ..html import figure_tag
+    from ..plots import figures
+    from ..run import run
+    levers = dict(key)
+    res = run(scenario_for(levers), dimensions=("all", "group"))
+    s = res.summary[res.summary["dimension"] == "all"].set_index(["model", "metric"])["value"]
+    table = {m: {model: float(s[(model, m)]) for model in ("siloed", "merged")} for m in METRICS}
+    figs = figures(res)
+    return {"levers": levers, "metrics": table, "labels": METRICS,
+            "issues": int((res.appeals["model"] == "siloed").sum()),
+            "plots": {k.removesuffix(".png"): figure_tag(figs[k], k) for k in ("times.png", "rates.png", "trips.png")}}
+
+
+def simulate_levers(levers: dict) -> dict:
+    """Run both models for lever values; cached, so moving back to a setting is instant."""
+    clean = {k: float(levers.get(k, d[4])) for k, d in LEVERS.items()}
+    for k, (label, lo, hi, step, default) in LEVERS.items():
+        if not lo <= clean[k] <= hi:
+            raise ValueError(f"{k} must be between {lo} and {hi}")
+    return _run_cached(tuple(sorted(clean.items())))
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):  # quiet: this is a classroom tool
+        pass
+
+    def _send(self, code: int, body: bytes, kind: str) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        url = urlparse(self.path)
+        if url.path in ("/", "/index.html"):
+            return self._send(200, page().encode(), "text/html; charset=utf-8")
+        if url.path == "/api/run":
+            try:
+                q = {k: float(v[0]) for k, v in parse_qs(url.query).items() if k in LEVERS}
+                data = simulate_levers(q)
+            except ValueError as exc:
+                return self._send(400, json.dumps({"error": str(exc)}).encode(), "application/json")
+            return self._send(200, json.dumps(data, ensure_ascii=False).encode(), "application/json")
+        return self._send(404, b"not found", "text/plain")
+
+
+def page() -> str:
+    """The demo page, with one slider per lever."""
+    html = (Path(__file__).with_name("page.html")).read_text(encoding="utf-8")
+    controls = "".join(
+        f'<label>{label}<input type="range" id="{k}" name="{k}" min="{lo}" max="{hi}" step="{step}" '
+        f'value="{d}"><output id="{k}-value">{d}</output></label>'
+        for k, (label, lo, hi, step, d) in LEVERS.items())
+    return html.replace("<!--CONTROLS-->", controls)
+
+
+def make_server(port: int = 8050, scenario: str | None = None, host: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """A server for the demo (not started); ``port=0`` picks a free port."""
+    _BASE["path"] = scenario
+    _run_cached.cache_clear()
+    return ThreadingHTTPServer((host, port), Handler)
+
+
+def serve_in_thread(port: int = 0, scenario: str | None = None):
+    """Start a demo server in a background thread; returns (server, url)."""
+    server = make_server(port, scenario)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"

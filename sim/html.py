@@ -1,0 +1,167 @@
+"""``report.html``: one self-contained page (plots embedded) a policy analyst can open offline."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import pandas as pd
+
+from .metrics import HEADLINE
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;font-size:.9em;margin:.5em 0}td,th{border:1px solid #ddd;padding:.25em .6em}
+th{background:#f4f4f4;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.headline{font-size:1.15em;background:#eef7f3;border-left:4px solid #1b9e77;padding:.6em 1em}
+img{max-width:100%;margin:.5em 0}code,pre{background:#f6f6f6;padding:.2em .4em}
+.siloed{color:#d95f02}.merged{color:#1b9e77}
+"""
+
+
+def figure_tag(fig, alt: str) -> str:
+    """A matplotlib figure as an embedded PNG ``<img>`` (closes the figure)."""
+    from .plots import plt
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode()
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def table_html(df: pd.DataFrame, fmt=None, index: bool = True) -> str:
+    """A DataFrame as an HTML table; ``fmt(column, value)`` formats cells."""
+    fmt = fmt or (lambda c, v: v if isinstance(v, str) else f"{v:.4g}")
+    cols = list(df.columns)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in ([df.index.name or ""] if index else []) + cols)
+    rows = []
+    for idx, row in df.iterrows():
+        cells = [f"<th>{html.escape(str(idx))}</th>"] if index else []
+        for c in cols:
+            v = row[c]
+            text = "–" if (not isinstance(v, str) and pd.isna(v)) else fmt(c, v)
+            cells.append(f'<td class="{"num" if not isinstance(v, str) else ""}">{html.escape(str(text))}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+
+
+def page(title: str, sections: list[tuple[str, str]], headline: str = "") -> str:
+    """A whole page: a title, a headline paragraph and (heading, html) sections."""
+    body = [f"<h1>{html.escape(title)}</h1>"]
+    if headline:
+        body.append(f'<p class="headline">{html.escape(headline)}</p>')
+    for heading, content in sections:
+        body.append(f'<section><h2>{html.escape(heading)}</h2>{content}</section>')
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{CSS}</style></head><body>{''.join(body)}</body></html>")
+
+
+def scenario_brief(sc) -> str:
+    """The scenario in a few lines and two small tables."""
+    groups = pd.DataFrame({g: {"arrivals per day": s.arrivals_per_day, "right line grid": s.p_right_line_grid,
+                               "mean patience (h)": s.patience.mean_value, "mean report delay (h)":
+                               s.report_delay.mean_value} for g, s in sc.groups.items()}).T
+    groups.index.name = "group"
+    depts = pd.DataFrame({d: {"headcount (siloed)": s.headcount, "stationed when merged": sc.stationed(d)}
+                          for d, s in sc.departments.items()}).T
+    depts.index.name = "department"
+    return (f"<p>{html.escape(sc.description)}</p><p>Horizon {sc.horizon_days:g} days (warm-up "
+            f"{sc.warmup_days:g}), seed {sc.seed}; {len(sc.areas)} areas ({', '.join(sc.areas)}), "
+            f"{len(sc.categories)} categories, {len(sc.line_grids)} line grids. Models: "
+            f"{', '.join(sc.models)}; baseline {sc.baseline}.</p>"
+            + table_html(groups) + table_html(depts, fmt=lambda c, v: f"{int(v)}"))
+
+
+def assumptions(sc) -> str:
+    """The parameters that drive a siloed vs merged result, as a list."""
+    m = sc.merged
+    items = [
+        f"Merged stations {100 * m.stationed_share:.0f}% of department staff in the grids (default share), so "
+        "departments are thinner for the work that still reaches them.",
+        "One grid leader per area triages every appeal and coordinates unclear ownership "
+        f"(triage {m.triage.mean_value:.2f} h, coordination {m.coordination.mean_value:.2f} h on average).",
+        ("Hard cases wait for the joint meeting every "
+         f"{m.joint_meeting.every_days} days (weekday {m.joint_meeting.weekday}, {m.joint_meeting.hour:g}:00)"
+         if m.joint_meeting.enabled else "No joint meetings: hard cases are dispatched at once") + ".",
+        f"Delegated categories solved on the spot: {', '.join(k for k, c in sc.categories.items() if c.delegable)}.",
+        (f"Patrols find up to {100 * m.patrol.discovery_share:.0f}% of discoverable issues first, costing "
+         f"{m.patrol.staff_hours_per_day:g} stationed staff hours per area per day." if m.patrol.enabled
+         else "No patrols."),
+        (f"Feedback call after closing; an unsatisfied appeal reopens with probability "
+         f"{m.feedback.reopen_probability:g}." if m.feedback.enabled else "No feedback call."),
+        f"Siloed: unclear ownership bounces {sc.siloed.max_bounces} times before the street takes the case "
+        f"(mean escalation {sc.siloed.escalation.mean_value:.0f} h).",
+        "Satisfaction: logistic({b0} − {b1}·hours − {b2}·(trips − 1) − {b3}·bounces), the same in both models."
+        .format(**sc.satisfaction.model_dump()),
+    ]
+    extra = m.extra_staff
+    if extra.intake_per_area or extra.stationed_per_area:
+        items.append(f"EXTRA STAFF for merged: {extra.intake_per_area} intake and {extra.stationed_per_area} "
+                     "stationed per area; totals are not equal.")
+    else:
+        items.append("Equal total headcount: merging moves staff, it adds none.")
+    return "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
+
+
+def run_report(result, table: pd.DataFrame, command: str) -> str:
+    """report.html of a single run."""
+    from .plots import breakdown_figure, figures
+    from .report import RATE_METRICS, TABLE_ROWS, mechanisms, verdict
+    sc = result.scenario
+    t = table.copy()
+    t.index.name = "metric"
+    body = table_html_rows(t, {TABLE_ROWS[m] for m in RATE_METRICS})
+    lines = verdict(result.summary, sc.baseline)
+    figs = figures(result)
+    plots = "".join(figure_tag(f, n) for n, f in figs.items())
+    plots += figure_tag(breakdown_figure(result.summary, "group"), "by group")
+    plots += figure_tag(breakdown_figure(result.summary, "category"), "by category")
+    sections = [("Scenario", scenario_brief(sc)),
+                ("Result", "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines[1:]) + "</ul>"),
+                ("Comparison", body + "<p>One replication: no confidence intervals. Run <code>gridsim compare"
+                                      "</code> for them.</p>"),
+                ("Plots by model, group and category", plots),
+                ("Mechanisms that drive the result", "<ul>" + "".join(
+                    f"<li>{html.escape(m)}</li>" for m in mechanisms(result)) + "</ul>"),
+                ("Assumptions", assumptions(sc)),
+                ("Reproduce", f"<pre>{html.escape(command)}</pre>")]
+    return page(f"{sc.name}: siloed line grids vs merged comprehensive grid", sections, lines[0] if lines else "")
+
+
+def table_html_rows(t: pd.DataFrame, rate_labels: set) -> str:
+    """The comparison table with rates as percentages and ratios to two decimals."""
+    out = t.copy().astype(object)
+    for label in out.index:
+        for c in out.columns:
+            v = t.loc[label, c]
+            out.loc[label, c] = ("–" if pd.isna(v) else f"{v:.2f}" if "/" in c
+                                 else f"{100 * v:.1f}%" if label in rate_labels else f"{v:.2f}")
+    return table_html(out, fmt=lambda c, v: v)
+
+
+def experiment_report_html(exp, command: str) -> str:
+    """report.html of a replicated comparison: means, differences and ratios with CIs."""
+    from .plots import forest_figure
+    from .report import comparison_sentences
+    sc = exp.scenario
+    comp = exp.comparison
+    shown = comp[["model", "metric", "baseline_mean", "baseline_lo", "baseline_hi", "model_mean", "model_lo",
+                  "model_hi", "diff", "diff_lo", "diff_hi", "ratio", "ratio_lo", "ratio_hi", "share_better"]].copy()
+    shown["metric"] = [HEADLINE.get(m, ("", m))[1] for m in shown["metric"]]
+    sentences = comparison_sentences(comp)
+    sections = [("Scenario", scenario_brief(sc)),
+                ("Result", "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in sentences[1:] + exp.notes)
+                 + "</ul>"),
+                ("Comparison with confidence intervals",
+                 table_html(shown, fmt=lambda c, v: v if isinstance(v, str) else f"{v:.4f}", index=False)
+                 + f"<p>{exp.n_reps} independent replications; means with 95% Student-t intervals; differences "
+                   "paired t; ratios of means by the delta method"
+                   + (f"; difference and ratio intervals at {100 * comp['ci_level'].iloc[0]:.1f}% "
+                      "(Bonferroni)" if len(comp) and comp['ci_level'].iloc[0] > 0.95 else "")
+                   + ". Rates are shares (0–1).</p>"),
+                ("Ratios", figure_tag(forest_figure(comp), "forest plot")),
+                ("Assumptions", assumptions(sc)),
+                ("Reproduce", f"<pre>{html.escape(command)}</pre>")]
+    return page(f"{sc.name}: replicated comparison", sections, sentences[0] if sentences else "")
