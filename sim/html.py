@@ -141,21 +141,32 @@ def table_html_rows(t: pd.DataFrame, rate_labels: set) -> str:
     return table_html(out, fmt=lambda c, v: v)
 
 
+def interval(v: float, lo: float, hi: float) -> str:
+    """``v [lo, hi]`` to four significant figures (the same rounding the tests read back)."""
+    f = lambda x: "–" if pd.isna(x) else f"{x:.4g}"  # noqa: E731
+    return f"{f(v)} [{f(lo)}, {f(hi)}]"
+
+
 def experiment_report_html(exp, command: str) -> str:
     """report.html of a replicated comparison: means, differences and ratios with CIs."""
     from .plots import forest_figure
     from .report import comparison_sentences
     sc = exp.scenario
     comp = exp.comparison
-    shown = comp[["model", "metric", "baseline_mean", "baseline_lo", "baseline_hi", "model_mean", "model_lo",
-                  "model_hi", "diff", "diff_lo", "diff_hi", "ratio", "ratio_lo", "ratio_hi", "share_better"]].copy()
-    shown["metric"] = [HEADLINE.get(m, ("", m))[1] for m in shown["metric"]]
+    shown = pd.DataFrame({
+        "model": comp["model"],
+        "metric": [HEADLINE.get(m, ("", m))[1] for m in comp["metric"]],
+        "baseline mean [95% CI]": [interval(r.baseline_mean, r.baseline_lo, r.baseline_hi) for r in comp.itertuples()],
+        "model mean [95% CI]": [interval(r.model_mean, r.model_lo, r.model_hi) for r in comp.itertuples()],
+        "difference [CI]": [interval(r.diff, r.diff_lo, r.diff_hi) for r in comp.itertuples()],
+        "ratio [CI]": [interval(r.ratio, r.ratio_lo, r.ratio_hi) for r in comp.itertuples()],
+        "better in": [f"{100 * v:.0f}%" for v in comp["share_better"]]})
     sentences = comparison_sentences(comp)
     sections = [("Scenario", scenario_brief(sc)),
                 ("Result", "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in sentences[1:] + exp.notes)
                  + "</ul>"),
                 ("Comparison with confidence intervals",
-                 table_html(shown, fmt=lambda c, v: v if isinstance(v, str) else f"{v:.4f}", index=False)
+                 table_html(shown, index=False)
                  + f"<p>{exp.n_reps} independent replications; means with 95% Student-t intervals; differences "
                    "paired t; ratios of means by the delta method"
                    + (f"; difference and ratio intervals at {100 * comp['ci_level'].iloc[0]:.1f}% "

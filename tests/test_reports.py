@@ -1,0 +1,48 @@
+"""report.html: every section is there and its numbers are those of comparison.csv / summary.csv."""
+import html as htmllib
+import re
+
+import pandas as pd
+
+from sim.html import interval
+
+SECTIONS_RUN = ["Scenario", "Result", "Comparison", "Plots by model, group and category",
+                "Mechanisms that drive the result", "Assumptions", "Reproduce"]
+SECTIONS_COMPARE = ["Scenario", "Result", "Comparison with confidence intervals", "Ratios", "Assumptions",
+                    "Reproduce"]
+
+
+def _sections(text):
+    return re.findall(r"<h2>(.*?)</h2>", text)
+
+
+def test_compare_report_sections_and_numbers(gridsim_cli, tmp_path):
+    out = tmp_path / "cmp"
+    p = gridsim_cli("compare", "--reps", "3", "--days", "7", "--workers", "2", "--quiet", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert _sections(text) == SECTIONS_COMPARE
+    assert "http://" not in text.replace("http://www.w3.org", "") and "src=\"data:image/png;base64," in text
+    comp = pd.read_csv(out / "comparison.csv")
+    cells = [htmllib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", text)]
+    for r in comp.itertuples():
+        for v, lo, hi in ((r.baseline_mean, r.baseline_lo, r.baseline_hi), (r.model_mean, r.model_lo, r.model_hi),
+                          (r.diff, r.diff_lo, r.diff_hi), (r.ratio, r.ratio_lo, r.ratio_hi)):
+            assert interval(v, lo, hi) in cells, (r.metric, v)
+    assert "gridsim compare --reps 3" in htmllib.unescape(text)
+
+
+def test_run_report_sections_and_numbers(gridsim_cli, tmp_path):
+    out = tmp_path / "run"
+    p = gridsim_cli("run", "--days", "7", "--quiet", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert _sections(text) == SECTIONS_RUN
+    assert text.count("data:image/png;base64,") >= 6  # times, rates, trips, backlog, by group, by category
+    s = pd.read_csv(out / "summary.csv")
+    s = s[s["dimension"] == "all"].set_index(["model", "metric"])["value"]
+    cells = [htmllib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", text)]
+    for model in ("siloed", "merged"):
+        assert f"{s[(model, 'resolution_time_p50')]:.2f}" in cells
+        assert f"{100 * s[(model, 'satisfaction_rate')]:.1f}%" in cells
+    assert "Equal total headcount" in text
