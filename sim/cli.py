@@ -1,4 +1,4 @@
-"""The command line: ``gridsim run | compare | warmup | sweep | analyze | trace | demo | validate | schema``.  Thin: parse, call, print.
+"""The command line: ``gridsim run | compare | warmup | sweep | analyze | trace | animate | demo | validate | schema``.  Thin: parse, call, print.
 
 Bad input (a scenario or override that does not validate) prints every problem
 with the file and field path, and exits with code 2, without a traceback and
@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--group", help="trace the first appeals of this group instead")
     t.add_argument("--first", type=int, default=3, help="how many appeals with --group (default 3)")
     t.add_argument("--width", type=int, default=120, help="line width")
+
+    a = sub.add_parser("animate", help="animated GIF of one simulated day, both models side by side")
+    a.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
+    a.add_argument("--day", type=int, default=2, help="which day (1 = the first Monday)")
+    a.add_argument("--out", default="day.gif", help="output file (.gif, or .mp4 where ffmpeg is present)")
+    a.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
 
     d = sub.add_parser("demo", help="start the classroom demo page on localhost")
     d.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
@@ -217,6 +223,14 @@ def cmd_trace(args) -> int:
     return 0
 
 
+def cmd_animate(args) -> int:
+    from .animate import animate
+
+    sc = load_scenario(args.scenario, args.overrides)
+    print(f"wrote {animate(sc, args.out, args.day)}")
+    return 0
+
+
 def cmd_demo(args) -> int:
     from .demo.server import make_server
 
@@ -251,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
     handler = {"run": cmd_run, "compare": cmd_compare, "warmup": cmd_warmup, "sweep": cmd_sweep,
-               "analyze": cmd_analyze, "trace": cmd_trace, "demo": cmd_demo, "validate": cmd_validate, "schema": cmd_schema}[args.command]
+               "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo, "validate": cmd_validate, "schema": cmd_schema}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:

@@ -56,11 +56,12 @@ def _end_warmup(world: World, at: float):
 
 
 def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0, tick=None,
-             policy: str | None = None, traced=()) -> ModelRun:
+             policy: str | None = None, traced=(), probes=()) -> ModelRun:
     """Run ``model`` on ``issues`` until the horizon; ``tick(hours)`` is called as the clock advances.
 
     ``policy`` is the governance policy (``siloed`` or ``merged``) when ``model`` names a variant;
-    the appeals whose issue ids are in ``traced`` keep a log of their steps (``record.events``).
+    the appeals whose issue ids are in ``traced`` keep a log of their steps (``record.events``);
+    each of ``probes`` is called with the world and returns a process body to run alongside (monitors).
     """
     world = World(sc, policy or model)
     policy = POLICIES[policy or model](world, issues)
@@ -71,6 +72,8 @@ def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0
     world.env.process(_source(world.env, policy, records, issues.created))
     if sc.warmup_days > 0:
         world.env.process(_end_warmup(world, sc.warmup_days * 24.0))
+    for probe in probes:
+        world.env.process(probe(world))
     step = 24.0
     t = 0.0
     while t < sc.horizon:

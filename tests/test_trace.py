@@ -80,3 +80,18 @@ def test_chinese_labels_render_without_missing_glyphs(recwarn):
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)"
         fig.canvas.draw()
     plt.close(fig)
+
+
+def test_animation_of_one_day(tmp_path):
+    from PIL import Image
+
+    from sim.animate import animate, sample_day
+    sc = make_scenario("horizon_days=3")
+    data = sample_day(sc, day=2, step_minutes=120)
+    assert len(data["times"]) == 12 and data["times"][0] == 24.0
+    for m, f in data["models"].items():
+        assert len(f["queue"]) == 12 and all(min(q) >= 0 for q in f["queue"])
+        assert list(f["arrived"]) == sorted(f["arrived"])  # a running count
+    path = animate(sc, str(tmp_path / "day.gif"), day=2, step_minutes=120)
+    with Image.open(path) as im:
+        assert im.n_frames == 12
