@@ -25,12 +25,14 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
     arrive = office.calendar.next_open(env.now + travel)
     if arrive > env.now + travel:
         note(rec, env.now + travel, f"finds the {office.label} closed; comes back when it opens")
-    yield env.timeout(arrive - env.now)
+    if arrive > env.now:
+        yield env.timeout(arrive - env.now)
     if rec.filed is None:
         rec.filed = arrive
     req = office.request()
     if patience is None:
-        yield req
+        if not req.triggered:
+            yield req
     else:
         deadline = office.calendar.add_open(arrive, patience)
         yield req | env.timeout(deadline - env.now)

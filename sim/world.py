@@ -87,7 +87,9 @@ class Office:
         self.max_busy = max(self.max_busy, self.busy)
         self.jobs += 1
         self.work_hours += hours
-        yield self.env.timeout(self.calendar.finish(now, hours) - now)
+        end = self.calendar.finish(now, hours)
+        if end > now:  # a zero-length step costs no event
+            yield self.env.timeout(end - now)
         self.busy -= 1
         self.resource.release(req)
         self._depart(req)
@@ -95,7 +97,8 @@ class Office:
     def serve(self, hours: float):
         """Process body: queue for a staff member, then work ``hours`` of open time."""
         req = self.request()
-        yield req
+        if not req.triggered:  # granted at once (a free desk) needs no trip through the event queue
+            yield req
         yield from self.work(req, hours)
 
     def utilisation(self, horizon: float) -> float:

@@ -99,7 +99,8 @@ class MergedPolicy(Policy):
             note(rec, env.now, "a grid patrol finds the problem before anyone files it (主动发现): first response")
         else:
             rec.channel = "citizen"
-            yield env.timeout(self.report_delay[i])
+            if self.report_delay[i] > 0:
+                yield env.timeout(self.report_delay[i])
             travel = self.groups[self.issues.group[i]].travel.comprehensive_station
             note(rec, env.now, "decides to file at the one door of the comprehensive grid (一门受理)")
             if not (yield from visit(station, rec, travel, self.intake[i], self.patience[i, 0])):

@@ -60,7 +60,8 @@ class SiloedPolicy(Policy):
         travel = self.groups[self.issues.group[i]].travel
         rec.channel = "citizen"
         self.arises(i, rec)
-        yield env.timeout(self.report_delay[i])
+        if self.report_delay[i] > 0:
+            yield env.timeout(self.report_delay[i])
         pick, right = self.pick[i], self.right[i]
         note(rec, env.now, f"decides to file; picks the {self.line_names[pick]} line grid"
                            + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
