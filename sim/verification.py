@@ -15,13 +15,13 @@ import math
 import numpy as np
 from scipy import stats
 
-from .scenario import build_scenario
+from .scenario import Scenario, build_scenario
 
 ZERO = {"dist": "fixed", "value": 0.0}
 
 
 def textbook_scenario(lam: float, services: dict[str, dict], headcount: dict[str, int], hours: float,
-                      warmup_hours: float, seed: int = 11) -> "Scenario":
+                      warmup_hours: float, seed: int = 11) -> Scenario:
     """One category needing ``services`` (department -> distribution), arrivals at ``lam`` per hour."""
     depts = list(services)
     raw = {

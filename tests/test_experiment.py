@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.experiment import compare, experiment, mean_ci, paired_stats, precision_gaps, run_replications, welch
+from sim.experiment import experiment, mean_ci, paired_stats, precision_gaps, run_replications, welch
 
 SHORT = ["horizon_days=10"]
 
