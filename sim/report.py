@@ -77,6 +77,11 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def _listed(**groups: list[str]) -> list[str]:
+    """Indented ``name: item; item`` lines for the non-empty groups."""
+    return [f"  {name}:{' ' * max(1, 7 - len(name))}" + "; ".join(items) for name, items in groups.items() if items]
+
+
 def verdict(summary: pd.DataFrame, baseline: str = "siloed") -> list[str]:
     """Plain sentences: which model did better on each headline metric, and who is worst served."""
     s = summary[(summary["dimension"] == "all")].set_index(["metric", "model"])["value"]
@@ -95,10 +100,7 @@ def verdict(summary: pd.DataFrame, baseline: str = "siloed") -> list[str]:
             (better if model_better else worse).append(f"{label} ({change})")
         lines.append(f"{model} did better than {baseline} on {len(better)} of {len(better) + len(worse)} "
                      f"headline metrics in this single replication.")
-        if better:
-            lines.append("  better: " + "; ".join(better))
-        if worse:
-            lines.append("  worse:  " + "; ".join(worse))
+        lines += _listed(better=better, worse=worse)
     if len(models) > 1:
         lines.append("One replication says nothing about how sure this is: run replications for confidence "
                      "intervals.")
@@ -221,12 +223,7 @@ def comparison_sentences(comp: pd.DataFrame) -> list[str]:
         n = g["n_reps"].max()
         out.append(f"{model} vs {base} over {n} replications: better on {len(better)}, worse on {len(worse)}, "
                    f"no clear difference on {len(unsure)} headline metrics.")
-        if better:
-            out.append("  better: " + "; ".join(better))
-        if worse:
-            out.append("  worse:  " + "; ".join(worse))
-        if unsure:
-            out.append("  unclear: " + "; ".join(unsure))
+        out += _listed(better=better, worse=worse, unclear=unsure)
     return out
 
 
