@@ -56,7 +56,7 @@ COLUMNS = [f.name for f in fields(AppealRecord) if f.name != "events"]
 def note(rec: AppealRecord, t: float, text: str) -> None:
     """Log a step of a traced appeal (a no-op for the others)."""
     if rec.events is not None:
-        rec.events.append((t, text))
+        rec.events.append((float(t), text))
 _row = operator.attrgetter(*COLUMNS)
 
 
