@@ -36,6 +36,9 @@ METRICS = {
     "citizen_hours_per_appeal": "Citizen hours per appeal",
 }
 _BASE: dict = {"path": None}
+# One simulation at a time: requests arrive on several threads, and matplotlib's pyplot
+# (used for the figures) is not thread-safe.
+_LOCK = threading.Lock()
 
 
 def lever_overrides(levers: dict) -> list[str]:
@@ -80,7 +83,8 @@ def simulate_levers(levers: dict) -> dict:
     for k, (label, lo, hi, step, default) in LEVERS.items():
         if not lo <= clean[k] <= hi:
             raise ValueError(f"{k} must be between {lo} and {hi}")
-    return _run_cached(tuple(sorted(clean.items())))
+    with _LOCK:
+        return _run_cached(tuple(sorted(clean.items())))
 
 
 class Handler(BaseHTTPRequestHandler):
