@@ -38,7 +38,7 @@ def sample_day(sc: Scenario, day: int, step_minutes: float = 10.0) -> dict:
             frames["queue"], frames["busy"] = [], []
             for t in times:
                 yield env.timeout(t - env.now)
-                frames["queue"].append([len(o.resource.queue) for o in offices])
+                frames["queue"].append([o.queue_length for o in offices])
                 frames["busy"].append([o.busy for o in offices])
 
         simulate(arm, m, issues, policy=policy, probes=[probe])

@@ -29,23 +29,23 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
         yield env.timeout(arrive - env.now)
     if rec.filed is None:
         rec.filed = arrive
-    req = office.request()
-    if patience is None:
-        if not req.triggered:
-            yield req
-    else:
-        deadline = office.calendar.add_open(arrive, patience)
-        yield req | env.timeout(deadline - env.now)
-        if not req.triggered:
-            note(rec, env.now, f"gives up queueing at the {office.label} (patience ran out)")
-            office.leave(req)
-            rec.citizen_hours += office.calendar.open_between(arrive, env.now)
-            return False
+    claim = office.request()
+    if not claim.granted:
+        if patience is None:
+            yield claim
+        else:
+            deadline = office.calendar.add_open(arrive, patience)
+            yield claim | env.timeout(deadline - env.now)
+            if not claim.granted:
+                note(rec, env.now, f"gives up queueing at the {office.label} (patience ran out)")
+                office.leave(claim)
+                rec.citizen_hours += office.calendar.open_between(arrive, env.now)
+                return False
     rec.citizen_hours += office.calendar.open_between(arrive, env.now) + work
     rec.staff_hours += work
     note(rec, env.now, f"is seen in person at the {office.label} after queueing "
                        f"{env.now - arrive:.1f} h ({work:.1f} h of work)")
-    yield from office.work(req, work)
+    yield from office.work(claim, work)
     return True
 
 

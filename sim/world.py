@@ -14,6 +14,7 @@ True
 from __future__ import annotations
 
 import math
+from collections import deque
 
 import simpy
 
@@ -21,18 +22,29 @@ from .calendar import Calendar
 from .scenario import Scenario
 
 
+class Claim(simpy.Event):
+    """A job's claim on one staff member of an office: ``granted`` at once, or later as an event.
+
+    A claim granted at once is never scheduled (no trip through the event queue);
+    a queued one succeeds when a desk frees, first come first served.
+    """
+
+
 class Office:
     """A desk of ``capacity`` staff that works only while its calendar is open.
 
-    It records what queueing theory checks need, so callers record nothing:
-    staff hours worked, jobs, the most staff busy at once, waits in queue, time
-    in system of finished jobs, and the time integral of the number present.
+    A first-come-first-served multi-server queue, lighter than ``simpy.Resource``
+    (a job that finds a free desk costs no event).  It records what queueing
+    theory checks need, so callers record nothing: staff hours worked, jobs, the
+    most staff busy at once, waits in queue, time in system of finished jobs,
+    and the time integral of the number present.
     """
 
     def __init__(self, env: simpy.Environment, name: str, capacity: int, calendar: Calendar):
         self.env, self.name, self.capacity, self.calendar = env, name, capacity, calendar
         self.label = name
-        self.resource = simpy.Resource(env, capacity=max(capacity, 1))
+        self.free = max(capacity, 1)   # an unstaffed office (capacity 0) is never routed to
+        self.queue: deque[Claim] = deque()
         self.busy = 0
         self.max_busy = 0
         self.present = 0           # jobs queueing or in service now
@@ -51,55 +63,84 @@ class Office:
         self._last = self.env.now
         self.since_sum = self.present * self.env.now  # sum over jobs present of max(arrival, reset)
 
+    @property
+    def queue_length(self) -> int:
+        """Jobs waiting for a desk now."""
+        return self.present - self.busy
+
     def _count(self, delta: int) -> None:
         now = self.env.now
         self.present_area += self.present * (now - self._last)
         self._last = now
         self.present += delta
 
-    def request(self):
-        """A SimPy request for one of this office's staff; the job counts as present from now."""
-        self._count(+1)
-        req = self.resource.request()
-        req.since = self.env.now
-        self.since_sum += req.since
-        return req
+    def request(self) -> Claim:
+        """Claim one of this office's staff; the job counts as present from now.
 
-    def _depart(self, req) -> None:
+        >>> import simpy
+        >>> from sim.calendar import ALWAYS
+        >>> office = Office(simpy.Environment(), "desk", 1, ALWAYS)
+        >>> office.request().granted, office.request().granted
+        (True, False)
+        """
+        self._count(+1)
+        claim = Claim(self.env)
+        claim.since = now = self.env.now
+        claim.cancelled = False
+        self.since_sum += now
+        if self.free:
+            self.free -= 1
+            claim.granted = True
+        else:
+            claim.granted = False
+            self.queue.append(claim)
+        return claim
+
+    def _release(self) -> None:
+        while self.queue:
+            claim = self.queue.popleft()
+            if not claim.cancelled:
+                claim.granted = True
+                claim.succeed()
+                return
+        self.free += 1
+
+    def _depart(self, claim: Claim) -> None:
         self.finished += 1
-        start = max(req.since, self.since)
+        start = max(claim.since, self.since)
         self.sojourn_sum += self.env.now - start
         self.since_sum -= start
         self._count(-1)
 
-    def leave(self, req) -> None:
-        """A job gave up before service (reneged): cancel its request."""
-        req.cancel()
-        self._depart(req)
+    def leave(self, claim: Claim) -> None:
+        """A job gave up before service (reneged): withdraw its claim."""
+        claim.cancelled = True     # dropped when it reaches the head of the queue
+        self._depart(claim)
 
-    def work(self, req, hours: float):
-        """Process body: with granted ``req``, work ``hours`` of open time, then release."""
+    def work(self, claim: Claim, hours: float):
+        """Process body: with granted ``claim``, work ``hours`` of open time, then free the desk."""
         now = self.env.now
-        wait = now - req.since
+        wait = now - claim.since
         self.wait_sum += wait
         self.waited += wait > 1e-12
         self.busy += 1
-        self.max_busy = max(self.max_busy, self.busy)
+        if self.busy > self.max_busy:
+            self.max_busy = self.busy
         self.jobs += 1
         self.work_hours += hours
         end = self.calendar.finish(now, hours)
         if end > now:  # a zero-length step costs no event
             yield self.env.timeout(end - now)
         self.busy -= 1
-        self.resource.release(req)
-        self._depart(req)
+        self._release()
+        self._depart(claim)
 
     def serve(self, hours: float):
         """Process body: queue for a staff member, then work ``hours`` of open time."""
-        req = self.request()
-        if not req.triggered:  # granted at once (a free desk) needs no trip through the event queue
-            yield req
-        yield from self.work(req, hours)
+        claim = self.request()
+        if not claim.granted:
+            yield claim
+        yield from self.work(claim, hours)
 
     def utilisation(self, horizon: float) -> float:
         """Share of staffed open hours spent working, over ``[0, horizon]``."""
