@@ -109,6 +109,10 @@ class Calendar:
             return t + work
         if work <= 0:
             return self.next_open(t)
+        w = t % WEEK
+        i = bisect.bisect_right(self._starts, w) - 1
+        if i >= 0 and w + work <= self._ends[i]:  # the common case: done before this opening closes
+            return t + work
         target = self._open_before(t) + work
         per_week = self._cum[-1]
         weeks, rem = divmod(target, per_week)

@@ -21,10 +21,10 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
     env = office.env
     rec.trips += 1
     rec.citizen_hours += travel
-    note(rec, env.now, f"sets off for the {office.label} (trip {rec.trips}, {travel:.1f} h travel)")
+    note(rec, env.now, lambda: f"sets off for the {office.label} (trip {rec.trips}, {travel:.1f} h travel)")
     arrive = office.calendar.next_open(env.now + travel)
     if arrive > env.now + travel:
-        note(rec, env.now + travel, f"finds the {office.label} closed; comes back when it opens")
+        note(rec, env.now + travel, lambda: f"finds the {office.label} closed; comes back when it opens")
     if arrive > env.now:
         yield env.timeout(arrive - env.now)
     if rec.filed is None:
@@ -37,13 +37,13 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
             deadline = office.calendar.add_open(arrive, patience)
             yield claim | env.timeout(deadline - env.now)
             if not claim.granted:
-                note(rec, env.now, f"gives up queueing at the {office.label} (patience ran out)")
+                note(rec, env.now, lambda: f"gives up queueing at the {office.label} (patience ran out)")
                 office.leave(claim)
                 rec.citizen_hours += office.calendar.open_between(arrive, env.now)
                 return False
     rec.citizen_hours += office.calendar.open_between(arrive, env.now) + work
     rec.staff_hours += work
-    note(rec, env.now, f"is seen in person at the {office.label} after queueing "
+    note(rec, env.now, lambda: f"is seen in person at the {office.label} after queueing "
                        f"{env.now - arrive:.1f} h ({work:.1f} h of work)")
     yield from office.work(claim, work)
     return True
@@ -52,9 +52,9 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
 def staff_work(office: Office, rec: AppealRecord, hours: float):
     """Process body: ``office`` works ``hours`` on the appeal without the citizen present."""
     rec.staff_hours += hours
-    note(rec, office.env.now, f"{office.label} takes it up ({hours:.1f} h of work)")
+    note(rec, office.env.now, lambda: f"{office.label} takes it up ({hours:.1f} h of work)")
     yield from office.serve(hours)
-    note(rec, office.env.now, f"{office.label} has done its part")
+    note(rec, office.env.now, lambda: f"{office.label} has done its part")
 
 
 def p_satisfied(b, hours: float, trips: int, bounces: int) -> float:

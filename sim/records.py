@@ -31,7 +31,7 @@ class AppealRecord:
     area: str
     created: float
     departments: str = ""
-    channel: str = ""                 # 'citizen' filed it, or a 'patrol' found it first
+    channel: str = "citizen"          # a citizen files it, or a "patrol" finds it first
     filed: Optional[float] = None
     first_response: Optional[float] = None
     resolved: Optional[float] = None
@@ -53,10 +53,14 @@ class AppealRecord:
 COLUMNS = [f.name for f in fields(AppealRecord) if f.name != "events"]
 
 
-def note(rec: AppealRecord, t: float, text: str) -> None:
-    """Log a step of a traced appeal (a no-op for the others)."""
+def note(rec: AppealRecord, t: float, text) -> None:
+    """Log a step of a traced appeal (a no-op for the others).
+
+    ``text`` is a string, or a function returning one, so that untraced appeals
+    (nearly all) never pay for formatting it.
+    """
     if rec.events is not None:
-        rec.events.append((float(t), text))
+        rec.events.append((float(t), text() if callable(text) else text))
 _row = operator.attrgetter(*COLUMNS)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import simpy
 
@@ -29,23 +30,44 @@ class ModelRun:
     records: list[AppealRecord]
 
 
+CHANNELS = ("citizen", "patrol")  # indexed by whether a patrol finds the issue first
+
+
 def make_records(model: str, policy, replication: int) -> list[AppealRecord]:
     """One open record per issue, with the issue's own attributes filled in."""
     iss = policy.issues
     depts = [";".join(spec.departments) for spec in policy.cats]
     return [AppealRecord(model=model, replication=replication, issue=i,
                          group=iss.groups[g], category=iss.categories[c], area=iss.areas[a],
-                         created=float(t), departments=depts[c],
+                         created=float(t), departments=depts[c], channel=CHANNELS[found],
                          unclear=bool(policy.unclear[i]), hard=bool(policy.hard[i]))
-            for i, (t, g, c, a) in enumerate(zip(iss.created, iss.group, iss.category, iss.area))]
+            for i, (t, g, c, a, found) in enumerate(zip(iss.created, iss.group, iss.category, iss.area,
+                                                         policy.patrol_found.tolist()))]
 
 
-def _source(env: simpy.Environment, policy, records: list[AppealRecord], created):
-    """Start each appeal's process at the moment its issue arises."""
-    for i, t in enumerate(created):
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        env.process(policy.appeal(i, records[i]))
+class _Source:
+    """Starts each appeal's process at its first step, ``created + policy.start_delay``.
+
+    A chain of callbacks, one pending timeout at a time, rather than a process:
+    arrivals are the commonest event and a generator resume each is dear.
+    """
+
+    def __init__(self, env: simpy.Environment, policy, records: list[AppealRecord], created):
+        start = created + policy.start_delay
+        self.order = np.argsort(start, kind="stable")
+        self.start = start[self.order]
+        self.env, self.policy, self.records, self.k = env, policy, records, 0
+        self._next(None)
+
+    def _next(self, _event) -> None:
+        env, k, n = self.env, self.k, len(self.start)
+        while k < n and self.start[k] <= env.now:
+            i = int(self.order[k])
+            env.process(self.policy.appeal(i, self.records[i]))
+            k += 1
+        self.k = k
+        if k < n:
+            env.timeout(self.start[k] - env.now).callbacks.append(self._next)
 
 
 def _end_warmup(world: World, at: float):
@@ -69,7 +91,7 @@ def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0
     for i in traced:
         records[i].events = []
     policy.start()
-    world.env.process(_source(world.env, policy, records, issues.created))
+    _Source(world.env, policy, records, issues.created)
     if sc.warmup_days > 0:
         world.env.process(_end_warmup(world, sc.warmup_days * 24.0))
     for probe in probes:

@@ -17,7 +17,12 @@ from ..world import World
 
 
 class Policy:
-    """Base class: ``appeal(i, rec)`` is the process body of issue ``i`` once it has arisen."""
+    """Base class: ``appeal(i, rec)`` is the process body of issue ``i``.
+
+    It starts ``start_delay[i]`` hours after the issue arises, at its first step
+    (the citizen sets off to file, or a patrol finds it), so waiting to report
+    costs no event.
+    """
 
     name = "base"
 
@@ -39,6 +44,13 @@ class Policy:
             for d, name in enumerate(self.dept_names)])
         self.unclear = u["unclear"][:, 0] < np.array([s.p_unclear for s in self.cats])[c]
         self.hard = u["hard"][:, 0] < np.array([s.p_hard for s in self.cats])[c]
+        self.patrol_found = np.zeros(len(c), dtype=bool)  # issues a patrol finds before anyone files
+        self._offices: dict[tuple, object] = {}
+
+    @property
+    def start_delay(self) -> np.ndarray:
+        """Hours from each issue arising to its appeal's first step: the citizen's report delay."""
+        return self.report_delay
 
     @staticmethod
     def by_key(u: np.ndarray, keys: np.ndarray, dists: list) -> np.ndarray:
@@ -49,7 +61,7 @@ class Policy:
         """Start the model's background processes (meetings, patrols); none by default."""
 
     def appeal(self, i: int, rec: AppealRecord):
-        """Process body for issue ``i``, started when it arises."""
+        """Process body for issue ``i``, started ``start_delay[i]`` hours after it arises."""
         raise NotImplementedError
 
     def arises(self, i: int, rec: AppealRecord) -> None:
@@ -58,12 +70,16 @@ class Policy:
             spec = self.cats[self.issues.category[i]]
             g = self.groups[self.issues.group[i]]
             extra = [w for w, flag in (("ownership unclear", self.unclear[i]), ("a hard case", self.hard[i])) if flag]
-            note(rec, self.env.now, f"{rec.group}{f' ({g.name_zh})' if g.name_zh else ''} in {rec.area}: a "
+            note(rec, rec.created, lambda: f"{rec.group}{f' ({g.name_zh})' if g.name_zh else ''} in {rec.area}: a "
                                     f"{rec.category}{f' ({spec.name_zh})' if spec.name_zh else ''} problem needing "
                                     f"{', '.join(spec.departments)}" + (f"; {', '.join(extra)}" if extra else ""))
 
     def office(self, *parts: str):
-        return self.world.office(*parts)
+        """The world's office ``':'.join(parts)``, looked up once."""
+        try:
+            return self._offices[parts]
+        except KeyError:
+            return self._offices.setdefault(parts, self.world.office(*parts))
 
     # ---- shared steps
     def resolve(self, i: int, rec: AppealRecord, round_: int = 0) -> bool:
@@ -72,7 +88,7 @@ class Policy:
         rec.state = "resolved"
         p = p_satisfied(self.sc.satisfaction, rec.resolved - rec.created, rec.trips, rec.bounces)
         rec.satisfied = bool(self.issues.u["satisfied"][i, round_] < p)
-        note(rec, self.env.now, f"closed: resolved {rec.resolved - rec.created:.1f} h after the issue arose; "
+        note(rec, self.env.now, lambda: f"closed: resolved {rec.resolved - rec.created:.1f} h after the issue arose; "
                                 f"the citizen is {'satisfied' if rec.satisfied else 'NOT satisfied'} "
                                 f"(P = {p:.2f})")
         return rec.satisfied

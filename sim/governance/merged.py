@@ -70,6 +70,11 @@ class MergedPolicy(Policy):
         self.delegable = np.array([s.delegable for s in self.cats])[c]
         self.meetings = JointMeetings(self.env, m.joint_meeting) if m.joint_meeting.enabled else None
 
+    @property
+    def start_delay(self) -> np.ndarray:
+        """A patrol-found issue starts when the patrol finds it, the others when the citizen files."""
+        return np.where(self.patrol_found, self.patrol_delay, self.report_delay)
+
     def start(self) -> None:
         p = self.sc.merged.patrol
         if p.enabled and p.staff_hours_per_day > 0:
@@ -93,14 +98,9 @@ class MergedPolicy(Policy):
         station = self.office("station", area)
         self.arises(i, rec)
         if self.patrol_found[i]:
-            rec.channel = "patrol"
-            yield env.timeout(self.patrol_delay[i])
             rec.filed = rec.first_response = env.now
             note(rec, env.now, "a grid patrol finds the problem before anyone files it (主动发现): first response")
         else:
-            rec.channel = "citizen"
-            if self.report_delay[i] > 0:
-                yield env.timeout(self.report_delay[i])
             travel = self.groups[self.issues.group[i]].travel.comprehensive_station
             note(rec, env.now, "decides to file at the one door of the comprehensive grid (一门受理)")
             if not (yield from visit(station, rec, travel, self.intake[i], self.patience[i, 0])):
@@ -142,8 +142,10 @@ class MergedPolicy(Policy):
             yield self.meetings.wait()
             note(rec, env.now, "the joint meeting assigns it")
         if len(depts) > 1:
-            note(rec, env.now, f"dispatched to {len(depts)} departments at once (parallel handling)")
-        jobs = [env.process(staff_work(self.office("dept", self.dept_names[d]), rec, w))
-                for d, w in zip(depts, work)]
-        yield env.all_of(jobs)
+            note(rec, env.now, lambda: f"dispatched to {len(depts)} departments at once (parallel handling)")
+        offices = [self.office("dept", self.dept_names[d]) for d in depts]
+        if len(depts) == 1:  # nothing to fork
+            yield from staff_work(offices[0], rec, work[0])
+        else:
+            yield env.all_of([env.process(staff_work(o, rec, w)) for o, w in zip(offices, work)])
         yield from staff_work(self.office("station", area), rec, self.closing[i])

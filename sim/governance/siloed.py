@@ -58,12 +58,9 @@ class SiloedPolicy(Policy):
     def appeal(self, i: int, rec: AppealRecord):
         env, area = self.env, self.areas[self.issues.area[i]]
         travel = self.groups[self.issues.group[i]].travel
-        rec.channel = "citizen"
         self.arises(i, rec)
-        if self.report_delay[i] > 0:
-            yield env.timeout(self.report_delay[i])
         pick, right = self.pick[i], self.right[i]
-        note(rec, env.now, f"decides to file; picks the {self.line_names[pick]} line grid"
+        note(rec, env.now, lambda: f"decides to file; picks the {self.line_names[pick]} line grid"
                            + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
         station = self.office("line", self.line_names[pick], area)
         if not (yield from visit(station, rec, travel.line_station, self.intake[i, 0], self.patience[i, 0])):
@@ -72,7 +69,7 @@ class SiloedPolicy(Policy):
         note(rec, env.now, "first response: intake done (响应)")
         if pick != right:
             rec.referrals += 1
-            note(rec, env.now, f"referred to the {self.line_names[right]} line grid: another trip")
+            note(rec, env.now, lambda: f"referred to the {self.line_names[right]} line grid: another trip")
             station = self.office("line", self.line_names[right], area)
             if not (yield from visit(station, rec, travel.line_station, self.intake[i, 1], self.patience[i, 1])):
                 return self.abandon(rec)
@@ -87,7 +84,7 @@ class SiloedPolicy(Policy):
                 if k == 0:  # passed on by the station
                     yield from staff_work(office, rec, self.service[i, d])
                 else:
-                    note(rec, env.now, f"must take the next part to the {office.label} in person (多头跑)")
+                    note(rec, env.now, lambda: f"must take the next part to the {office.label} in person (多头跑)")
                     yield from visit(office, rec, travel.department, self.service[i, d])
         self.resolve(i, rec)
 
@@ -101,7 +98,7 @@ class SiloedPolicy(Policy):
                 yield from visit(office, rec, travel.department, self.assessment[i, k])
             rec.bounces += 1
             rec.referrals += 1
-            note(rec, self.env.now, f"{office.label} says it is not theirs: bounce {rec.bounces} (踢皮球)")
+            note(rec, self.env.now, lambda: f"{office.label} says it is not theirs: bounce {rec.bounces} (踢皮球)")
         note(rec, self.env.now, "goes to the street office, which takes the case (escalation)")
         rec.trips += 1  # the trip to the street office
         rec.citizen_hours += travel.department
