@@ -35,14 +35,40 @@ HEADLINE: dict[str, tuple[str, str]] = {
 }
 
 
-def _time_stats(prefix: str, x: np.ndarray) -> dict[str, tuple[float, int]]:
-    x = x[~np.isnan(x)]
-    n = len(x)
-    if n == 0:
-        return {f"{prefix}_{s}": (np.nan, 0) for s in ("mean", "p50", "p90", "p95")}
-    q = np.percentile(x, [50, 90, 95])
-    return {f"{prefix}_mean": (float(x.mean()), n), f"{prefix}_p50": (float(q[0]), n),
-            f"{prefix}_p90": (float(q[1]), n), f"{prefix}_p95": (float(q[2]), n)}
+#: Times measured per filed appeal (NaN until reached), summarised by mean and quantiles.
+TIMES = ("response_time", "response_time_from_filing", "resolution_time", "resolution_time_from_filing")
+QUANTILES = {"p50": 50, "p90": 90, "p95": 95}
+#: Per-appeal 0/1 indicators and counts, summarised by their mean over filed appeals.
+SHARES = ("response_rate", "resolution_rate", "abandonment_rate", "open_share", "share_3plus_trips",
+          "patrol_share", "escalated_share", "reopened_share")
+PER_APPEAL = ("trips", "referrals", "bounces", "citizen_hours", "staff_hours")
+
+
+def measures(df: pd.DataFrame, deadline: np.ndarray) -> pd.DataFrame:
+    """One row per *filed* appeal of ``df`` with every per-appeal measure the metrics average.
+
+    ``deadline`` is the response deadline (h) of each row of ``df``.  Times are NaN
+    until reached; ``satisfied`` is 1/0 for resolved appeals and NaN otherwise.
+    Both the exact summary (:func:`appeal_metrics`) and the streaming one
+    (:mod:`sim.tally`) are computed from these columns, so they define each metric once.
+    """
+    f = df[~np.isnan(df["filed"].to_numpy())]
+    created, filed = f["created"].to_numpy(), f["filed"].to_numpy()
+    resp, res = f["first_response"].to_numpy(), f["resolved"].to_numpy()
+    state = f["state"].to_numpy()
+    resolved = state == "resolved"
+    sat = f["satisfied"].to_numpy(dtype=float, na_value=np.nan)
+    out = {
+        "response_time": resp - created, "response_time_from_filing": resp - filed,
+        "resolution_time": res - created, "resolution_time_from_filing": res - filed,
+        "response_rate": (resp - filed) <= deadline[~np.isnan(df["filed"].to_numpy())],  # NaN compares False
+        "resolution_rate": resolved, "abandonment_rate": state == "abandoned", "open_share": state == "open",
+        "share_3plus_trips": f["trips"].to_numpy() >= 3, "patrol_share": f["channel"].to_numpy() == "patrol",
+        "escalated_share": f["escalated"].to_numpy(dtype=bool), "reopened_share": f["reopened"].to_numpy() > 0,
+        "satisfied": np.where(resolved, sat == 1.0, np.nan),
+    }
+    out |= {f"{col}_per_appeal": f[col].to_numpy(dtype=float) for col in PER_APPEAL}
+    return pd.DataFrame(out, index=f.index)
 
 
 def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray) -> dict[str, tuple[float, int]]:
@@ -50,38 +76,19 @@ def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray) -> dict[str, tuple[fl
 
     ``df`` holds records of one model; ``deadline`` the response deadline (h) per row.
     """
-    created = df["created"].to_numpy()
-    filed_mask = ~np.isnan(df["filed"].to_numpy())
-    f = df[filed_mask]
-    nf = len(f)
+    m = measures(df, deadline)
+    nf = len(m)
     out: dict[str, tuple[float, int]] = {"issues": (float(len(df)), len(df)), "appeals_filed": (float(nf), nf)}
-    resp = f["first_response"].to_numpy()
-    res = f["resolved"].to_numpy()
-    filed = f["filed"].to_numpy()
-    out |= _time_stats("response_time", resp - created[filed_mask])
-    out |= _time_stats("response_time_from_filing", resp - filed)
-    out |= _time_stats("resolution_time", res - created[filed_mask])
-    out |= _time_stats("resolution_time_from_filing", res - filed)
-
-    def share(mask) -> tuple[float, int]:
-        return (float(np.mean(mask)) if nf else np.nan, nf)
-
-    def per(col) -> tuple[float, int]:
-        return (float(f[col].mean()) if nf else np.nan, nf)
-
-    resolved = f["state"].to_numpy() == "resolved"
-    out["response_rate"] = share((resp - filed) <= deadline[filed_mask])  # NaN compares False
-    out["resolution_rate"] = share(resolved)
-    sat = f["satisfied"].to_numpy(dtype=float, na_value=np.nan)[resolved]
-    out["satisfaction_rate"] = (float(np.mean(sat == 1.0)) if len(sat) else np.nan, int(resolved.sum()))
-    out["abandonment_rate"] = share(f["state"].to_numpy() == "abandoned")
-    out["open_share"] = share(f["state"].to_numpy() == "open")
-    out["share_3plus_trips"] = share(f["trips"].to_numpy() >= 3)
-    out["patrol_share"] = share(f["channel"].to_numpy() == "patrol")
-    out["escalated_share"] = share(f["escalated"].to_numpy())
-    out["reopened_share"] = share(f["reopened"].to_numpy() > 0)
-    for col in ("trips", "referrals", "bounces", "citizen_hours", "staff_hours"):
-        out[f"{col}_per_appeal"] = per(col)
+    for t in TIMES:
+        x = m[t].to_numpy()
+        x = x[~np.isnan(x)]
+        q = np.percentile(x, list(QUANTILES.values())) if len(x) else [np.nan] * len(QUANTILES)
+        out[f"{t}_mean"] = (float(x.mean()) if len(x) else np.nan, len(x))
+        out |= {f"{t}_{name}": (float(v), len(x)) for name, v in zip(QUANTILES, q)}
+    for col in SHARES + tuple(f"{c}_per_appeal" for c in PER_APPEAL):
+        out[col] = (float(m[col].mean()) if nf else np.nan, nf)
+    sat = m["satisfied"].dropna()
+    out["satisfaction_rate"] = (float(sat.mean()) if len(sat) else np.nan, len(sat))
     return out
 
 
@@ -131,6 +138,9 @@ def backlog(appeals: pd.DataFrame, horizon: float, step: float = 6.0) -> pd.Data
         ended = np.sort(mdf["resolved"].fillna(mdf["abandoned"]).dropna().to_numpy())
         n = np.searchsorted(created, grid, side="right") - np.searchsorted(ended, grid, side="right")
         frames.append(pd.DataFrame({"model": model, "time_h": grid, "backlog": n}))
+    if not frames:  # no issue arose: no model has a backlog at any time
+        return pd.DataFrame({"model": pd.Series(dtype=object), "time_h": pd.Series(dtype=float),
+                             "backlog": pd.Series(dtype=int)})
     return pd.concat(frames, ignore_index=True)
 
 
