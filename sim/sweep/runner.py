@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..executors import execute
 from ..output import atomic_write
 from ..scenario import ScenarioError
 from .design import design_points
@@ -129,47 +130,10 @@ def run_sweep(plan: SweepPlan, out: Path, workers: int = 1, scheduler: str | Non
             last = time.monotonic()
 
     try:
-        for pid, rows in _execute(plan, todo, workers, scheduler):
+        for pid, rows in execute(_point_task, todo, workers, scheduler, shared=plan):
             finished(pid, rows)
     finally:
         if bar:
             bar.close()
         store.consolidate()
     return store.table()
-
-
-def _execute(plan, todo, workers, scheduler):
-    """Yield (point id, rows) as points finish, on the chosen executor."""
-    if not todo:
-        return
-    if scheduler:
-        yield from _dask(plan, todo, workers, scheduler)
-    elif workers <= 1:
-        for point in todo:
-            yield _point_task(plan, point)
-    else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_point_task, plan, p) for p in todo]
-            for fut in as_completed(futures):
-                yield fut.result()
-
-
-def _dask(plan, todo, workers, scheduler):
-    from dask.distributed import Client, LocalCluster, as_completed
-    cluster = None
-    if scheduler == "local":
-        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    else:
-        client = Client(scheduler)
-    try:
-        plan_future = client.scatter(plan, broadcast=True)
-        futures = [client.submit(_point_task, plan_future, p, pure=False, retries=2) for p in todo]
-        for fut in as_completed(futures):
-            yield fut.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -1,0 +1,57 @@
+"""Where independent tasks run: in this process, on local processes, or on a Dask cluster.
+
+Sweeps (one task a design point) and city runs (one task a shard of streets)
+share this.  Results come back as tasks finish, in any order; callers put them
+in order by key, so the numbers never depend on where or when a task ran.
+
+>>> sorted(execute(pow, [2, 3], shared=10))
+[100, 1000]
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Iterator
+
+
+def execute(task: Callable[[Any, Any], Any], items: Iterable, workers: int = 1, scheduler: str | None = None,
+            shared: Any = None) -> Iterator:
+    """Yield ``task(shared, item)`` for every item, as each finishes.
+
+    ``scheduler``: None for local processes (``workers`` of them; 1 runs in this
+    process), ``'local'`` for a Dask ``LocalCluster`` of ``workers`` processes, or
+    the address of a Dask scheduler such as ``tcp://host:8786``.  ``task`` must be
+    a module-level function (it is pickled); ``shared`` is sent to each worker once.
+    """
+    items = list(items)
+    if not items:
+        return
+    if scheduler:
+        yield from _dask(task, items, workers, scheduler, shared)
+    elif workers <= 1:
+        for item in items:
+            yield task(shared, item)
+    else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(task, shared, item) for item in items]
+            for fut in as_completed(futures):
+                yield fut.result()
+
+
+def _dask(task, items, workers, scheduler, shared):
+    from dask.distributed import Client, LocalCluster, as_completed
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        shared_future = client.scatter(shared, broadcast=True)
+        futures = [client.submit(task, shared_future, item, pure=False, retries=2) for item in items]
+        for fut in as_completed(futures):
+            yield fut.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
