@@ -119,6 +119,7 @@ def utilisation(runs, horizon: float) -> pd.DataFrame:
     """Staff utilisation (work hours ÷ staffed open hours) of every office of every model run."""
     rows = [{"model": r.model, "office": o.name, "headcount": o.capacity, "work_hours": o.work_hours,
              "jobs": o.jobs, "max_busy": o.max_busy, "utilisation": o.utilisation(horizon),
+             "staffed_hours": o.capacity * o.calendar.open_between(o.since, horizon),
              "mean_wait_h": o.wait_sum / o.jobs if o.jobs else float("nan"),
              "share_waited": o.waited / o.jobs if o.jobs else float("nan"),
              "mean_present": o.mean_present(horizon),

@@ -94,7 +94,24 @@ def write_results(result, out: Path, command: str, started: str, wall_seconds: f
         folder.text("report.html", run_report(result, table, command))
         from .plots import figures
         folder.figures(figures(result))
-    folder.provenance(result.scenario, list(result.appeals["model"].unique()), command, started, wall_seconds)
+    folder.provenance(result.scenario, [r.model for r in result.runs], command, started, wall_seconds)
+    return folder.written
+
+
+def write_city(result, out: Path, command: str, started: str, wall_seconds: float) -> list[Path]:
+    """Write the merged tables of a city run into ``out`` (per-appeal records, if any, are already there)."""
+    from .report import city_report, comparison_table
+
+    folder = ResultsFolder(out)
+    for name, df in (("summary.csv", result.summary), ("utilisation.csv", result.utilisation),
+                     ("backlog.csv", result.backlog), ("staffing.csv", result.staffing)):
+        folder.table(name, df)
+    table = comparison_table(result.summary, result.scenario.baseline)
+    folder.table("comparison.csv", table)
+    folder.text("scenario.yaml", result.scenario.to_yaml())
+    folder.text("report.md", city_report(result, table, command))
+    folder.provenance(result.scenario, list(result.issues), command, started, wall_seconds,
+                      streets=len(result.streets), issues_per_model=result.issues)
     return folder.written
 
 

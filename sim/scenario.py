@@ -17,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
+from functools import cache
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, get_args
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt,
-                      PositiveFloat, PositiveInt, ValidationError, model_validator)
+                      PositiveFloat, PositiveInt, ValidationError, create_model, model_validator)
 
 from .calendar import Calendar
 from .distributions import Distribution
@@ -42,7 +44,7 @@ class ScenarioError(Exception):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 class CalendarSpec(Strict):
@@ -53,13 +55,16 @@ class CalendarSpec(Strict):
 
     @model_validator(mode="after")
     def _check(self):
+        problems = []
         if not self.weekdays or any(not 0 <= d <= 6 for d in self.weekdays):
-            raise ValueError("weekdays: expected a non-empty list of integers 0..6")
+            problems.append("weekdays: expected a non-empty list of integers 0..6")
         spans = sorted(self.hours)
         if not spans or any(not 0 <= a < b <= 24 for a, b in spans):
-            raise ValueError("hours: expected [open, close] pairs with 0 <= open < close <= 24")
-        if any(spans[i][1] > spans[i + 1][0] for i in range(len(spans) - 1)):
-            raise ValueError("hours: intervals overlap")
+            problems.append("hours: expected [open, close] pairs with 0 <= open < close <= 24")
+        elif any(spans[i][1] > spans[i + 1][0] for i in range(len(spans) - 1)):
+            problems.append("hours: intervals overlap")
+        if problems:
+            raise ValueError("\n".join(problems))
         return self
 
     def build(self) -> Calendar:
@@ -135,7 +140,7 @@ class Group(Strict):
             if mix is not None and not math.isclose(sum(mix.values()), 1.0, abs_tol=1e-6):
                 problems.append(f"{name}: probabilities must sum to 1 (they sum to {sum(mix.values()):.6g})")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))
         return self
 
 
@@ -234,8 +239,32 @@ class Variant(Strict):
     set: dict[str, Any] = Field(default_factory=dict)
 
 
+class StreetKind(Strict):
+    """A kind of street (街道) in a city: how many there are, and how they differ from the scenario's street.
+
+    ``set`` maps dotted field paths to values, as ``--set`` does, e.g.
+    ``{groups.residents.arrivals_per_day: 40, areas: {a1: {weight: 1}, a2: {weight: 1}}}``.
+    """
+
+    count: PositiveInt
+    description: str = ""
+    set: dict[str, Any] = Field(default_factory=dict)
+
+
+class City(Strict):
+    """A city as independent streets: streets share no grid station, office or staff.
+
+    Each kind of street is the scenario's own street with the kind's ``set`` applied;
+    streets are numbered in the order of ``streets`` and of ``count``, and each has
+    its own issue stream (seeded by replication and street number).
+    """
+
+    name_zh: str = ""
+    streets: dict[str, StreetKind] = Field(min_length=1)
+
+
 class Scenario(Strict):
-    """One street, both governance models, one horizon."""
+    """One street (or, with ``city``, many), both governance models, one horizon."""
 
     name: str
     description: str = ""
@@ -255,6 +284,7 @@ class Scenario(Strict):
     siloed: Siloed = Siloed()
     merged: Merged
     satisfaction: Satisfaction = Satisfaction()
+    city: Optional[City] = Field(default=None, description="run many streets: see `gridsim city`")
 
     @model_validator(mode="after")
     def _references(self):
@@ -290,6 +320,23 @@ class Scenario(Strict):
             set_path(raw, path, value, f"variants.{name}.set")
         return v.policy, build_scenario(raw, f"variants.{name}")
 
+    def streets(self) -> list[tuple[str, "Scenario"]]:
+        """``(name, scenario)`` of each street, in street-number order: just this one without ``city``.
+
+        Streets of one kind share one scenario object; names are ``<kind>-001`` onwards.
+        """
+        if self.city is None:
+            return [(self.name, self)]
+        out = []
+        for kind, spec in self.city.streets.items():
+            raw = self.to_dict()
+            raw["city"] = None
+            for path, value in spec.set.items():
+                set_path(raw, path, value, f"city.streets.{kind}.set")
+            street = build_scenario(raw, f"city.streets.{kind}")
+            out += [(f"{kind}-{k + 1:03d}", street) for k in range(spec.count)]
+        return out
+
     def arm_names(self) -> list[str]:
         """Every model and variant name this scenario can run."""
         return list(MODELS) + list(self.variants)
@@ -308,52 +355,114 @@ class Scenario(Strict):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _reference_problems(sc: Scenario):
-    """Yield ``path: message`` for every reference to something that does not exist."""
-    cals = set(sc.calendars)
-    for path, ref in ([(f"departments.{k}.calendar", d.calendar) for k, d in sc.departments.items()]
-                      + [(f"line_grids.{k}.calendar", g.calendar) for k, g in sc.line_grids.items()]
-                      + [("merged.calendar", sc.merged.calendar)]):
-        if ref not in cals:
-            yield f"{path}: unknown calendar {ref!r} (expected one of {sorted(cals)})"
-    for k, c in sc.categories.items():
+def _reference_problems(sc: Scenario, complete: bool = True):
+    """Yield ``path: message`` for every reference to something that does not exist.
+
+    With ``complete=False``, ``sc`` holds only the well-formed parts of a scenario that has field
+    errors (see :func:`_well_formed`): a section that is not well formed is None, and so is each
+    entry of a named collection that is not; a check that needs a part that is not there is skipped.
+    """
+    def entries(section):
+        return [(k, v) for k, v in (section or {}).items() if v is not None]
+
+    def whole(section):  # every entry well formed
+        return section is not None and None not in section.values()
+
+    def unknown(names, ref, kind):
+        return names is not None and ref not in names and f"unknown {kind} {ref!r} (expected one of {sorted(names)})"
+
+    merged = [("merged.calendar", sc.merged.calendar)] if sc.merged is not None else []
+    for path, ref in ([(f"departments.{k}.calendar", d.calendar) for k, d in entries(sc.departments)]
+                      + [(f"line_grids.{k}.calendar", g.calendar) for k, g in entries(sc.line_grids)] + merged):
+        if problem := unknown(sc.calendars, ref, "calendar"):
+            yield f"{path}: {problem}"
+    for k, c in entries(sc.categories):
         for d in c.departments:
-            if d not in sc.departments:
-                yield f"categories.{k}.departments: unknown department {d!r} (expected one of {sorted(sc.departments)})"
+            if problem := unknown(sc.departments, d, "department"):
+                yield f"categories.{k}.departments: {problem}"
         if len(set(c.departments)) != len(c.departments):
             yield f"categories.{k}.departments: a department is listed twice"
-        if c.line_grid not in sc.line_grids:
-            yield f"categories.{k}.line_grid: unknown line grid {c.line_grid!r} (expected one of {sorted(sc.line_grids)})"
+        if problem := unknown(sc.line_grids, c.line_grid, "line grid"):
+            yield f"categories.{k}.line_grid: {problem}"
         if set(c.service) != set(c.departments):
             yield (f"categories.{k}.service: expected one distribution for each of its departments "
                    f"{sorted(c.departments)}, got {sorted(c.service)}")
-    for k, g in sc.groups.items():
-        for cat in g.category_mix:
-            if cat not in sc.categories:
-                yield f"groups.{k}.category_mix: unknown category {cat!r} (expected one of {sorted(sc.categories)})"
-        for area in (g.area_mix or {}):
-            if area not in sc.areas:
-                yield f"groups.{k}.area_mix: unknown area {area!r} (expected one of {sorted(sc.areas)})"
-    for k, d in sc.departments.items():
-        if d.headcount - sc.stationed(k) < 1:
+    for k, g in entries(sc.groups):
+        for name, names, kind in (("category_mix", sc.categories, "category"), ("area_mix", sc.areas, "area")):
+            for ref in getattr(g, name) or {}:
+                if problem := unknown(names, ref, kind):
+                    yield f"groups.{k}.{name}: {problem}"
+    for k, d in entries(sc.departments):
+        if (d.stationed_share is not None or sc.merged is not None) and d.headcount - sc.stationed(k) < 1:
             yield f"departments.{k}.stationed_share: stationing leaves the department no staff when merged"
-    if sum(g.intake_staff for g in sc.line_grids.values()) < 2:
+    if whole(sc.line_grids) and sum(g.intake_staff for g in sc.line_grids.values()) < 2:
         yield "line_grids: merged needs at least 2 intake staff per area (one is the grid leader)"
-    if sc.warmup_days >= sc.horizon_days:
+    if None not in (sc.warmup_days, sc.horizon_days) and sc.warmup_days >= sc.horizon_days:
         yield f"warmup_days: expected less than horizon_days ({sc.horizon_days})"
-    for m in [*sc.models, sc.baseline]:
-        if m not in MODELS and m not in sc.variants:
-            yield f"models: unknown model {m!r} (expected siloed, merged or a name in variants)"
-    for name in sc.variants:
+    if sc.variants is not None:
+        for m in [*(sc.models or []), *([sc.baseline] if sc.baseline is not None else [])]:
+            if m not in MODELS and m not in sc.variants:
+                yield f"models: unknown model {m!r} (expected siloed, merged or a name in variants)"
+    for name in sc.variants or {}:
         if name in MODELS:
             yield f"variants.{name}: a variant cannot be called like a built-in model"
-            continue
-        try:
-            sc.arm(name)
-        except ScenarioError as exc:
-            yield from (f"variants.{name}: {e}" for e in exc.errors)
-    if not any(g.arrivals_per_day > 0 for g in sc.groups.values()):
+        elif complete:  # a variant is checked as a whole scenario, so only when this one is
+            try:
+                sc.arm(name)
+            except ScenarioError as exc:
+                yield from (f"variants.{name}: {e}" for e in exc.errors)
+    if complete and sc.city is not None:  # each kind of street is checked as a whole scenario
+        for kind, spec in sc.city.streets.items():
+            if any(path.split(".")[0] == "city" for path in spec.set):
+                yield f"city.streets.{kind}.set: a street cannot set city"
+                continue
+            try:
+                sc.model_copy(update={"city": City(streets={kind: spec})}).streets()
+            except ScenarioError as exc:
+                yield from (f"city.streets.{kind}: {e}" for e in exc.errors)
+    if whole(sc.groups) and not any(g.arrivals_per_day > 0 for g in sc.groups.values()):
         yield "groups: expected at least one group with arrivals_per_day > 0"
+
+
+#: The named collections of a scenario (maps keyed by id).
+_COLLECTIONS = ("calendars", "departments", "line_grids", "areas", "groups", "categories", "variants")
+
+
+def _valid_or_none(model: type[BaseModel], value):
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
+@cache
+def _field_model(name: str) -> type[BaseModel]:
+    """A model holding just the scenario field ``name`` (with its type, constraints and default)."""
+    field = Scenario.model_fields[name]
+    return create_model(f"Scenario_{name}", __base__=Strict, **{name: (field.annotation, field)})
+
+
+def _well_formed(raw: dict) -> Scenario:
+    """The well-formed parts of raw scenario data, as an unvalidated :class:`Scenario`.
+
+    Each top-level field is validated on its own and each entry of a named collection on its
+    own; what is not well formed (or required and missing) is None, so cross-reference checks can
+    run on the rest.  The names of a collection are its keys even where the entry is bad.
+    """
+    parts = {}
+    for name, field in Scenario.model_fields.items():
+        if name not in raw:
+            if field.is_required():
+                parts[name] = None  # else model_construct fills in the default
+        elif name in _COLLECTIONS:
+            model = get_args(field.annotation)[1]
+            value = raw[name]
+            parts[name] = ({k: _valid_or_none(model, v) for k, v in value.items() if isinstance(k, str)}
+                           if isinstance(value, dict) else None)
+        else:
+            part = _valid_or_none(_field_model(name), {name: raw[name]})
+            parts[name] = None if part is None else getattr(part, name)
+    return Scenario.model_construct(**parts)
 
 
 # ---------------------------------------------------------------- loading
@@ -426,6 +535,7 @@ def read_yaml(path: str | Path) -> dict:
     return raw
 
 
+_LEADING_FIELD = re.compile(r"([A-Za-z_]\w*): (.*)", re.DOTALL)
 _DIST_TAGS = ("exponential", "lognormal", "gamma", "triangular", "uniform", "fixed")
 
 
@@ -440,7 +550,11 @@ def _format_error(err: dict) -> list[str]:
     elif err["type"] == "missing":
         msg = "required field is missing"
     lines = msg.split("\n")
-    return lines if not path else [f"{path}: {line}" for line in lines]
+    if not path:
+        return lines
+    fold = err["type"] == "value_error"  # a model validator's message may name a field first: 'hours: ...'
+    return [f"{path}.{m[1]}: {m[2]}" if fold and (m := _LEADING_FIELD.fullmatch(line)) else f"{path}: {line}"
+            for line in lines]
 
 
 def build_scenario(raw: dict, source: str = "<scenario>") -> Scenario:
@@ -449,6 +563,10 @@ def build_scenario(raw: dict, source: str = "<scenario>") -> Scenario:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
         errors = [line for e in exc.errors() for line in _format_error(e)]
+        if isinstance(raw, dict) and any(e["loc"] for e in exc.errors()):
+            # Field errors stop pydantic before the cross-reference checks: run them on the parts
+            # that are well formed, so that one try reports both kinds.
+            errors += [p for p in _reference_problems(_well_formed(raw), complete=False) if p not in errors]
         raise ScenarioError(source, errors) from None
 
 

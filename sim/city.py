@@ -1,0 +1,179 @@
+"""A city run: many independent streets, sharded, with streaming metrics.
+
+Streets share no grid station, office or staff, so a city is simulated one street
+at a time: each street's issue stream (seeded by replication and street number),
+every model on it, and at once its records reduced to a :class:`~sim.tally.Tally`,
+office statistics and a backlog series.  No street's records outlive it unless
+``appeals_dir`` asks for them on disk (one gzip CSV per street).
+
+Shards are contiguous runs of streets; they run in this process, on local
+processes or on Dask (:mod:`sim.executors`), and their per-street results are
+merged in street order, so a sharded run gives the very same tables as an
+unsharded one.
+
+>>> from sim.scenario import load_scenario
+>>> sc = load_scenario(overrides=["horizon_days=3", "city={streets: {small: {count: 2}}}"])
+>>> res = run_city(sc, shards=2)
+>>> [s for s in res.streets]
+['small-001', 'small-002']
+>>> res.issues["merged"] == res.summary.query("metric == 'issues' and dimension == 'all' "
+...                                           "and model == 'merged'")["value"].item()
+True
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .issues import IssueStream, generate_issues, stream_key
+from .metrics import backlog, utilisation
+from .output import atomic_write
+from .records import to_frame
+from .scenario import Scenario
+from .tally import Tally
+from .world import staffing
+
+#: Breakdowns of a city summary: everything, each group, each category, each street.
+CITY_DIMENSIONS = {"all": None, "group": "group", "category": "category", "street": "street"}
+
+
+@dataclass
+class StreetResult:
+    """Everything kept of one street once it is simulated."""
+
+    index: int
+    name: str
+    tally: Tally
+    utilisation: pd.DataFrame
+    backlog: pd.DataFrame
+    staffing: pd.DataFrame
+    issues: dict[str, int]
+
+
+def run_street(sc: Scenario, index: int, name: str, models: list[str], replication: int = 0,
+               appeals_dir: Path | None = None) -> StreetResult:
+    """Simulate every model on street number ``index`` and reduce it to mergeable results."""
+    from .run import simulate
+    streams: dict[str, IssueStream] = {}
+    runs, staff = [], []
+    for m in models:
+        policy, arm = sc.arm(m)
+        key = stream_key(arm)
+        if key not in streams:
+            streams[key] = generate_issues(arm, replication, street=index)
+        runs.append(simulate(arm, m, streams[key], replication, policy=policy))
+        staff += [(m, name, k, n) for k, n in staffing(arm, policy).items()]
+    appeals = pd.concat([to_frame(r.records) for r in runs], ignore_index=True)
+    appeals.insert(0, "street", name)
+    for r in runs:
+        r.records = []  # free the records now: only the tables below are kept
+    if appeals_dir is not None:
+        path = Path(appeals_dir) / f"{name}.csv.gz"
+        atomic_write(path, lambda p: appeals.to_csv(p, index=False, compression="gzip"))
+    util = utilisation(runs, sc.horizon)
+    util.insert(1, "street", name)
+    return StreetResult(index, name, Tally.from_appeals(appeals, sc, CITY_DIMENSIONS), util,
+                        backlog(appeals, sc.horizon),
+                        pd.DataFrame(staff, columns=["model", "street", "office", "headcount"]),
+                        {m: int((appeals["model"] == m).sum()) for m in models})
+
+
+def _shard_task(shared, shard: list[tuple[int, str, Scenario]]) -> list[StreetResult]:
+    models, replication, appeals_dir = shared
+    return [run_street(sc, i, name, models, replication, appeals_dir) for i, name, sc in shard]
+
+
+@dataclass
+class CityResult:
+    """Tables of a city run, merged over streets in street order."""
+
+    scenario: Scenario
+    summary: pd.DataFrame
+    utilisation: pd.DataFrame
+    backlog: pd.DataFrame
+    staffing: pd.DataFrame
+    issues: dict[str, int]
+    streets: list[str] = field(default_factory=list)
+
+
+def shard_streets(streets: list, shards: int) -> list[list]:
+    """Split streets into ``shards`` contiguous runs of nearly equal length.
+
+    >>> shard_streets(list("abcde"), 2)
+    [['a', 'b', 'c'], ['d', 'e']]
+    """
+    shards = max(1, min(shards, len(streets)))
+    return [list(part) for part in np.array_split(np.array(streets, dtype=object), shards)]
+
+
+def run_city(sc: Scenario, models: list[str] | None = None, replication: int = 0, shards: int = 1,
+             workers: int = 1, scheduler: str | None = None, appeals_dir: Path | None = None,
+             progress: bool = False) -> CityResult:
+    """Simulate every street of ``sc`` under each model, in ``shards`` shards on ``workers`` processes.
+
+    ``scheduler`` is None (local processes), ``'local'`` (a Dask LocalCluster) or a Dask
+    scheduler address; ``appeals_dir``, when given, receives one ``<street>.csv.gz`` of
+    per-appeal records per street (on a remote cluster it must be storage the workers share).
+    """
+    from .executors import execute
+    models = list(models or sc.models)
+    streets = [(i, name, street) for i, (name, street) in enumerate(sc.streets())]
+    if appeals_dir is not None:
+        Path(appeals_dir).mkdir(parents=True, exist_ok=True)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(streets), unit="street", desc="simulating", leave=False)
+    done: dict[int, StreetResult] = {}
+    merged = _Merge(models)
+    for results in execute(_shard_task, shard_streets(streets, shards), workers, scheduler,
+                           shared=(models, replication, appeals_dir)):
+        for r in results:
+            done[r.index] = r
+        merged.take(done)  # fold in the streets now contiguous with those already merged
+        if bar:
+            bar.update(len(results))
+    if bar:
+        bar.close()
+    return merged.result(sc, [name for _, name, _ in streets])
+
+
+class _Merge:
+    """Folds street results in street order (so sums add up in one order whatever the sharding)."""
+
+    def __init__(self, models):
+        self.models, self.next = models, 0
+        self.tally = Tally()
+        self.util, self.staff, self.backlog = [], [], None
+        self.issues = {m: 0 for m in models}
+
+    def take(self, done: dict[int, StreetResult]) -> None:
+        while self.next in done:
+            r = done.pop(self.next)
+            self.tally.merge(r.tally)
+            self.util.append(r.utilisation)
+            self.staff.append(r.staffing)
+            b = r.backlog.set_index(["model", "time_h"])["backlog"]
+            self.backlog = b if self.backlog is None else self.backlog.add(b, fill_value=0)
+            for m, n in r.issues.items():
+                self.issues[m] += n
+            self.next += 1
+
+    def result(self, sc: Scenario, streets: list[str]) -> CityResult:
+        util = pd.concat(self.util, ignore_index=True)
+        summary = pd.concat([self.tally.summary(), _office_kinds(util)], ignore_index=True)
+        back = self.backlog.astype(int).reset_index() if self.backlog is not None else pd.DataFrame()
+        return CityResult(sc, summary, util, back, pd.concat(self.staff, ignore_index=True), self.issues, streets)
+
+
+def _office_kinds(util: pd.DataFrame) -> pd.DataFrame:
+    """Utilisation by kind of office over the whole city (work hours over staffed open hours)."""
+    kind = util["office"].str.replace(r"^(line:[^:]+|station|leader|stationed):.*$", r"\1", regex=True)
+    g = util.assign(kind=kind).groupby(["model", "kind"], sort=False)
+    agg = g.agg(work=("work_hours", "sum"), available=("staffed_hours", "sum"), headcount=("headcount", "sum"))
+    return pd.DataFrame({"model": agg.index.get_level_values(0), "metric": "utilisation", "dimension": "office",
+                         "level": agg.index.get_level_values(1), "value": (agg["work"] / agg["available"]).to_numpy(),
+                         "n": agg["headcount"].to_numpy()})
