@@ -31,16 +31,12 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
         rec.filed = arrive
     claim = office.request()
     if not claim.granted:
-        if patience is None:
-            yield claim
-        else:
-            deadline = office.calendar.add_open(arrive, patience)
-            yield claim | env.timeout(deadline - env.now)
-            if not claim.granted:
-                note(rec, env.now, lambda: f"gives up queueing at the {office.label} (patience ran out)")
-                office.leave(claim)
-                rec.citizen_hours += office.calendar.open_between(arrive, env.now)
-                return False
+        if patience is not None:
+            office.give_up_at(claim, office.calendar.add_open(arrive, patience))
+        if not (yield claim.event):
+            note(rec, env.now, lambda: f"gives up queueing at the {office.label} (patience ran out)")
+            rec.citizen_hours += office.calendar.open_between(arrive, env.now)
+            return False
     rec.citizen_hours += office.calendar.open_between(arrive, env.now) + work
     rec.staff_hours += work
     note(rec, env.now, lambda: f"is seen in person at the {office.label} after queueing "
@@ -51,10 +47,23 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
 
 def staff_work(office: Office, rec: AppealRecord, hours: float):
     """Process body: ``office`` works ``hours`` on the appeal without the citizen present."""
+    end = staff_job(office, rec, hours)
+    if end is not None:
+        yield end
+
+
+def staff_job(office: Office, rec: AppealRecord, hours: float):
+    """Start ``office``'s work on the appeal; the event of its end (None: done already).
+
+    For work in parallel (several departments at once) without a process each.
+    """
     rec.staff_hours += hours
     note(rec, office.env.now, lambda: f"{office.label} takes it up ({hours:.1f} h of work)")
-    yield from office.serve(hours)
-    note(rec, office.env.now, lambda: f"{office.label} has done its part")
+    end = office.job(hours)
+    if rec.events is not None:
+        done = lambda _e=None: note(rec, office.env.now, f"{office.label} has done its part")  # noqa: E731
+        done() if end is None else end.callbacks.append(done)
+    return end
 
 
 def p_satisfied(b, hours: float, trips: int, bounces: int) -> float:

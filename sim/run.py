@@ -42,7 +42,7 @@ def make_records(model: str, policy, replication: int) -> list[AppealRecord]:
                          created=float(t), departments=depts[c], channel=CHANNELS[found],
                          unclear=bool(policy.unclear[i]), hard=bool(policy.hard[i]))
             for i, (t, g, c, a, found) in enumerate(zip(iss.created, iss.group, iss.category, iss.area,
-                                                         policy.patrol_found.tolist()))]
+                                                         policy.patrol_found))]
 
 
 class _Source:
@@ -54,15 +54,15 @@ class _Source:
 
     def __init__(self, env: simpy.Environment, policy, records: list[AppealRecord], created):
         start = created + policy.start_delay
-        self.order = np.argsort(start, kind="stable")
-        self.start = start[self.order]
+        order = np.argsort(start, kind="stable")
+        self.order, self.start = order.tolist(), start[order].tolist()  # Python floats keep env.now a float
         self.env, self.policy, self.records, self.k = env, policy, records, 0
         self._next(None)
 
     def _next(self, _event) -> None:
         env, k, n = self.env, self.k, len(self.start)
         while k < n and self.start[k] <= env.now:
-            i = int(self.order[k])
+            i = self.order[k]
             env.process(self.policy.appeal(i, self.records[i]))
             k += 1
         self.k = k
@@ -86,7 +86,7 @@ def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0
     each of ``probes`` is called with the world and returns a process body to run alongside (monitors).
     """
     world = World(sc, policy or model)
-    policy = POLICIES[policy or model](world, issues)
+    policy = POLICIES[policy or model](world, issues).ready()
     records = make_records(model, policy, replication)
     for i in traced:
         records[i].events = []

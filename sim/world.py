@@ -22,12 +22,18 @@ from .calendar import Calendar
 from .scenario import Scenario
 
 
-class Claim(simpy.Event):
-    """A job's claim on one staff member of an office: ``granted`` at once, or later as an event.
+class Claim:
+    """A job's claim on one staff member of an office.
 
-    A claim granted at once is never scheduled (no trip through the event queue);
-    a queued one succeeds when a desk frees, first come first served.
+    ``granted`` at once when a desk is free (no event at all); otherwise ``event``
+    succeeds when a desk frees (value True, first come first served) or when the
+    job gives up (value False, see :meth:`Office.give_up_at`).
     """
+
+    __slots__ = ("since", "granted", "cancelled", "event")
+
+    def __init__(self, since: float):
+        self.since, self.granted, self.cancelled, self.event = since, False, False, None
 
 
 class Office:
@@ -68,12 +74,6 @@ class Office:
         """Jobs waiting for a desk now."""
         return self.present - self.busy
 
-    def _count(self, delta: int) -> None:
-        now = self.env.now
-        self.present_area += self.present * (now - self._last)
-        self._last = now
-        self.present += delta
-
     def request(self) -> Claim:
         """Claim one of this office's staff; the job counts as present from now.
 
@@ -83,43 +83,56 @@ class Office:
         >>> office.request().granted, office.request().granted
         (True, False)
         """
-        self._count(+1)
-        claim = Claim(self.env)
-        claim.since = now = self.env.now
-        claim.cancelled = False
+        now = self.env.now
+        self.present_area += self.present * (now - self._last)
+        self._last = now
+        self.present += 1
         self.since_sum += now
+        claim = Claim(now)
         if self.free:
             self.free -= 1
             claim.granted = True
         else:
-            claim.granted = False
+            claim.event = self.env.event()
             self.queue.append(claim)
         return claim
+
+    def give_up_at(self, claim: Claim, t: float) -> None:
+        """A queued job leaves unserved at time ``t`` if it has not been granted a desk by then (reneging)."""
+        def give_up(_event):
+            if not claim.granted:
+                claim.cancelled = True     # dropped when it reaches the head of the queue
+                self._depart(claim)
+                claim.event.succeed(False)
+        self.env.timeout(t - self.env.now).callbacks.append(give_up)
 
     def _release(self) -> None:
         while self.queue:
             claim = self.queue.popleft()
             if not claim.cancelled:
                 claim.granted = True
-                claim.succeed()
+                claim.event.succeed(True)
                 return
         self.free += 1
 
     def _depart(self, claim: Claim) -> None:
-        self.finished += 1
-        start = max(claim.since, self.since)
-        self.sojourn_sum += self.env.now - start
-        self.since_sum -= start
-        self._count(-1)
-
-    def leave(self, claim: Claim) -> None:
-        """A job gave up before service (reneged): withdraw its claim."""
-        claim.cancelled = True     # dropped when it reaches the head of the queue
-        self._depart(claim)
-
-    def work(self, claim: Claim, hours: float):
-        """Process body: with granted ``claim``, work ``hours`` of open time, then free the desk."""
         now = self.env.now
+        self.finished += 1
+        start = claim.since if claim.since > self.since else self.since
+        self.sojourn_sum += now - start
+        self.since_sum -= start
+        self.present_area += self.present * (now - self._last)
+        self._last = now
+        self.present -= 1
+
+    def start(self, claim: Claim, hours: float):
+        """Start ``hours`` of open-time work on a granted ``claim``; the desk frees itself when done.
+
+        Returns the event that fires when the work ends, or None when it takes no time
+        (a zero-length step costs no event).
+        """
+        env = self.env
+        now = env.now
         wait = now - claim.since
         self.wait_sum += wait
         self.waited += wait > 1e-12
@@ -129,18 +142,53 @@ class Office:
         self.jobs += 1
         self.work_hours += hours
         end = self.calendar.finish(now, hours)
-        if end > now:  # a zero-length step costs no event
-            yield self.env.timeout(end - now)
+        if end > now:
+            done = env.timeout(end - now)
+            done.claim = claim
+            done.callbacks.append(self._end)  # before any waiting process: the desk frees first
+            return done
+        self._finish(claim)
+        return None
+
+    def _end(self, event) -> None:
+        self._finish(event.claim)
+
+    def _finish(self, claim: Claim) -> None:
         self.busy -= 1
         self._release()
         self._depart(claim)
 
+    def job(self, hours: float):
+        """Queue for a staff member and work ``hours`` of open time, with no process of its own.
+
+        Returns the event that fires when the work is done, or None when it is done already
+        (a free desk and no work).
+        """
+        claim = self.request()
+        if claim.granted:
+            return self.start(claim, hours)
+        done = self.env.event()
+
+        def granted(_event):
+            end = self.start(claim, hours)
+            if end is None:
+                done.succeed()
+            else:
+                end.callbacks.append(lambda _e: done.succeed())
+        claim.event.callbacks.append(granted)
+        return done
+
+    def work(self, claim: Claim, hours: float):
+        """Process body: with granted ``claim``, work ``hours`` of open time, then free the desk."""
+        end = self.start(claim, hours)
+        if end is not None:
+            yield end
+
     def serve(self, hours: float):
         """Process body: queue for a staff member, then work ``hours`` of open time."""
-        claim = self.request()
-        if not claim.granted:
-            yield claim
-        yield from self.work(claim, hours)
+        end = self.job(hours)
+        if end is not None:
+            yield end
 
     def utilisation(self, horizon: float) -> float:
         """Share of staffed open hours spent working, over ``[0, horizon]``."""

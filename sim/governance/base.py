@@ -45,12 +45,21 @@ class Policy:
         self.unclear = u["unclear"][:, 0] < np.array([s.p_unclear for s in self.cats])[c]
         self.hard = u["hard"][:, 0] < np.array([s.p_hard for s in self.cats])[c]
         self.patrol_found = np.zeros(len(c), dtype=bool)  # issues a patrol finds before anyone files
+        self.start_delay = self.report_delay  # hours from arising to the first step (see the class doc)
         self._offices: dict[tuple, object] = {}
 
-    @property
-    def start_delay(self) -> np.ndarray:
-        """Hours from each issue arising to its appeal's first step: the citizen's report delay."""
-        return self.report_delay
+    #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
+    #: into lists of Python numbers: indexing NumPy arrays and NumPy scalar arithmetic cost
+    #: several times more than lists and floats, and every later step of an appeal would pay.
+    PER_ISSUE = ("patience", "service", "unclear", "hard", "patrol_found")
+
+    def ready(self) -> "Policy":
+        """Finish building (vectorised work done): per-issue arrays become lists for the processes."""
+        for name in self.PER_ISSUE:
+            setattr(self, name, getattr(self, name).tolist())
+        iss = self.issues
+        self.area_of, self.group_of, self.category_of = iss.area.tolist(), iss.group.tolist(), iss.category.tolist()
+        return self
 
     @staticmethod
     def by_key(u: np.ndarray, keys: np.ndarray, dists: list) -> np.ndarray:
@@ -67,8 +76,8 @@ class Policy:
     def arises(self, i: int, rec: AppealRecord) -> None:
         """Log what the issue is, for a traced appeal."""
         if rec.events is not None:
-            spec = self.cats[self.issues.category[i]]
-            g = self.groups[self.issues.group[i]]
+            spec = self.cats[self.category_of[i]]
+            g = self.groups[self.group_of[i]]
             extra = [w for w, flag in (("ownership unclear", self.unclear[i]), ("a hard case", self.hard[i])) if flag]
             note(rec, rec.created, lambda: f"{rec.group}{f' ({g.name_zh})' if g.name_zh else ''} in {rec.area}: a "
                                     f"{rec.category}{f' ({spec.name_zh})' if spec.name_zh else ''} problem needing "

@@ -15,7 +15,7 @@ from collections import deque
 
 import numpy as np
 
-from ..citizen import staff_work, visit
+from ..citizen import staff_job, staff_work, visit
 from ..records import AppealRecord, note
 from .base import Policy
 
@@ -69,11 +69,11 @@ class MergedPolicy(Policy):
         self.patrol_delay = patrol_delay
         self.delegable = np.array([s.delegable for s in self.cats])[c]
         self.meetings = JointMeetings(self.env, m.joint_meeting) if m.joint_meeting.enabled else None
+        # a patrol-found issue starts when the patrol finds it, the others when the citizen files
+        self.start_delay = np.where(self.patrol_found, patrol_delay, self.report_delay)
 
-    @property
-    def start_delay(self) -> np.ndarray:
-        """A patrol-found issue starts when the patrol finds it, the others when the citizen files."""
-        return np.where(self.patrol_found, self.patrol_delay, self.report_delay)
+    PER_ISSUE = Policy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "feedback_delay", "call",
+                                    "delegable")
 
     def start(self) -> None:
         p = self.sc.merged.patrol
@@ -94,16 +94,16 @@ class MergedPolicy(Policy):
             day = int(self.env.now // 24) + 1
 
     def appeal(self, i: int, rec: AppealRecord):
-        env, area = self.env, self.areas[self.issues.area[i]]
+        env, area = self.env, self.areas[self.area_of[i]]
         station = self.office("station", area)
         self.arises(i, rec)
         if self.patrol_found[i]:
             rec.filed = rec.first_response = env.now
             note(rec, env.now, "a grid patrol finds the problem before anyone files it (主动发现): first response")
         else:
-            travel = self.groups[self.issues.group[i]].travel.comprehensive_station
+            travel = self.groups[self.group_of[i]].travel.comprehensive_station
             note(rec, env.now, "decides to file at the one door of the comprehensive grid (一门受理)")
-            if not (yield from visit(station, rec, travel, self.intake[i], self.patience[i, 0])):
+            if not (yield from visit(station, rec, travel, self.intake[i], self.patience[i][0])):
                 return self.abandon(rec)
             rec.first_response = env.now
             note(rec, env.now, "first response: intake done (响应)")
@@ -127,12 +127,13 @@ class MergedPolicy(Policy):
         env = self.env
         leader = self.office("leader", area)
         yield from staff_work(leader, rec, self.triage[i])
-        depts = self.cat_depts[self.issues.category[i]]
-        work = self.service[i, depts]
+        depts = self.cat_depts[self.category_of[i]]
+        row = self.service[i]
+        work = [row[d] for d in depts]
         stationed = self.office("stationed", area)
         if self.delegable[i] and not self.hard[i] and stationed.capacity > 0:
             note(rec, env.now, "a delegated simple matter: solved on the spot by stationed staff")
-            yield from staff_work(stationed, rec, float(work.sum()))  # delegated power: same work, one desk
+            yield from staff_work(stationed, rec, sum(work))  # delegated power: same work, one desk
             return
         if self.unclear[i]:
             note(rec, env.now, "ownership unclear: the grid leader coordinates instead of bouncing it")
@@ -147,5 +148,7 @@ class MergedPolicy(Policy):
         if len(depts) == 1:  # nothing to fork
             yield from staff_work(offices[0], rec, work[0])
         else:
-            yield env.all_of([env.process(staff_work(o, rec, w)) for o, w in zip(offices, work)])
+            ends = [e for e in (staff_job(o, rec, w) for o, w in zip(offices, work)) if e is not None]
+            if ends:
+                yield env.all_of(ends)
         yield from staff_work(self.office("station", area), rec, self.closing[i])

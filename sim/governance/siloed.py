@@ -41,6 +41,8 @@ class SiloedPolicy(Policy):
         self.escalation = sc.siloed.escalation.ppf(u["escalation"][:, 0])
         self._bounce_plan(u, c)
 
+    PER_ISSUE = Policy.PER_ISSUE + ("pick", "right", "intake", "escalation", "bounce_dept", "assessment")
+
     def _bounce_plan(self, u, c):
         """Departments visited by each bounce and their assessment hours (vectorised)."""
         n_dept, n_b = len(self.dept_names), self.sc.siloed.max_bounces
@@ -56,14 +58,14 @@ class SiloedPolicy(Policy):
                 cur = np.where(j >= cur, j + 1, j)
 
     def appeal(self, i: int, rec: AppealRecord):
-        env, area = self.env, self.areas[self.issues.area[i]]
-        travel = self.groups[self.issues.group[i]].travel
+        env, area = self.env, self.areas[self.area_of[i]]
+        travel = self.groups[self.group_of[i]].travel
         self.arises(i, rec)
         pick, right = self.pick[i], self.right[i]
         note(rec, env.now, lambda: f"decides to file; picks the {self.line_names[pick]} line grid"
                            + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
         station = self.office("line", self.line_names[pick], area)
-        if not (yield from visit(station, rec, travel.line_station, self.intake[i, 0], self.patience[i, 0])):
+        if not (yield from visit(station, rec, travel.line_station, self.intake[i][0], self.patience[i][0])):
             return self.abandon(rec)
         rec.first_response = env.now
         note(rec, env.now, "first response: intake done (响应)")
@@ -71,31 +73,31 @@ class SiloedPolicy(Policy):
             rec.referrals += 1
             note(rec, env.now, lambda: f"referred to the {self.line_names[right]} line grid: another trip")
             station = self.office("line", self.line_names[right], area)
-            if not (yield from visit(station, rec, travel.line_station, self.intake[i, 1], self.patience[i, 1])):
+            if not (yield from visit(station, rec, travel.line_station, self.intake[i][1], self.patience[i][1])):
                 return self.abandon(rec)
-        depts = self.cat_depts[self.issues.category[i]]
+        depts = self.cat_depts[self.category_of[i]]
         if self.unclear[i]:
             yield from self._bounce(i, rec, travel)
             for d in depts:  # the street holds the case now: no more trips
-                yield from staff_work(self.office("dept", self.dept_names[d]), rec, self.service[i, d])
+                yield from staff_work(self.office("dept", self.dept_names[d]), rec, self.service[i][d])
         else:
             for k, d in enumerate(depts):
                 office = self.office("dept", self.dept_names[d])
                 if k == 0:  # passed on by the station
-                    yield from staff_work(office, rec, self.service[i, d])
+                    yield from staff_work(office, rec, self.service[i][d])
                 else:
                     note(rec, env.now, lambda: f"must take the next part to the {office.label} in person (多头跑)")
-                    yield from visit(office, rec, travel.department, self.service[i, d])
+                    yield from visit(office, rec, travel.department, self.service[i][d])
         self.resolve(i, rec)
 
     def _bounce(self, i: int, rec: AppealRecord, travel):
         """Bounces between departments, then escalation to the street (one trip each)."""
         for k in range(self.sc.siloed.max_bounces):
-            office = self.office("dept", self.dept_names[self.bounce_dept[i, k]])
+            office = self.office("dept", self.dept_names[self.bounce_dept[i][k]])
             if k == 0:  # the station passed it on: no trip for the first assessment
-                yield from staff_work(office, rec, self.assessment[i, k])
+                yield from staff_work(office, rec, self.assessment[i][k])
             else:
-                yield from visit(office, rec, travel.department, self.assessment[i, k])
+                yield from visit(office, rec, travel.department, self.assessment[i][k])
             rec.bounces += 1
             rec.referrals += 1
             note(rec, self.env.now, lambda: f"{office.label} says it is not theirs: bounce {rec.bounces} (踢皮球)")
