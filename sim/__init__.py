@@ -5,8 +5,10 @@
 >>> sorted(result.appeals["model"].unique())
 ['merged', 'siloed']
 """
-from .scenario import Scenario, ScenarioError, load_scenario
-from .run import RunResult, run
-
 __version__ = "0.1.0"
-__all__ = ["Scenario", "ScenarioError", "load_scenario", "run", "RunResult", "__version__"]
+
+from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402
+from .run import RunResult, run  # noqa: E402
+from .city import CityResult, run_city  # noqa: E402
+
+__all__ = ["Scenario", "ScenarioError", "load_scenario", "run", "RunResult", "run_city", "CityResult", "__version__"]

@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     _scenario_args(r)
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     r.add_argument("--shards", type=int, help="city scenarios: split the streets into this many shards "
-                   "(default: one per worker)")
+                   "(default: 8 per worker)")
     r.add_argument("--workers", type=int, default=1, help="city scenarios: local processes (default 1)")
     r.add_argument("--scheduler", help="city scenarios: Dask, 'local' for a LocalCluster or an address "
                    "such as tcp://host:8786")
@@ -163,7 +163,9 @@ def _run_city(args, sc, out, command, started) -> int:
         if (getattr(args, flag) or 1) < 1:
             raise ScenarioError(f"--{flag}", [f"expected a whole number >= 1, got {getattr(args, flag)}"])
     t0 = time.perf_counter()
-    result = run_city(sc, models=args.model, shards=args.shards or args.workers, workers=args.workers,
+    # several shards a worker, so that workers finishing early take more (streets differ in size)
+    shards = args.shards or (1 if args.workers == 1 and not args.scheduler else 8 * args.workers)
+    result = run_city(sc, models=args.model, shards=shards, workers=args.workers,
                       scheduler=args.scheduler, appeals_dir=out / "appeals" if args.appeals else None,
                       progress=not args.quiet and sys.stderr.isatty())
     wall = time.perf_counter() - t0
@@ -288,6 +290,11 @@ def cmd_validate(args) -> int:
     print(f"{args.scenario}: OK: scenario {sc.name!r}, {len(sc.areas)} areas, {len(sc.groups)} groups, "
           f"{len(sc.categories)} categories, {len(sc.departments)} departments, "
           f"{rate:g} issues/day, {sc.horizon_days:g} days")
+    if sc.city is not None:
+        streets = [street for _, street in sc.streets()]
+        total = sum(g.arrivals_per_day for street in streets for g in street.groups.values())
+        print(f"  city: {len(streets)} streets, {sum(len(s.areas) for s in streets)} areas, "
+              f"{total:,.0f} issues/day in all ({total * sc.horizon_days:,.0f} over the horizon)")
     return 0
 
 

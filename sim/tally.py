@@ -61,28 +61,47 @@ class Tally:
         for model, mdf in df.groupby("model", sort=False):
             dl = mdf["category"].map(deadlines).to_numpy(dtype=float)
             m = measures(mdf, dl)
+            filed = np.isin(np.arange(len(mdf)), mdf.index.get_indexer(m.index))
+            times = {c: m[c].to_numpy() for c in TIMES}
+            bins = {c: np.clip(np.searchsorted(EDGES, x, side="right") - 1, 0, len(EDGES) - 1)
+                    for c, x in times.items()}
             for dim, col in dimensions.items():
-                levels = pd.Series("all", index=mdf.index) if col is None else mdf[col]
-                for level, idx in levels.groupby(levels, sort=True).groups.items():
-                    t._add((model, dim, level), len(idx), m.loc[m.index.intersection(idx)])
+                if col is None:
+                    codes, levels = np.zeros(len(mdf), dtype=np.intp), np.array(["all"], dtype=object)
+                else:
+                    codes, levels = pd.factorize(mdf[col], sort=True)
+                t._add_coded(model, dim, codes, levels, filed, m, times, bins)
         return t
 
-    def _add(self, key: tuple, issues: int, m: pd.DataFrame) -> None:
-        d = self.data.setdefault(key, self._empty())
-        d["issues"] += issues
-        d["filed"] += len(m)
-        for col in _MEANS:
-            d["sums"][col] += float(m[col].to_numpy(dtype=float).sum())
-        for t in TIMES:
-            x = m[t].to_numpy()
-            x = x[~np.isnan(x)]
-            d["time_n"][t] += len(x)
-            d["time_sum"][t] += float(x.sum())
-            d["hist"][t] += np.bincount(np.clip(np.searchsorted(EDGES, x, side="right") - 1, 0, len(EDGES) - 1),
-                                        minlength=len(EDGES))
-        sat = m["satisfied"].dropna().to_numpy()
-        d["sat_n"] += len(sat)
-        d["sat_sum"] += float(sat.sum())
+    def _add_coded(self, model, dim, codes, levels, filed, m, times, bins) -> None:
+        """Add every level of one breakdown at once (``codes``: level of each record)."""
+        k = len(levels)
+        fc = codes[filed]                       # level of each filed appeal
+        issues = np.bincount(codes, minlength=k)
+        n_filed = np.bincount(fc, minlength=k)
+        sums = {c: np.bincount(fc, weights=m[c].to_numpy(dtype=float), minlength=k) for c in _MEANS}
+        sat = m["satisfied"].to_numpy()
+        sat_ok = ~np.isnan(sat)
+        sat_n = np.bincount(fc[sat_ok], minlength=k)
+        sat_sum = np.bincount(fc[sat_ok], weights=sat[sat_ok], minlength=k)
+        tn, ts, th = {}, {}, {}
+        for c, x in times.items():
+            ok = ~np.isnan(x)
+            tn[c] = np.bincount(fc[ok], minlength=k)
+            ts[c] = np.bincount(fc[ok], weights=x[ok], minlength=k)
+            th[c] = np.bincount(fc[ok] * len(EDGES) + bins[c][ok], minlength=k * len(EDGES)).reshape(k, len(EDGES))
+        for j, level in enumerate(levels):
+            d = self.data.setdefault((model, dim, level), self._empty())
+            d["issues"] += int(issues[j])
+            d["filed"] += int(n_filed[j])
+            for c in _MEANS:
+                d["sums"][c] += float(sums[c][j])
+            for c in TIMES:
+                d["time_n"][c] += int(tn[c][j])
+                d["time_sum"][c] += float(ts[c][j])
+                d["hist"][c] += th[c][j]
+            d["sat_n"] += int(sat_n[j])
+            d["sat_sum"] += float(sat_sum[j])
 
     def merge(self, other: "Tally") -> "Tally":
         """Add ``other`` into this tally (in place) and return it."""

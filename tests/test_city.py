@@ -1,0 +1,153 @@
+"""City runs: streaming metrics against the exact ones, shards against one run, the CLI."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.city import run_city, shard_streets
+from sim.metrics import summarise
+from sim.run import run
+from sim.scenario import load_scenario
+from sim.tally import EDGES, Tally, hist_quantile
+
+KEY = ["model", "metric", "dimension", "level"]
+ALL_DIMS = {"all": None, "group": "group", "category": "category", "area": "area"}
+CITY = "city={streets: {a: {count: 3}, b: {count: 2, set: {groups.residents.arrivals_per_day: 30}}}}"
+
+
+@pytest.fixture(scope="module")
+def street_run():
+    sc = load_scenario(overrides=["horizon_days=40"])
+    return sc, run(sc)
+
+
+@pytest.fixture(scope="module")
+def small_city():
+    return load_scenario(overrides=["horizon_days=8", CITY])
+
+
+def test_streamed_metrics_equal_the_exact_ones(street_run):
+    """Counts, rates and means exactly; quantiles within a bin: 1% relative, or EDGES[1] h near zero."""
+    sc, res = street_run
+    exact = summarise(res.appeals, sc).set_index(KEY).sort_index()
+    streamed = Tally.from_appeals(res.appeals, sc, ALL_DIMS).summary().set_index(KEY).sort_index()
+    assert exact.index.equals(streamed.index)
+    assert (exact["n"] == streamed["n"]).all()
+    quantile = exact.index.get_level_values("metric").str.contains(r"_p\d\d$")
+    e, s = exact["value"], streamed["value"]
+    assert (e.isna() == s.isna()).all()
+    np.testing.assert_allclose(s[~quantile].dropna(), e[~quantile].dropna(), rtol=1e-9, atol=1e-12)
+    err = (s[quantile] - e[quantile]).abs().dropna()
+    bound = 0.01 * e[quantile].abs().dropna() + EDGES[1]
+    assert (err <= bound).all(), err[err > bound]
+    assert quantile.sum() > 100  # the check covered many quantiles
+
+
+def test_tallies_merge_to_the_tally_of_the_whole(street_run):
+    sc, res = street_run
+    a = res.appeals
+    whole = Tally.from_appeals(a, sc, ALL_DIMS)
+    parts = [Tally.from_appeals(a[a["area"] == area], sc, ALL_DIMS) for area in sc.areas]
+    merged = parts[0]
+    for p in parts[1:]:
+        merged.merge(p)
+    assert whole.data.keys() == merged.data.keys()
+    for key, d in whole.data.items():
+        m = merged.data[key]
+        assert (d["issues"], d["filed"], d["sat_n"]) == (m["issues"], m["filed"], m["sat_n"])
+        for t in d["hist"]:
+            assert np.array_equal(d["hist"][t], m["hist"][t])
+            assert d["time_sum"][t] == pytest.approx(m["time_sum"][t], rel=1e-12)
+
+
+def test_hist_quantile_against_numpy_on_known_data():
+    rng = np.random.default_rng(3)
+    x = rng.lognormal(2.0, 1.0, 5000)
+    counts = np.bincount(np.searchsorted(EDGES, x, side="right") - 1, minlength=len(EDGES))
+    for q in (0.01, 0.5, 0.9, 0.99):
+        exact = np.percentile(x, 100 * q)
+        assert abs(hist_quantile(counts, q) - exact) <= 0.01 * exact
+    assert np.isnan(hist_quantile(np.zeros(len(EDGES), dtype=np.int64), 0.5))
+
+
+def test_shard_streets_keeps_order_and_covers_all():
+    parts = shard_streets(list(range(10)), 3)
+    assert [x for p in parts for x in p] == list(range(10))
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert shard_streets([1, 2], 5) == [[1], [2]]
+
+
+def test_sharded_runs_give_the_same_tables_as_one_run(small_city):
+    one = run_city(small_city)
+    for kwargs in ({"shards": 3, "workers": 2}, {"shards": 2, "workers": 2, "scheduler": "local"}):
+        other = run_city(small_city, **kwargs)
+        for table in ("summary", "utilisation", "backlog", "staffing"):
+            pd.testing.assert_frame_equal(getattr(one, table), getattr(other, table), check_exact=True)
+        assert other.issues == one.issues
+
+
+def test_city_streets_are_numbered_and_seeded_like_single_streets(small_city):
+    """Street 0 of a city is the scenario's own street with street seed 0, i.e. a plain run."""
+    res = run_city(small_city)
+    assert res.streets == ["a-001", "a-002", "a-003", "b-001", "b-002"]
+    plain_sc = load_scenario(overrides=["horizon_days=8"])
+    plain = Tally.from_appeals(run(plain_sc).appeals, plain_sc, {"all": None}).summary()
+    first = res.summary[(res.summary["dimension"] == "street") & (res.summary["level"] == "a-001")]
+    pd.testing.assert_frame_equal(plain.drop(columns=["dimension", "level"]).reset_index(drop=True),
+                                  first.drop(columns=["dimension", "level"]).reset_index(drop=True))
+    per_street = res.summary.query("metric == 'issues' and dimension == 'street'")
+    assert per_street.groupby("model")["value"].sum().to_dict() == {m: float(n) for m, n in res.issues.items()}
+    # the b streets have more residents: more issues than the a streets on average
+    v = per_street[per_street["model"] == "merged"].set_index("level")["value"]
+    assert v.filter(like="b-").mean() > v.filter(like="a-").mean()
+
+
+def test_city_headcount_is_equal_across_models_and_streets(small_city):
+    res = run_city(small_city)
+    per = res.staffing.groupby(["street", "model"])["headcount"].sum().unstack()
+    assert (per["merged"] == per["siloed"]).all() and len(per) == 5
+
+
+def test_gridsim_run_on_a_city(gridsim_cli, tmp_path):
+    out = tmp_path / "city"
+    p = gridsim_cli("run", "--days", "5", "--set", CITY, "--out", str(out), "--workers", "2", "--appeals")
+    assert p.returncode == 0, p.stderr
+    assert "5 streets" in p.stdout
+    for name in ("summary.csv", "comparison.csv", "utilisation.csv", "backlog.csv", "staffing.csv",
+                 "report.md", "provenance.json", "scenario.yaml"):
+        assert (out / name).stat().st_size > 0
+    prov = json.loads((out / "provenance.json").read_text())
+    files = sorted(f.name for f in (out / "appeals").iterdir())
+    assert files == [f"{s}.csv.gz" for s in ("a-001", "a-002", "a-003", "b-001", "b-002")]
+    rows = sum(len(pd.read_csv(gzip.open(out / "appeals" / f))) for f in files)
+    assert rows == sum(prov["issues_per_model"].values())
+    assert "Worst-served street" in (out / "report.md").read_text()
+
+
+def test_city_without_appeals_flag_writes_no_records(gridsim_cli, tmp_path):
+    out = tmp_path / "city"
+    p = gridsim_cli("run", "--days", "3", "--set", CITY, "--out", str(out), "--quiet")
+    assert p.returncode == 0, p.stderr
+    assert not (out / "appeals").exists() and not (out / "appeals.csv").exists()
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("city={streets: {x: {count: 2, set: {departments.nobody.headcount: 3}}}}", "city.streets.x"),
+    ("city={streets: {x: {count: 0}}}", "city.streets.x.count"),
+    ("city={streets: {x: {count: 1, set: {city: null}}}}", "a street cannot set city"),
+    ("city={streets: {}}", "city.streets"),
+])
+def test_bad_city_blocks_are_reported(gridsim_cli, tmp_path, override, expected):
+    p = gridsim_cli("run", "--set", override, "--out", str(tmp_path / "x"))
+    assert p.returncode == 2
+    assert expected in p.stderr and "Traceback" not in p.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_bad_worker_count_is_bad_input(gridsim_cli, tmp_path):
+    p = gridsim_cli("run", "--set", CITY, "--workers", "0", "--out", str(tmp_path / "x"))
+    assert p.returncode == 2 and "--workers" in p.stderr and not (tmp_path / "x").exists()
