@@ -160,7 +160,7 @@ def _run_city(args, sc, out, command, started) -> int:
     from .report import comparison_table, format_table, verdict
 
     for flag in ("shards", "workers"):
-        if (getattr(args, flag) or 1) < 1:
+        if getattr(args, flag) is not None and getattr(args, flag) < 1:
             raise ScenarioError(f"--{flag}", [f"expected a whole number >= 1, got {getattr(args, flag)}"])
     t0 = time.perf_counter()
     # several shards a worker, so that workers finishing early take more (streets differ in size)
