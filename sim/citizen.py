@@ -45,24 +45,16 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
     return True
 
 
-def staff_work(office: Office, rec: AppealRecord, hours: float):
-    """Process body: ``office`` works ``hours`` on the appeal without the citizen present."""
-    end = staff_job(office, rec, hours)
-    if end is not None:
-        yield end
-
-
 def staff_job(office: Office, rec: AppealRecord, hours: float):
-    """Start ``office``'s work on the appeal; the event of its end (None: done already).
+    """Start ``office``'s work on the appeal (no process of its own); the event of its end.
 
-    For work in parallel (several departments at once) without a process each.
+    ``yield staff_job(...)`` in a process waits for it; several at once run in parallel.
     """
     rec.staff_hours += hours
     note(rec, office.env.now, lambda: f"{office.label} takes it up ({hours:.1f} h of work)")
     end = office.job(hours)
     if rec.events is not None:
-        done = lambda _e=None: note(rec, office.env.now, f"{office.label} has done its part")  # noqa: E731
-        done() if end is None else end.callbacks.append(done)
+        end.callbacks.append(lambda _e: note(rec, office.env.now, f"{office.label} has done its part"))
     return end
 
 

@@ -30,10 +30,14 @@ class Claim:
     job gives up (value False, see :meth:`Office.give_up_at`).
     """
 
-    __slots__ = ("since", "granted", "cancelled", "event")
+    __slots__ = ("office", "since", "granted", "cancelled", "event")
 
-    def __init__(self, since: float):
-        self.since, self.granted, self.cancelled, self.event = since, False, False, None
+    def __init__(self, office: "Office", since: float):
+        self.office, self.since, self.granted, self.cancelled, self.event = office, since, False, False, None
+
+    def ended(self, _event) -> None:
+        """Callback: the work is done; the desk frees."""
+        self.office._finish(self)
 
 
 class Office:
@@ -88,7 +92,7 @@ class Office:
         self._last = now
         self.present += 1
         self.since_sum += now
-        claim = Claim(now)
+        claim = Claim(self, now)
         if self.free:
             self.free -= 1
             claim.granted = True
@@ -144,29 +148,25 @@ class Office:
         end = self.calendar.finish(now, hours)
         if end > now:
             done = env.timeout(end - now)
-            done.claim = claim
-            done.callbacks.append(self._end)  # before any waiting process: the desk frees first
+            done.callbacks.append(claim.ended)  # before any waiting process: the desk frees first
             return done
         self._finish(claim)
         return None
-
-    def _end(self, event) -> None:
-        self._finish(event.claim)
 
     def _finish(self, claim: Claim) -> None:
         self.busy -= 1
         self._release()
         self._depart(claim)
 
-    def job(self, hours: float):
+    def job(self, hours: float) -> simpy.Event:
         """Queue for a staff member and work ``hours`` of open time, with no process of its own.
 
-        Returns the event that fires when the work is done, or None when it is done already
-        (a free desk and no work).
+        Returns the event that fires when the work is done.
         """
         claim = self.request()
         if claim.granted:
-            return self.start(claim, hours)
+            end = self.start(claim, hours)
+            return self.env.timeout(0) if end is None else end
         done = self.env.event()
 
         def granted(_event):
@@ -186,9 +186,7 @@ class Office:
 
     def serve(self, hours: float):
         """Process body: queue for a staff member, then work ``hours`` of open time."""
-        end = self.job(hours)
-        if end is not None:
-            yield end
+        yield self.job(hours)
 
     def utilisation(self, horizon: float) -> float:
         """Share of staffed open hours spent working, over ``[0, horizon]``."""

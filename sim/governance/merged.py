@@ -15,7 +15,7 @@ from collections import deque
 
 import numpy as np
 
-from ..citizen import staff_job, staff_work, visit
+from ..citizen import staff_job, visit
 from ..records import AppealRecord, note
 from .base import Policy
 
@@ -113,31 +113,38 @@ class MergedPolicy(Policy):
             satisfied = self.resolve(i, rec, round_)
             if not fb.enabled:
                 return
+            if satisfied or round_ == fb.max_reopens or self.issues.u["reopen"][i, round_] >= fb.reopen_probability:
+                return self._feedback_call(station, rec, self.feedback_delay[i], self.call[i])  # the appeal is done
             yield env.timeout(self.feedback_delay[i])
             note(rec, env.now, "feedback call (回访)")
-            yield from staff_work(station, rec, self.call[i])
-            if satisfied or round_ == fb.max_reopens or self.issues.u["reopen"][i, round_] >= fb.reopen_probability:
-                return
+            yield staff_job(station, rec, self.call[i])
             rec.reopened += 1
             note(rec, env.now, "unsatisfied: the appeal is reopened and goes back to triage")
             rec.state, rec.resolved, rec.satisfied = "open", None, None
+
+    def _feedback_call(self, station, rec: AppealRecord, delay: float, hours: float) -> None:
+        """The feedback call (回访) of an appeal that will not reopen: station time, no process."""
+        def call(_event):
+            note(rec, self.env.now, "feedback call (回访)")
+            staff_job(station, rec, hours)
+        self.env.timeout(delay).callbacks.append(call)
 
     def _handle(self, i: int, rec: AppealRecord, area: str):
         """Triage, then on-the-spot solving or coordination, joint meeting and parallel dispatch."""
         env = self.env
         leader = self.office("leader", area)
-        yield from staff_work(leader, rec, self.triage[i])
+        yield staff_job(leader, rec, self.triage[i])
         depts = self.cat_depts[self.category_of[i]]
         row = self.service[i]
         work = [row[d] for d in depts]
         stationed = self.office("stationed", area)
         if self.delegable[i] and not self.hard[i] and stationed.capacity > 0:
             note(rec, env.now, "a delegated simple matter: solved on the spot by stationed staff")
-            yield from staff_work(stationed, rec, sum(work))  # delegated power: same work, one desk
+            yield staff_job(stationed, rec, sum(work))  # delegated power: same work, one desk
             return
         if self.unclear[i]:
             note(rec, env.now, "ownership unclear: the grid leader coordinates instead of bouncing it")
-            yield from staff_work(leader, rec, self.coordination[i])
+            yield staff_job(leader, rec, self.coordination[i])
         if self.hard[i] and self.meetings is not None:
             note(rec, env.now, "a hard case: waits for the next joint meeting (联席会议)")
             yield self.meetings.wait()
@@ -146,9 +153,7 @@ class MergedPolicy(Policy):
             note(rec, env.now, lambda: f"dispatched to {len(depts)} departments at once (parallel handling)")
         offices = [self.office("dept", self.dept_names[d]) for d in depts]
         if len(depts) == 1:  # nothing to fork
-            yield from staff_work(offices[0], rec, work[0])
+            yield staff_job(offices[0], rec, work[0])
         else:
-            ends = [e for e in (staff_job(o, rec, w) for o, w in zip(offices, work)) if e is not None]
-            if ends:
-                yield env.all_of(ends)
-        yield from staff_work(self.office("station", area), rec, self.closing[i])
+            yield env.all_of([staff_job(o, rec, w) for o, w in zip(offices, work)])
+        yield staff_job(self.office("station", area), rec, self.closing[i])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..citizen import staff_work, visit
+from ..citizen import staff_job, visit
 from ..issues import quantiles
 from ..records import AppealRecord, note
 from .base import Policy
@@ -79,12 +79,12 @@ class SiloedPolicy(Policy):
         if self.unclear[i]:
             yield from self._bounce(i, rec, travel)
             for d in depts:  # the street holds the case now: no more trips
-                yield from staff_work(self.office("dept", self.dept_names[d]), rec, self.service[i][d])
+                yield staff_job(self.office("dept", self.dept_names[d]), rec, self.service[i][d])
         else:
             for k, d in enumerate(depts):
                 office = self.office("dept", self.dept_names[d])
                 if k == 0:  # passed on by the station
-                    yield from staff_work(office, rec, self.service[i][d])
+                    yield staff_job(office, rec, self.service[i][d])
                 else:
                     note(rec, env.now, lambda: f"must take the next part to the {office.label} in person (多头跑)")
                     yield from visit(office, rec, travel.department, self.service[i][d])
@@ -95,7 +95,7 @@ class SiloedPolicy(Policy):
         for k in range(self.sc.siloed.max_bounces):
             office = self.office("dept", self.dept_names[self.bounce_dept[i][k]])
             if k == 0:  # the station passed it on: no trip for the first assessment
-                yield from staff_work(office, rec, self.assessment[i][k])
+                yield staff_job(office, rec, self.assessment[i][k])
             else:
                 yield from visit(office, rec, travel.department, self.assessment[i][k])
             rec.bounces += 1
