@@ -56,6 +56,12 @@ class StreetResult:
 def run_street(sc: Scenario, index: int, name: str, models: list[str], replication: int = 0,
                appeals_dir: Path | None = None) -> StreetResult:
     """Simulate every model on street number ``index`` and reduce it to mergeable results."""
+    from .run import no_cyclic_gc
+    with no_cyclic_gc():
+        return _run_street(sc, index, name, models, replication, appeals_dir)
+
+
+def _run_street(sc, index, name, models, replication, appeals_dir) -> StreetResult:
     from .run import simulate
     streams: dict[str, IssueStream] = {}
     runs, staff = [], []

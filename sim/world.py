@@ -30,10 +30,11 @@ class Claim:
     job gives up (value False, see :meth:`Office.give_up_at`).
     """
 
-    __slots__ = ("office", "since", "granted", "cancelled", "event")
+    __slots__ = ("office", "since", "granted", "cancelled", "event", "on_grant")
 
     def __init__(self, office: "Office", since: float):
         self.office, self.since, self.granted, self.cancelled, self.event = office, since, False, False, None
+        self.on_grant = None  # called, instead of succeeding ``event``, when a desk frees for it
 
     def ended(self, _event) -> None:
         """Callback: the work is done; the desk frees."""
@@ -78,8 +79,11 @@ class Office:
         """Jobs waiting for a desk now."""
         return self.present - self.busy
 
-    def request(self) -> Claim:
+    def request(self, on_grant=None) -> Claim:
         """Claim one of this office's staff; the job counts as present from now.
+
+        A claim that must queue gets an ``event`` to wait on, or, given ``on_grant``,
+        has that called when a desk frees for it.
 
         >>> import simpy
         >>> from sim.calendar import ALWAYS
@@ -97,7 +101,9 @@ class Office:
             self.free -= 1
             claim.granted = True
         else:
-            claim.event = self.env.event()
+            if on_grant is None:
+                claim.event = self.env.event()
+            claim.on_grant = on_grant
             self.queue.append(claim)
         return claim
 
@@ -115,7 +121,10 @@ class Office:
             claim = self.queue.popleft()
             if not claim.cancelled:
                 claim.granted = True
-                claim.event.succeed(True)
+                if claim.on_grant is None:
+                    claim.event.succeed(True)
+                else:  # a job with no process: its work starts now, with no event in between
+                    claim.on_grant()
                 return
         self.free += 1
 
@@ -163,19 +172,18 @@ class Office:
 
         Returns the event that fires when the work is done.
         """
-        claim = self.request()
-        if claim.granted:
-            end = self.start(claim, hours)
-            return self.env.timeout(0) if end is None else end
-        done = self.env.event()
-
-        def granted(_event):
+        def granted():  # when a desk frees for the queued claim
             end = self.start(claim, hours)
             if end is None:
                 done.succeed()
             else:
-                end.callbacks.append(lambda _e: done.succeed())
-        claim.event.callbacks.append(granted)
+                end.callbacks.append(done.trigger)
+
+        claim = self.request(on_grant=granted)
+        if claim.granted:
+            end = self.start(claim, hours)
+            return self.env.timeout(0) if end is None else end
+        done = self.env.event()
         return done
 
     def work(self, claim: Claim, hours: float):
