@@ -19,14 +19,17 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
     sets ``filed`` on the appeal's first arrival anywhere.
     """
     env = office.env
+    now = env.now
+    traced = rec.events is not None
     rec.trips += 1
     rec.citizen_hours += travel
-    note(rec, env.now, lambda: f"sets off for the {office.label} (trip {rec.trips}, {travel:.1f} h travel)")
-    arrive = office.calendar.next_open(env.now + travel)
-    if arrive > env.now + travel:
-        note(rec, env.now + travel, lambda: f"finds the {office.label} closed; comes back when it opens")
-    if arrive > env.now:
-        yield env.timeout(arrive - env.now)
+    arrive = office.calendar.next_open(now + travel)
+    if traced:
+        note(rec, now, f"sets off for the {office.label} (trip {rec.trips}, {travel:.1f} h travel)")
+        if arrive > now + travel:
+            note(rec, now + travel, f"finds the {office.label} closed; comes back when it opens")
+    if arrive > now:
+        yield env.timeout(arrive - now)
     if rec.filed is None:
         rec.filed = arrive
     claim = office.request()
@@ -37,10 +40,12 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
             note(rec, env.now, lambda: f"gives up queueing at the {office.label} (patience ran out)")
             rec.citizen_hours += office.calendar.open_between(arrive, env.now)
             return False
-    rec.citizen_hours += office.calendar.open_between(arrive, env.now) + work
+    now = env.now
+    rec.citizen_hours += office.calendar.open_between(arrive, now) + work
     rec.staff_hours += work
-    note(rec, env.now, lambda: f"is seen in person at the {office.label} after queueing "
-                       f"{env.now - arrive:.1f} h ({work:.1f} h of work)")
+    if traced:
+        note(rec, now, f"is seen in person at the {office.label} after queueing {now - arrive:.1f} h "
+                       f"({work:.1f} h of work)")
     yield from office.work(claim, work)
     return True
 

@@ -47,6 +47,7 @@ class Policy:
         self.patrol_found = np.zeros(len(c), dtype=bool)  # issues a patrol finds before anyone files
         self.start_delay = self.report_delay  # hours from arising to the first step (see the class doc)
         self._offices: dict[tuple, object] = {}
+        self.depts = [world.office("dept", d) for d in self.dept_names]  # by department index
 
     #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
     #: into lists of Python numbers: indexing NumPy arrays and NumPy scalar arithmetic cost
@@ -59,6 +60,7 @@ class Policy:
             setattr(self, name, getattr(self, name).tolist())
         iss = self.issues
         self.area_of, self.group_of, self.category_of = iss.area.tolist(), iss.group.tolist(), iss.category.tolist()
+        self.u_satisfied = iss.u["satisfied"].tolist()
         return self
 
     @staticmethod
@@ -96,7 +98,7 @@ class Policy:
         rec.resolved = self.env.now
         rec.state = "resolved"
         p = p_satisfied(self.sc.satisfaction, rec.resolved - rec.created, rec.trips, rec.bounces)
-        rec.satisfied = bool(self.issues.u["satisfied"][i, round_] < p)
+        rec.satisfied = self.u_satisfied[i][round_] < p
         note(rec, self.env.now, lambda: f"closed: resolved {rec.resolved - rec.created:.1f} h after the issue arose; "
                                 f"the citizen is {'satisfied' if rec.satisfied else 'NOT satisfied'} "
                                 f"(P = {p:.2f})")

@@ -71,6 +71,8 @@ class MergedPolicy(Policy):
         self.meetings = JointMeetings(self.env, m.joint_meeting) if m.joint_meeting.enabled else None
         # a patrol-found issue starts when the patrol finds it, the others when the citizen files
         self.start_delay = np.where(self.patrol_found, patrol_delay, self.report_delay)
+        self.stations, self.leaders, self.stationed = ([world.office(kind, a) for a in self.areas]
+                                                       for kind in ("station", "leader", "stationed"))
 
     PER_ISSUE = Policy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "feedback_delay", "call",
                                     "delegable")
@@ -94,8 +96,8 @@ class MergedPolicy(Policy):
             day = int(self.env.now // 24) + 1
 
     def appeal(self, i: int, rec: AppealRecord):
-        env, area = self.env, self.areas[self.area_of[i]]
-        station = self.office("station", area)
+        env, area = self.env, self.area_of[i]
+        station = self.stations[area]
         self.arises(i, rec)
         if self.patrol_found[i]:
             rec.filed = rec.first_response = env.now
@@ -129,15 +131,15 @@ class MergedPolicy(Policy):
             staff_job(station, rec, hours)
         self.env.timeout(delay).callbacks.append(call)
 
-    def _handle(self, i: int, rec: AppealRecord, area: str):
+    def _handle(self, i: int, rec: AppealRecord, area: int):
         """Triage, then on-the-spot solving or coordination, joint meeting and parallel dispatch."""
         env = self.env
-        leader = self.office("leader", area)
+        leader = self.leaders[area]
         yield staff_job(leader, rec, self.triage[i])
         depts = self.cat_depts[self.category_of[i]]
         row = self.service[i]
         work = [row[d] for d in depts]
-        stationed = self.office("stationed", area)
+        stationed = self.stationed[area]
         if self.delegable[i] and not self.hard[i] and stationed.capacity > 0:
             note(rec, env.now, "a delegated simple matter: solved on the spot by stationed staff")
             yield staff_job(stationed, rec, sum(work))  # delegated power: same work, one desk
@@ -151,9 +153,9 @@ class MergedPolicy(Policy):
             note(rec, env.now, "the joint meeting assigns it")
         if len(depts) > 1:
             note(rec, env.now, lambda: f"dispatched to {len(depts)} departments at once (parallel handling)")
-        offices = [self.office("dept", self.dept_names[d]) for d in depts]
+        offices = [self.depts[d] for d in depts]
         if len(depts) == 1:  # nothing to fork
             yield staff_job(offices[0], rec, work[0])
         else:
             yield env.all_of([staff_job(o, rec, w) for o, w in zip(offices, work)])
-        yield staff_job(self.office("station", area), rec, self.closing[i])
+        yield staff_job(self.stations[area], rec, self.closing[i])

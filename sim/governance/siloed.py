@@ -40,6 +40,7 @@ class SiloedPolicy(Policy):
                                        quantiles(u["intake"][:, 1], right, dict(enumerate(intake)))])
         self.escalation = sc.siloed.escalation.ppf(u["escalation"][:, 0])
         self._bounce_plan(u, c)
+        self.stations = [[world.office("line", g, a) for a in self.areas] for g in lines]  # [line][area]
 
     PER_ISSUE = Policy.PER_ISSUE + ("pick", "right", "intake", "escalation", "bounce_dept", "assessment")
 
@@ -58,13 +59,13 @@ class SiloedPolicy(Policy):
                 cur = np.where(j >= cur, j + 1, j)
 
     def appeal(self, i: int, rec: AppealRecord):
-        env, area = self.env, self.areas[self.area_of[i]]
+        env, area = self.env, self.area_of[i]
         travel = self.groups[self.group_of[i]].travel
         self.arises(i, rec)
         pick, right = self.pick[i], self.right[i]
         note(rec, env.now, lambda: f"decides to file; picks the {self.line_names[pick]} line grid"
                            + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
-        station = self.office("line", self.line_names[pick], area)
+        station = self.stations[pick][area]
         if not (yield from visit(station, rec, travel.line_station, self.intake[i][0], self.patience[i][0])):
             return self.abandon(rec)
         rec.first_response = env.now
@@ -72,17 +73,17 @@ class SiloedPolicy(Policy):
         if pick != right:
             rec.referrals += 1
             note(rec, env.now, lambda: f"referred to the {self.line_names[right]} line grid: another trip")
-            station = self.office("line", self.line_names[right], area)
+            station = self.stations[right][area]
             if not (yield from visit(station, rec, travel.line_station, self.intake[i][1], self.patience[i][1])):
                 return self.abandon(rec)
         depts = self.cat_depts[self.category_of[i]]
         if self.unclear[i]:
             yield from self._bounce(i, rec, travel)
             for d in depts:  # the street holds the case now: no more trips
-                yield staff_job(self.office("dept", self.dept_names[d]), rec, self.service[i][d])
+                yield staff_job(self.depts[d], rec, self.service[i][d])
         else:
             for k, d in enumerate(depts):
-                office = self.office("dept", self.dept_names[d])
+                office = self.depts[d]
                 if k == 0:  # passed on by the station
                     yield staff_job(office, rec, self.service[i][d])
                 else:
@@ -93,7 +94,7 @@ class SiloedPolicy(Policy):
     def _bounce(self, i: int, rec: AppealRecord, travel):
         """Bounces between departments, then escalation to the street (one trip each)."""
         for k in range(self.sc.siloed.max_bounces):
-            office = self.office("dept", self.dept_names[self.bounce_dept[i][k]])
+            office = self.depts[self.bounce_dept[i][k]]
             if k == 0:  # the station passed it on: no trip for the first assessment
                 yield staff_job(office, rec, self.assessment[i][k])
             else:
