@@ -1,6 +1,6 @@
 """Engine overhead: the full model reduced to an M/M/c queue vs bare SimPy vs Ciw, in one run.
 
-    python benchmarks/engine_overhead.py [--appeals 200000]
+    python benchmarks/engine_overhead.py [--appeals 200000] [--repeat 3]
 
 lambda = 9/h, mu = 1/h, c = 10 (rho = 0.9).  Prints appeals per second of each engine,
 the ratios (targets: full model >= 0.6 x bare SimPy, >= 1.2 x Ciw) and each engine's
@@ -73,10 +73,20 @@ def ciw_model(n: int) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--appeals", type=int, default=200_000)
-    n = ap.parse_args().appeals
+    ap.add_argument("--repeat", type=int, default=3, help="runs of each engine, interleaved; the best counts")
+    args = ap.parse_args()
+    n = args.appeals
     wq = erlang_c(C, LAM, MU)[1]
-    rows = [("gridsim full model", *full_model(n)), ("bare SimPy", *bare_simpy(n)), ("Ciw", *ciw_model(n))]
-    print(f"M/M/{C}, lambda={LAM}/h, mu={MU}/h, {n:,} appeals; Erlang C mean wait {wq:.3f} h")
+    engines = [("gridsim full model", full_model), ("bare SimPy", bare_simpy), ("Ciw", ciw_model)]
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(args.repeat):  # interleaved, so a slow spell of a shared machine hits all three
+        for name, engine in engines:
+            rate, w = engine(n)
+            if rate > best.get(name, (0.0, 0.0))[0]:
+                best[name] = (rate, w)
+    rows = [(name, *best[name]) for name, _ in engines]
+    print(f"M/M/{C}, lambda={LAM}/h, mu={MU}/h, {n:,} appeals, best of {args.repeat} interleaved runs; "
+          f"Erlang C mean wait {wq:.3f} h")
     for name, rate, w in rows:
         print(f"  {name:<20} {rate:>10,.0f} appeals/s   mean wait {w:.3f} h")
     full, bare, ciw_rate = rows[0][1], rows[1][1], rows[2][1]

@@ -56,9 +56,9 @@ def staff_job(office: Office, rec: AppealRecord, hours: float):
     ``yield staff_job(...)`` in a process waits for it; several at once run in parallel.
     """
     rec.staff_hours += hours
-    note(rec, office.env.now, lambda: f"{office.label} takes it up ({hours:.1f} h of work)")
     end = office.job(hours)
     if rec.events is not None:
+        note(rec, office.env.now, f"{office.label} takes it up ({hours:.1f} h of work)")
         end.callbacks.append(lambda _e: note(rec, office.env.now, f"{office.label} has done its part"))
     return end
 

@@ -76,14 +76,13 @@ class Policy:
         raise NotImplementedError
 
     def arises(self, i: int, rec: AppealRecord) -> None:
-        """Log what the issue is, for a traced appeal."""
-        if rec.events is not None:
-            spec = self.cats[self.category_of[i]]
-            g = self.groups[self.group_of[i]]
-            extra = [w for w, flag in (("ownership unclear", self.unclear[i]), ("a hard case", self.hard[i])) if flag]
-            note(rec, rec.created, lambda: f"{rec.group}{f' ({g.name_zh})' if g.name_zh else ''} in {rec.area}: a "
-                                    f"{rec.category}{f' ({spec.name_zh})' if spec.name_zh else ''} problem needing "
-                                    f"{', '.join(spec.departments)}" + (f"; {', '.join(extra)}" if extra else ""))
+        """Log what the issue is (for a traced appeal)."""
+        spec = self.cats[self.category_of[i]]
+        g = self.groups[self.group_of[i]]
+        extra = [w for w, flag in (("ownership unclear", self.unclear[i]), ("a hard case", self.hard[i])) if flag]
+        note(rec, rec.created, lambda: f"{rec.group}{f' ({g.name_zh})' if g.name_zh else ''} in {rec.area}: a "
+                                f"{rec.category}{f' ({spec.name_zh})' if spec.name_zh else ''} problem needing "
+                                f"{', '.join(spec.departments)}" + (f"; {', '.join(extra)}" if extra else ""))
 
     def office(self, *parts: str):
         """The world's office ``':'.join(parts)``, looked up once."""

@@ -98,7 +98,8 @@ class MergedPolicy(Policy):
     def appeal(self, i: int, rec: AppealRecord):
         env, area = self.env, self.area_of[i]
         station = self.stations[area]
-        self.arises(i, rec)
+        if rec.events is not None:
+            self.arises(i, rec)
         if self.patrol_found[i]:
             rec.filed = rec.first_response = env.now
             note(rec, env.now, "a grid patrol finds the problem before anyone files it (主动发现): first response")

@@ -61,10 +61,11 @@ class SiloedPolicy(Policy):
     def appeal(self, i: int, rec: AppealRecord):
         env, area = self.env, self.area_of[i]
         travel = self.groups[self.group_of[i]].travel
-        self.arises(i, rec)
         pick, right = self.pick[i], self.right[i]
-        note(rec, env.now, lambda: f"decides to file; picks the {self.line_names[pick]} line grid"
-                           + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
+        if rec.events is not None:
+            self.arises(i, rec)
+            note(rec, env.now, f"decides to file; picks the {self.line_names[pick]} line grid"
+                               + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
         station = self.stations[pick][area]
         if not (yield from visit(station, rec, travel.line_station, self.intake[i][0], self.patience[i][0])):
             return self.abandon(rec)
