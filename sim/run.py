@@ -39,12 +39,12 @@ def make_records(model: str, policy, replication: int) -> list[AppealRecord]:
     """One open record per issue, with the issue's own attributes filled in."""
     iss = policy.issues
     depts = [";".join(spec.departments) for spec in policy.cats]
-    return [AppealRecord(model=model, replication=replication, issue=i,
-                         group=iss.groups[g], category=iss.categories[c], area=iss.areas[a],
-                         created=float(t), departments=depts[c], channel=CHANNELS[found],
-                         unclear=bool(policy.unclear[i]), hard=bool(policy.hard[i]))
-            for i, (t, g, c, a, found) in enumerate(zip(iss.created, iss.group, iss.category, iss.area,
-                                                         policy.patrol_found))]
+    groups, cats, areas = iss.groups, iss.categories, iss.areas
+    return [AppealRecord(model, replication, i, groups[g], cats[c], areas[a], t, depts[c], CHANNELS[found],
+                         unclear=unclear, hard=hard)
+            for i, (t, g, c, a, found, unclear, hard) in enumerate(zip(
+                iss.created.tolist(), policy.group_of, policy.category_of, policy.area_of,
+                policy.patrol_found, policy.unclear, policy.hard))]
 
 
 class _Source:
