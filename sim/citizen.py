@@ -72,6 +72,11 @@ def p_satisfied(b, hours: float, trips: int, bounces: int) -> float:
     >>> from sim.scenario import Satisfaction
     >>> round(p_satisfied(Satisfaction(b0=0, b1=0, b2=0, b3=0), 10, 1, 0), 2)
     0.5
+    >>> p_satisfied(Satisfaction(b0=3, b1=0.01, b2=0, b3=0), 1e6, 1, 0)   # a century late: no overflow
+    0.0
     """
     x = b.b0 - b.b1 * hours - b.b2 * max(trips - 1, 0) - b.b3 * bounces
-    return 1.0 / (1.0 + math.exp(-x))
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)  # the same, without overflow for a very long wait
+    return z / (1.0 + z)
