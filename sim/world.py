@@ -124,7 +124,8 @@ class Office:
                 if claim.on_grant is None:
                     claim.event.succeed(True)
                 else:  # a job with no process: its work starts now, with no event in between
-                    claim.on_grant()
+                    on_grant, claim.on_grant = claim.on_grant, None  # no cycle left for the collector
+                    on_grant()
                 return
         self.free += 1
 
