@@ -46,7 +46,9 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
     if traced:
         note(rec, now, f"is seen in person at the {office.label} after queueing {now - arrive:.1f} h "
                        f"({work:.1f} h of work)")
-    yield from office.work(claim, work)
+    end = office.start(claim, work)
+    if end is not None:
+        yield end
     return True
 
 

@@ -79,11 +79,11 @@ class Office:
         """Jobs waiting for a desk now."""
         return self.present - self.busy
 
-    def request(self, on_grant=None) -> Claim:
+    def request(self, event: bool = True) -> Claim:
         """Claim one of this office's staff; the job counts as present from now.
 
-        A claim that must queue gets an ``event`` to wait on, or, given ``on_grant``,
-        has that called when a desk frees for it.
+        A claim that must queue gets an ``event`` to wait on; with ``event=False`` the
+        caller sets the claim's ``on_grant`` instead, called when a desk frees for it.
 
         >>> import simpy
         >>> from sim.calendar import ALWAYS
@@ -101,9 +101,8 @@ class Office:
             self.free -= 1
             claim.granted = True
         else:
-            if on_grant is None:
+            if event:
                 claim.event = self.env.event()
-            claim.on_grant = on_grant
             self.queue.append(claim)
         return claim
 
@@ -173,18 +172,19 @@ class Office:
 
         Returns the event that fires when the work is done.
         """
+        claim = self.request(event=False)
+        if claim.granted:
+            end = self.start(claim, hours)
+            return self.env.timeout(0) if end is None else end
+        done = self.env.event()
+
         def granted():  # when a desk frees for the queued claim
             end = self.start(claim, hours)
             if end is None:
                 done.succeed()
             else:
                 end.callbacks.append(done.trigger)
-
-        claim = self.request(on_grant=granted)
-        if claim.granted:
-            end = self.start(claim, hours)
-            return self.env.timeout(0) if end is None else end
-        done = self.env.event()
+        claim.on_grant = granted
         return done
 
     def work(self, claim: Claim, hours: float):

@@ -98,9 +98,10 @@ class Policy:
         rec.state = "resolved"
         p = p_satisfied(self.sc.satisfaction, rec.resolved - rec.created, rec.trips, rec.bounces)
         rec.satisfied = self.u_satisfied[i][round_] < p
-        note(rec, self.env.now, lambda: f"closed: resolved {rec.resolved - rec.created:.1f} h after the issue arose; "
-                                f"the citizen is {'satisfied' if rec.satisfied else 'NOT satisfied'} "
-                                f"(P = {p:.2f})")
+        if rec.events is not None:
+            note(rec, self.env.now, f"closed: resolved {rec.resolved - rec.created:.1f} h after the issue arose; "
+                                    f"the citizen is {'satisfied' if rec.satisfied else 'NOT satisfied'} "
+                                    f"(P = {p:.2f})")
         return rec.satisfied
 
     def abandon(self, rec: AppealRecord) -> None:
