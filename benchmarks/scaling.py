@@ -71,11 +71,18 @@ def main() -> None:
             print(f"  {kind:>7} {n:>9,}: {r['appeals']:>9,} issues per model, {r['wall_s']:8.1f} s, "
                   f"peak {r['peak_mib']:6.0f} MiB ({r['grown_mib']:6.0f} above the libraries), "
                   f"{2 * r['appeals'] / r['wall_s']:8,.0f} appeals/s", flush=True)
-        sz = [r["appeals"] for r in rows]
-        print(f"  {kind}: time ~ appeals^{fit(sz, [r['wall_s'] for r in rows]):.2f}, "
-              f"memory above the libraries ~ appeals^{fit(sz, [max(r['grown_mib'], 1) for r in rows]):.2f} "
-              "(1.00 = linear)\n", flush=True)
+        report(kind, sizes, rows)
 
+
+def report(kind: str, sizes: list[int], rows: list[dict]) -> None:
+    """Fitted exponents over all points, and without the smallest (where start-up dominates)."""
+    for lo in (0, 1) if len(sizes) >= 3 else (0,):
+        wall = fit(sizes[lo:], [r["wall_s"] for r in rows[lo:]])
+        mem = fit(sizes[lo:], [max(r["grown_mib"], 1) for r in rows[lo:]])
+        span = "all points" if lo == 0 else f"from {sizes[lo]:,} {kind}"
+        print(f"  {kind} ({span}): time ~ {kind}^{wall:.2f}, memory above the libraries ~ {kind}^{mem:.2f} "
+              "(1.00 = linear)", flush=True)
+    print(flush=True)
 
 if __name__ == "__main__":
     main()
