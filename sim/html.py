@@ -124,7 +124,8 @@ def run_report(result, table: pd.DataFrame, command: str) -> str:
                                       "</code> for them.</p>"),
                 ("Plots by model, group and category", plots),
                 ("Mechanisms that drive the result", "<ul>" + "".join(
-                    f"<li>{html.escape(m)}</li>" for m in mechanisms(result)) + "</ul>"),
+                    f"<li>{html.escape(m)}</li>" for m in mechanisms(result)
+                    or ["(needs appeals filed under both siloed and merged)"]) + "</ul>"),
                 ("Assumptions", assumptions(sc)),
                 ("Reproduce", f"<pre>{html.escape(command)}</pre>")]
     return page(f"{sc.name}: siloed line grids vs merged comprehensive grid", sections, lines[0] if lines else "")

@@ -80,7 +80,7 @@ def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray) -> dict[str, tuple[fl
     nf = len(m)
     out: dict[str, tuple[float, int]] = {"issues": (float(len(df)), len(df)), "appeals_filed": (float(nf), nf)}
     for t in TIMES:
-        x = m[t].to_numpy()
+        x = m[t].to_numpy(dtype=float)
         x = x[~np.isnan(x)]
         q = np.percentile(x, list(QUANTILES.values())) if len(x) else [np.nan] * len(QUANTILES)
         out[f"{t}_mean"] = (float(x.mean()) if len(x) else np.nan, len(x))
@@ -93,16 +93,17 @@ def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray) -> dict[str, tuple[fl
 
 
 def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = None,
-              dimensions: tuple[str, ...] = DIMENSIONS) -> pd.DataFrame:
+              dimensions: tuple[str, ...] = DIMENSIONS, models=None) -> pd.DataFrame:
     """Long-form summary: model, metric, dimension, level, value, n.
 
     Rows for every metric overall (``dimension='all'``) and by group, category and
-    area; staff utilisation by office when ``util`` is given.
+    area; staff utilisation by office when ``util`` is given.  Each of ``models``
+    (by default those in ``appeals``) has its overall rows even when no issue arose.
     """
     deadlines = {k: c.response_deadline_hours for k, c in sc.categories.items()}
     df = appeals[appeals["created"] >= sc.warmup_days * 24.0]
     rows = []
-    for model, mdf in df.groupby("model", sort=False):
+    for model, mdf in _by_model(df, models):
         for dim in dimensions:
             parts = [("all", mdf)] if dim == "all" else mdf.groupby(dim, sort=True)
             for level, part in parts:
@@ -130,11 +131,20 @@ def utilisation(runs, horizon: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def backlog(appeals: pd.DataFrame, horizon: float, step: float = 6.0) -> pd.DataFrame:
-    """Issues arisen and not yet resolved or abandoned, every ``step`` hours, per model."""
+def _by_model(appeals: pd.DataFrame, models=None):
+    """(model, its rows) for each of ``models``, by default those in ``appeals`` in order of appearance."""
+    if models is None:
+        yield from appeals.groupby("model", sort=False)
+        return
+    for model in models:
+        yield model, appeals[appeals["model"] == model]
+
+
+def backlog(appeals: pd.DataFrame, horizon: float, step: float = 6.0, models=None) -> pd.DataFrame:
+    """Issues arisen and not yet resolved or abandoned, every ``step`` hours, per model (of ``models``)."""
     grid = np.arange(0.0, horizon + 1e-9, step)
     frames = []
-    for model, mdf in appeals.groupby("model", sort=False):
+    for model, mdf in _by_model(appeals, models):
         created = np.sort(mdf["created"].to_numpy())
         ended = np.sort(mdf["resolved"].fillna(mdf["abandoned"]).dropna().to_numpy())
         n = np.searchsorted(created, grid, side="right") - np.searchsorted(ended, grid, side="right")

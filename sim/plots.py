@@ -24,6 +24,14 @@ def _colour(model: str) -> str:
     return COLOURS.get(model, "#7570b3")
 
 
+def _legend(ax, **kw) -> None:
+    """A legend of the plotted models, or a note on an empty panel (a run where no appeal was filed)."""
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(**kw)
+    else:
+        ax.text(0.5, 0.5, "no appeals to show", transform=ax.transAxes, ha="center", va="center", color="grey")
+
+
 def times_figure(appeals: pd.DataFrame):
     """ECDFs of response and resolution time (from the issue arising), by model."""
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
@@ -36,7 +44,7 @@ def times_figure(appeals: pd.DataFrame):
         ax.set_xscale("log")
         ax.set_xlabel("hours since the issue arose (log scale)")
         ax.set_title(title)
-        ax.legend(loc="upper left")
+        _legend(ax, loc="upper left")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("share of all issues")
     fig.tight_layout()
@@ -63,7 +71,7 @@ def rates_figure(summary: pd.DataFrame):
         ax.set_ylim(0, 105)
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("percent")
-    axes[0].legend()
+    _legend(axes[0])
     fig.tight_layout()
     return fig
 
@@ -84,7 +92,7 @@ def trips_figure(appeals: pd.DataFrame):
     ax.set_xlabel("trips by the citizen")
     ax.set_ylabel("percent of filed appeals")
     ax.set_title("Trips per appeal (0 = found by a patrol)")
-    ax.legend()
+    _legend(ax)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -105,7 +113,7 @@ def breakdown_figure(summary: pd.DataFrame, dimension: str, metric: str = "resol
     ax.set_xticks(x, levels, rotation=25, ha="right")
     ax.set_ylabel(HEADLINE.get(metric, ("", metric))[1])
     ax.set_title(f"{HEADLINE.get(metric, ('', metric))[1]} by {dimension}")
-    ax.legend()
+    _legend(ax)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -119,7 +127,7 @@ def backlog_figure(backlog: pd.DataFrame):
     ax.set_xlabel("day")
     ax.set_ylabel("open issues")
     ax.set_title("Backlog over time")
-    ax.legend()
+    _legend(ax)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
@@ -169,7 +177,7 @@ def warmup_figure(series: pd.DataFrame, window: int):
         ax.set_xlabel("day")
         ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
-        ax.legend()
+        _legend(ax)
     fig.suptitle("Welch's method: pick the warm-up where the moving averages level off")
     fig.tight_layout()
     return fig

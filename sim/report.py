@@ -98,9 +98,15 @@ def verdict(summary: pd.DataFrame, baseline: str = "siloed") -> list[str]:
             model_better = (b < a) if direction == "lower" else (b > a)
             change = f"{(b / a - 1) * 100:+.0f}%" if a else "from 0"
             (better if model_better else worse).append(f"{label} ({change})")
-        lines.append(f"{model} did better than {baseline} on {len(better)} of {len(better) + len(worse)} "
-                     f"headline metrics in this single replication.")
-        lines += _listed(better=better, worse=worse)
+        if better or worse:
+            lines.append(f"{model} did better than {baseline} on {len(better)} of {len(better) + len(worse)} "
+                         f"headline metrics in this single replication.")
+            lines += _listed(better=better, worse=worse)
+        elif not (s.get(("appeals_filed", baseline), 0) or s.get(("appeals_filed", model), 0)):
+            lines.append(f"No appeal was filed under {model} or {baseline} in this run: nothing to compare "
+                         "(lengthen the horizon or raise demand).")
+        else:
+            lines.append(f"{model} and {baseline} are equal on every headline metric measured in this run.")
     if len(models) > 1:
         lines.append("One replication says nothing about how sure this is: run replications for confidence "
                      "intervals.")
@@ -115,9 +121,8 @@ def verdict(summary: pd.DataFrame, baseline: str = "siloed") -> list[str]:
 def mechanisms(result) -> list[str]:
     """What drives the result: one line per mechanism of the brief, measured in this run."""
     a, u = result.appeals, result.utilisation
-    models = set(a["model"])
-    if not {"siloed", "merged"} <= models:
-        return []
+    if not {"siloed", "merged"} <= set(a.loc[a["filed"].notna(), "model"]):
+        return []  # needs appeals filed under both models
     lines = []
     leaders = u[(u["model"] == "merged") & u["office"].str.startswith("leader:")]
     if len(leaders):
@@ -164,7 +169,7 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
         lines += [f"**Extra staff declared for merged**: {extra.intake_per_area} intake and "
                   f"{extra.stationed_per_area} stationed per area; the comparison is not at equal headcount.", ""]
     lines += ["## Result", ""] + verdict(result.summary, sc.baseline) + ["", "## Mechanisms that drive it", ""]
-    lines += [f"- {m}" for m in mechanisms(result)]
+    lines += [f"- {m}" for m in mechanisms(result)] or ["- (needs appeals filed under both siloed and merged)"]
     lines += ["", "## Comparison", "", "```",
                                                              format_table(table), "```", "",
               "## Busiest offices", ""]

@@ -170,5 +170,5 @@ def run(scenario: Scenario, models: list[str] | None = None, replication: int = 
     util = utilisation(runs, scenario.horizon)
     staff = pd.DataFrame([{"model": m, "office": k, "headcount": n}
                           for m, (policy, sc) in arms.items() for k, n in staffing(sc, policy).items()])
-    return RunResult(scenario, appeals, summarise(appeals, scenario, util, dimensions), util,
-                     backlog(appeals, scenario.horizon), staff, runs)
+    return RunResult(scenario, appeals, summarise(appeals, scenario, util, dimensions, models), util,
+                     backlog(appeals, scenario.horizon, models=models), staff, runs)

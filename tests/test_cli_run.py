@@ -209,6 +209,7 @@ def test_a_run_where_no_issue_arises_writes_a_results_folder(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "Traceback" not in p.stderr
     assert "0 issues per model" in p.stdout
+    assert "Warning" not in p.stderr, p.stderr  # empty panels say so, rather than matplotlib complaining
     a = pd.read_csv(out / "appeals.csv")
     assert a.empty and set(APPEAL_FIELDS) <= set(a.columns)
     b = pd.read_csv(out / "backlog.csv")
@@ -216,5 +217,6 @@ def test_a_run_where_no_issue_arises_writes_a_results_folder(tmp_path):
     u = pd.read_csv(out / "utilisation.csv")
     assert set(u["model"]) == {"siloed", "merged"} and (u["jobs"] == 0).all()
     assert json.loads((out / "provenance.json").read_text())["models"] == ["siloed", "merged"]
+    assert "No appeal was filed under merged or siloed" in (out / "report.md").read_text(encoding="utf-8")
     for name in ("report.md", "report.html", *PLOTS):
         assert (out / name).stat().st_size > 0, name

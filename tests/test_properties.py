@@ -194,5 +194,10 @@ def test_a_scenario_where_no_issue_arises_runs():
     assert res.appeals.empty
     assert list(res.backlog.columns) == ["model", "time_h", "backlog"]  # the table a busy street has
     assert (res.backlog["backlog"] == 0).all()
+    assert set(res.backlog["model"]) == {"siloed", "merged"}  # a zero backlog for each model, not no rows
+    overall = res.summary[res.summary["dimension"] == "all"].set_index(["model", "metric"])
+    for m in ("siloed", "merged"):  # each model reports zero issues, and no time it cannot measure
+        assert overall.loc[(m, "issues"), "value"] == 0 and overall.loc[(m, "appeals_filed"), "n"] == 0
+        assert np.isnan(overall.loc[(m, "resolution_time_p50"), "value"])
     assert set(res.utilisation["model"]) == {"siloed", "merged"}
     assert (res.utilisation["jobs"] == 0).all() and (res.utilisation["max_busy"] == 0).all()
