@@ -8,6 +8,7 @@ mean wait in queue beside the Erlang C value, so a fast but wrong engine shows.
 """
 import argparse
 import random
+import sys
 import time
 
 import numpy as np
@@ -71,6 +72,10 @@ def ciw_model(n: int) -> tuple[float, float]:
 
 
 def main() -> None:
+    try:
+        import ciw  # noqa: F401
+    except ImportError:
+        sys.exit("engine_overhead.py compares with Ciw: pip install -e '.[bench]' (or pip install ciw)")
     ap = argparse.ArgumentParser()
     ap.add_argument("--appeals", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=3, help="runs of each engine, interleaved; the best counts")
