@@ -169,7 +169,7 @@ def _run_city(args, sc, out, command, started) -> int:
                       scheduler=args.scheduler, appeals_dir=out / "appeals" if args.appeals else None,
                       progress=not args.quiet and sys.stderr.isatty())
     wall = time.perf_counter() - t0
-    write_city(result, out, command, started, wall)
+    write_city(result, out, command, started, wall, plots=not args.no_plots)
     if not args.quiet:
         n = next(iter(result.issues.values()))
         print(f"{sc.name}: {len(result.streets)} streets, {sc.horizon_days:g} days, seed {sc.seed}, "

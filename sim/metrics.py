@@ -155,6 +155,12 @@ def backlog(appeals: pd.DataFrame, horizon: float, step: float = 6.0, models=Non
     return pd.concat(frames, ignore_index=True)
 
 
+def by_street(summary: pd.DataFrame, metric: str = "resolution_time_p50") -> pd.DataFrame:
+    """``metric`` of every street of a city run: a row a street, a column a model."""
+    s = summary[(summary["dimension"] == "street") & (summary["metric"] == metric)]
+    return s.pivot(index="level", columns="model", values="value")
+
+
 def worst_served(summary: pd.DataFrame, dimension: str, metric: str = "resolution_time_p50") -> dict[str, str]:
     """The level of ``dimension`` (group or area) worst served on ``metric``, per model."""
     s = summary[(summary["dimension"] == dimension) & (summary["metric"] == metric)].dropna(subset=["value"])

@@ -98,7 +98,8 @@ def write_results(result, out: Path, command: str, started: str, wall_seconds: f
     return folder.written
 
 
-def write_city(result, out: Path, command: str, started: str, wall_seconds: float) -> list[Path]:
+def write_city(result, out: Path, command: str, started: str, wall_seconds: float,
+               plots: bool = True) -> list[Path]:
     """Write the merged tables of a city run into ``out`` (per-appeal records, if any, are already there)."""
     from .report import city_report, comparison_table
 
@@ -110,6 +111,9 @@ def write_city(result, out: Path, command: str, started: str, wall_seconds: floa
     folder.table("comparison.csv", table)
     folder.text("scenario.yaml", result.scenario.to_yaml())
     folder.text("report.md", city_report(result, table, command))
+    if plots:
+        from .plots import city_figures
+        folder.figures(city_figures(result))
     folder.provenance(result.scenario, list(result.issues), command, started, wall_seconds,
                       streets=len(result.streets), issues_per_model=result.issues)
     return folder.written

@@ -68,10 +68,11 @@ def rates_figure(summary: pd.DataFrame):
             ax.bar(x + (k - (len(models) - 1) / 2) * w, 100 * v.to_numpy(), w, color=_colour(model), label=model)
         ax.set_xticks(x, levels, rotation=20)
         ax.set_title(title)
-        ax.set_ylim(0, 105)
+        ax.set_ylim(0, 118)  # room above the bars for the legend
+        ax.set_yticks(range(0, 101, 20))
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("percent")
-    _legend(axes[0])
+    _legend(axes[0], loc="upper center", ncol=max(len(models), 1))
     fig.tight_layout()
     return fig
 
@@ -137,6 +138,44 @@ def figures(result) -> dict[str, object]:
     """All figures of a run, by file name."""
     return {"times.png": times_figure(result.appeals), "rates.png": rates_figure(result.summary),
             "trips.png": trips_figure(result.appeals), "backlog.png": backlog_figure(result.backlog)}
+
+
+def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str = "resolution_time_p50"):
+    """One point a street: ``metric`` under ``baseline`` (x) against each other model (y), by kind of street.
+
+    Points below the diagonal are streets where the other model does better on a metric
+    where lower is better (above it, where higher is better).
+    """
+    from .metrics import HEADLINE, by_street
+    wide = by_street(summary, metric)
+    label = HEADLINE.get(metric, ("", metric))[1]
+    fig, ax = plt.subplots(figsize=(6.5, 6))
+    if baseline not in wide:
+        _legend(ax)
+        return fig
+    kinds = wide.index.str.rsplit("-", n=1).str[0]  # streets are named <kind>-001 onwards
+    markers = dict(zip(dict.fromkeys(kinds), "osD^v<>p"))
+    for model in (m for m in wide.columns if m != baseline):
+        for kind, marker in markers.items():
+            part = wide[kinds == kind]
+            ax.scatter(part[baseline], part[model], s=14, marker=marker, alpha=0.7, color=_colour(model),
+                       label=f"{model}, {kind} ({len(part)})")
+    lo, hi = np.nanmin(wide.to_numpy()), np.nanmax(wide.to_numpy())
+    ax.plot([lo, hi], [lo, hi], color="grey", lw=1, ls="--")
+    ax.set_xlabel(f"{baseline}: {label}")
+    ax.set_ylabel(f"other model: {label}")
+    ax.set_title(f"{label}, one point a street")
+    _legend(ax, fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def city_figures(result) -> dict[str, object]:
+    """All figures of a city run, by file name (from the merged tables: no per-appeal records needed)."""
+    return {"streets.png": streets_figure(result.summary, result.scenario.baseline),
+            "rates.png": rates_figure(result.summary), "backlog.png": backlog_figure(result.backlog),
+            "categories.png": breakdown_figure(result.summary, "category")}
 
 
 def forest_figure(comparison: pd.DataFrame):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import HEADLINE, worst_served
+from .metrics import HEADLINE, by_street, worst_served
 
 #: Rows of the terminal table: metric id and label.
 TABLE_ROWS = {
@@ -180,6 +180,22 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
     return "\n".join(lines)
 
 
+def streets_better(summary: pd.DataFrame, baseline: str, metric: str = "resolution_time_p50") -> list[str]:
+    """In how many streets each model beat ``baseline`` on ``metric`` (``streets.png`` plots them)."""
+    wide = by_street(summary, metric)
+    if baseline not in wide:
+        return []
+    direction, label = HEADLINE[metric]
+    lines = []
+    for model in (m for m in wide.columns if m != baseline):
+        both = wide[[baseline, model]].dropna()
+        diff = both[model] - both[baseline]
+        better = int((diff < 0).sum() if direction == "lower" else (diff > 0).sum())
+        lines.append(f"{model} did better than {baseline} on {label} in {better} of {len(both)} streets "
+                     "(streets.png: one point a street).")
+    return lines
+
+
 def city_report(result, table: pd.DataFrame, command: str) -> str:
     """A short Markdown report of a city run."""
     sc = result.scenario
@@ -197,6 +213,7 @@ def city_report(result, table: pd.DataFrame, command: str) -> str:
     if worst:
         lines.append("Worst-served street (longest resolution P50): "
                      + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items()))
+    lines += streets_better(result.summary, sc.baseline)
     lines += ["", "## Comparison", "", "```", format_table(table), "```", "", "## Staff utilisation by kind of office", ""]
     util = result.summary[result.summary["dimension"] == "office"]
     for r in util.itertuples():

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sim.city import run_city, shard_streets
-from sim.metrics import summarise
+from sim.metrics import by_street, summarise
 from sim.run import run
 from sim.scenario import load_scenario
 from sim.tally import EDGES, Tally, hist_quantile
@@ -126,13 +126,41 @@ def test_gridsim_run_on_a_city(gridsim_cli, tmp_path):
     rows = sum(len(pd.read_csv(gzip.open(out / "appeals" / f))) for f in files)
     assert rows == sum(prov["issues_per_model"].values())
     assert "Worst-served street" in (out / "report.md").read_text()
+    for name in ("streets.png", "rates.png", "backlog.png", "categories.png"):
+        assert (out / name).stat().st_size > 5_000, name  # a drawn figure, not an empty canvas
+
+
+def test_streets_figure_draws_one_point_a_street_per_model(small_city):
+    """Each street appears once per non-baseline model, at (baseline value, model value)."""
+    from sim.plots import plt, streets_figure
+
+    res = run_city(small_city)
+    fig = streets_figure(res.summary, "siloed")
+    points = np.concatenate([c.get_offsets() for c in fig.axes[0].collections])
+    plt.close(fig)
+    wide = by_street(res.summary)
+    assert len(points) == len(res.streets)
+    expected = np.sort(wide[["siloed", "merged"]].to_numpy(), axis=0)
+    assert np.allclose(np.sort(points, axis=0), expected)
+
+
+def test_city_report_counts_the_streets_each_model_did_better_in(small_city):
+    from sim.report import streets_better
+
+    res = run_city(small_city)
+    wide = by_street(res.summary)
+    better = int((wide["merged"] < wide["siloed"]).sum())
+    line, = streets_better(res.summary, "siloed")
+    assert f"in {better} of {len(res.streets)} streets" in line
+    assert streets_better(res.summary, "no-such-model") == []
 
 
 def test_city_without_appeals_flag_writes_no_records(gridsim_cli, tmp_path):
     out = tmp_path / "city"
-    p = gridsim_cli("run", "--days", "3", "--set", CITY, "--out", str(out), "--quiet")
+    p = gridsim_cli("run", "--days", "3", "--set", CITY, "--out", str(out), "--quiet", "--no-plots")
     assert p.returncode == 0, p.stderr
     assert not (out / "appeals").exists() and not (out / "appeals.csv").exists()
+    assert not list(out.glob("*.png"))
 
 
 @pytest.mark.parametrize("override, expected", [
