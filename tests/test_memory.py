@@ -1,0 +1,30 @@
+"""Memory: a run does not keep an earlier, finished run alive while the collector is paused."""
+from __future__ import annotations
+
+import gc
+import weakref
+
+import sim
+from sim.issues import generate_issues
+from sim.run import simulate
+
+
+def test_a_finished_runs_world_is_freed_before_the_next_run():
+    """A world is a web of reference cycles (environment, processes, events), so only the cyclic
+    collector frees it; runs pause that collector, so each run must collect the last one's garbage
+    first, or a sweep or a city holds two runs' worlds at once."""
+    sc = sim.load_scenario(overrides=["horizon_days=5"])
+    issues = generate_issues(sc)
+    first = simulate(sc, "merged", issues)
+    world = weakref.ref(first.world)
+    del first
+    seen = []
+
+    def probe(w):
+        seen.append(world())  # called as the next run starts
+        yield w.env.timeout(0)
+
+    assert gc.isenabled()
+    simulate(sc, "siloed", issues, probes=[probe])
+    assert seen == [None]
+    assert gc.isenabled()  # the run gives the collector back
