@@ -112,7 +112,9 @@ def write_city(result, out: Path, command: str, started: str, wall_seconds: floa
     folder.text("scenario.yaml", result.scenario.to_yaml())
     folder.text("report.md", city_report(result, table, command))
     if plots:
+        from .html import city_report_html
         from .plots import city_figures
+        folder.text("report.html", city_report_html(result, table, command))
         folder.figures(city_figures(result))
     folder.provenance(result.scenario, list(result.issues), command, started, wall_seconds,
                       streets=len(result.streets), issues_per_model=result.issues)

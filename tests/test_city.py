@@ -128,6 +128,10 @@ def test_gridsim_run_on_a_city(gridsim_cli, tmp_path):
     assert "Worst-served street" in (out / "report.md").read_text()
     for name in ("streets.png", "rates.png", "backlog.png", "categories.png"):
         assert (out / name).stat().st_size > 5_000, name  # a drawn figure, not an empty canvas
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("<img") == 4 and "of 5 streets" in page and "<th>kind of street</th>" in page
+    for kind, count in (("a", 3), ("b", 2)):
+        assert f'<tr><th>{kind}</th><td class="num">{count}</td>' in page
 
 
 def test_streets_figure_draws_one_point_a_street_per_model(small_city):
