@@ -157,7 +157,7 @@ def _run_city(args, sc, out, command, started) -> int:
     """``gridsim run`` on a city scenario: sharded streets, streaming metrics."""
     from .city import run_city
     from .output import write_city
-    from .report import comparison_table, format_table, verdict
+    from .report import city_verdict, comparison_table, format_table
 
     for flag in ("shards", "workers"):
         if getattr(args, flag) is not None and getattr(args, flag) < 1:
@@ -176,7 +176,7 @@ def _run_city(args, sc, out, command, started) -> int:
               f"{n:,} issues per model (simulated in {wall:.1f} s)\n")
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
-        print("\n".join(verdict(result.summary, sc.baseline)))
+        print("\n".join(city_verdict(result.summary, sc.baseline)))
         print(f"\nResults written to {out}/")
     return 0
 

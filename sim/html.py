@@ -206,11 +206,11 @@ def city_brief(result) -> str:
 def city_report_html(result, table: pd.DataFrame, command: str) -> str:
     """report.html of a city run: the merged tables, the per-street picture and the plots."""
     from .plots import city_figures
-    from .report import RATE_METRICS, TABLE_ROWS, streets_better, verdict
+    from .report import RATE_METRICS, TABLE_ROWS, city_verdict
     sc = result.scenario
     t = table.copy()
     t.index.name = "metric"
-    lines = verdict(result.summary, sc.baseline) + streets_better(result.summary, sc.baseline)
+    lines = city_verdict(result.summary, sc.baseline)
     util = result.summary[result.summary["dimension"] == "office"]
     util = util.pivot(index="level", columns="model", values="value")[list(result.issues)].rename_axis("kind of office")
     plots = "".join(figure_tag(f, n) for n, f in city_figures(result).items())

@@ -196,6 +196,16 @@ def streets_better(summary: pd.DataFrame, baseline: str, metric: str = "resoluti
     return lines
 
 
+def city_verdict(summary: pd.DataFrame, baseline: str) -> list[str]:
+    """:func:`verdict`, then the worst-served street and how many streets each model won."""
+    lines = verdict(summary, baseline)
+    worst = worst_served(summary, "street")
+    if worst:
+        lines.append("Worst-served street (longest resolution P50): "
+                     + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items()))
+    return lines + streets_better(summary, baseline)
+
+
 def city_report(result, table: pd.DataFrame, command: str) -> str:
     """A short Markdown report of a city run."""
     sc = result.scenario
@@ -208,12 +218,7 @@ def city_report(result, table: pd.DataFrame, command: str) -> str:
              + ", ".join(f"{m} {int(n):,}" for m, n in staff.items()) + ".", "",
              "Metrics are streamed street by street: rates, counts and means are exact, time quantiles "
              "come from 1%-wide histograms (within 1% of the exact value).", "",
-             "## Result", ""] + verdict(result.summary, sc.baseline)
-    worst = worst_served(result.summary, "street")
-    if worst:
-        lines.append("Worst-served street (longest resolution P50): "
-                     + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items()))
-    lines += streets_better(result.summary, sc.baseline)
+             "## Result", ""] + city_verdict(result.summary, sc.baseline)
     lines += ["", "## Comparison", "", "```", format_table(table), "```", "", "## Staff utilisation by kind of office", ""]
     util = result.summary[result.summary["dimension"] == "office"]
     for r in util.itertuples():
