@@ -155,7 +155,8 @@ def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str 
         return fig
     kinds = wide.index.str.rsplit("-", n=1).str[0]  # streets are named <kind>-001 onwards
     markers = dict(zip(dict.fromkeys(kinds), "osD^v<>p"))
-    for model in (m for m in wide.columns if m != baseline):
+    others = [m for m in wide.columns if m != baseline]
+    for model in others:
         for kind, marker in markers.items():
             part = wide[kinds == kind]
             ax.scatter(part[baseline], part[model], s=14, marker=marker, alpha=0.7, color=_colour(model),
@@ -163,7 +164,7 @@ def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str 
     lo, hi = np.nanmin(wide.to_numpy()), np.nanmax(wide.to_numpy())
     ax.plot([lo, hi], [lo, hi], color="grey", lw=1, ls="--")
     ax.set_xlabel(f"{baseline}: {label}")
-    ax.set_ylabel(f"other model: {label}")
+    ax.set_ylabel(f"{', '.join(others)}: {label}")
     ax.set_title(f"{label}, one point a street")
     _legend(ax, fontsize=8)
     ax.grid(alpha=0.3)
