@@ -107,15 +107,22 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
-def _setup(args, suffix: str = ""):
-    """Load the scenario, check model names, and fix the output folder and command line."""
+def _setup(args, suffix: str = "", city: bool = False):
+    """Load the scenario (a city only if ``city``), check model names, fix the output folder and command line."""
     sc = load_scenario(args.scenario, _overrides(args))
+    if not city:
+        sc.one_street(_source(args), f"`gridsim {args.command}`")
     for m in args.model or []:
         sc.arm(m)  # an unknown model name is bad input, reported before anything runs
     out = args.out or Path("results") / f"{sc.name}{suffix}"
     command = "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return sc, out, command, started
+
+
+def _source(args) -> str:
+    """The scenario file named on the command line, for error messages."""
+    return str(args.scenario or "the default scenario")
 
 
 def _overrides(args) -> list[str]:
@@ -132,7 +139,7 @@ def cmd_run(args) -> int:
     from .report import comparison_table, format_table, mechanisms, verdict
     from .run import run
 
-    sc, out, command, started = _setup(args)
+    sc, out, command, started = _setup(args, city=True)
     if sc.city is not None:
         return _run_city(args, sc, out, command, started)
     t0 = time.perf_counter()
@@ -253,7 +260,7 @@ def cmd_analyze(args) -> int:
 def cmd_trace(args) -> int:
     from .trace import narrate, trace
 
-    sc = load_scenario(args.scenario, _overrides(args))
+    sc = load_scenario(args.scenario, _overrides(args)).one_street(_source(args), "`gridsim trace`")
     for m in args.model or []:
         sc.arm(m)
     print(narrate(trace(sc, args.appeal, args.group, args.first, args.model), args.width))
@@ -263,7 +270,7 @@ def cmd_trace(args) -> int:
 def cmd_animate(args) -> int:
     from .animate import animate
 
-    sc = load_scenario(args.scenario, args.overrides)
+    sc = load_scenario(args.scenario, args.overrides).one_street(_source(args), "`gridsim animate`")
     print(f"wrote {animate(sc, args.out, args.day)}")
     return 0
 
@@ -272,7 +279,8 @@ def cmd_demo(args) -> int:
     from .demo.server import make_server
 
     if args.scenario:
-        load_scenario(args.scenario)  # bad input is reported before the server starts
+        # bad input is reported before the server starts
+        load_scenario(args.scenario).one_street(_source(args), "`gridsim demo`")
     server = make_server(args.port, args.scenario, args.host)
     print(f"gridsim demo on http://{args.host}:{server.server_address[1]}/  (Ctrl-C to stop)")
     try:

@@ -320,6 +320,18 @@ class Scenario(Strict):
             set_path(raw, path, value, f"variants.{name}.set")
         return v.policy, build_scenario(raw, f"variants.{name}")
 
+    def one_street(self, source: str, what: str) -> "Scenario":
+        """This scenario, if it is one street; a city is bad input for ``what`` (which simulates one).
+
+        Rather than quietly simulating a city's base street, say so and how to do either.
+        """
+        if self.city is not None:
+            n = sum(k.count for k in self.city.streets.values())
+            raise ScenarioError(source, [f"city: a city scenario ({n} streets), but {what} simulates one street; "
+                                         "run the city with `gridsim run`, or add --set city=null to use "
+                                         "its base street"])
+        return self
+
     def streets(self) -> list[tuple[str, "Scenario"]]:
         """``(name, scenario)`` of each street, in street-number order: just this one without ``city``.
 

@@ -180,6 +180,15 @@ def test_bad_city_blocks_are_reported(gridsim_cli, tmp_path, override, expected)
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("command", ["compare", "warmup", "trace", "animate"])
+def test_one_street_commands_refuse_a_city(gridsim_cli, tmp_path, command):
+    """A city given to a command that simulates one street is bad input, not a quiet run of its base street."""
+    p = gridsim_cli(command, "--set", CITY, "--out", str(tmp_path / "never"))
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert f"city: a city scenario (5 streets), but `gridsim {command}` simulates one street" in p.stderr
+    assert "--set city=null" in p.stderr and not (tmp_path / "never").exists()
+
+
 def test_bad_worker_count_is_bad_input(gridsim_cli, tmp_path):
     p = gridsim_cli("run", "--set", CITY, "--workers", "0", "--out", str(tmp_path / "x"))
     assert p.returncode == 2 and "--workers" in p.stderr and not (tmp_path / "x").exists()

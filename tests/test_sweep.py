@@ -186,6 +186,8 @@ def test_analyze_lhs_runs_prim(tmp_path):
     ({"design": {"kind": "latin_square"}}, "design.kind"),
     ({"design": {"kind": "lhs"}}, "n: required"),
     ({"paramters": {}}, "paramters: unknown field"),
+    ({"set": {"horizon_days": 3, "city": {"streets": {"a": {"count": 2}}}}},
+     "city: a city scenario (2 streets), but a sweep simulates one street"),
 ])
 def test_bad_sweep_files_give_clear_errors(tmp_path, gridsim_cli, changes, expect):
     path = write_sweep(tmp_path, **changes)

@@ -186,7 +186,7 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPla
     base_raw = apply_overrides(read_yaml(base_path), overrides or [])
     for p, v in sweep.set.items():
         set_path(base_raw, p, v, f"{source}: set")
-    base = build_scenario(base_raw, str(base_path))
+    base = build_scenario(base_raw, str(base_path)).one_street(source, "a sweep")
     return SweepPlan(sweep, base, source)
 
 
