@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .issues import IssueStream, generate_issues, stream_key
-from .metrics import backlog, utilisation
+from .metrics import HEADLINE, backlog, by_street, utilisation
 from .output import atomic_write
 from .records import to_frame
 from .scenario import Scenario
@@ -103,6 +103,43 @@ class CityResult:
     staffing: pd.DataFrame
     issues: dict[str, int]
     streets: list[str] = field(default_factory=list)
+
+
+def street_kind(street: str) -> str:
+    """The kind of a street from its name (``<kind>-001`` onwards).
+
+    >>> street_kind("large_town-017")
+    'large_town'
+    """
+    return street.rsplit("-", 1)[0]
+
+
+def street_differences(summary: pd.DataFrame, baseline: str = "siloed", alpha: float = 0.05) -> pd.DataFrame:
+    """How sure a single city run is: each headline metric's street-by-street difference, model − baseline.
+
+    Streets of one kind are independent replications of one street (each draws its own
+    issues), so the spread of their differences measures the noise: the mean over streets
+    gets a stratified t interval (:func:`~sim.experiment.stratified_mean_ci`), about the
+    average street of this city's mix of kinds.  It is the mean of street-level values,
+    not the pooled city-wide value of ``comparison.csv``.
+    """
+    from .experiment import stratified_mean_ci
+    rows = []
+    for metric, (better, _label) in HEADLINE.items():
+        wide = by_street(summary, metric)
+        if baseline not in wide:
+            continue
+        kinds = wide.index.map(street_kind).to_numpy()
+        for model in (m for m in wide.columns if m != baseline):
+            d = (wide[model] - wide[baseline]).to_numpy(dtype=float)
+            mean, lo, hi = stratified_mean_ci(d, kinds, 1 - alpha)
+            ok = d[~np.isnan(d)]
+            rows.append({"metric": metric, "better": better, "baseline": baseline, "model": model,
+                         "streets": len(ok), "diff": mean, "diff_lo": lo, "diff_hi": hi,
+                         "share_better": float(np.mean(ok < 0 if better == "lower" else ok > 0)) if len(ok)
+                         else np.nan})
+    return pd.DataFrame(rows, columns=["metric", "better", "baseline", "model", "streets", "diff", "diff_lo",
+                                       "diff_hi", "share_better"])
 
 
 def shard_streets(streets: list, shards: int) -> list[list]:

@@ -100,6 +100,34 @@ def mean_ci(x: np.ndarray, level: float) -> tuple[float, float, float]:
     return (m, m - h, m + h)
 
 
+def stratified_mean_ci(x: np.ndarray, strata: np.ndarray, level: float) -> tuple[float, float, float]:
+    """Mean of ``x`` and its t interval when units within a stratum are independent draws of one law.
+
+    The strata are fixed (each weighs by its count); the noise is estimated within each,
+    with Welch–Satterthwaite degrees of freedom.  NaN interval when a stratum has one unit.
+
+    >>> m, lo, hi = stratified_mean_ci(np.array([1.0, 3.0, 10.0, 12.0]), np.array(["a", "a", "b", "b"]), 0.95)
+    >>> m, round(lo, 2), round(hi, 2)
+    (6.5, 3.46, 9.54)
+    """
+    ok = ~np.isnan(x)
+    x, strata = x[ok], np.asarray(strata)[ok]
+    n = len(x)
+    if n == 0:
+        return (np.nan, np.nan, np.nan)
+    m = float(x.mean())
+    parts = [x[strata == k] for k in dict.fromkeys(strata.tolist())]
+    if min(len(p) for p in parts) < 2:
+        return (m, np.nan, np.nan)
+    a = np.array([len(p) * p.var(ddof=1) / n**2 for p in parts])  # each stratum's share of Var(mean)
+    var = a.sum()
+    if var == 0:
+        return (m, m, m)
+    df = var**2 / np.sum(a**2 / np.array([len(p) - 1 for p in parts]))
+    h = float(stats.t.ppf(0.5 + level / 2, df)) * math.sqrt(var)
+    return (m, m - h, m + h)
+
+
 def paired_stats(x: np.ndarray, y: np.ndarray, better: str, level: float) -> dict:
     """Paired comparison of ``y`` (model) with ``x`` (baseline), replication by replication."""
     ok = ~(np.isnan(x) | np.isnan(y))

@@ -181,11 +181,12 @@ def experiment_report_html(exp, command: str) -> str:
 
 def city_brief(result) -> str:
     """The city's kinds of street: how many, what they are, their areas and demand."""
+    from .city import street_kind
     from .world import staffing
     sc = result.scenario
     kinds = {}
     for name, street in sc.streets():
-        kind = name.rsplit("-", 1)[0]
+        kind = street_kind(name)
         if kind not in kinds:
             spec = sc.city.streets[kind]
             kinds[kind] = {"streets": spec.count, "areas each": len(street.areas),
@@ -205,8 +206,9 @@ def city_brief(result) -> str:
 
 def city_report_html(result, table: pd.DataFrame, command: str) -> str:
     """report.html of a city run: the merged tables, the per-street picture and the plots."""
+    from .city import street_differences
     from .plots import city_figures
-    from .report import RATE_METRICS, TABLE_ROWS, city_verdict
+    from .report import RATE_METRICS, TABLE_ROWS, city_verdict, street_difference_lines
     sc = result.scenario
     t = table.copy()
     t.index.name = "metric"
@@ -218,7 +220,13 @@ def city_report_html(result, table: pd.DataFrame, command: str) -> str:
                 ("Result", "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines[1:]) + "</ul>"),
                 ("Comparison", table_html_rows(t, {TABLE_ROWS[m] for m in RATE_METRICS})
                  + "<p>Rates, counts and means are exact; time quantiles come from 1%-wide histograms "
-                   "(within 1% of the exact value). One replication: no confidence intervals.</p>"),
+                   "(within 1% of the exact value).</p>"),
+                ("How sure: street by street",
+                 "<p>Each street's value under each model, differenced, and averaged over the streets; streets "
+                 "of a kind are independent replications of one street, so their spread gives the 95% interval "
+                 "(stratified by kind; <code>street_differences.csv</code>).</p><ul>"
+                 + "".join(f"<li>{html.escape(x)}</li>" for x in street_difference_lines(
+                     street_differences(result.summary, sc.baseline))) + "</ul>"),
                 ("Plots: streets, rates, backlog, categories", plots),
                 ("Staff utilisation by kind of office (share of open hours)",
                  table_html(util, fmt=lambda c, v: "–" if pd.isna(v) else f"{100 * v:.0f}%")),

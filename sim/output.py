@@ -101,6 +101,7 @@ def write_results(result, out: Path, command: str, started: str, wall_seconds: f
 def write_city(result, out: Path, command: str, started: str, wall_seconds: float,
                plots: bool = True) -> list[Path]:
     """Write the merged tables of a city run into ``out`` (per-appeal records, if any, are already there)."""
+    from .city import street_differences
     from .report import city_report, comparison_table
 
     folder = ResultsFolder(out)
@@ -109,6 +110,7 @@ def write_city(result, out: Path, command: str, started: str, wall_seconds: floa
         folder.table(name, df)
     table = comparison_table(result.summary, result.scenario.baseline)
     folder.table("comparison.csv", table)
+    folder.table("street_differences.csv", street_differences(result.summary, result.scenario.baseline))
     folder.text("scenario.yaml", result.scenario.to_yaml())
     folder.text("report.md", city_report(result, table, command))
     if plots:

@@ -153,7 +153,8 @@ def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str 
     if baseline not in wide:
         _legend(ax)
         return fig
-    kinds = wide.index.str.rsplit("-", n=1).str[0]  # streets are named <kind>-001 onwards
+    from .city import street_kind
+    kinds = wide.index.map(street_kind)
     markers = dict(zip(dict.fromkeys(kinds), "osD^v<>p"))
     others = [m for m in wide.columns if m != baseline]
     for model in others:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .metrics import HEADLINE, by_street, worst_served
+from .metrics import HEADLINE, worst_served
 
 #: Rows of the terminal table: metric id and label.
 TABLE_ROWS = {
@@ -82,8 +82,14 @@ def _listed(**groups: list[str]) -> list[str]:
     return [f"  {name}:{' ' * max(1, 7 - len(name))}" + "; ".join(items) for name, items in groups.items() if items]
 
 
-def verdict(summary: pd.DataFrame, baseline: str = "siloed") -> list[str]:
-    """Plain sentences: which model did better on each headline metric, and who is worst served."""
+ONE_REPLICATION = "One replication says nothing about how sure this is: run replications for confidence intervals."
+
+
+def verdict(summary: pd.DataFrame, baseline: str = "siloed", how_sure: str | None = ONE_REPLICATION) -> list[str]:
+    """Plain sentences: which model did better on each headline metric, and who is worst served.
+
+    ``how_sure`` is the sentence on uncertainty after the verdict (None for none).
+    """
     s = summary[(summary["dimension"] == "all")].set_index(["metric", "model"])["value"]
     models = list(dict.fromkeys(summary["model"]))
     lines = []
@@ -107,9 +113,8 @@ def verdict(summary: pd.DataFrame, baseline: str = "siloed") -> list[str]:
                          "(lengthen the horizon or raise demand).")
         else:
             lines.append(f"{model} and {baseline} are equal on every headline metric measured in this run.")
-    if len(models) > 1:
-        lines.append("One replication says nothing about how sure this is: run replications for confidence "
-                     "intervals.")
+    if len(models) > 1 and how_sure:
+        lines.append(how_sure)
     for dim in ("group", "area"):
         worst = worst_served(summary, dim)
         if worst:
@@ -180,34 +185,37 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
     return "\n".join(lines)
 
 
-def streets_better(summary: pd.DataFrame, baseline: str, metric: str = "resolution_time_p50") -> list[str]:
-    """In how many streets each model beat ``baseline`` on ``metric`` (``streets.png`` plots them)."""
-    wide = by_street(summary, metric)
-    if baseline not in wide:
-        return []
-    direction, label = HEADLINE[metric]
+def street_difference_lines(diffs: pd.DataFrame) -> list[str]:
+    """One line per row of :func:`~sim.city.street_differences`: mean difference per street, interval, wins."""
     lines = []
-    for model in (m for m in wide.columns if m != baseline):
-        both = wide[[baseline, model]].dropna()
-        diff = both[model] - both[baseline]
-        better = int((diff < 0).sum() if direction == "lower" else (diff > 0).sum())
-        lines.append(f"{model} did better than {baseline} on {label} in {better} of {len(both)} streets "
-                     "(streets.png: one point a street).")
+    for r in diffs.itertuples():
+        label = HEADLINE[r.metric][1]
+        scale, unit = (100, " pp") if r.metric in RATE_METRICS else (1, "")
+        f = lambda v: "–" if pd.isna(v) else f"{scale * v:+.3g}{unit}"  # noqa: E731
+        wins = "–" if pd.isna(r.share_better) else f"{round(r.share_better * r.streets)}"
+        lines.append(f"{label}: {r.model} − {r.baseline} = {f(r.diff)} per street, 95% CI [{f(r.diff_lo)}, "
+                     f"{f(r.diff_hi)}]; {r.model} better in {wins} of {r.streets} streets")
     return lines
 
 
 def city_verdict(summary: pd.DataFrame, baseline: str) -> list[str]:
-    """:func:`verdict`, then the worst-served street and how many streets each model won."""
-    lines = verdict(summary, baseline)
+    """:func:`verdict`, the worst-served street, and how sure, from the streets' spread."""
+    from .city import street_differences
+    lines = verdict(summary, baseline, how_sure=None)
     worst = worst_served(summary, "street")
     if worst:
         lines.append("Worst-served street (longest resolution P50): "
                      + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items()))
-    return lines + streets_better(summary, baseline)
+    diffs = street_differences(summary, baseline)
+    main = diffs[diffs["metric"] == "resolution_time_p50"]
+    lines += [f"How sure, street by street (streets of a kind are independent replications): {x}"
+              for x in street_difference_lines(main)]
+    return lines
 
 
 def city_report(result, table: pd.DataFrame, command: str) -> str:
     """A short Markdown report of a city run."""
+    from .city import street_differences
     sc = result.scenario
     staff = result.staffing.groupby("model")["headcount"].sum()
     areas = sum(len(street.areas) for _, street in sc.streets())
@@ -219,7 +227,13 @@ def city_report(result, table: pd.DataFrame, command: str) -> str:
              "Metrics are streamed street by street: rates, counts and means are exact, time quantiles "
              "come from 1%-wide histograms (within 1% of the exact value).", "",
              "## Result", ""] + city_verdict(result.summary, sc.baseline)
-    lines += ["", "## Comparison", "", "```", format_table(table), "```", "", "## Staff utilisation by kind of office", ""]
+    lines += ["", "## Comparison", "", "```", format_table(table), "```", "",
+              "## How sure: street by street", "",
+              "Each street's value under each model, differenced, and averaged over the streets; streets of a "
+              "kind are independent replications of one street, so their spread gives the 95% interval "
+              "(stratified by kind; `street_differences.csv`).", ""]
+    lines += [f"- {x}" for x in street_difference_lines(street_differences(result.summary, sc.baseline))]
+    lines += ["", "## Staff utilisation by kind of office", ""]
     util = result.summary[result.summary["dimension"] == "office"]
     for r in util.itertuples():
         lines.append(f"- {r.model}: {r.level} ({r.n:,} staff) at {100 * r.value:.0f}% of open hours")

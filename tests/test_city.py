@@ -118,14 +118,16 @@ def test_gridsim_run_on_a_city(gridsim_cli, tmp_path):
     assert p.returncode == 0, p.stderr
     assert "5 streets" in p.stdout
     for name in ("summary.csv", "comparison.csv", "utilisation.csv", "backlog.csv", "staffing.csv",
-                 "report.md", "provenance.json", "scenario.yaml"):
+                 "street_differences.csv", "report.md", "provenance.json", "scenario.yaml"):
         assert (out / name).stat().st_size > 0
     prov = json.loads((out / "provenance.json").read_text())
     files = sorted(f.name for f in (out / "appeals").iterdir())
     assert files == [f"{s}.csv.gz" for s in ("a-001", "a-002", "a-003", "b-001", "b-002")]
     rows = sum(len(pd.read_csv(gzip.open(out / "appeals" / f))) for f in files)
     assert rows == sum(prov["issues_per_model"].values())
-    assert "Worst-served street" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "Worst-served street" in report and "## How sure: street by street" in report
+    assert "run replications for confidence" not in report  # a city run says how sure it is itself
     for name in ("streets.png", "rates.png", "backlog.png", "categories.png"):
         assert (out / name).stat().st_size > 5_000, name  # a drawn figure, not an empty canvas
     page = (out / "report.html").read_text(encoding="utf-8")
@@ -148,15 +150,23 @@ def test_streets_figure_draws_one_point_a_street_per_model(small_city):
     assert np.allclose(np.sort(points, axis=0), expected)
 
 
-def test_city_report_counts_the_streets_each_model_did_better_in(small_city):
-    from sim.report import streets_better
+def test_street_differences_are_the_mean_street_difference_with_its_wins(small_city):
+    """Per headline metric: the mean over streets of (merged - siloed), an interval around it, the wins."""
+    from sim.city import street_differences
+    from sim.metrics import HEADLINE
 
     res = run_city(small_city)
-    wide = by_street(res.summary)
-    better = int((wide["merged"] < wide["siloed"]).sum())
-    line, = streets_better(res.summary, "siloed")
-    assert f"in {better} of {len(res.streets)} streets" in line
-    assert streets_better(res.summary, "no-such-model") == []
+    diffs = street_differences(res.summary, "siloed").set_index("metric")
+    assert set(diffs.index) == set(HEADLINE) and (diffs["model"] == "merged").all()
+    for metric, row in diffs.iterrows():
+        d = (by_street(res.summary, metric)["merged"] - by_street(res.summary, metric)["siloed"]).dropna()
+        assert row["streets"] == len(d) and row["diff"] == pytest.approx(d.mean())
+        wins = (d < 0) if HEADLINE[metric][0] == "lower" else (d > 0)
+        assert row["share_better"] == pytest.approx(wins.mean())
+        if d.std() > 0:  # two kinds of 3 and 2 streets: an interval around the mean
+            assert row["diff_lo"] < row["diff"] < row["diff_hi"]
+    assert street_differences(res.summary, "no-such-model").empty
+
 
 
 def test_city_without_appeals_flag_writes_no_records(gridsim_cli, tmp_path):

@@ -1,5 +1,6 @@
 """Replications and paired comparisons (sim/experiment.py) and the compare/warmup commands."""
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -132,3 +133,30 @@ def test_compare_cli_rejects_bad_reps(gridsim_cli, tmp_path):
     p = gridsim_cli("compare", "--reps", "one", "--out", str(tmp_path / "x"))
     assert p.returncode == 2 and "--reps" in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("sizes", [(5, 8, 3), (50, 80, 30)])
+def test_stratified_interval_covers_the_mix_mean_at_its_level(sizes):
+    """Strata of different means and spreads (streets of different kinds): the 95% interval covers
+    the count-weighted mean of the strata in 95% of cities, within the binomial 99.9% band of 4,000."""
+    from sim.experiment import stratified_mean_ci
+
+    rng = np.random.default_rng(20261125)
+    means, sds = (1.0, 4.0, -2.0), (1.0, 3.0, 0.5)
+    strata = np.repeat(["a", "b", "c"], sizes)
+    true = np.dot(sizes, means) / sum(sizes)
+    n = 4000
+    hits = 0
+    for _ in range(n):
+        x = np.concatenate([rng.normal(m, s, k) for m, s, k in zip(means, sds, sizes)])
+        _, lo, hi = stratified_mean_ci(x, strata, 0.95)
+        hits += lo <= true <= hi
+    band = 3.29 * math.sqrt(0.95 * 0.05 / n)
+    assert abs(hits / n - 0.95) <= band, hits / n
+
+
+def test_stratified_interval_needs_two_units_a_stratum():
+    from sim.experiment import stratified_mean_ci
+
+    m, lo, hi = stratified_mean_ci(np.array([1.0, 2.0, 5.0, np.nan]), np.array(["a", "a", "b", "b"]), 0.95)
+    assert m == pytest.approx(8 / 3) and np.isnan(lo) and np.isnan(hi)  # b has one unit once NaN is dropped
