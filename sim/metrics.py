@@ -118,7 +118,7 @@ def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = N
 
 def utilisation(runs, horizon: float) -> pd.DataFrame:
     """Staff utilisation (work hours ÷ staffed open hours) of every office of every model run."""
-    rows = [{"model": r.model, "office": o.name, "headcount": o.capacity, "work_hours": o.work_hours,
+    rows = [{"model": r.model, "office": o.name, "headcount": o.capacity, "work_hours": o.worked_hours(horizon),
              "jobs": o.jobs, "max_busy": o.max_busy, "utilisation": o.utilisation(horizon),
              "staffed_hours": o.capacity * o.calendar.open_between(o.since, horizon),
              "mean_wait_h": o.wait_sum / o.jobs if o.jobs else float("nan"),

@@ -170,14 +170,14 @@ def fork_join_check(reps: int = REPS) -> dict:
             "estimate": ci(replicate(sojourns, [(sc, "merged", r, 200.0) for r in range(reps)]))}
 
 
-def little_check(model: str) -> dict:
-    """Little's law at every office of the default scenario (finite-horizon form)."""
+def little_check(model: str, overrides: tuple[str, ...] = ()) -> dict:
+    """Little's law at every office of the default scenario (finite-horizon form, from the warm-up on)."""
     from .run import run
     from .scenario import load_scenario
-    sc = load_scenario()
+    sc = load_scenario(overrides=list(overrides))
     util = run(sc, models=[model], dimensions=("all",)).utilisation
     util = util[util["jobs"] > 0]
-    lw = util["throughput_per_h"] * util["mean_sojourn_h"] + util["edge_hours"] / sc.horizon
+    lw = util["throughput_per_h"] * util["mean_sojourn_h"] + util["edge_hours"] / (sc.horizon - util["since_h"])
     worst = float(((util["mean_present"] - lw).abs() / util["mean_present"]).max())
     return {"check": f"Little's law, every office of the default street ({model}, {len(util)} offices)",
             "formula": "L = lambda W + edge / T", "analytic": 0.0,

@@ -30,11 +30,12 @@ class Claim:
     job gives up (value False, see :meth:`Office.give_up_at`).
     """
 
-    __slots__ = ("office", "since", "granted", "cancelled", "event", "on_grant")
+    __slots__ = ("office", "since", "granted", "cancelled", "event", "on_grant", "end")
 
     def __init__(self, office: "Office", since: float):
         self.office, self.since, self.granted, self.cancelled, self.event = office, since, False, False, None
         self.on_grant = None  # called, instead of succeeding ``event``, when a desk frees for it
+        self.end = 0.0        # when its work ends, once started
 
     def ended(self, _event) -> None:
         """Callback: the work is done; the desk frees."""
@@ -56,17 +57,24 @@ class Office:
         self.label = name
         self.free = max(capacity, 1)   # an unstaffed office (capacity 0) is never routed to
         self.queue: deque[Claim] = deque()
+        self.serving: set[Claim] = set()  # claims whose work takes time and is under way
         self.busy = 0
-        self.max_busy = 0
         self.present = 0           # jobs queueing or in service now
+        self._releasing = False    # a desk is being handed on (see _release)
+        self._freed = 0            # desks freed meanwhile, handed on by the same loop
         self.reset()
 
     def reset(self) -> None:
-        """Start the statistics afresh from now (at the end of the warm-up); jobs present stay."""
-        self.since = self.env.now
-        self.work_hours = 0.0
+        """Start the statistics afresh from now (at the end of the warm-up); jobs present stay.
+
+        Work under way counts from now on; waits and times in system count only after now.
+        """
+        now = self.env.now
+        self.since = now
+        self.work_hours = sum(self.calendar.open_between(now, c.end) for c in self.serving)
+        self.max_busy = self.busy
         self.jobs = 0
-        self.wait_sum = 0.0        # hours waited in queue by jobs that started service
+        self.wait_sum = 0.0        # hours waited in queue (after ``since``) by jobs that started service
         self.waited = 0            # of those, jobs that waited at all
         self.sojourn_sum = 0.0     # hours in system of jobs that left (served or gave up)
         self.finished = 0
@@ -107,7 +115,13 @@ class Office:
         return claim
 
     def give_up_at(self, claim: Claim, t: float) -> None:
-        """A queued job leaves unserved at time ``t`` if it has not been granted a desk by then (reneging)."""
+        """A queued job leaves unserved at time ``t`` if it has not been granted a desk by then (reneging).
+
+        Only for a claim with an ``event`` (its process learns from it that the job gave up).
+        """
+        if claim.event is None:
+            raise ValueError(f"{self.name}: give_up_at needs a claim made with request(event=True)")
+
         def give_up(_event):
             if not claim.granted:
                 claim.cancelled = True     # dropped when it reaches the head of the queue
@@ -116,6 +130,24 @@ class Office:
         self.env.timeout(t - self.env.now).callbacks.append(give_up)
 
     def _release(self) -> None:
+        """A desk frees: hand it to the first job still queueing, or leave it free.
+
+        Handing it on can start zero-length work that frees a desk at once; that desk is
+        handed on by this same loop, not by a nested call, however many such jobs queue.
+        """
+        if self._releasing:
+            self._freed += 1
+            return
+        self._releasing = True
+        freed = 1
+        while freed:
+            freed -= 1
+            self._hand_on()
+            freed += self._freed
+            self._freed = 0
+        self._releasing = False
+
+    def _hand_on(self) -> None:
         while self.queue:
             claim = self.queue.popleft()
             if not claim.cancelled:
@@ -146,7 +178,7 @@ class Office:
         """
         env = self.env
         now = env.now
-        wait = now - claim.since
+        wait = now - (claim.since if claim.since > self.since else self.since)
         self.wait_sum += wait
         self.waited += wait > 1e-12
         self.busy += 1
@@ -156,6 +188,8 @@ class Office:
         self.work_hours += hours
         end = self.calendar.finish(now, hours)
         if end > now:
+            claim.end = end
+            self.serving.add(claim)
             done = env.timeout(end - now)
             done.callbacks.append(claim.ended)  # before any waiting process: the desk frees first
             return done
@@ -163,6 +197,7 @@ class Office:
         return None
 
     def _finish(self, claim: Claim) -> None:
+        self.serving.discard(claim)
         self.busy -= 1
         self._release()
         self._depart(claim)
@@ -197,10 +232,15 @@ class Office:
         """Process body: queue for a staff member, then work ``hours`` of open time."""
         yield self.job(hours)
 
+    def worked_hours(self, horizon: float) -> float:
+        """Staff hours worked from the last reset to ``horizon`` (work still under way counts up to it)."""
+        beyond = sum(self.calendar.open_between(horizon, c.end) for c in self.serving if c.end > horizon)
+        return self.work_hours - beyond
+
     def utilisation(self, horizon: float) -> float:
-        """Share of staffed open hours spent working, over ``[0, horizon]``."""
+        """Share of staffed open hours spent working, from the last reset to ``horizon``."""
         available = self.capacity * self.calendar.open_between(self.since, horizon)
-        return self.work_hours / available if available > 0 else float("nan")
+        return self.worked_hours(horizon) / available if available > 0 else float("nan")
 
     def mean_present(self, horizon: float) -> float:
         """Time-average number of jobs present (queueing or in service) since the last reset."""
