@@ -77,50 +77,58 @@ class ResultsFolder:
         self.text("provenance.json", json.dumps(prov, indent=2, ensure_ascii=False))
 
 
+def _write(out: Path, tables: dict, scenario, report_md, report_html, figures, plots: bool, models: list[str],
+           command: str, started: str, wall_seconds: float, **extra) -> list[Path]:
+    """A results folder: ``tables`` as CSV, the scenario, the reports and figures (built only when asked)."""
+    folder = ResultsFolder(out)
+    for name, df in tables.items():
+        folder.table(name, df)
+    folder.text("scenario.yaml", scenario.to_yaml())
+    folder.text("report.md", report_md())
+    if plots:
+        folder.text("report.html", report_html())
+        folder.figures(figures())
+    folder.provenance(scenario, models, command, started, wall_seconds, **extra)
+    return folder.written
+
+
 def write_results(result, out: Path, command: str, started: str, wall_seconds: float,
                   plots: bool = True) -> list[Path]:
     """Write every output of a run into ``out``; returns the paths written."""
+    from .html import run_report
     from .report import comparison_table, markdown_report
 
-    folder = ResultsFolder(out)
-    for name, df in (("appeals.csv", result.appeals), ("summary.csv", result.summary),
-                     ("utilisation.csv", result.utilisation), ("backlog.csv", result.backlog)):
-        folder.table(name, df)
-    folder.text("scenario.yaml", result.scenario.to_yaml())
-    table = comparison_table(result.summary, result.scenario.baseline)
-    folder.text("report.md", markdown_report(result, table, command))
-    if plots:
-        from .html import run_report
-        folder.text("report.html", run_report(result, table, command))
+    def figures():  # matplotlib is imported only when plots are asked for
         from .plots import figures
-        folder.figures(figures(result))
-    folder.provenance(result.scenario, [r.model for r in result.runs], command, started, wall_seconds)
-    return folder.written
+        return figures(result)
+
+    table = comparison_table(result.summary, result.scenario.baseline)
+    tables = {"appeals.csv": result.appeals, "summary.csv": result.summary,
+              "utilisation.csv": result.utilisation, "backlog.csv": result.backlog}
+    return _write(out, tables, result.scenario, lambda: markdown_report(result, table, command),
+                  lambda: run_report(result, table, command), figures, plots,
+                  [r.model for r in result.runs], command, started, wall_seconds)
 
 
 def write_city(result, out: Path, command: str, started: str, wall_seconds: float,
                plots: bool = True) -> list[Path]:
     """Write the merged tables of a city run into ``out`` (per-appeal records, if any, are already there)."""
     from .city import street_differences
+    from .html import city_report_html
     from .report import city_report, comparison_table
 
-    folder = ResultsFolder(out)
-    for name, df in (("summary.csv", result.summary), ("utilisation.csv", result.utilisation),
-                     ("backlog.csv", result.backlog), ("staffing.csv", result.staffing)):
-        folder.table(name, df)
-    table = comparison_table(result.summary, result.scenario.baseline)
-    folder.table("comparison.csv", table)
-    folder.table("street_differences.csv", street_differences(result.summary, result.scenario.baseline))
-    folder.text("scenario.yaml", result.scenario.to_yaml())
-    folder.text("report.md", city_report(result, table, command))
-    if plots:
-        from .html import city_report_html
+    def figures():
         from .plots import city_figures
-        folder.text("report.html", city_report_html(result, table, command))
-        folder.figures(city_figures(result))
-    folder.provenance(result.scenario, list(result.issues), command, started, wall_seconds,
-                      streets=len(result.streets), issues_per_model=result.issues)
-    return folder.written
+        return city_figures(result)
+
+    table = comparison_table(result.summary, result.scenario.baseline)
+    tables = {"summary.csv": result.summary, "utilisation.csv": result.utilisation, "backlog.csv": result.backlog,
+              "staffing.csv": result.staffing, "comparison.csv": table,
+              "street_differences.csv": street_differences(result.summary, result.scenario.baseline)}
+    return _write(out, tables, result.scenario, lambda: city_report(result, table, command),
+                  lambda: city_report_html(result, table, command), figures, plots,
+                  list(result.issues), command, started, wall_seconds,
+                  streets=len(result.streets), issues_per_model=result.issues)
 
 
 def write_experiment(exp, out: Path, command: str, started: str, wall_seconds: float,
