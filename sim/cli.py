@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="simulate both models on one scenario and write a results folder")
     _scenario_args(r)
-    r.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    r.add_argument("--no-plots", action="store_true", help="skip the PNG plots and report.html")
     r.add_argument("--shards", type=int, help="city scenarios: split the streets into this many shards "
                    "(default: 8 per worker)")
     r.add_argument("--workers", type=int, default=1, help="city scenarios: local processes (default 1)")
