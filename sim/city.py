@@ -81,8 +81,8 @@ def _run_street(sc, index, name, models, replication, appeals_dir) -> StreetResu
         atomic_write(path, lambda p: appeals.to_csv(p, index=False, compression="gzip"))
     util = utilisation(runs, sc.horizon)
     util.insert(1, "street", name)
-    return StreetResult(index, name, Tally.from_appeals(appeals, sc, CITY_DIMENSIONS), util,
-                        backlog(appeals, sc.horizon),
+    tally = Tally.from_appeals(appeals, sc, CITY_DIMENSIONS, models, {"street": [name]})
+    return StreetResult(index, name, tally, util, backlog(appeals, sc.horizon, models=models),
                         pd.DataFrame(staff, columns=["model", "street", "office", "headcount"]),
                         {m: int((appeals["model"] == m).sum()) for m in models})
 

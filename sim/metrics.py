@@ -103,7 +103,7 @@ def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = N
     deadlines = {k: c.response_deadline_hours for k, c in sc.categories.items()}
     df = appeals[appeals["created"] >= sc.warmup_days * 24.0]
     rows = []
-    for model, mdf in _by_model(df, models):
+    for model, mdf in by_model(df, models):
         for dim in dimensions:
             parts = [("all", mdf)] if dim == "all" else mdf.groupby(dim, sort=True)
             for level, part in parts:
@@ -131,7 +131,7 @@ def utilisation(runs, horizon: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _by_model(appeals: pd.DataFrame, models=None):
+def by_model(appeals: pd.DataFrame, models=None):
     """(model, its rows) for each of ``models``, by default those in ``appeals`` in order of appearance."""
     if models is None:
         yield from appeals.groupby("model", sort=False)
@@ -144,7 +144,7 @@ def backlog(appeals: pd.DataFrame, horizon: float, step: float = 6.0, models=Non
     """Issues arisen and not yet resolved or abandoned, every ``step`` hours, per model (of ``models``)."""
     grid = np.arange(0.0, horizon + 1e-9, step)
     frames = []
-    for model, mdf in _by_model(appeals, models):
+    for model, mdf in by_model(appeals, models):
         created = np.sort(mdf["created"].to_numpy())
         ended = np.sort(mdf["resolved"].fillna(mdf["abandoned"]).dropna().to_numpy())
         n = np.searchsorted(created, grid, side="right") - np.searchsorted(ended, grid, side="right")

@@ -25,7 +25,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .metrics import PER_APPEAL, QUANTILES, SHARES, TIMES, measures
+from .metrics import PER_APPEAL, QUANTILES, SHARES, TIMES, by_model, measures
 from .scenario import Scenario
 
 #: Histogram bin edges in hours: [0, 1e-3) then log-spaced, 1% wide, up to 1e5 h (11 years).
@@ -50,27 +50,35 @@ class Tally:
                 "sat_n": 0, "sat_sum": 0.0}
 
     @classmethod
-    def from_appeals(cls, appeals: pd.DataFrame, sc: Scenario, dimensions: dict[str, str | None]) -> "Tally":
+    def from_appeals(cls, appeals: pd.DataFrame, sc: Scenario, dimensions: dict[str, str | None],
+                     models=None, levels: dict[str, list] | None = None) -> "Tally":
         """Tally records (one or more models) by ``{dimension: column}`` (column None: everything).
 
         Appeals created during the warm-up are left out, as in :func:`sim.metrics.summarise`.
+        Each of ``models`` (by default those in ``appeals``) gets its rows even with no issue,
+        and so does each level named in ``levels`` (``{column: [level, ...]}``): a street
+        where no issue arose still has its rows.
         """
         t = cls()
+        levels = levels or {}
         deadlines = {k: c.response_deadline_hours for k, c in sc.categories.items()}
         df = appeals[appeals["created"] >= sc.warmup_days * 24.0]
-        for model, mdf in df.groupby("model", sort=False):
+        for model, mdf in by_model(df, models):
             dl = mdf["category"].map(deadlines).to_numpy(dtype=float)
             m = measures(mdf, dl)
             filed = np.isin(np.arange(len(mdf)), mdf.index.get_indexer(m.index))
-            times = {c: m[c].to_numpy() for c in TIMES}
+            times = {c: m[c].to_numpy(dtype=float) for c in TIMES}
             bins = {c: np.clip(np.searchsorted(EDGES, x, side="right") - 1, 0, len(EDGES) - 1)
                     for c, x in times.items()}
             for dim, col in dimensions.items():
                 if col is None:
-                    codes, levels = np.zeros(len(mdf), dtype=np.intp), np.array(["all"], dtype=object)
+                    codes, found = np.zeros(len(mdf), dtype=np.intp), np.array(["all"], dtype=object)
+                elif col in levels:
+                    found = np.array(sorted(set(mdf[col]) | set(levels[col])), dtype=object)
+                    codes = pd.Categorical(mdf[col], categories=found).codes.astype(np.intp)
                 else:
-                    codes, levels = pd.factorize(mdf[col], sort=True)
-                t._add_coded(model, dim, codes, levels, filed, m, times, bins)
+                    codes, found = pd.factorize(mdf[col], sort=True)
+                t._add_coded(model, dim, codes, found, filed, m, times, bins)
         return t
 
     def _add_coded(self, model, dim, codes, levels, filed, m, times, bins) -> None:
@@ -80,7 +88,7 @@ class Tally:
         issues = np.bincount(codes, minlength=k)
         n_filed = np.bincount(fc, minlength=k)
         sums = {c: np.bincount(fc, weights=m[c].to_numpy(dtype=float), minlength=k) for c in _MEANS}
-        sat = m["satisfied"].to_numpy()
+        sat = m["satisfied"].to_numpy(dtype=float)
         sat_ok = ~np.isnan(sat)
         sat_n = np.bincount(fc[sat_ok], minlength=k)
         sat_sum = np.bincount(fc[sat_ok], weights=sat[sat_ok], minlength=k)

@@ -202,3 +202,16 @@ def test_one_street_commands_refuse_a_city(gridsim_cli, tmp_path, command):
 def test_bad_worker_count_is_bad_input(gridsim_cli, tmp_path):
     p = gridsim_cli("run", "--set", CITY, "--workers", "0", "--out", str(tmp_path / "x"))
     assert p.returncode == 2 and "--workers" in p.stderr and not (tmp_path / "x").exists()
+
+
+def test_a_street_where_no_issue_arose_still_has_its_rows():
+    """A quiet street (its stream holds no issue) is in the city's street breakdown, with zero issues."""
+    quiet = ("city={streets: {busy: {count: 2}, quiet: {count: 1, set: {groups.residents.arrivals_per_day: 0.001, "
+             "groups.merchants.arrivals_per_day: 0.001, groups.gig_workers.arrivals_per_day: 0.001}}}}")
+    res = run_city(load_scenario(overrides=["horizon_days=2", quiet]))
+    issues = res.summary[(res.summary["dimension"] == "street") & (res.summary["metric"] == "issues")]
+    by = issues.set_index(["model", "level"])["value"]
+    assert by[("siloed", "quiet-001")] == 0 and by[("merged", "quiet-001")] == 0  # the precondition holds
+    assert set(issues["level"]) == {"busy-001", "busy-002", "quiet-001"}
+    assert by[("merged", "busy-001")] > 0
+    assert np.isnan(by_street(res.summary).loc["quiet-001", "merged"])  # no time to report, not a missing street
