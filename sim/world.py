@@ -222,16 +222,6 @@ class Office:
         claim.on_grant = granted
         return done
 
-    def work(self, claim: Claim, hours: float):
-        """Process body: with granted ``claim``, work ``hours`` of open time, then free the desk."""
-        end = self.start(claim, hours)
-        if end is not None:
-            yield end
-
-    def serve(self, hours: float):
-        """Process body: queue for a staff member, then work ``hours`` of open time."""
-        yield self.job(hours)
-
     def worked_hours(self, horizon: float) -> float:
         """Staff hours worked from the last reset to ``horizon`` (work still under way counts up to it)."""
         beyond = sum(self.calendar.open_between(horizon, c.end) for c in self.serving if c.end > horizon)

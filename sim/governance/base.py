@@ -46,7 +46,6 @@ class Policy:
         self.hard = u["hard"][:, 0] < np.array([s.p_hard for s in self.cats])[c]
         self.patrol_found = np.zeros(len(c), dtype=bool)  # issues a patrol finds before anyone files
         self.start_delay = self.report_delay  # hours from arising to the first step (see the class doc)
-        self._offices: dict[tuple, object] = {}
         self.depts = [world.office("dept", d) for d in self.dept_names]  # by department index
 
     #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
@@ -83,13 +82,6 @@ class Policy:
         note(rec, rec.created, lambda: f"{rec.group}{f' ({g.name_zh})' if g.name_zh else ''} in {rec.area}: a "
                                 f"{rec.category}{f' ({spec.name_zh})' if spec.name_zh else ''} problem needing "
                                 f"{', '.join(spec.departments)}" + (f"; {', '.join(extra)}" if extra else ""))
-
-    def office(self, *parts: str):
-        """The world's office ``':'.join(parts)``, looked up once."""
-        try:
-            return self._offices[parts]
-        except KeyError:
-            return self._offices.setdefault(parts, self.world.office(*parts))
 
     # ---- shared steps
     def resolve(self, i: int, rec: AppealRecord, round_: int = 0) -> bool:

@@ -80,8 +80,7 @@ class MergedPolicy(Policy):
     def start(self) -> None:
         p = self.sc.merged.patrol
         if p.enabled and p.staff_hours_per_day > 0:
-            for area in self.areas:
-                office = self.office("stationed", area)
+            for office in self.stationed:
                 if office.capacity > 0:
                     self.env.process(self._patrol(office, p))
 
@@ -92,7 +91,7 @@ class MergedPolicy(Policy):
             t = day * 24.0 + p.start_hour
             if t > self.env.now:
                 yield self.env.timeout(t - self.env.now)
-            yield from office.serve(p.staff_hours_per_day)
+            yield office.job(p.staff_hours_per_day)
             day = int(self.env.now // 24) + 1
 
     def appeal(self, i: int, rec: AppealRecord):
