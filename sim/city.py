@@ -28,7 +28,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .issues import IssueStream, generate_issues, stream_key
 from .metrics import HEADLINE, backlog, by_street, utilisation
 from .output import atomic_write
 from .records import to_frame
@@ -62,16 +61,9 @@ def run_street(sc: Scenario, index: int, name: str, models: list[str], replicati
 
 
 def _run_street(sc, index, name, models, replication, appeals_dir) -> StreetResult:
-    from .run import simulate
-    streams: dict[str, IssueStream] = {}
-    runs, staff = [], []
-    for m in models:
-        policy, arm = sc.arm(m)
-        key = stream_key(arm)
-        if key not in streams:
-            streams[key] = generate_issues(arm, replication, street=index)
-        runs.append(simulate(arm, m, streams[key], replication, policy=policy))
-        staff += [(m, name, k, n) for k, n in staffing(arm, policy).items()]
+    from .run import simulate_models
+    runs = simulate_models(sc, models, replication, street=index)
+    staff = [(r.model, name, k, n) for r in runs for k, n in staffing(r.world.scenario, r.world.model).items()]
     appeals = pd.concat([to_frame(r.records) for r in runs], ignore_index=True)
     appeals.insert(0, "street", name)
     for r in runs:

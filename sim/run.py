@@ -131,6 +131,23 @@ def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0
     return ModelRun(model, world, records)
 
 
+def simulate_models(scenario: Scenario, models: list[str], replication: int = 0, street: int = 0,
+                    tick=None) -> list[ModelRun]:
+    """Each of ``models`` (or variants) on street ``street``'s issue stream, in order.
+
+    Arms whose demand is the same share the very same stream (common random numbers).
+    """
+    streams: dict[str, IssueStream] = {}
+    runs = []
+    for m in models:
+        policy, sc = scenario.arm(m)
+        key = stream_key(sc)
+        if key not in streams:
+            streams[key] = generate_issues(sc, replication, street)
+        runs.append(simulate(sc, m, streams[key], replication, tick=tick, policy=policy))
+    return runs
+
+
 @dataclass
 class RunResult:
     """Tables from one replication of one or more models on one issue stream."""
@@ -152,24 +169,17 @@ def run(scenario: Scenario, models: list[str] | None = None, replication: int = 
     ``dimensions`` are the breakdowns of the summary (``all``, ``group``, ``category``, ``area``).
     """
     models = list(models or scenario.models)
-    arms = {m: scenario.arm(m) for m in models}
-    streams: dict[str, IssueStream] = {}
     bar = None
     if progress:
         from tqdm import tqdm
         bar = tqdm(total=round(scenario.horizon * len(models)), unit="h", desc="simulating", delay=2.0,
                    leave=False)
-    runs = []
-    for m, (policy, sc) in arms.items():
-        key = stream_key(sc)
-        if key not in streams:  # variants that change no demand share the very same stream
-            streams[key] = generate_issues(sc, replication)
-        runs.append(simulate(sc, m, streams[key], replication, tick=bar.update if bar else None, policy=policy))
+    runs = simulate_models(scenario, models, replication, tick=bar.update if bar else None)
     if bar:
         bar.close()
     appeals = pd.concat([to_frame(r.records) for r in runs], ignore_index=True)
     util = utilisation(runs, scenario.horizon)
-    staff = pd.DataFrame([{"model": m, "office": k, "headcount": n}
-                          for m, (policy, sc) in arms.items() for k, n in staffing(sc, policy).items()])
+    staff = pd.DataFrame([{"model": r.model, "office": k, "headcount": n}
+                          for r in runs for k, n in staffing(r.world.scenario, r.world.model).items()])
     return RunResult(scenario, appeals, summarise(appeals, scenario, util, dimensions, models), util,
                      backlog(appeals, scenario.horizon, models=models), staff, runs)
