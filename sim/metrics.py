@@ -52,7 +52,8 @@ def measures(df: pd.DataFrame, deadline: np.ndarray) -> pd.DataFrame:
     Both the exact summary (:func:`appeal_metrics`) and the streaming one
     (:mod:`sim.tally`) are computed from these columns, so they define each metric once.
     """
-    f = df[~np.isnan(df["filed"].to_numpy())]
+    filed_mask = ~np.isnan(df["filed"].to_numpy(dtype=float))
+    f = df[filed_mask]
     created, filed = f["created"].to_numpy(), f["filed"].to_numpy()
     resp, res = f["first_response"].to_numpy(), f["resolved"].to_numpy()
     state = f["state"].to_numpy()
@@ -61,7 +62,7 @@ def measures(df: pd.DataFrame, deadline: np.ndarray) -> pd.DataFrame:
     out = {
         "response_time": resp - created, "response_time_from_filing": resp - filed,
         "resolution_time": res - created, "resolution_time_from_filing": res - filed,
-        "response_rate": (resp - filed) <= deadline[~np.isnan(df["filed"].to_numpy())],  # NaN compares False
+        "response_rate": (resp - filed) <= deadline[filed_mask],  # NaN compares False
         "resolution_rate": resolved, "abandonment_rate": state == "abandoned", "open_share": state == "open",
         "share_3plus_trips": f["trips"].to_numpy() >= 3, "patrol_share": f["channel"].to_numpy() == "patrol",
         "escalated_share": f["escalated"].to_numpy(dtype=bool), "reopened_share": f["reopened"].to_numpy() > 0,

@@ -66,7 +66,7 @@ class Tally:
         for model, mdf in by_model(df, models):
             dl = mdf["category"].map(deadlines).to_numpy(dtype=float)
             m = measures(mdf, dl)
-            filed = np.isin(np.arange(len(mdf)), mdf.index.get_indexer(m.index))
+            filed = ~np.isnan(mdf["filed"].to_numpy(dtype=float))  # the rows ``measures`` keeps
             times = {c: m[c].to_numpy(dtype=float) for c in TIMES}
             bins = {c: np.clip(np.searchsorted(EDGES, x, side="right") - 1, 0, len(EDGES) - 1)
                     for c, x in times.items()}
