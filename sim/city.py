@@ -95,6 +95,7 @@ class CityResult:
     staffing: pd.DataFrame
     issues: dict[str, int]
     streets: list[str] = field(default_factory=list)
+    differences: pd.DataFrame | None = None  # :func:`street_differences` of the summary
 
 
 def street_kind(street: str) -> str:
@@ -201,7 +202,8 @@ class _Merge:
         util = pd.concat(self.util, ignore_index=True)
         summary = pd.concat([self.tally.summary(), _office_kinds(util)], ignore_index=True)
         back = self.backlog.astype(int).reset_index() if self.backlog is not None else pd.DataFrame()
-        return CityResult(sc, summary, util, back, pd.concat(self.staff, ignore_index=True), self.issues, streets)
+        return CityResult(sc, summary, util, back, pd.concat(self.staff, ignore_index=True), self.issues, streets,
+                          street_differences(summary, sc.baseline))
 
 
 def _office_kinds(util: pd.DataFrame) -> pd.DataFrame:

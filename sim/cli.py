@@ -183,7 +183,7 @@ def _run_city(args, sc, out, command, started) -> int:
               f"{n:,} issues per model (simulated in {wall:.1f} s)\n")
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
-        print("\n".join(city_verdict(result.summary, sc.baseline)))
+        print("\n".join(city_verdict(result.summary, sc.baseline, result.differences)))
         print(f"\nResults written to {out}/")
     return 0
 

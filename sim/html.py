@@ -206,13 +206,12 @@ def city_brief(result) -> str:
 
 def city_report_html(result, table: pd.DataFrame, command: str) -> str:
     """report.html of a city run: the merged tables, the per-street picture and the plots."""
-    from .city import street_differences
     from .plots import city_figures
     from .report import RATE_METRICS, TABLE_ROWS, city_verdict, street_difference_lines
     sc = result.scenario
     t = table.copy()
     t.index.name = "metric"
-    lines = city_verdict(result.summary, sc.baseline)
+    lines = city_verdict(result.summary, sc.baseline, result.differences)
     util = result.summary[result.summary["dimension"] == "office"]
     util = util.pivot(index="level", columns="model", values="value")[list(result.issues)].rename_axis("kind of office")
     plots = "".join(figure_tag(f, n) for n, f in city_figures(result).items())
@@ -225,8 +224,7 @@ def city_report_html(result, table: pd.DataFrame, command: str) -> str:
                  "<p>Each street's value under each model, differenced, and averaged over the streets; streets "
                  "of a kind are independent replications of one street, so their spread gives the 95% interval "
                  "(stratified by kind; <code>street_differences.csv</code>).</p><ul>"
-                 + "".join(f"<li>{html.escape(x)}</li>" for x in street_difference_lines(
-                     street_differences(result.summary, sc.baseline))) + "</ul>"),
+                 + "".join(f"<li>{html.escape(x)}</li>" for x in street_difference_lines(result.differences)) + "</ul>"),
                 ("Plots: streets, rates, backlog, categories", plots),
                 ("Staff utilisation by kind of office (share of open hours)",
                  table_html(util, fmt=lambda c, v: "–" if pd.isna(v) else f"{100 * v:.0f}%")),

@@ -113,7 +113,6 @@ def write_results(result, out: Path, command: str, started: str, wall_seconds: f
 def write_city(result, out: Path, command: str, started: str, wall_seconds: float,
                plots: bool = True) -> list[Path]:
     """Write the merged tables of a city run into ``out`` (per-appeal records, if any, are already there)."""
-    from .city import street_differences
     from .html import city_report_html
     from .report import city_report, comparison_table
 
@@ -124,7 +123,7 @@ def write_city(result, out: Path, command: str, started: str, wall_seconds: floa
     table = comparison_table(result.summary, result.scenario.baseline)
     tables = {"summary.csv": result.summary, "utilisation.csv": result.utilisation, "backlog.csv": result.backlog,
               "staffing.csv": result.staffing, "comparison.csv": table,
-              "street_differences.csv": street_differences(result.summary, result.scenario.baseline)}
+              "street_differences.csv": result.differences}
     return _write(out, tables, result.scenario, lambda: city_report(result, table, command),
                   lambda: city_report_html(result, table, command), figures, plots,
                   list(result.issues), command, started, wall_seconds,

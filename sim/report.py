@@ -198,16 +198,15 @@ def street_difference_lines(diffs: pd.DataFrame) -> list[str]:
     return lines
 
 
-def city_verdict(summary: pd.DataFrame, baseline: str) -> list[str]:
-    """:func:`verdict`, the worst-served street, and how sure, from the streets' spread."""
-    from .city import street_differences
+def city_verdict(summary: pd.DataFrame, baseline: str, differences: pd.DataFrame) -> list[str]:
+    """:func:`verdict`, the worst-served street, and how sure, from the streets' spread (``differences``:
+    :func:`~sim.city.street_differences`)."""
     lines = verdict(summary, baseline, how_sure=None)
     worst = worst_served(summary, "street")
     if worst:
         lines.append("Worst-served street (longest resolution P50): "
                      + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items()))
-    diffs = street_differences(summary, baseline)
-    main = diffs[diffs["metric"] == "resolution_time_p50"]
+    main = differences[differences["metric"] == "resolution_time_p50"]
     lines += [f"How sure, street by street (streets of a kind are independent replications): {x}"
               for x in street_difference_lines(main)]
     return lines
@@ -215,7 +214,6 @@ def city_verdict(summary: pd.DataFrame, baseline: str) -> list[str]:
 
 def city_report(result, table: pd.DataFrame, command: str) -> str:
     """A short Markdown report of a city run."""
-    from .city import street_differences
     sc = result.scenario
     staff = result.staffing.groupby("model")["headcount"].sum()
     areas = sum(len(street.areas) for _, street in sc.streets())
@@ -226,13 +224,13 @@ def city_report(result, table: pd.DataFrame, command: str) -> str:
              + ", ".join(f"{m} {int(n):,}" for m, n in staff.items()) + ".", "",
              "Metrics are streamed street by street: rates, counts and means are exact, time quantiles "
              "come from 1%-wide histograms (within 1% of the exact value).", "",
-             "## Result", ""] + city_verdict(result.summary, sc.baseline)
+             "## Result", ""] + city_verdict(result.summary, sc.baseline, result.differences)
     lines += ["", "## Comparison", "", "```", format_table(table), "```", "",
               "## How sure: street by street", "",
               "Each street's value under each model, differenced, and averaged over the streets; streets of a "
               "kind are independent replications of one street, so their spread gives the 95% interval "
               "(stratified by kind; `street_differences.csv`).", ""]
-    lines += [f"- {x}" for x in street_difference_lines(street_differences(result.summary, sc.baseline))]
+    lines += [f"- {x}" for x in street_difference_lines(result.differences)]
     lines += ["", "## Staff utilisation by kind of office", ""]
     util = result.summary[result.summary["dimension"] == "office"]
     for r in util.itertuples():
