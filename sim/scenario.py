@@ -284,7 +284,7 @@ class Scenario(Strict):
     siloed: Siloed = Siloed()
     merged: Merged
     satisfaction: Satisfaction = Satisfaction()
-    city: Optional[City] = Field(default=None, description="run many streets: see `gridsim city`")
+    city: Optional[City] = Field(default=None, description="many independent streets; `gridsim run` simulates them sharded")
 
     @model_validator(mode="after")
     def _references(self):
