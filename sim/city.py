@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .metrics import HEADLINE, backlog, by_street, utilisation
+from .metrics import HEADLINE, backlog, by_street, capacity, utilisation
 from .output import atomic_write
 from .records import to_frame
 from .scenario import Scenario
@@ -200,7 +200,7 @@ class _Merge:
 
     def result(self, sc: Scenario, streets: list[str]) -> CityResult:
         util = pd.concat(self.util, ignore_index=True)
-        summary = pd.concat([self.tally.summary(), _office_kinds(util)], ignore_index=True)
+        summary = pd.concat([self.tally.summary(), capacity(util), _office_kinds(util)], ignore_index=True)
         back = self.backlog.astype(int).reset_index() if self.backlog is not None else pd.DataFrame()
         return CityResult(sc, summary, util, back, pd.concat(self.staff, ignore_index=True), self.issues, streets,
                           street_differences(summary, sc.baseline))

@@ -91,6 +91,13 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
 
     sub.add_parser("schema", help="print the JSON Schema of the scenario format")
+
+    mg = sub.add_parser("migrate", help="rewrite a scenario file for the current schema version (to stdout)")
+    mg.add_argument("scenario", help="scenario YAML to migrate")
+    where = mg.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, help="write the migrated file here instead of to stdout")
+    where.add_argument("--in-place", action="store_true",
+                       help="rewrite FILE itself, keeping the original as FILE.bak")
     return p
 
 
@@ -153,11 +160,19 @@ def cmd_run(args) -> int:
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
         print("\n".join(verdict(result.summary, sc.baseline)))
+        _print_checks(result.summary, sc.baseline)
         drivers = mechanisms(result)
         if drivers:
             print("Mechanisms:\n" + "\n".join(f"  - {m}" for m in drivers))
         print(f"\nResults written to {out}/")
     return 0
+
+
+def _print_checks(summary, baseline: str) -> None:
+    from . import checks
+    found = checks.lines(summary, baseline)
+    if found:
+        print("Checks:\n" + "\n".join(f"  - {x}" for x in found))
 
 
 def _run_city(args, sc, out, command, started) -> int:
@@ -184,6 +199,7 @@ def _run_city(args, sc, out, command, started) -> int:
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
         print("\n".join(city_verdict(result.summary, sc.baseline, result.differences)))
+        _print_checks(result.summary, sc.baseline)
         print(f"\nResults written to {out}/")
     return 0
 
@@ -306,6 +322,57 @@ def cmd_validate(args) -> int:
     return 0
 
 
+def cmd_migrate(args) -> int:
+    import yaml
+
+    from . import __version__
+    from .migrate import CURRENT, migrate, schema_version
+    from .output import atomic_write
+    from .scenario import read_yaml
+
+    path, source = Path(args.scenario), str(args.scenario)
+    raw = read_yaml(path)
+    version = schema_version(raw, source)
+    new, notes = migrate(raw, source)
+    if args.out is not None and args.out.resolve() == path.resolve():
+        raise ScenarioError("--out", [(f"{args.out} is the file itself: use --in-place, which keeps the original "
+                                       f"as {source}.bak")])
+    if not notes:
+        why = "states it" if "schema_version" in raw else "no schema_version, and no field of an older version"
+        print(f"{source}: already schema version {CURRENT} ({why}): nothing to migrate", file=sys.stderr)
+        text = path.read_text(encoding="utf-8")  # the file as it is, comments and all
+    else:
+        print(f"{source}: schema version {version} -> {CURRENT} ({len(notes)} notes):", file=sys.stderr)
+        for note in notes:
+            print(f"  {note}", file=sys.stderr)
+        kept = f" (the original is {path.name}.bak)" if args.in_place else ""
+        text = "".join([f"# Migrated from schema version {version} to {CURRENT} by gridsim {__version__} "
+                        + f"(gridsim migrate {path.name}).\n",
+                        f"# Comments of the original file are not kept{kept}.\n",
+                        "# Notes:\n", *(f"#   {note}\n" for note in notes), "\n",
+                        yaml.safe_dump(new, sort_keys=False, allow_unicode=True)])
+    if args.in_place and not notes:
+        return 0  # nothing to rewrite, no .bak
+    if not args.in_place and args.out is None:
+        sys.stdout.write(text)
+        return 0
+    target = path if args.in_place else args.out
+    try:
+        if args.in_place:
+            original = path.read_bytes()
+            bak = path.with_name(path.name + ".bak")
+            if bak.exists() and bak.read_bytes() != original:
+                raise ScenarioError(str(bak), [("already exists and differs from the file (an earlier original?): "
+                                                "move it away first, or use --out")])
+            atomic_write(bak, lambda tmp: Path(tmp).write_bytes(original))
+        atomic_write(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    except OSError as exc:
+        raise ScenarioError(str(target), [f"cannot write ({exc.strerror or exc})"]) from None
+    done = f"migrated in place, the original kept as {bak}" if args.in_place else f"wrote {target}"
+    print(f"{source}: {done}", file=sys.stderr)
+    return 0
+
+
 def cmd_schema(args) -> int:
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return 0
@@ -315,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
     handler = {"run": cmd_run, "compare": cmd_compare, "warmup": cmd_warmup, "sweep": cmd_sweep,
-               "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo, "validate": cmd_validate, "schema": cmd_schema}[args.command]
+               "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo, "validate": cmd_validate, "schema": cmd_schema,
+               "migrate": cmd_migrate}[args.command]
     try:
         return handler(args)
     except ScenarioError as exc:

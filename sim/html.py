@@ -80,7 +80,7 @@ def assumptions(sc) -> str:
     items = [
         f"Merged stations {100 * m.stationed_share:.0f}% of department staff in the grids (default share), so "
         "departments are thinner for the work that still reaches them.",
-        "One grid leader per area triages every appeal and coordinates unclear ownership "
+        "The grid leaders of each area triage every appeal and coordinate unclear ownership "
         f"(triage {m.triage.mean_value:.2f} h, coordination {m.coordination.mean_value:.2f} h on average).",
         ("Hard cases wait for the joint meeting every "
          f"{m.joint_meeting.every_days} days (weekday {m.joint_meeting.weekday}, {m.joint_meeting.hour:g}:00)"
@@ -101,7 +101,12 @@ def assumptions(sc) -> str:
         items.append(f"EXTRA STAFF for merged: {extra.intake_per_area} intake and {extra.stationed_per_area} "
                      "stationed per area; totals are not equal.")
     else:
-        items.append("Equal total headcount: merging moves staff, it adds none.")
+        items.append("Equal total headcount: merging moves staff, it adds none; staffed hours are compared in "
+                     "the checks above.")
+    items.append("Stationed staff work to the " + (f"'{m.stationed_calendar}' calendar (moved by the scenario)"
+                                                   if m.stationed_calendar else
+                                                   f"departments' own calendar ('{sc.stationed_calendar()}')")
+                 + f"; {m.grid_leaders_per_area} grid leader(s) per area.")
     return "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
 
 
@@ -120,6 +125,7 @@ def run_report(result, table: pd.DataFrame, command: str) -> str:
     plots += figure_tag(breakdown_figure(result.summary, "category"), "by category")
     sections = [("Scenario", scenario_brief(sc)),
                 ("Result", "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines[1:]) + "</ul>"),
+                checks_section(result.summary, sc.baseline),
                 ("Comparison", body + "<p>One replication: no confidence intervals. Run <code>gridsim compare"
                                       "</code> for them.</p>"),
                 ("Plots by model, group and category", plots),
@@ -131,14 +137,25 @@ def run_report(result, table: pd.DataFrame, command: str) -> str:
     return page(f"{sc.name}: siloed line grids vs merged comprehensive grid", sections, lines[0] if lines else "")
 
 
+def checks_section(summary: pd.DataFrame, baseline: str) -> tuple[str, str]:
+    """The checks of :mod:`sim.checks` (capacity, stability, censoring) as a section."""
+    from . import checks
+    found = checks.lines(summary, baseline) or ["(nothing to check: one model only)"]
+    return ("Checks before trusting the comparison",
+            "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in found) + "</ul>")
+
+
 def table_html_rows(t: pd.DataFrame, rate_labels: set) -> str:
-    """The comparison table with rates as percentages and ratios to two decimals."""
+    """The comparison table with rates as percentages, counts whole and ratios to two decimals."""
+    from .report import COUNT_METRICS, TABLE_ROWS
+    count_labels = {TABLE_ROWS[m] for m in COUNT_METRICS}
     out = t.copy().astype(object)
     for label in out.index:
         for c in out.columns:
             v = t.loc[label, c]
             out.loc[label, c] = ("–" if pd.isna(v) else f"{v:.2f}" if "/" in c
-                                 else f"{100 * v:.1f}%" if label in rate_labels else f"{v:.2f}")
+                                 else f"{100 * v:.1f}%" if label in rate_labels
+                                 else f"{v:,.0f}" if label in count_labels else f"{v:.2f}")
     return table_html(out, fmt=lambda c, v: v)
 
 
@@ -217,6 +234,7 @@ def city_report_html(result, table: pd.DataFrame, command: str) -> str:
     plots = "".join(figure_tag(f, n) for n, f in city_figures(result).items())
     sections = [("City", city_brief(result)),
                 ("Result", "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines[1:]) + "</ul>"),
+                checks_section(result.summary, sc.baseline),
                 ("Comparison", table_html_rows(t, {TABLE_ROWS[m] for m in RATE_METRICS})
                  + "<p>Rates, counts and means are exact; time quantiles come from 1%-wide histograms "
                    "(within 1% of the exact value).</p>"),

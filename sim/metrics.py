@@ -18,6 +18,9 @@ import pandas as pd
 from .scenario import Scenario
 
 DIMENSIONS = ("all", "group", "category", "area")
+SUMMARY_COLUMNS = ["model", "metric", "dimension", "level", "value", "n"]
+#: Capacity of a model's offices (see :func:`capacity`): what "the same headcount" is checked against.
+CAPACITY = ("headcount", "staffed_hours", "staffed_hours_horizon")
 
 #: Headline metrics, each with its better direction and a label.
 HEADLINE: dict[str, tuple[str, str]] = {
@@ -111,17 +114,32 @@ def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = N
                 dl = part["category"].map(deadlines).to_numpy(dtype=float)
                 for metric, (value, n) in appeal_metrics(part, dl).items():
                     rows.append((model, metric, dim, level, value, n))
-    if util is not None:
-        rows += [(r.model, "utilisation", "office", r.office, r.utilisation, r.headcount)
-                 for r in util.itertuples()]
-    return pd.DataFrame(rows, columns=["model", "metric", "dimension", "level", "value", "n"])
+    out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+    if util is None:
+        return out
+    offices = pd.DataFrame({"model": util["model"], "metric": "utilisation", "dimension": "office",
+                            "level": util["office"], "value": util["utilisation"], "n": util["headcount"]})
+    return pd.concat([out, capacity(util), offices], ignore_index=True)
+
+
+
+def capacity(util: pd.DataFrame) -> pd.DataFrame:
+    """Summary rows of each model's capacity, from :func:`utilisation` (of one street or many).
+
+    ``staffed_hours`` are person-hours on duty (headcount × open hours of each office's calendar)
+    over the measured window after the warm-up, ``staffed_hours_horizon`` over the whole horizon:
+    equal headcount is not equal capacity when calendars differ.
+    """
+    g = util.groupby("model", sort=False)[list(CAPACITY)].sum()
+    return pd.DataFrame([(m, metric, "all", "all", float(g.loc[m, metric]), int(g.loc[m, "headcount"]))
+                         for m in g.index for metric in CAPACITY], columns=SUMMARY_COLUMNS)
 
 
 def utilisation(runs, horizon: float) -> pd.DataFrame:
     """Staff utilisation (work hours ÷ staffed open hours) of every office of every model run."""
     rows = [{"model": r.model, "office": o.name, "headcount": o.capacity, "work_hours": o.worked_hours(horizon),
              "jobs": o.jobs, "max_busy": o.max_busy, "utilisation": o.utilisation(horizon),
-             "staffed_hours": o.capacity * o.calendar.open_between(o.since, horizon),
+             "staffed_hours": o.staffed_hours(o.since, horizon), "staffed_hours_horizon": o.staffed_hours(0.0, horizon),
              "mean_wait_h": o.wait_sum / o.jobs if o.jobs else float("nan"),
              "share_waited": o.waited / o.jobs if o.jobs else float("nan"),
              "mean_present": o.mean_present(horizon),

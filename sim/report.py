@@ -10,11 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import checks
 from .metrics import HEADLINE, worst_served
 
 #: Rows of the terminal table: metric id and label.
 TABLE_ROWS = {
     "appeals_filed": "appeals filed",
+    "headcount": "headcount",
+    "staffed_hours": "staffed hours",
     "response_time_mean": "response time mean (h)",
     "response_time_p50": "response time P50 (h)",
     "response_time_p90": "response time P90 (h)",
@@ -33,6 +36,8 @@ TABLE_ROWS = {
     "abandonment_rate": "abandonment rate",
     "open_share": "still open at horizon",
 }
+#: Rows shown as whole numbers.
+COUNT_METRICS = {"appeals_filed", "headcount", "staffed_hours"}
 RATE_METRICS = {"response_rate", "resolution_rate", "satisfaction_rate", "share_3plus_trips",
                 "abandonment_rate", "open_share"}
 
@@ -55,6 +60,7 @@ def format_table(table: pd.DataFrame) -> str:
     """The comparison table as fixed-width text for the terminal."""
     labels = list(TABLE_ROWS.values())
     rate_labels = {TABLE_ROWS[m] for m in RATE_METRICS}
+    count_labels = {TABLE_ROWS[m] for m in COUNT_METRICS}
     width = max(len(x) for x in labels) + 2
     head = f"{'':<{width}}" + "".join(f"{c:>15}" for c in table.columns)
     lines = [head, "-" * len(head)]
@@ -67,8 +73,8 @@ def format_table(table: pd.DataFrame) -> str:
                 cells.append(f"{v:>15.2f}")
             elif label in rate_labels:
                 cells.append(f"{100 * v:>14.1f}%")
-            elif label == "appeals filed":
-                cells.append(f"{v:>15.0f}")
+            elif label in count_labels:
+                cells.append(f"{v:>15,.0f}")
             else:
                 cells.append(f"{v:>15.2f}")
         # CJK labels are two columns wide on a terminal: pad by display width.
@@ -173,7 +179,8 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
     if extra.intake_per_area or extra.stationed_per_area:
         lines += [f"**Extra staff declared for merged**: {extra.intake_per_area} intake and "
                   f"{extra.stationed_per_area} stationed per area; the comparison is not at equal headcount.", ""]
-    lines += ["## Result", ""] + verdict(result.summary, sc.baseline) + ["", "## Mechanisms that drive it", ""]
+    lines += ["## Result", ""] + verdict(result.summary, sc.baseline) + checks_section(result.summary, sc.baseline)
+    lines += ["", "## Mechanisms that drive it", ""]
     lines += [f"- {m}" for m in mechanisms(result)] or ["- (needs appeals filed under both siloed and merged)"]
     lines += ["", "## Comparison", "", "```",
                                                              format_table(table), "```", "",
@@ -183,6 +190,12 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
         lines.append(f"- {r.model}: {r.office} ({r.headcount} staff) at {100 * r.utilisation:.0f}% of open hours")
     lines += ["", "## Reproduce", "", f"```\n{command}\n```", ""]
     return "\n".join(lines)
+
+
+def checks_section(summary: pd.DataFrame, baseline: str) -> list[str]:
+    """The checks (:mod:`sim.checks`) as a Markdown section: capacity, stability, censoring."""
+    found = checks.lines(summary, baseline)
+    return ["", "## Checks before trusting the comparison", ""] + [f"- {x}" for x in found] if found else []
 
 
 def street_difference_lines(diffs: pd.DataFrame) -> list[str]:
@@ -225,6 +238,7 @@ def city_report(result, table: pd.DataFrame, command: str) -> str:
              "Metrics are streamed street by street: rates, counts and means are exact, time quantiles "
              "come from 1%-wide histograms (within 1% of the exact value).", "",
              "## Result", ""] + city_verdict(result.summary, sc.baseline, result.differences)
+    lines += checks_section(result.summary, sc.baseline)
     lines += ["", "## Comparison", "", "```", format_table(table), "```", "",
               "## How sure: street by street", "",
               "Each street's value under each model, differenced, and averaged over the streets; streets of a "

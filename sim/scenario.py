@@ -198,8 +198,15 @@ class ExtraStaff(Strict):
 class Merged(Strict):
     """The comprehensive grid (综合网格) of 多格合一."""
 
-    calendar: str
+    calendar: str = Field(description="id of the calendar of the comprehensive stations (intake and grid leaders)")
     stationed_share: float = Field(default=0.2, ge=0.0, lt=1.0)
+    stationed_calendar: Optional[str] = Field(
+        default=None,
+        description="calendar of the staff stationed (下沉) in the grids: null = they keep their departments' "
+                    "hours (one desk per grid: the calendar of most stationed staff, if departments differ); a "
+                    "calendar id (e.g. the grid's) moves them to it; reports state the staffed hours either way")
+    grid_leaders_per_area: PositiveInt = Field(
+        default=1, description="grid leaders (网格长) per comprehensive grid, taken from the area's intake staff")
     intake: Distribution
     triage: Distribution
     coordination: Distribution
@@ -302,6 +309,21 @@ class Scenario(Strict):
         """The share of ``dept``'s staff stationed in comprehensive grids when merged."""
         own = self.departments[dept].stationed_share
         return self.merged.stationed_share if own is None else own
+
+    def stationed_calendar(self) -> str:
+        """Id of the calendar stationed staff work to: their departments' unless ``merged.stationed_calendar``.
+
+        Stationed staff share one desk per grid, so with departments on different calendars the desk
+        keeps the calendar of most of them (the first department's on a tie); the staffed-hours check
+        of the reports shows what that costs or adds.
+        """
+        if self.merged.stationed_calendar is not None:
+            return self.merged.stationed_calendar
+        count: dict[str, int] = {}
+        for k, d in self.departments.items():
+            count[d.calendar] = count.get(d.calendar, 0) + self.stationed(k)
+        best = max(count, key=lambda c: count[c])
+        return best if count[best] > 0 else self.merged.calendar
 
     def stationed(self, dept: str) -> int:
         """Staff ``dept`` stations in comprehensive grids when merged (rounded, ties to even)."""
@@ -407,8 +429,14 @@ def _reference_problems(sc: Scenario, complete: bool = True):
     for k, d in entries(sc.departments):
         if (d.stationed_share is not None or sc.merged is not None) and d.headcount - sc.stationed(k) < 1:
             yield f"departments.{k}.stationed_share: stationing leaves the department no staff when merged"
-    if whole(sc.line_grids) and sum(g.intake_staff for g in sc.line_grids.values()) < 2:
-        yield "line_grids: merged needs at least 2 intake staff per area (one is the grid leader)"
+    leaders = sc.merged.grid_leaders_per_area if sc.merged is not None else 1
+    if whole(sc.line_grids) and sum(g.intake_staff for g in sc.line_grids.values()) < leaders + 1:
+        yield (f"line_grids: merged needs at least {leaders + 1} intake staff per area "
+               f"({leaders} of them grid leaders, merged.grid_leaders_per_area)")
+    if sc.merged is not None and whole(sc.departments) and sc.calendars is not None:
+        if sc.merged.stationed_calendar is not None:
+            if problem := unknown(sc.calendars, sc.merged.stationed_calendar, "calendar"):
+                yield f"merged.stationed_calendar: {problem}"
     if None not in (sc.warmup_days, sc.horizon_days) and sc.warmup_days >= sc.horizon_days:
         yield f"warmup_days: expected less than horizon_days ({sc.horizon_days})"
     if sc.variants is not None:

@@ -229,12 +229,22 @@ class Office:
 
     def utilisation(self, horizon: float) -> float:
         """Share of staffed open hours spent working, from the last reset to ``horizon``."""
-        available = self.capacity * self.calendar.open_between(self.since, horizon)
+        available = self.staffed_hours(self.since, horizon)
         return self.worked_hours(horizon) / available if available > 0 else float("nan")
 
     def mean_present(self, horizon: float) -> float:
         """Time-average number of jobs present (queueing or in service) since the last reset."""
         return (self.present_area + self.present * (horizon - self._last)) / (horizon - self.since)
+
+    def staffed_hours(self, start: float, end: float) -> float:
+        """Person-hours on duty between ``start`` and ``end``: headcount × open hours of the calendar.
+
+        >>> import simpy
+        >>> from sim.calendar import ALWAYS
+        >>> Office(simpy.Environment(), "desk", 3, ALWAYS).staffed_hours(0.0, 10.0)
+        30.0
+        """
+        return self.capacity * self.calendar.open_between(start, end)
 
     def edge_hours(self, horizon: float) -> float:
         """Hours spent in the system, up to ``horizon``, by jobs still present then (Little's law edge term)."""
@@ -271,10 +281,10 @@ def staffing(sc: Scenario, model: str) -> dict[str, int]:
     weights = [a.weight for a in sc.areas.values()]
     per_area = largest_remainder(sum(stationed.values()), weights)  # one pool per comprehensive grid
     intake = sum(g.intake_staff for g in sc.line_grids.values())
-    extra = sc.merged.extra_staff
+    extra, leaders = sc.merged.extra_staff, sc.merged.grid_leaders_per_area
     for a, n in zip(sc.areas, per_area):
-        out[f"station:{a}"] = intake - 1 + extra.intake_per_area
-        out[f"leader:{a}"] = 1
+        out[f"station:{a}"] = intake - leaders + extra.intake_per_area
+        out[f"leader:{a}"] = leaders
         out[f"stationed:{a}"] = int(n) + extra.stationed_per_area
     return out
 
@@ -309,6 +319,8 @@ class World:
                 cal = cals[sc.departments[name].calendar]
             elif kind == "line":
                 cal = cals[sc.line_grids[name].calendar]
+            elif kind == "stationed":  # stationed staff keep their departments' hours unless moved
+                cal = cals[sc.stationed_calendar()]
             else:
                 cal = cals[sc.merged.calendar]
             self.offices[key] = Office(self.env, key, n, cal)

@@ -6,7 +6,7 @@ import pandas as pd
 
 from sim.html import interval
 
-SECTIONS_RUN = ["Scenario", "Result", "Comparison", "Plots by model, group and category",
+SECTIONS_RUN = ["Scenario", "Result", "Checks before trusting the comparison", "Comparison", "Plots by model, group and category",
                 "Mechanisms that drive the result", "Assumptions", "Reproduce"]
 SECTIONS_COMPARE = ["Scenario", "Result", "Comparison with confidence intervals", "Ratios", "Assumptions",
                     "Reproduce"]
@@ -46,3 +46,4 @@ def test_run_report_sections_and_numbers(gridsim_cli, tmp_path):
         assert f"{s[(model, 'resolution_time_p50')]:.2f}" in cells
         assert f"{100 * s[(model, 'satisfaction_rate')]:.1f}%" in cells
     assert "Equal total headcount" in text
+    assert f"{s[('merged', 'staffed_hours')]:,.0f}" in cells and "Equal capacity" in text
