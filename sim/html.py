@@ -89,8 +89,12 @@ def assumptions(sc) -> str:
         (f"Patrols find up to {100 * m.patrol.discovery_share:.0f}% of discoverable issues first, costing "
          f"{m.patrol.staff_hours_per_day:g} stationed staff hours per area per day." if m.patrol.enabled
          else "No patrols."),
-        (f"Feedback call after closing; an unsatisfied appeal reopens with probability "
-         f"{m.feedback.reopen_probability:g}." if m.feedback.enabled else "No feedback call."),
+        "Feedback call (回访) after closing: " + "; ".join(
+            f"{name} " + (f"yes, an unsatisfied appeal reopens with probability {fb.reopen_probability:g}"
+                          if fb.enabled else "no")
+            for name, fb in (("merged", m.feedback), ("siloed", sc.siloed.feedback)))
+        + ". 满意率 is the citizen's satisfaction at the first resolution, in both models; after the loop "
+          "it is reported beside it.",
         f"Siloed: unclear ownership bounces {sc.siloed.max_bounces} times before the street takes the case "
         f"(mean escalation {sc.siloed.escalation.mean_value:.0f} h).",
         "Satisfaction: logistic({b0} − {b1}·hours − {b2}·(trips − 1) − {b3}·bounces), the same in both models."

@@ -32,7 +32,7 @@ _UNIFORMS = ("report_delay", "patience", "pick_right", "pick_wrong", "unclear", 
 
 def _columns(sc: Scenario) -> dict[str, int]:
     """How many uniform columns each purpose needs for this scenario."""
-    b, r = sc.siloed.max_bounces, sc.merged.feedback.max_reopens
+    b, r = sc.siloed.max_bounces, max(sc.merged.feedback.max_reopens, sc.siloed.feedback.max_reopens)
     return {
         "report_delay": 1, "patience": 2, "pick_right": 1, "pick_wrong": 1,
         "unclear": 1, "hard": 1, "patrol": 1, "patrol_delay": 1,

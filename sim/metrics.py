@@ -5,9 +5,12 @@ and, with the suffix ``_from_filing``, from filing.  Rates follow hotline practi
 
 - 响应率 ``response_rate``: first response within the category's deadline ÷ filed;
 - 解决率 ``resolution_rate``: resolved ÷ filed;
-- 满意率 ``satisfaction_rate``: satisfied ÷ resolved.
+- 满意率 ``satisfaction_rate``: satisfied ÷ resolved, at the first resolution (what the citizen
+  lived through, before any feedback loop; the headline), and ``final_satisfaction_rate`` after it.
 
-Abandoned appeals count against the first two.  Appeals created during the
+Satisfied ÷ filed (``satisfied_share``, and ``final_satisfied_share``) is reported beside 满意率,
+so that a model that resolves fewer appeals cannot look more satisfying.  Abandoned appeals
+count against the first two rates.  Appeals created during the
 warm-up are simulated but left out of every metric.
 """
 from __future__ import annotations
@@ -30,6 +33,7 @@ HEADLINE: dict[str, tuple[str, str]] = {
     "response_rate": ("higher", "响应率 response rate"),
     "resolution_rate": ("higher", "解决率 resolution rate"),
     "satisfaction_rate": ("higher", "满意率 satisfaction rate"),
+    "satisfied_share": ("higher", "satisfied ÷ filed"),
     "trips_per_appeal": ("lower", "trips per appeal"),
     "citizen_hours_per_appeal": ("lower", "citizen hours per appeal"),
     "share_3plus_trips": ("lower", "share with 3+ trips"),
@@ -43,7 +47,9 @@ TIMES = ("response_time", "response_time_from_filing", "resolution_time", "resol
 QUANTILES = {"p50": 50, "p90": 90, "p95": 95}
 #: Per-appeal 0/1 indicators and counts, summarised by their mean over filed appeals.
 SHARES = ("response_rate", "resolution_rate", "abandonment_rate", "open_share", "share_3plus_trips",
-          "patrol_share", "escalated_share", "reopened_share")
+          "patrol_share", "escalated_share", "reopened_share", "satisfied_share", "final_satisfied_share")
+#: Rates over a subset of filed appeals: metric -> its per-appeal measure (1/0 in the subset, NaN outside).
+CONDITIONAL = {"satisfaction_rate": "satisfied_first", "final_satisfaction_rate": "satisfied_final"}
 PER_APPEAL = ("trips", "referrals", "bounces", "citizen_hours", "staff_hours")
 
 
@@ -51,7 +57,8 @@ def measures(df: pd.DataFrame, deadline: np.ndarray) -> pd.DataFrame:
     """One row per *filed* appeal of ``df`` with every per-appeal measure the metrics average.
 
     ``deadline`` is the response deadline (h) of each row of ``df``.  Times are NaN
-    until reached; ``satisfied`` is 1/0 for resolved appeals and NaN otherwise.
+    until reached; ``satisfied_first`` is 1/0 for appeals resolved at least once and NaN otherwise,
+    ``satisfied_final`` the same for appeals resolved at the horizon.
     Both the exact summary (:func:`appeal_metrics`) and the streaming one
     (:mod:`sim.tally`) are computed from these columns, so they define each metric once.
     """
@@ -61,7 +68,9 @@ def measures(df: pd.DataFrame, deadline: np.ndarray) -> pd.DataFrame:
     resp, res = f["first_response"].to_numpy(), f["resolved"].to_numpy()
     state = f["state"].to_numpy()
     resolved = state == "resolved"
-    sat = f["satisfied"].to_numpy(dtype=float, na_value=np.nan)
+    first = ~np.isnan(f["first_resolved"].to_numpy(dtype=float))
+    sat_first = f["satisfied_first"].to_numpy(dtype=float, na_value=np.nan) == 1.0
+    sat = f["satisfied"].to_numpy(dtype=float, na_value=np.nan) == 1.0
     out = {
         "response_time": resp - created, "response_time_from_filing": resp - filed,
         "resolution_time": res - created, "resolution_time_from_filing": res - filed,
@@ -69,7 +78,8 @@ def measures(df: pd.DataFrame, deadline: np.ndarray) -> pd.DataFrame:
         "resolution_rate": resolved, "abandonment_rate": state == "abandoned", "open_share": state == "open",
         "share_3plus_trips": f["trips"].to_numpy() >= 3, "patrol_share": f["channel"].to_numpy() == "patrol",
         "escalated_share": f["escalated"].to_numpy(dtype=bool), "reopened_share": f["reopened"].to_numpy() > 0,
-        "satisfied": np.where(resolved, sat == 1.0, np.nan),
+        "satisfied_first": np.where(first, sat_first, np.nan), "satisfied_final": np.where(resolved, sat, np.nan),
+        "satisfied_share": first & sat_first, "final_satisfied_share": resolved & sat,
     }
     out |= {f"{col}_per_appeal": f[col].to_numpy(dtype=float) for col in PER_APPEAL}
     return pd.DataFrame(out, index=f.index)
@@ -91,8 +101,9 @@ def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray) -> dict[str, tuple[fl
         out |= {f"{t}_{name}": (float(v), len(x)) for name, v in zip(QUANTILES, q)}
     for col in SHARES + tuple(f"{c}_per_appeal" for c in PER_APPEAL):
         out[col] = (float(m[col].mean()) if nf else np.nan, nf)
-    sat = m["satisfied"].dropna()
-    out["satisfaction_rate"] = (float(sat.mean()) if len(sat) else np.nan, len(sat))
+    for metric, col in CONDITIONAL.items():
+        x = m[col].dropna()
+        out[metric] = (float(x.mean()) if len(x) else np.nan, len(x))
     return out
 
 

@@ -34,6 +34,7 @@ class AppealRecord:
     channel: str = "citizen"          # a citizen files it, or a "patrol" finds it first
     filed: Optional[float] = None
     first_response: Optional[float] = None
+    first_resolved: Optional[float] = None    # the first resolution, before any reopening
     resolved: Optional[float] = None
     abandoned: Optional[float] = None
     state: str = "open"
@@ -44,7 +45,8 @@ class AppealRecord:
     unclear: bool = False
     hard: bool = False
     reopened: int = 0
-    satisfied: Optional[bool] = None
+    satisfied_first: Optional[bool] = None   # at the first resolution: what the citizen lived through
+    satisfied: Optional[bool] = None         # at the final resolution, after any feedback loop
     citizen_hours: float = 0.0
     staff_hours: float = 0.0
     events: Optional[list] = None     # (time, text) steps, kept only for appeals being traced
@@ -67,7 +69,8 @@ _row = operator.attrgetter(*COLUMNS)
 def to_frame(records: list[AppealRecord]) -> pd.DataFrame:
     """Records as a table with one row per appeal, in issue order."""
     df = pd.DataFrame([_row(r) for r in records], columns=COLUMNS)
-    for col in ("filed", "first_response", "resolved", "abandoned"):
+    for col in ("filed", "first_response", "first_resolved", "resolved", "abandoned"):
         df[col] = df[col].astype(float)
-    df["satisfied"] = df["satisfied"].astype("boolean")
+    for col in ("satisfied_first", "satisfied"):
+        df[col] = df[col].astype("boolean")
     return df

@@ -27,6 +27,9 @@ TABLE_ROWS = {
     "response_rate": "响应率 response rate",
     "resolution_rate": "解决率 resolution rate",
     "satisfaction_rate": "满意率 satisfaction rate",
+    "satisfied_share": "satisfied ÷ filed",
+    "final_satisfaction_rate": "满意率 after feedback",
+    "final_satisfied_share": "satisfied ÷ filed, final",
     "trips_per_appeal": "trips per appeal",
     "share_3plus_trips": "share with 3+ trips",
     "citizen_hours_per_appeal": "citizen hours per appeal",
@@ -38,7 +41,8 @@ TABLE_ROWS = {
 }
 #: Rows shown as whole numbers.
 COUNT_METRICS = {"appeals_filed", "headcount", "staffed_hours"}
-RATE_METRICS = {"response_rate", "resolution_rate", "satisfaction_rate", "share_3plus_trips",
+RATE_METRICS = {"response_rate", "resolution_rate", "satisfaction_rate", "satisfied_share",
+                "final_satisfaction_rate", "final_satisfied_share", "share_3plus_trips",
                 "abandonment_rate", "open_share"}
 
 

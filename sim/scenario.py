@@ -179,13 +179,20 @@ class Patrol(Strict):
 
 
 class Feedback(Strict):
-    """The feedback call (回访) that closes the loop; unsatisfied appeals may reopen."""
+    """The feedback call (回访) after closing; an unsatisfied appeal may reopen.
+
+    Made by the office that closed the case (merged: the comprehensive station; siloed: the
+    last department), which also redoes the work of a reopened case: the grid handles it again
+    from triage, a siloed department redoes its own part.
+    """
 
     enabled: bool = True
     delay: Distribution = Field(default={"dist": "fixed", "value": 24.0})
     call: Distribution = Field(default={"dist": "fixed", "value": 0.1})
     reopen_probability: float = Field(default=0.5, ge=0.0, le=1.0)
     max_reopens: int = Field(default=1, ge=0, le=3)
+    reopen_trip: bool = Field(default=False, description="the citizen must come in again for a reopened case "
+                                                         "(one trip to the office that redoes the work)")
 
 
 class ExtraStaff(Strict):
@@ -223,6 +230,9 @@ class Siloed(Strict):
     max_bounces: NonNegativeInt = Field(default=2, description="bounces before the street takes the case")
     escalation: Distribution = Field(default={"dist": "exponential", "mean": 48.0},
                                      description="hours for the street to take and assign an escalated case")
+    feedback: Feedback = Field(default=Feedback(enabled=False),
+                               description="the feedback call (回访) of the closing department; off by default "
+                                           "(the closed loop is part of the reform)")
 
 
 class Satisfaction(Strict):

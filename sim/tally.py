@@ -25,7 +25,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .metrics import PER_APPEAL, QUANTILES, SHARES, TIMES, by_model, measures
+from .metrics import CONDITIONAL, PER_APPEAL, QUANTILES, SHARES, TIMES, by_model, measures
 from .scenario import Scenario
 
 #: Histogram bin edges in hours: [0, 1e-3) then log-spaced, 1% wide, up to 1e5 h (11 years).
@@ -37,7 +37,7 @@ class Tally:
     """Sufficient statistics of the appeal metrics for each ``(model, dimension, level)``.
 
     Per key: issues, filed appeals, the sum of every averaged measure, the count,
-    sum and histogram of every time, and satisfied/resolved counts.
+    sum and histogram of every time, and the count and sum of every conditional rate's measure.
     """
 
     def __init__(self):
@@ -47,7 +47,7 @@ class Tally:
     def _empty() -> dict:
         return {"issues": 0, "filed": 0, "sums": defaultdict(float), "time_n": defaultdict(int),
                 "time_sum": defaultdict(float), "hist": {t: np.zeros(len(EDGES), dtype=np.int64) for t in TIMES},
-                "sat_n": 0, "sat_sum": 0.0}
+                "cond_n": defaultdict(int), "cond_sum": defaultdict(float)}
 
     @classmethod
     def from_appeals(cls, appeals: pd.DataFrame, sc: Scenario, dimensions: dict[str, str | None],
@@ -88,10 +88,12 @@ class Tally:
         issues = np.bincount(codes, minlength=k)
         n_filed = np.bincount(fc, minlength=k)
         sums = {c: np.bincount(fc, weights=m[c].to_numpy(dtype=float), minlength=k) for c in _MEANS}
-        sat = m["satisfied"].to_numpy(dtype=float)
-        sat_ok = ~np.isnan(sat)
-        sat_n = np.bincount(fc[sat_ok], minlength=k)
-        sat_sum = np.bincount(fc[sat_ok], weights=sat[sat_ok], minlength=k)
+        cond_n, cond_sum = {}, {}
+        for c in CONDITIONAL.values():
+            x = m[c].to_numpy(dtype=float)
+            ok = ~np.isnan(x)
+            cond_n[c] = np.bincount(fc[ok], minlength=k)
+            cond_sum[c] = np.bincount(fc[ok], weights=x[ok], minlength=k)
         tn, ts, th = {}, {}, {}
         for c, x in times.items():
             ok = ~np.isnan(x)
@@ -108,16 +110,17 @@ class Tally:
                 d["time_n"][c] += int(tn[c][j])
                 d["time_sum"][c] += float(ts[c][j])
                 d["hist"][c] += th[c][j]
-            d["sat_n"] += int(sat_n[j])
-            d["sat_sum"] += float(sat_sum[j])
+            for c in CONDITIONAL.values():
+                d["cond_n"][c] += int(cond_n[c][j])
+                d["cond_sum"][c] += float(cond_sum[c][j])
 
     def merge(self, other: "Tally") -> "Tally":
         """Add ``other`` into this tally (in place) and return it."""
         for key, o in other.data.items():
             d = self.data.setdefault(key, self._empty())
-            for f in ("issues", "filed", "sat_n", "sat_sum"):
+            for f in ("issues", "filed"):
                 d[f] += o[f]
-            for f in ("sums", "time_n", "time_sum"):
+            for f in ("sums", "time_n", "time_sum", "cond_n", "cond_sum"):
                 for k, v in o[f].items():
                     d[f][k] += v
             for t in TIMES:
@@ -136,7 +139,9 @@ class Tally:
                 vals[f"{t}_mean"] = (d["time_sum"][t] / n if n else np.nan, n)
                 vals |= {f"{t}_{name}": (hist_quantile(d["hist"][t], q / 100), n) for name, q in QUANTILES.items()}
             vals |= {col: (d["sums"][col] / nf if nf else np.nan, nf) for col in _MEANS}
-            vals["satisfaction_rate"] = (d["sat_sum"] / d["sat_n"] if d["sat_n"] else np.nan, d["sat_n"])
+            for metric, c in CONDITIONAL.items():
+                n = d["cond_n"][c]
+                vals[metric] = (d["cond_sum"][c] / n if n else np.nan, n)
             rows += [(model, metric, dim, level, v, n) for metric, (v, n) in vals.items()]
         return pd.DataFrame(rows, columns=["model", "metric", "dimension", "level", "value", "n"])
 

@@ -58,7 +58,7 @@ def test_tallies_merge_to_the_tally_of_the_whole(street_run):
     assert whole.data.keys() == merged.data.keys()
     for key, d in whole.data.items():
         m = merged.data[key]
-        assert (d["issues"], d["filed"], d["sat_n"]) == (m["issues"], m["filed"], m["sat_n"])
+        assert (d["issues"], d["filed"], d["cond_n"]) == (m["issues"], m["filed"], m["cond_n"])
         for t in d["hist"]:
             assert np.array_equal(d["hist"][t], m["hist"][t])
             assert d["time_sum"][t] == pytest.approx(m["time_sum"][t], rel=1e-12)

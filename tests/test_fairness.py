@@ -73,3 +73,62 @@ def test_grid_leaders_per_area_come_from_the_intake_staff():
     assert sum(st.values()) == sum(staffing(sc, "siloed").values())
     with pytest.raises(ScenarioError, match="at least 4 intake staff per area"):
         make_scenario("merged.grid_leaders_per_area=3")
+
+
+# ------------------------------------------------------------------ satisfaction on equal terms
+
+def _feedback(model, *extra):
+    """Every appeal unsatisfied at first (uniform 0.9 > P = 0.5), satisfied after a reopening (0.1 < 0.5)."""
+    return make_scenario(f"{model}.feedback.enabled=true", f"{model}.feedback.reopen_probability=1",
+                         f"{model}.feedback.max_reopens=1", f"{model}.feedback.delay={{dist: fixed, value: 24}}",
+                         f"{model}.feedback.call={{dist: fixed, value: 0.1}}",
+                         "satisfaction={b0: 0, b1: 0, b2: 0, b3: 0}", *extra)
+
+
+@pytest.mark.parametrize("model", ["siloed", "merged"])
+def test_first_and_final_satisfaction_are_kept_apart(model):
+    from test_mechanisms import sim_one
+    (rec,), _ = sim_one(_feedback(model), model, satisfied=[0.9, 0.1])
+    assert rec.reopened == 1 and rec.satisfied_first is False and rec.satisfied is True
+    assert rec.first_resolved < rec.resolved
+
+
+def test_siloed_feedback_call_and_redo_are_the_closing_departments_work():
+    from test_mechanisms import params, sim_one, work
+    sc = _feedback("siloed")
+    (rec,), world = sim_one(sc, "siloed", satisfied=[0.9, 0.1])
+    service = params(sc)["service"]["simple"]["alpha"]
+    assert work(world, "dept:alpha") == pytest.approx(2 * service + 2 * 0.1)   # redo, and two calls
+    assert rec.resolved == pytest.approx(rec.first_resolved + 24 + 0.1 + service)
+    assert rec.trips == 1
+    (again,), _ = sim_one(_feedback("siloed", "siloed.feedback.reopen_trip=true"), "siloed", satisfied=[0.9, 0.1])
+    assert again.trips == 2 and again.reopened == 1
+
+
+def test_siloed_has_no_feedback_call_unless_the_scenario_switches_it_on():
+    from test_mechanisms import sim_one
+    sc = make_scenario("satisfaction={b0: 0, b1: 0, b2: 0, b3: 0}", "merged.feedback.enabled=true",
+                       "merged.feedback.reopen_probability=1")
+    assert not sc.siloed.feedback.enabled
+    (rec,), _ = sim_one(sc, "siloed", satisfied=[0.9, 0.1])
+    assert rec.reopened == 0 and rec.satisfied is False
+
+
+def test_satisfaction_rates_and_shares_from_the_records():
+    sc = load_scenario(overrides=["horizon_days=21"])
+    res = run(sc)
+    for model, a in res.appeals.groupby("model"):
+        f = a[a["filed"].notna()]
+        first = f[f["first_resolved"].notna()]
+        final = f[f["state"] == "resolved"]
+        expect = {"satisfaction_rate": first["satisfied_first"].mean(),
+                  "satisfied_share": first["satisfied_first"].sum() / len(f),
+                  "final_satisfaction_rate": final["satisfied"].mean(),
+                  "final_satisfied_share": final["satisfied"].sum() / len(f)}
+        for metric, value in expect.items():
+            assert _overall(res.summary, metric, model) == pytest.approx(float(value)), (model, metric)
+    # merged reopens: its final 满意率 differs from its first, siloed's (no call) does not
+    assert _overall(res.summary, "final_satisfaction_rate", "merged") != _overall(res.summary, "satisfaction_rate",
+                                                                                  "merged")
+    assert _overall(res.summary, "final_satisfaction_rate", "siloed") == _overall(res.summary, "satisfaction_rate",
+                                                                                  "siloed")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..citizen import p_satisfied
+from ..citizen import p_satisfied, staff_job
 from ..issues import IssueStream, quantiles
 from ..records import AppealRecord, note
 from ..world import World
@@ -44,6 +44,9 @@ class Policy:
             for d, name in enumerate(self.dept_names)])
         self.unclear = u["unclear"][:, 0] < np.array([s.p_unclear for s in self.cats])[c]
         self.hard = u["hard"][:, 0] < np.array([s.p_hard for s in self.cats])[c]
+        self.fb = self.config().feedback
+        self.feedback_delay = self.fb.delay.ppf(u["feedback_delay"][:, 0])
+        self.call = self.fb.call.ppf(u["call"][:, 0])
         self.patrol_found = np.zeros(len(c), dtype=bool)  # issues a patrol finds before anyone files
         self.start_delay = self.report_delay  # hours from arising to the first step (see the class doc)
         self.depts = [world.office("dept", d) for d in self.dept_names]  # by department index
@@ -51,7 +54,7 @@ class Policy:
     #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
     #: into lists of Python numbers: indexing NumPy arrays and NumPy scalar arithmetic cost
     #: several times more than lists and floats, and every later step of an appeal would pay.
-    PER_ISSUE = ("patience", "service", "unclear", "hard", "patrol_found")
+    PER_ISSUE = ("patience", "service", "unclear", "hard", "patrol_found", "feedback_delay", "call")
 
     def ready(self) -> "Policy":
         """Finish building (vectorised work done): per-issue arrays become lists for the processes."""
@@ -59,8 +62,12 @@ class Policy:
             setattr(self, name, getattr(self, name).tolist())
         iss = self.issues
         self.area_of, self.group_of, self.category_of = iss.area.tolist(), iss.group.tolist(), iss.category.tolist()
-        self.u_satisfied = iss.u["satisfied"].tolist()
+        self.u_satisfied, self.u_reopen = iss.u["satisfied"].tolist(), iss.u["reopen"].tolist()
         return self
+
+    def config(self):
+        """This model's block of the scenario (``siloed`` or ``merged``)."""
+        return getattr(self.sc, self.name)
 
     @staticmethod
     def by_key(u: np.ndarray, keys: np.ndarray, dists: list) -> np.ndarray:
@@ -85,16 +92,51 @@ class Policy:
 
     # ---- shared steps
     def resolve(self, i: int, rec: AppealRecord, round_: int = 0) -> bool:
-        """Close the appeal now and draw satisfaction; returns whether the citizen is satisfied."""
+        """Close the appeal now and draw satisfaction; returns whether the citizen is satisfied.
+
+        Round 0 is the first resolution, whose satisfaction is the headline in both models;
+        a later round (after a reopening) draws again, from its own pre-drawn uniform.
+        """
         rec.resolved = self.env.now
         rec.state = "resolved"
         p = p_satisfied(self.sc.satisfaction, rec.resolved - rec.created, rec.trips, rec.bounces)
         rec.satisfied = self.u_satisfied[i][round_] < p
+        if round_ == 0:
+            rec.first_resolved, rec.satisfied_first = rec.resolved, rec.satisfied
         if rec.events is not None:
             note(rec, self.env.now, f"closed: resolved {rec.resolved - rec.created:.1f} h after the issue arose; "
                                     f"the citizen is {'satisfied' if rec.satisfied else 'NOT satisfied'} "
                                     f"(P = {p:.2f})")
         return rec.satisfied
+
+    def close(self, i: int, rec: AppealRecord, office, redo):
+        """Process body: resolve, then the feedback loop (回访) if this model makes the call.
+
+        ``office`` (the one that closed the case) makes the call; an unsatisfied citizen's case
+        reopens with the model's ``reopen_probability`` (against a pre-drawn uniform, the same in
+        both models) and ``redo()`` (a process body) does the work again, up to ``max_reopens`` times.
+        """
+        fb = self.fb
+        for round_ in range(fb.max_reopens + 1):
+            satisfied = self.resolve(i, rec, round_)
+            if not fb.enabled:
+                return
+            if satisfied or round_ == fb.max_reopens or self.u_reopen[i][round_] >= fb.reopen_probability:
+                return self._feedback_call(office, rec, self.feedback_delay[i], self.call[i])  # the appeal is done
+            yield self.env.timeout(self.feedback_delay[i])
+            note(rec, self.env.now, "feedback call (回访)")
+            yield staff_job(office, rec, self.call[i])
+            rec.reopened += 1
+            note(rec, self.env.now, "unsatisfied: the appeal is reopened")
+            rec.state, rec.resolved, rec.satisfied = "open", None, None
+            yield from redo()
+
+    def _feedback_call(self, office, rec: AppealRecord, delay: float, hours: float) -> None:
+        """The feedback call (回访) of an appeal that will not reopen: the office's time, no process."""
+        def call(_event):
+            note(rec, self.env.now, "feedback call (回访)")
+            staff_job(office, rec, hours)
+        self.env.timeout(delay).callbacks.append(call)
 
     def abandon(self, rec: AppealRecord) -> None:
         """The citizen gave up while queueing."""

@@ -60,8 +60,6 @@ class MergedPolicy(Policy):
         self.triage = m.triage.ppf(u["triage"][:, 0])
         self.coordination = m.coordination.ppf(u["coordination"][:, 0])
         self.closing = m.closing.ppf(u["closing"][:, 0])
-        self.feedback_delay = m.feedback.delay.ppf(u["feedback_delay"][:, 0])
-        self.call = m.feedback.call.ppf(u["call"][:, 0])
         patrol_delay = m.patrol.delay.ppf(u["patrol_delay"][:, 0])
         discoverable = np.array([s.discoverable for s in self.cats])[c]
         self.patrol_found = (m.patrol.enabled & discoverable & (u["patrol"][:, 0] < m.patrol.discovery_share)
@@ -74,8 +72,7 @@ class MergedPolicy(Policy):
         self.stations, self.leaders, self.stationed = ([world.office(kind, a) for a in self.areas]
                                                        for kind in ("station", "leader", "stationed"))
 
-    PER_ISSUE = Policy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "feedback_delay", "call",
-                                    "delegable")
+    PER_ISSUE = Policy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable")
 
     def start(self) -> None:
         p = self.sc.merged.patrol
@@ -109,27 +106,15 @@ class MergedPolicy(Policy):
                 return self.abandon(rec)
             rec.first_response = env.now
             note(rec, env.now, "first response: intake done (响应)")
-        fb = self.sc.merged.feedback
-        for round_ in range(fb.max_reopens + 1):
-            yield from self._handle(i, rec, area)
-            satisfied = self.resolve(i, rec, round_)
-            if not fb.enabled:
-                return
-            if satisfied or round_ == fb.max_reopens or self.issues.u["reopen"][i, round_] >= fb.reopen_probability:
-                return self._feedback_call(station, rec, self.feedback_delay[i], self.call[i])  # the appeal is done
-            yield env.timeout(self.feedback_delay[i])
-            note(rec, env.now, "feedback call (回访)")
-            yield staff_job(station, rec, self.call[i])
-            rec.reopened += 1
-            note(rec, env.now, "unsatisfied: the appeal is reopened and goes back to triage")
-            rec.state, rec.resolved, rec.satisfied = "open", None, None
+        yield from self._handle(i, rec, area)
+        yield from self.close(i, rec, station, lambda: self._reopen(i, rec, area))
 
-    def _feedback_call(self, station, rec: AppealRecord, delay: float, hours: float) -> None:
-        """The feedback call (回访) of an appeal that will not reopen: station time, no process."""
-        def call(_event):
-            note(rec, self.env.now, "feedback call (回访)")
-            staff_job(station, rec, hours)
-        self.env.timeout(delay).callbacks.append(call)
+    def _reopen(self, i: int, rec: AppealRecord, area: int):
+        """A reopened case goes back to the grid's triage (the citizen comes in first if the model says so)."""
+        station = self.stations[area]
+        if self.fb.reopen_trip:
+            yield from visit(station, rec, self.groups[self.group_of[i]].travel.comprehensive_station, 0.0)
+        yield from self._handle(i, rec, area)
 
     def _handle(self, i: int, rec: AppealRecord, area: int):
         """Triage, then on-the-spot solving or coordination, joint meeting and parallel dispatch."""

@@ -59,6 +59,12 @@ class SiloedPolicy(Policy):
                 cur = np.where(j >= cur, j + 1, j)
 
     def appeal(self, i: int, rec: AppealRecord):
+        closer = yield from self._path(i, rec)
+        if closer is not None:
+            yield from self.close(i, rec, self.depts[closer], lambda: self._reopen(i, rec, closer))
+
+    def _path(self, i: int, rec: AppealRecord):
+        """Process body: doors, referrals, departments in turn; returns the closing department (None: abandoned)."""
         env, area = self.env, self.area_of[i]
         travel = self.groups[self.group_of[i]].travel
         pick, right = self.pick[i], self.right[i]
@@ -90,7 +96,15 @@ class SiloedPolicy(Policy):
                 else:
                     note(rec, env.now, lambda: f"must take the next part to the {office.label} in person (多头跑)")
                     yield from visit(office, rec, travel.department, self.service[i][d])
-        self.resolve(i, rec)
+        return depts[-1]
+
+    def _reopen(self, i: int, rec: AppealRecord, d: int):
+        """A reopened case: the department that closed it redoes its part (in person if the model says so)."""
+        office = self.depts[d]
+        if self.fb.reopen_trip:
+            yield from visit(office, rec, self.groups[self.group_of[i]].travel.department, self.service[i][d])
+        else:
+            yield staff_job(office, rec, self.service[i][d])
 
     def _bounce(self, i: int, rec: AppealRecord, travel):
         """Bounces between departments, then escalation to the street (one trip each)."""
