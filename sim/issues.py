@@ -27,7 +27,8 @@ _PURPOSES = ("arrivals", "attributes", "uniforms")
 # needing more columns of one kind (say more bounces) leaves every other draw as it was.
 _UNIFORMS = ("report_delay", "patience", "pick_right", "pick_wrong", "unclear", "hard", "patrol",
              "patrol_delay", "intake", "triage", "coordination", "closing", "escalation",
-             "feedback_delay", "call", "bounce_dept", "assessment", "service", "satisfied", "reopen")
+             "feedback_delay", "call", "bounce_dept", "assessment", "service", "satisfied", "reopen",
+             "hard_work")
 
 
 def _columns(sc: Scenario) -> dict[str, int]:
@@ -40,6 +41,7 @@ def _columns(sc: Scenario) -> dict[str, int]:
         "feedback_delay": 1, "call": 1,
         "bounce_dept": max(b, 1), "assessment": max(b, 1),
         "service": len(sc.departments), "satisfied": r + 1, "reopen": max(r, 1),
+        "hard_work": len(sc.departments),
     }
 
 

@@ -153,19 +153,34 @@ class Category(Strict):
     service: dict[str, Distribution] = Field(description="staff hours per needed department")
     delegable: bool = Field(default=False, description="merged grid may solve it on the spot (delegated power)")
     p_unclear: float = Field(default=0.0, ge=0.0, le=1.0, description="chance ownership is unclear")
-    p_hard: float = Field(default=0.0, ge=0.0, le=1.0, description="chance it is a hard case (joint meeting when merged)")
+    p_hard: float = Field(default=0.0, ge=0.0, le=1.0,
+                          description="chance it is a hard case: extra work from several departments (hard_work); "
+                                      "siloed bounces and escalates it, merged takes it to the joint meeting")
+    hard_work: dict[str, Distribution] = Field(
+        default_factory=dict, description="extra staff hours a hard case needs, by department (any department, "
+                                          "the same in both models)")
     discoverable: bool = Field(default=True, description="patrols can find it before a citizen files")
     response_deadline_hours: PositiveFloat = Field(default=24.0, description="响应率 deadline, hours from filing")
 
 
 class JointMeeting(Strict):
-    """The grid's joint meeting (网格党建联席会议), which assigns hard cases."""
+    """The grid's joint meeting (网格党建联席会议), which assigns hard cases.
+
+    It costs its attendees' hours (the grid leaders of the areas with a case on the agenda and
+    one staff member of each department a case needs: ``hours + per_case_hours`` × cases each)
+    and assigns its cases when it ends; its benefit is that ownership is settled there, so an
+    assigned case needs no coordination by the grid leader (``settles_ownership``).  Without
+    meetings the grid leader coordinates a hard case.
+    """
 
     enabled: bool = True
     weekday: int = Field(default=2, ge=0, le=6)
     hour: float = Field(default=14.0, ge=0.0, lt=24.0)
     every_days: PositiveInt = 7
     capacity: Optional[PositiveInt] = Field(default=None, description="cases assigned per meeting; null = all")
+    hours: NonNegativeFloat = Field(default=1.0, description="length of a meeting with any case on it, hours")
+    per_case_hours: NonNegativeFloat = Field(default=0.25, description="added to the length per case on the agenda")
+    settles_ownership: bool = Field(default=True, description="assigned cases need no grid-leader coordination")
 
 
 class Patrol(Strict):
@@ -428,6 +443,9 @@ def _reference_problems(sc: Scenario, complete: bool = True):
             yield f"categories.{k}.departments: a department is listed twice"
         if problem := unknown(sc.line_grids, c.line_grid, "line grid"):
             yield f"categories.{k}.line_grid: {problem}"
+        for d in c.hard_work:
+            if problem := unknown(sc.departments, d, "department"):
+                yield f"categories.{k}.hard_work: {problem}"
         if set(c.service) != set(c.departments):
             yield (f"categories.{k}.service: expected one distribution for each of its departments "
                    f"{sorted(c.departments)}, got {sorted(c.service)}")

@@ -75,7 +75,7 @@ def test_comparison_rows_and_bonferroni():
 
 def test_auto_reps_stops_at_precision_or_cap():
     sc = sim.load_scenario(overrides=SHORT)
-    loose = experiment(sc, reps="auto", precision=0.5, abs_precision=0.5, min_reps=3, max_reps=6, workers=2)
+    loose = experiment(sc, reps="auto", precision=5.0, abs_precision=0.5, min_reps=3, max_reps=6, workers=2)
     assert loose.reached and loose.n_reps == 3
     tight = experiment(sc, reps="auto", precision=1e-6, abs_precision=1e-9, min_reps=3, max_reps=5, workers=2)
     assert not tight.reached and tight.n_reps == 5

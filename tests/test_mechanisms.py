@@ -273,37 +273,74 @@ def meeting_times(sc, until):
     return out
 
 
+def meeting_length(sc, cases=1):
+    jm = sc.merged.joint_meeting
+    return jm.hours + jm.per_case_hours * cases
+
+
 @pytest.mark.parametrize("t0", [0.0, 70.0])
 def test_hard_case_waits_for_the_next_joint_meeting_when_merged(t0):
     sc = make_scenario("categories.simple.p_hard=1")
     P = params(sc)
     meetings = meeting_times(sc, sc.horizon)
     assert meetings[:2] == [62.0, 62.0 + 7 * 24]            # Wednesday 14:00, weekly
-    (rec,), _ = sim_one(sc, "merged", [{"created": t0}], hard=0.5)
+    (rec,), world = sim_one(sc, "merged", [{"created": t0}], hard=0.5)
     assert rec.hard
     triaged = t0 + P["report"] + P["t_comp"] + P["intake"] + P["triage"]
     meeting = min(t for t in meetings if t >= triaged)
-    assert rec.resolved - P["closing"] - P["service"]["simple"]["alpha"] >= meeting - 1e-9
-    assert rec.resolved == pytest.approx(meeting + P["service"]["simple"]["alpha"] + P["closing"])
+    # assigned when the meeting ends; the meeting settles ownership, so no coordination
+    assert rec.resolved == pytest.approx(meeting + meeting_length(sc) + P["service"]["simple"]["alpha"]
+                                         + P["closing"])
     assert rec.first_response == pytest.approx(triaged - P["triage"])
+    # attending costs the grid leader's and the department's hours
+    assert work(world, "leader:only") == pytest.approx(P["triage"] + meeting_length(sc))
+    assert work(world, "dept:alpha") == pytest.approx(P["service"]["simple"]["alpha"] + meeting_length(sc))
 
 
-def test_hard_case_does_not_wait_when_siloed():
+def test_hard_case_bounces_and_escalates_when_siloed():
     sc = make_scenario("categories.simple.p_hard=1")
+    (rec,), world = sim_one(sc, "siloed", hard=0.5)
+    (ref,), ref_world = sim_one(make_scenario("categories.simple.p_unclear=1"), "siloed", unclear=0.5)
+    assert rec.hard and not rec.unclear
+    assert rec.escalated and rec.bounces == sc.siloed.max_bounces
+    assert (rec.resolved, rec.trips) == (pytest.approx(ref.resolved), ref.trips)   # the unclear path, step for step
+
+
+def test_hard_work_is_the_same_in_both_models_and_the_meeting_adds_its_own():
+    sc = make_scenario("categories.simple.p_hard=1", "categories.simple.hard_work={alpha: {dist: fixed, value: 1.5}, "
+                       "gamma: {dist: fixed, value: 4.0}}")
     P = params(sc)
-    (rec,), _ = sim_one(sc, "siloed", hard=0.5)
-    assert rec.hard
-    assert rec.resolved == pytest.approx(P["report"] + P["t_line"] + P["intake_ops"] + P["service"]["simple"]["alpha"])
-    assert rec.resolved < 62.0
+    (s,), ws = sim_one(sc, "siloed", hard=0.5)
+    (m,), wm = sim_one(sc, "merged", hard=0.5)
+    alpha = P["service"]["simple"]["alpha"] + 1.5
+    assess = sc.siloed.max_bounces * P["assess"]["alpha"]   # tiny: every department assesses alike
+    assert sum(work(ws, f"dept:{d}") for d in sc.departments) == pytest.approx(assess + alpha + 4.0)
+    assert work(wm, "dept:alpha") == pytest.approx(alpha + meeting_length(sc))
+    assert work(wm, "dept:gamma") == pytest.approx(4.0 + meeting_length(sc))
+    assert work(wm, "dept:beta") == 0.0
+    # merged: both departments at once after the meeting; siloed: in turn after the street takes it
+    assert m.resolved == pytest.approx(62.0 + meeting_length(sc) + max(alpha, 4.0) + P["closing"])
+    assert s.resolved - s.created == pytest.approx(P["report"] + P["t_line"] + P["intake_ops"] + assess
+                                                   + (sc.siloed.max_bounces - 1) * P["t_dept"] + P["escalation"]
+                                                   + alpha + 4.0)
 
 
-def test_hard_case_does_not_wait_without_joint_meetings():
+def test_without_joint_meetings_the_grid_leader_coordinates_a_hard_case():
     sc = make_scenario("categories.simple.p_hard=1", "merged.joint_meeting.enabled=false")
     P = params(sc)
-    (rec,), _ = sim_one(sc, "merged", hard=0.5)
+    (rec,), world = sim_one(sc, "merged", hard=0.5)
     assert rec.hard
-    assert rec.resolved == pytest.approx(P["report"] + P["t_comp"] + P["intake"] + P["triage"]
+    assert rec.resolved == pytest.approx(P["report"] + P["t_comp"] + P["intake"] + P["triage"] + P["coord"]
                                          + P["service"]["simple"]["alpha"] + P["closing"])
+    assert work(world, "leader:only") == pytest.approx(P["triage"] + P["coord"])
+
+
+def test_a_meeting_that_does_not_settle_ownership_leaves_the_coordination_to_the_grid_leader():
+    sc = make_scenario("categories.simple.p_hard=1", "merged.joint_meeting.settles_ownership=false")
+    P = params(sc)
+    (rec,), world = sim_one(sc, "merged", hard=0.5)
+    assert work(world, "leader:only") == pytest.approx(P["triage"] + P["coord"] + meeting_length(sc))
+    assert rec.resolved == pytest.approx(62.0 + meeting_length(sc) + P["service"]["simple"]["alpha"] + P["closing"])
 
 
 def test_not_hard_does_not_wait_for_the_meeting():
@@ -319,11 +356,12 @@ def test_not_hard_does_not_wait_for_the_meeting():
 def test_joint_meeting_capacity_carries_cases_to_the_next_meeting():
     sc = make_scenario("categories.simple.p_hard=1", "merged.joint_meeting.capacity=1")
     P = params(sc)
-    recs, _ = sim_one(sc, "merged", [{"created": 0.0}, {"created": 0.0}], hard=0.5)
+    recs, world = sim_one(sc, "merged", [{"created": 0.0}, {"created": 0.0}], hard=0.5)
     first, second = sorted(r.resolved for r in recs)
-    after = P["service"]["simple"]["alpha"] + P["closing"]
+    after = meeting_length(sc) + P["service"]["simple"]["alpha"] + P["closing"]
     assert first == pytest.approx(62.0 + after)
     assert second == pytest.approx(62.0 + 7 * 24 + after)
+    assert world.offices["leader:only"].jobs == 2 + 2   # two triages, two meetings with a case each
 
 
 def test_joint_meeting_schedule_from_the_scenario():
@@ -332,7 +370,8 @@ def test_joint_meeting_schedule_from_the_scenario():
     P = params(sc)
     (rec,), _ = sim_one(sc, "merged", [{"created": 10.0}], hard=0.5)
     # triage done at 12.25 > Monday 09:00, so the next meeting is three days later at 09:00
-    assert rec.resolved == pytest.approx(3 * 24 + 9.0 + P["service"]["simple"]["alpha"] + P["closing"])
+    assert rec.resolved == pytest.approx(3 * 24 + 9.0 + meeting_length(sc) + P["service"]["simple"]["alpha"]
+                                         + P["closing"])
 
 
 # ------------------------------------------------------------------ calendars

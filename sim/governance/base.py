@@ -44,6 +44,11 @@ class Policy:
             for d, name in enumerate(self.dept_names)])
         self.unclear = u["unclear"][:, 0] < np.array([s.p_unclear for s in self.cats])[c]
         self.hard = u["hard"][:, 0] < np.array([s.p_hard for s in self.cats])[c]
+        self.hard_work = np.nan_to_num(np.column_stack([
+            self.by_key(u["hard_work"][:, d], c, [s.hard_work.get(name) for s in self.cats])
+            for d, name in enumerate(self.dept_names)]))
+        # departments a hard case needs beyond its category's, in scenario order
+        self.hard_only = [[index[d] for d in spec.hard_work if d not in spec.departments] for spec in self.cats]
         self.fb = self.config().feedback
         self.feedback_delay = self.fb.delay.ppf(u["feedback_delay"][:, 0])
         self.call = self.fb.call.ppf(u["call"][:, 0])
@@ -54,7 +59,7 @@ class Policy:
     #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
     #: into lists of Python numbers: indexing NumPy arrays and NumPy scalar arithmetic cost
     #: several times more than lists and floats, and every later step of an appeal would pay.
-    PER_ISSUE = ("patience", "service", "unclear", "hard", "patrol_found", "feedback_delay", "call")
+    PER_ISSUE = ("patience", "service", "unclear", "hard", "hard_work", "patrol_found", "feedback_delay", "call")
 
     def ready(self) -> "Policy":
         """Finish building (vectorised work done): per-issue arrays become lists for the processes."""
@@ -73,6 +78,17 @@ class Policy:
     def by_key(u: np.ndarray, keys: np.ndarray, dists: list) -> np.ndarray:
         """``dists[keys[i]].ppf(u[i])`` for every issue, vectorised per key."""
         return quantiles(u, keys, {k: d for k, d in enumerate(dists) if d is not None})
+
+    def case_work(self, i: int) -> list[tuple[int, float]]:
+        """(department, staff hours) of everything issue ``i`` needs: its category's work, plus a hard case's extra.
+
+        The same in every model: only the order, the trips and the waiting differ.
+        """
+        c, row = self.category_of[i], self.service[i]
+        if not self.hard[i]:
+            return [(d, row[d]) for d in self.cat_depts[c]]
+        extra = self.hard_work[i]
+        return [(d, row[d] + extra[d]) for d in self.cat_depts[c]] + [(d, extra[d]) for d in self.hard_only[c]]
 
     def start(self) -> None:
         """Start the model's background processes (meetings, patrols); none by default."""

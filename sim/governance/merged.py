@@ -3,7 +3,8 @@
 One trip to the area's comprehensive station; intake; triage by the grid leader
 (网格长); a delegated simple matter is solved on the spot by stationed staff
 (下沉力量); otherwise unclear ownership costs the grid leader coordination time
-(no bounce), a hard case waits for the next joint meeting (联席会议), and all
+(no bounce), a hard case waits for the next joint meeting (联席会议), which costs
+its attendees' hours and settles ownership (else the grid leader coordinates it), and all
 needed departments work in parallel (fork-join); the case closes when the last
 finishes plus a closing step.  A feedback call (回访) follows; an unsatisfied
 appeal may reopen and go back to triage.  Patrols (主动发现) find a share of
@@ -21,10 +22,15 @@ from .base import Policy
 
 
 class JointMeetings:
-    """The periodic joint meeting: hard cases wait for it, it assigns up to ``capacity``."""
+    """The periodic joint meeting: hard cases wait for it; it assigns up to ``capacity`` when it ends.
 
-    def __init__(self, env, spec):
-        self.env, self.spec = env, spec
+    Attending costs hours: each meeting with a case on its agenda books ``hours + per_case_hours``
+    × cases as a job on the grid leaders of the areas concerned and on each department a case needs
+    (one staff member each).
+    """
+
+    def __init__(self, env, spec, leaders, depts):
+        self.env, self.spec, self.leaders, self.depts = env, spec, leaders, depts
         self.waiting: deque = deque()
         self.held = 0
         env.process(self._run())
@@ -33,19 +39,27 @@ class JointMeetings:
         """Time of the ``k``-th meeting (k = 0, 1, …)."""
         return self.spec.weekday * 24.0 + self.spec.hour + k * self.spec.every_days * 24.0
 
-    def wait(self):
-        """An event that fires when a meeting assigns this case."""
+    def wait(self, area: int, depts: list[int]):
+        """An event that fires when a meeting has assigned this case (of ``area``, needing ``depts``)."""
         ev = self.env.event()
-        self.waiting.append(ev)
+        self.waiting.append((ev, area, depts))
         return ev
 
     def _run(self):
+        spec = self.spec
         while True:
             yield self.env.timeout(self.time_of(self.held) - self.env.now)
             self.held += 1
-            n = len(self.waiting) if self.spec.capacity is None else min(self.spec.capacity, len(self.waiting))
-            for _ in range(n):
-                self.waiting.popleft().succeed()
+            n = len(self.waiting) if spec.capacity is None else min(spec.capacity, len(self.waiting))
+            if not n:
+                continue
+            agenda = [self.waiting.popleft() for _ in range(n)]
+            length = spec.hours + spec.per_case_hours * n
+            areas = dict.fromkeys(area for _, area, _ in agenda)
+            depts = dict.fromkeys(d for _, _, ds in agenda for d in ds)
+            for office in [self.leaders[a] for a in areas] + [self.depts[d] for d in depts]:
+                office.job(length)
+            self.env.timeout(length).callbacks.append(lambda _e, agenda=agenda: [ev.succeed() for ev, _, _ in agenda])
 
 
 class MergedPolicy(Policy):
@@ -66,11 +80,12 @@ class MergedPolicy(Policy):
                              & (patrol_delay < self.report_delay))
         self.patrol_delay = patrol_delay
         self.delegable = np.array([s.delegable for s in self.cats])[c]
-        self.meetings = JointMeetings(self.env, m.joint_meeting) if m.joint_meeting.enabled else None
         # a patrol-found issue starts when the patrol finds it, the others when the citizen files
         self.start_delay = np.where(self.patrol_found, patrol_delay, self.report_delay)
         self.stations, self.leaders, self.stationed = ([world.office(kind, a) for a in self.areas]
                                                        for kind in ("station", "leader", "stationed"))
+        self.meetings = (JointMeetings(self.env, m.joint_meeting, self.leaders, self.depts)
+                         if m.joint_meeting.enabled else None)
 
     PER_ISSUE = Policy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable")
 
@@ -121,26 +136,24 @@ class MergedPolicy(Policy):
         env = self.env
         leader = self.leaders[area]
         yield staff_job(leader, rec, self.triage[i])
-        depts = self.cat_depts[self.category_of[i]]
-        row = self.service[i]
-        work = [row[d] for d in depts]
+        work = self.case_work(i)
         stationed = self.stationed[area]
         if self.delegable[i] and not self.hard[i] and stationed.capacity > 0:
             note(rec, env.now, "a delegated simple matter: solved on the spot by stationed staff")
-            yield staff_job(stationed, rec, sum(work))  # delegated power: same work, one desk
+            yield staff_job(stationed, rec, sum(h for _, h in work))  # delegated power: same work, one desk
             return
-        if self.unclear[i]:
-            note(rec, env.now, "ownership unclear: the grid leader coordinates instead of bouncing it")
+        meeting = self.hard[i] and self.meetings is not None
+        if (self.unclear[i] or self.hard[i]) and not (meeting and self.sc.merged.joint_meeting.settles_ownership):
+            note(rec, env.now, "the grid leader coordinates the departments instead of bouncing the case")
             yield staff_job(leader, rec, self.coordination[i])
-        if self.hard[i] and self.meetings is not None:
+        if meeting:
             note(rec, env.now, "a hard case: waits for the next joint meeting (联席会议)")
-            yield self.meetings.wait()
+            yield self.meetings.wait(area, [d for d, _ in work])
             note(rec, env.now, "the joint meeting assigns it")
-        if len(depts) > 1:
-            note(rec, env.now, lambda: f"dispatched to {len(depts)} departments at once (parallel handling)")
-        offices = [self.depts[d] for d in depts]
-        if len(depts) == 1:  # nothing to fork
-            yield staff_job(offices[0], rec, work[0])
+        if len(work) > 1:
+            note(rec, env.now, lambda: f"dispatched to {len(work)} departments at once (parallel handling)")
+        if len(work) == 1:  # nothing to fork
+            yield staff_job(self.depts[work[0][0]], rec, work[0][1])
         else:
-            yield env.all_of([staff_job(o, rec, w) for o, w in zip(offices, work)])
+            yield env.all_of([staff_job(self.depts[d], rec, h) for d, h in work])
         yield staff_job(self.stations[area], rec, self.closing[i])

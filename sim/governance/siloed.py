@@ -3,9 +3,10 @@
 The citizen picks a line grid (right with the group's probability).  A wrong
 pick costs an intake, a referral and one more trip.  The right station passes
 the first department's part on; each further department is one more trip, in
-turn (多头跑).  Unclear ownership bounces (踢皮球): each bounce is an assessment
-at a department, a referral and a trip; after ``max_bounces`` the street takes
-the case, waits its escalation delay and has the departments handle it in turn.
+turn (多头跑).  Unclear ownership and hard cases (which need several departments'
+extra work) bounce (踢皮球): each bounce is an assessment at a department, a
+referral and a trip; after ``max_bounces`` the street takes the case, waits its
+escalation delay and has the departments handle it in turn.
 """
 from __future__ import annotations
 
@@ -59,12 +60,15 @@ class SiloedPolicy(Policy):
                 cur = np.where(j >= cur, j + 1, j)
 
     def appeal(self, i: int, rec: AppealRecord):
-        closer = yield from self._path(i, rec)
-        if closer is not None:
-            yield from self.close(i, rec, self.depts[closer], lambda: self._reopen(i, rec, closer))
+        last = yield from self._path(i, rec)
+        if last is not None:
+            yield from self.close(i, rec, self.depts[last[0]], lambda: self._reopen(i, rec, last))
 
     def _path(self, i: int, rec: AppealRecord):
-        """Process body: doors, referrals, departments in turn; returns the closing department (None: abandoned)."""
+        """Process body: doors, referrals, departments in turn.
+
+        Returns the closing department and its hours (None when the citizen gave up).
+        """
         env, area = self.env, self.area_of[i]
         travel = self.groups[self.group_of[i]].travel
         pick, right = self.pick[i], self.right[i]
@@ -83,28 +87,28 @@ class SiloedPolicy(Policy):
             station = self.stations[right][area]
             if not (yield from visit(station, rec, travel.line_station, self.intake[i][1], self.patience[i][1])):
                 return self.abandon(rec)
-        depts = self.cat_depts[self.category_of[i]]
-        if self.unclear[i]:
+        work = self.case_work(i)
+        if self.unclear[i] or self.hard[i]:  # no line owns it alone: bounces, then the street takes it
             yield from self._bounce(i, rec, travel)
-            for d in depts:  # the street holds the case now: no more trips
-                yield staff_job(self.depts[d], rec, self.service[i][d])
+            for d, hours in work:  # the street holds the case now: no more trips
+                yield staff_job(self.depts[d], rec, hours)
         else:
-            for k, d in enumerate(depts):
+            for k, (d, hours) in enumerate(work):
                 office = self.depts[d]
                 if k == 0:  # passed on by the station
-                    yield staff_job(office, rec, self.service[i][d])
+                    yield staff_job(office, rec, hours)
                 else:
                     note(rec, env.now, lambda: f"must take the next part to the {office.label} in person (多头跑)")
-                    yield from visit(office, rec, travel.department, self.service[i][d])
-        return depts[-1]
+                    yield from visit(office, rec, travel.department, hours)
+        return work[-1]
 
-    def _reopen(self, i: int, rec: AppealRecord, d: int):
+    def _reopen(self, i: int, rec: AppealRecord, last: tuple[int, float]):
         """A reopened case: the department that closed it redoes its part (in person if the model says so)."""
-        office = self.depts[d]
+        office, hours = self.depts[last[0]], last[1]
         if self.fb.reopen_trip:
-            yield from visit(office, rec, self.groups[self.group_of[i]].travel.department, self.service[i][d])
+            yield from visit(office, rec, self.groups[self.group_of[i]].travel.department, hours)
         else:
-            yield staff_job(office, rec, self.service[i][d])
+            yield staff_job(office, rec, hours)
 
     def _bounce(self, i: int, rec: AppealRecord, travel):
         """Bounces between departments, then escalation to the street (one trip each)."""
