@@ -12,11 +12,12 @@ import os
 import shlex
 import sys
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .scenario import ScenarioError, json_schema, load_scenario
+from .scenario import ScenarioError, ScenarioNote, json_schema, load_scenario
 
 EXIT_BAD_INPUT = 2
 
@@ -378,6 +379,17 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def _show_note(message, category, filename, lineno, file=None, line=None) -> None:
+    """Scenario notes (an older schema read as the current one) as plain lines; other warnings as usual."""
+    if issubclass(category, ScenarioNote):
+        print(f"note: {message}", file=sys.stderr)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+_SHOW_WARNING = warnings.showwarning
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
@@ -385,7 +397,9 @@ def main(argv: list[str] | None = None) -> int:
                "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo, "validate": cmd_validate, "schema": cmd_schema,
                "migrate": cmd_migrate}[args.command]
     try:
-        return handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_note
+            return handler(args)
     except ScenarioError as exc:
         print(f"error: invalid scenario ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):",
               file=sys.stderr)

@@ -86,9 +86,12 @@ def assumptions(sc) -> str:
          f"{m.joint_meeting.every_days} days (weekday {m.joint_meeting.weekday}, {m.joint_meeting.hour:g}:00)"
          if m.joint_meeting.enabled else "No joint meetings: hard cases are dispatched at once") + ".",
         f"Delegated categories solved on the spot: {', '.join(k for k, c in sc.categories.items() if c.delegable)}.",
-        (f"Patrols find up to {100 * m.patrol.discovery_share:.0f}% of discoverable issues first, costing "
-         f"{m.patrol.staff_hours_per_day:g} stationed staff hours per area per day." if m.patrol.enabled
-         else "No patrols."),
+        (f"Patrols find {100 * m.patrol.chance():.0f}% of discoverable issues (1 − exp(−"
+         f"{m.patrol.effectiveness:g} × {m.patrol.staff_hours_per_day:g} stationed staff hours per area a day)) "
+         "if they find them before the citizen files." if m.patrol.chance() > 0 else "No patrols."),
+        "Departments' inspection crews (both models): " + (", ".join(
+            f"{d} {100 * s.inspection.chance():.0f}% ({s.inspection.staff_hours_per_day:g} h a day)"
+            for d, s in sc.departments.items() if s.inspection.chance() > 0) or "none") + ".",
         "Feedback call (回访) after closing: " + "; ".join(
             f"{name} " + (f"yes, an unsatisfied appeal reopens with probability {fb.reopen_probability:g}"
                           if fb.enabled else "no")

@@ -47,7 +47,7 @@ TIMES = ("response_time", "response_time_from_filing", "resolution_time", "resol
 QUANTILES = {"p50": 50, "p90": 90, "p95": 95}
 #: Per-appeal 0/1 indicators and counts, summarised by their mean over filed appeals.
 SHARES = ("response_rate", "resolution_rate", "abandonment_rate", "open_share", "share_3plus_trips",
-          "patrol_share", "escalated_share", "reopened_share", "satisfied_share", "final_satisfied_share")
+          "patrol_share", "inspection_share", "escalated_share", "reopened_share", "satisfied_share", "final_satisfied_share")
 #: Rates over a subset of filed appeals: metric -> its per-appeal measure (1/0 in the subset, NaN outside).
 CONDITIONAL = {"satisfaction_rate": "satisfied_first", "final_satisfaction_rate": "satisfied_final"}
 PER_APPEAL = ("trips", "referrals", "bounces", "citizen_hours", "staff_hours")
@@ -77,6 +77,7 @@ def measures(df: pd.DataFrame, deadline: np.ndarray) -> pd.DataFrame:
         "response_rate": (resp - filed) <= deadline[filed_mask],  # NaN compares False
         "resolution_rate": resolved, "abandonment_rate": state == "abandoned", "open_share": state == "open",
         "share_3plus_trips": f["trips"].to_numpy() >= 3, "patrol_share": f["channel"].to_numpy() == "patrol",
+        "inspection_share": f["channel"].to_numpy() == "inspection",
         "escalated_share": f["escalated"].to_numpy(dtype=bool), "reopened_share": f["reopened"].to_numpy() > 0,
         "satisfied_first": np.where(first, sat_first, np.nan), "satisfied_final": np.where(resolved, sat, np.nan),
         "satisfied_share": first & sat_first, "final_satisfied_share": resolved & sat,

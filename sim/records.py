@@ -17,6 +17,8 @@ from typing import Optional
 import pandas as pd
 
 END_STATES = ("resolved", "abandoned", "open")
+#: Who filed an appeal: the citizen, or a finder before them (a department's inspection crew, a grid patrol).
+CHANNELS = ("citizen", "inspection", "patrol")
 
 
 @dataclass(slots=True)
@@ -31,7 +33,7 @@ class AppealRecord:
     area: str
     created: float
     departments: str = ""
-    channel: str = "citizen"          # a citizen files it, or a "patrol" finds it first
+    channel: str = "citizen"          # who filed it (CHANNELS): the citizen, or a finder first
     filed: Optional[float] = None
     first_response: Optional[float] = None
     first_resolved: Optional[float] = None    # the first resolution, before any reopening

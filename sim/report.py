@@ -164,8 +164,11 @@ def mechanisms(result) -> list[str]:
         b = unclear.groupby("model")["bounces"].mean()
         lines.append(f"bounces (踢皮球): unclear-ownership appeals bounce {b.get('siloed', 0):.1f} times siloed, "
                      f"{b.get('merged', 0):.1f} merged")
-    patrol = (filed[filed["model"] == "merged"]["channel"] == "patrol").mean()
-    lines.append(f"proactive discovery (主动发现): patrols found {100 * patrol:.0f}% of merged appeals before filing")
+    share = filed.groupby("model")["channel"].value_counts(normalize=True)
+    lines.append(f"proactive discovery (主动发现): grid patrols found {100 * share.get(('merged', 'patrol'), 0):.0f}% "
+                 "of merged appeals before anyone filed; departments' inspection crews "
+                 f"{100 * share.get(('merged', 'inspection'), 0):.0f}% merged and "
+                 f"{100 * share.get(('siloed', 'inspection'), 0):.0f}% siloed")
     return lines
 
 

@@ -18,7 +18,7 @@ import simpy
 from .governance import POLICIES
 from .issues import IssueStream, generate_issues, stream_key
 from .metrics import DIMENSIONS, backlog, summarise, utilisation
-from .records import AppealRecord, to_frame
+from .records import CHANNELS, AppealRecord, to_frame
 from .scenario import Scenario
 from .world import World, staffing
 
@@ -32,19 +32,16 @@ class ModelRun:
     records: list[AppealRecord]
 
 
-CHANNELS = ("citizen", "patrol")  # indexed by whether a patrol finds the issue first
-
-
 def make_records(model: str, policy, replication: int) -> list[AppealRecord]:
     """One open record per issue, with the issue's own attributes filled in."""
     iss = policy.issues
     depts = [";".join(spec.departments) for spec in policy.cats]
     groups, cats, areas = iss.groups, iss.categories, iss.areas
-    return [AppealRecord(model, replication, i, groups[g], cats[c], areas[a], t, depts[c], CHANNELS[found],
+    return [AppealRecord(model, replication, i, groups[g], cats[c], areas[a], t, depts[c], CHANNELS[channel],
                          unclear=unclear, hard=hard)
-            for i, (t, g, c, a, found, unclear, hard) in enumerate(zip(
+            for i, (t, g, c, a, channel, unclear, hard) in enumerate(zip(
                 iss.created.tolist(), policy.group_of, policy.category_of, policy.area_of,
-                policy.patrol_found, policy.unclear, policy.hard))]
+                policy.channel, policy.unclear, policy.hard))]
 
 
 class _Source:

@@ -18,6 +18,7 @@ import hashlib
 import json
 import math
 import re
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Optional, get_args
@@ -28,6 +29,7 @@ from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativ
 
 from .calendar import Calendar
 from .distributions import Distribution
+from .migrate import migrate, old_field_hint
 
 DEFAULT_SCENARIO_PATH = Path(__file__).with_name("data") / "default.yaml"
 MODELS = ("siloed", "merged")
@@ -71,6 +73,45 @@ class CalendarSpec(Strict):
         return Calendar(weekdays=tuple(self.weekdays), hours=tuple(self.hours))
 
 
+class Discovery(Strict):
+    """Finding issues before anyone files them, by spending staff hours on it.
+
+    An issue the finder covers is found with chance ``1 - exp(-effectiveness × staff_hours_per_day)``
+    (zero hours find nothing; more hours find more, with diminishing returns), against a pre-drawn
+    uniform; if found, it is found ``delay`` *open hours* of the finder's calendar after it arises
+    (so only in working hours), and it counts only if that is before the citizen would file.  The
+    hours are a daily job on the finder's own staff, on each day its calendar is open.
+    """
+
+    enabled: bool = True
+    effectiveness: NonNegativeFloat = Field(default=0.1, description="k in the finding chance 1 - exp(-k × hours)")
+    delay: Distribution = Field(default={"dist": "exponential", "mean": 8.0},
+                                description="open hours of the finder from an issue arising to finding it")
+    staff_hours_per_day: NonNegativeFloat = Field(default=2.0, description="staff hours a day spent finding")
+    start_hour: float = Field(default=9.0, ge=0.0, lt=24.0, description="when the day's finding work starts")
+
+    def chance(self) -> float:
+        """The chance an issue the finder covers is found (before the race with the citizen).
+
+        >>> round(Discovery(effectiveness=0.1, staff_hours_per_day=4).chance(), 4)
+        0.3297
+        >>> Discovery(staff_hours_per_day=0).chance()
+        0.0
+        """
+        return 1.0 - math.exp(-self.effectiveness * self.staff_hours_per_day) if self.enabled else 0.0
+
+
+class Patrol(Discovery):
+    """Proactive discovery (主动发现) by the grid: stationed staff's patrols and visits (走访), per area."""
+
+
+class Inspection(Discovery):
+    """A department's own inspection crew (both models): finds issues of the categories that need it."""
+
+    staff_hours_per_day: NonNegativeFloat = Field(default=0.0, description="staff hours a day spent inspecting "
+                                                                           "(for the whole street)")
+
+
 class Department(Strict):
     """A line department (条线部门) with its own office and headcount."""
 
@@ -84,6 +125,8 @@ class Department(Strict):
     assessment: Distribution = Field(
         default={"dist": "lognormal", "mean": 0.5, "cv": 0.5},
         description="staff hours to assess a case whose ownership is unclear (siloed bounce)")
+    inspection: Inspection = Field(default_factory=Inspection,
+                                   description="the department's own inspection crew (both models); none by default")
 
 
 class LineGrid(Strict):
@@ -159,7 +202,8 @@ class Category(Strict):
     hard_work: dict[str, Distribution] = Field(
         default_factory=dict, description="extra staff hours a hard case needs, by department (any department, "
                                           "the same in both models)")
-    discoverable: bool = Field(default=True, description="patrols can find it before a citizen files")
+    discoverable: bool = Field(default=True, description="patrols and inspection crews can find it before a citizen "
+                                                         "files")
     response_deadline_hours: PositiveFloat = Field(default=24.0, description="响应率 deadline, hours from filing")
 
 
@@ -181,16 +225,6 @@ class JointMeeting(Strict):
     hours: NonNegativeFloat = Field(default=1.0, description="length of a meeting with any case on it, hours")
     per_case_hours: NonNegativeFloat = Field(default=0.25, description="added to the length per case on the agenda")
     settles_ownership: bool = Field(default=True, description="assigned cases need no grid-leader coordination")
-
-
-class Patrol(Strict):
-    """Proactive discovery (主动发现) by stationed staff's patrols and visits (走访)."""
-
-    enabled: bool = True
-    discovery_share: float = Field(default=0.2, ge=0.0, le=1.0)
-    delay: Distribution = Field(default={"dist": "exponential", "mean": 24.0})
-    staff_hours_per_day: NonNegativeFloat = Field(default=2.0, description="per area, taken from stationed staff")
-    start_hour: float = Field(default=9.0, ge=0.0, lt=24.0)
 
 
 class Feedback(Strict):
@@ -298,6 +332,8 @@ class City(Strict):
 class Scenario(Strict):
     """One street (or, with ``city``, many), both governance models, one horizon."""
 
+    schema_version: int = Field(default=2, ge=2, le=2, description="the scenario format's version; older files "
+                                                                   "are migrated (gridsim migrate FILE)")
     name: str
     description: str = ""
     seed: NonNegativeInt = 0
@@ -613,6 +649,8 @@ def _format_error(err: dict) -> list[str]:
     loc = [str(p) for p in err["loc"] if p not in _DIST_TAGS or err["type"] == "union_tag_invalid"]
     path = ".".join(loc)
     msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden" and (hint := old_field_hint(path)):
+        return [hint]
     if err["type"] == "extra_forbidden":
         msg = "unknown field (not in the scenario schema; check the spelling)"
     elif err["type"] == "missing":
@@ -625,8 +663,20 @@ def _format_error(err: dict) -> list[str]:
             for line in lines]
 
 
+class ScenarioNote(UserWarning):
+    """A scenario written for an older schema was read as the current one: what changed (see sim.migrate)."""
+
+
 def build_scenario(raw: dict, source: str = "<scenario>") -> Scenario:
-    """Validate raw data into a :class:`Scenario`, or raise :class:`ScenarioError` listing every problem."""
+    """Validate raw data into a :class:`Scenario`, or raise :class:`ScenarioError` listing every problem.
+
+    Data written for an older schema version is migrated first, each change given as a
+    :class:`ScenarioNote` warning.
+    """
+    if isinstance(raw, dict):
+        raw, notes = migrate(raw, source)
+        for n in notes:
+            warnings.warn(ScenarioNote(f"{source}: {n}"), stacklevel=2)
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:

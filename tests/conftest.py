@@ -49,7 +49,7 @@ TINY = {
         "calendar": "always", "stationed_share": 0.25,
         "intake": FIXED(0.25), "triage": FIXED(0.5), "coordination": FIXED(1.0), "closing": FIXED(0.25),
         "joint_meeting": {"enabled": True, "weekday": 2, "hour": 14, "every_days": 7},
-        "patrol": {"enabled": False, "discovery_share": 0.0, "staff_hours_per_day": 0},
+        "patrol": {"enabled": False, "effectiveness": 0.0, "staff_hours_per_day": 0},
         "feedback": {"enabled": False, "reopen_probability": 0.0},
     },
 }

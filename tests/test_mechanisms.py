@@ -574,9 +574,10 @@ def test_reopened_appeals_over_a_run_keep_one_record_each():
 # ------------------------------------------------------------------ proactive discovery
 
 def patrol_scenario(*extra):
-    return make_scenario("merged.patrol.enabled=true", "merged.patrol.discovery_share=1",
+    """Patrols that find every discoverable issue (chance 1 - exp(-50 × 1) ≈ 1) 2 open hours after it arises."""
+    return make_scenario("merged.patrol.enabled=true", "merged.patrol.effectiveness=50",
                          "merged.patrol.delay={dist: fixed, value: 2.0}",
-                         "merged.patrol.staff_hours_per_day=0",
+                         "merged.patrol.staff_hours_per_day=1",
                          "groups.residents.report_delay={dist: fixed, value: 10.0}", *extra)
 
 
@@ -600,11 +601,19 @@ def test_patrol_slower_than_the_citizen_finds_nothing():
     assert m.channel == "citizen" and m.trips == 1
 
 
-@pytest.mark.parametrize("u, found", [(0.39, True), (0.41, False)])
-def test_discovery_share_against_the_pre_drawn_uniform(u, found):
-    sc = patrol_scenario("merged.patrol.discovery_share=0.4")
+@pytest.mark.parametrize("u, found", [(0.32, True), (0.34, False)])
+def test_finding_chance_grows_with_hours_against_the_pre_drawn_uniform(u, found):
+    sc = patrol_scenario("merged.patrol.effectiveness=0.1", "merged.patrol.staff_hours_per_day=4")
+    assert sc.merged.patrol.chance() == pytest.approx(1 - np.exp(-0.4))   # 0.3297
     (m,), _ = sim_one(sc, "merged", patrol=u)
     assert (m.channel == "patrol") is found
+
+
+def test_zero_patrol_hours_find_nothing_and_spend_nothing():
+    sc = patrol_scenario("merged.patrol.staff_hours_per_day=0")
+    (m,), world = sim_one(sc, "merged", patrol=0.0)
+    assert m.channel == "citizen" and m.trips == 1
+    assert work(world, "stationed:only") == 0.0
 
 
 def test_undiscoverable_category_and_disabled_patrols_are_filed_by_citizens():
@@ -617,6 +626,65 @@ def test_patrol_hours_come_out_of_stationed_staff_time():
     sc = patrol_scenario("merged.patrol.staff_hours_per_day=2", "merged.patrol.start_hour=9")
     _, world = sim_one(sc, "merged")          # a non-delegable appeal: stationed staff only patrol
     assert work(world, "stationed:only") == pytest.approx(2.0 * sc.horizon_days)
+
+
+def test_finders_find_only_in_their_working_hours():
+    # stationed staff on office hours (weekdays 9-17); the issue arises on Saturday 10:00
+    sc = patrol_scenario("merged.stationed_calendar=office", "groups.residents.report_delay={dist: fixed, value: 100}")
+    t0 = 5 * 24 + 10.0
+    (m,), world = sim_one(sc, "merged", [{"created": t0}])
+    assert m.channel == "patrol" and m.filed == pytest.approx(7 * 24 + 9 + 2.0)   # Monday 11:00
+    office = world.offices["stationed:only"]
+    assert work(world, "stationed:only") == pytest.approx(office.calendar.open_between(0, sc.horizon) / 8.0)  # 1 h/open day
+
+
+def inspection_scenario(*extra):
+    return make_scenario("departments.alpha.inspection={staff_hours_per_day: 1, effectiveness: 50, "
+                         "delay: {dist: fixed, value: 3.0}}",
+                         "groups.residents.report_delay={dist: fixed, value: 10.0}", *extra)
+
+
+def test_inspection_crews_find_issues_in_both_models_at_the_same_time():
+    sc = inspection_scenario()
+    P = params(sc)
+    (s,), ws = sim_one(sc, "siloed", [{"created": 4.0}])
+    (m,), wm = sim_one(sc, "merged", [{"created": 4.0}])
+    for rec in (s, m):
+        assert rec.channel == "inspection" and rec.trips == 0 and rec.citizen_hours == 0.0
+        assert rec.filed == rec.first_response == pytest.approx(4.0 + 3.0)
+    alpha = P["service"]["simple"]["alpha"]
+    assert s.resolved == pytest.approx(7.0 + alpha)                            # straight to the department
+    assert m.resolved == pytest.approx(7.0 + P["triage"] + alpha + P["closing"])  # through the grid
+    for world in (ws, wm):   # the crew's hours come out of the department's time, in both models
+        assert work(world, "dept:alpha") == pytest.approx(alpha + 1.0 * sc.horizon_days)
+
+
+def test_inspection_crews_cover_only_their_departments_categories():
+    sc = inspection_scenario("departments.alpha.inspection.effectiveness=50")
+    (rec,), _ = sim_one(make_scenario("departments.beta.inspection={staff_hours_per_day: 1, effectiveness: 50}",
+                                      "groups.residents.report_delay={dist: fixed, value: 10.0}"), "siloed")
+    assert rec.channel == "citizen"       # 'simple' needs alpha, beta's crew does not look for it
+    (rec,), _ = sim_one(sc, "siloed", [{"category": "double"}])
+    assert rec.channel == "inspection" and rec.trips == 0   # alpha's crew finds it; beta's part: no trip either
+
+
+def test_a_found_unclear_case_bounces_without_trips_when_siloed():
+    sc = inspection_scenario("categories.simple.p_unclear=1")
+    (rec,), _ = sim_one(sc, "siloed", unclear=0.5)
+    assert rec.channel == "inspection" and rec.bounces == sc.siloed.max_bounces and rec.escalated
+    assert rec.trips == 0 and rec.citizen_hours == 0.0
+
+
+def test_more_hours_find_a_superset_of_issues():
+    """Common random numbers: the same uniforms under a higher chance find every issue found before, and more."""
+    found = []
+    for hours in (0.5, 2.0, 6.0):
+        sc = make_scenario("merged.patrol={enabled: true, effectiveness: 0.2, staff_hours_per_day: %s, "
+                           "delay: {dist: exponential, mean: 1}}" % hours, "groups.residents.arrivals_per_day=20",
+                           "groups.residents.report_delay={dist: exponential, mean: 12}")
+        a = run(sc, models=["merged"]).appeals
+        found.append(set(a.loc[a.channel == "patrol", "issue"]))
+    assert found[0] < found[1] < found[2] and len(found[0]) > 0
 
 
 def test_proactive_discovery_over_a_run():

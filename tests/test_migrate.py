@@ -99,9 +99,13 @@ def test_the_input_is_not_changed():
     assert raw == before
 
 
+#: The shipped scenarios as they were written for schema version 1.
+V1 = REPO / "tests" / "data" / "v1"
+
+
 @pytest.mark.parametrize("name", ["default.yaml", "tianping.yaml", "shanghai.yaml"])
 def test_the_shipped_scenarios_migrate(name):
-    raw = yaml.safe_load((REPO / "scenarios" / name).read_text(encoding="utf-8"))
+    raw = yaml.safe_load((V1 / name).read_text(encoding="utf-8"))
     new, notes = migrate(raw, name)
     assert new["schema_version"] == 2 and "discovery_share" not in keys_anywhere(new)
     assert len(notes) == 1 + len(CHANGED_DEFAULTS_V2)  # the rename and the defaults: no street differs
@@ -205,7 +209,7 @@ def test_the_notes_list_the_changed_defaults():
 
 def test_a_file_stating_version_1_is_migrated_even_without_old_fields():
     raw = {"schema_version": 1, **copy.deepcopy(TINY)}
-    del raw["merged"]["patrol"]["discovery_share"]
+    del raw["merged"]["patrol"]["effectiveness"]  # a v1 patrol block that leaves the share to its default
     new, notes = migrate(raw, "x.yaml")
     assert new["schema_version"] == 2 and next(iter(new)) == "schema_version"
     assert notes[0].startswith("merged.patrol.discovery_share: not set: version 1 used its default 0.2")
@@ -232,7 +236,7 @@ def test_a_file_without_version_or_old_fields_is_untouched():
 
 def test_an_old_field_only_in_an_override_makes_it_version_1():
     raw = copy.deepcopy(TINY)
-    del raw["merged"]["patrol"]["discovery_share"]
+    del raw["merged"]["patrol"]["effectiveness"]  # a v1 patrol block that leaves the share to its default
     raw["variants"] = {"v": {"policy": "merged", "set": {"merged": {"patrol": {"discovery_share": 0.5}}}}}
     assert schema_version(raw, "x.yaml") == 1
     assert migrate(raw, "x.yaml")[0]["schema_version"] == 2
@@ -353,3 +357,24 @@ def test_cli_a_current_file_says_so(tmp_path, capsys):
     assert main(["migrate", str(path)]) == 0
     out, err = capsys.readouterr()
     assert out == before.decode("utf-8") and "nothing to migrate" in err  # as it is, comments and all
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "tianping.yaml"])
+def test_a_version_1_file_loads_with_notes_and_runs(name):
+    from sim.run import run
+    from sim.scenario import ScenarioNote, load_scenario
+    with pytest.warns(ScenarioNote, match="renamed merged.patrol.effectiveness"):
+        sc = load_scenario(V1 / name, overrides=["horizon_days=3"])
+    assert sc.schema_version == 2 and sc.merged.patrol.chance() == pytest.approx(
+        yaml.safe_load((V1 / name).read_text(encoding="utf-8"))["merged"]["patrol"]["discovery_share"])
+    assert len(run(sc).appeals) > 0
+
+
+def test_an_old_field_set_on_a_current_scenario_names_what_it_became():
+    from sim.scenario import ScenarioError, build_scenario, load_scenario
+    raw = load_scenario().to_dict()
+    raw["merged"]["patrol"]["discovery_share"] = 0.2
+    with pytest.raises(ScenarioError) as exc:
+        build_scenario(raw, "mine.yaml")
+    assert any("renamed merged.patrol.effectiveness" in e for e in exc.value.errors)
+    assert not any("unknown field" in e for e in exc.value.errors)

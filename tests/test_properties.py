@@ -94,7 +94,7 @@ def scenarios(draw):
             "joint_meeting": {"enabled": draw(st.booleans()), "weekday": draw(st.integers(0, 6)),
                               "hour": draw(st.integers(0, 23)), "every_days": draw(st.integers(1, 7)),
                               "capacity": draw(st.none() | st.integers(1, 3))},
-            "patrol": {"enabled": draw(st.booleans()), "discovery_share": draw(st.floats(0, 1)),
+            "patrol": {"enabled": draw(st.booleans()), "effectiveness": draw(st.floats(0, 2)),
                        "delay": draw(DELAYS), "staff_hours_per_day": draw(st.sampled_from([0.0, 1.0, 3.0]))},
             "feedback": {"enabled": draw(st.booleans()), "delay": draw(DELAYS), "call": draw(DISTS),
                          "reopen_probability": draw(st.floats(0, 1)), "max_reopens": draw(st.integers(0, 3))},

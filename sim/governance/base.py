@@ -12,8 +12,11 @@ import numpy as np
 
 from ..citizen import p_satisfied, staff_job
 from ..issues import IssueStream, quantiles
-from ..records import AppealRecord, note
+from ..records import CHANNELS, AppealRecord, note
 from ..world import World
+
+
+FINDER_LABELS = {"inspection": "a department's inspection crew", "patrol": "a grid patrol"}
 
 
 class Policy:
@@ -52,14 +55,13 @@ class Policy:
         self.fb = self.config().feedback
         self.feedback_delay = self.fb.delay.ppf(u["feedback_delay"][:, 0])
         self.call = self.fb.call.ppf(u["call"][:, 0])
-        self.patrol_found = np.zeros(len(c), dtype=bool)  # issues a patrol finds before anyone files
-        self.start_delay = self.report_delay  # hours from arising to the first step (see the class doc)
         self.depts = [world.office("dept", d) for d in self.dept_names]  # by department index
+        self._discover(u, np.array([s.discoverable for s in self.cats])[c])
 
     #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
     #: into lists of Python numbers: indexing NumPy arrays and NumPy scalar arithmetic cost
     #: several times more than lists and floats, and every later step of an appeal would pay.
-    PER_ISSUE = ("patience", "service", "unclear", "hard", "hard_work", "patrol_found", "feedback_delay", "call")
+    PER_ISSUE = ("patience", "service", "unclear", "hard", "hard_work", "channel", "feedback_delay", "call")
 
     def ready(self) -> "Policy":
         """Finish building (vectorised work done): per-issue arrays become lists for the processes."""
@@ -90,8 +92,71 @@ class Policy:
         extra = self.hard_work[i]
         return [(d, row[d] + extra[d]) for d in self.cat_depts[c]] + [(d, extra[d]) for d in self.hard_only[c]]
 
+    # ---- discovery (主动发现): who files each issue, and when
+    def _discover(self, u: dict, discoverable: np.ndarray) -> None:
+        """Race every finder against the citizen: ``channel`` (index into CHANNELS) and ``start_delay``.
+
+        The earliest finder that finds an issue before its citizen would file it files it instead
+        (ties go to the finder listed first).
+        """
+        best = np.full(len(discoverable), np.inf)
+        channel = np.zeros(len(discoverable), dtype=np.int8)
+        for name, delays in self.finders(u, discoverable):
+            better = delays < best
+            best[better], channel[better] = delays[better], CHANNELS.index(name)
+        found = best < self.report_delay
+        self.channel = np.where(found, channel, 0)
+        self.start_delay = np.where(found, best, self.report_delay)  # hours from arising to the first step
+
+    def finders(self, u: dict, discoverable: np.ndarray):
+        """``(channel, hours from arising to being found)`` of each finder: the departments' inspection crews."""
+        cat = self.issues.category
+        for d, name in enumerate(self.dept_names):
+            spec = self.sc.departments[name].inspection
+            needs = np.array([d in deps for deps in self.cat_depts])[cat]
+            yield "inspection", self.found_after(spec, discoverable & needs, u["inspection"][:, d],
+                                                 u["inspection_delay"][:, d], self.depts[d].calendar)
+
+    def found_after(self, spec, covers: np.ndarray, u_find: np.ndarray, u_delay: np.ndarray, calendar) -> np.ndarray:
+        """Hours from arising until ``spec``'s finder finds each issue (inf where it does not).
+
+        Found with chance ``spec.chance()`` among the issues it ``covers``, ``spec.delay`` open hours
+        of ``calendar`` after arising: a finder works only in its working hours.
+        """
+        out = np.full(len(covers), np.inf)
+        idx = np.flatnonzero(covers & (u_find < spec.chance()))
+        if len(idx):
+            created = self.issues.created[idx].tolist()
+            delay = spec.delay.ppf(u_delay[idx]).tolist()
+            out[idx] = [calendar.add_open(t, x) - t for t, x in zip(created, delay)]
+        return out
+
     def start(self) -> None:
-        """Start the model's background processes (meetings, patrols); none by default."""
+        """Start the model's background processes: the inspection crews' daily work (others in subclasses)."""
+        for d, name in enumerate(self.dept_names):
+            spec = self.sc.departments[name].inspection
+            if spec.chance() > 0 and self.depts[d].capacity > 0:
+                self.env.process(self.daily_work(self.depts[d], spec))
+
+    def daily_work(self, office, spec):
+        """Process body: ``spec.staff_hours_per_day`` of ``office``'s time from ``spec.start_hour`` on each open day."""
+        day = 0
+        while True:
+            t = day * 24.0 + spec.start_hour
+            if office.calendar.open_between(day * 24.0, day * 24.0 + 24.0) > 0:  # closed days: no finding work
+                if t > self.env.now:
+                    yield self.env.timeout(t - self.env.now)
+                yield office.job(spec.staff_hours_per_day)
+            day = max(day + 1, int(self.env.now // 24) + 1)
+
+    def found(self, i: int, rec: AppealRecord) -> bool:
+        """If a finder found issue ``i``, it is filed and answered now (no citizen trip); returns whether."""
+        if not self.channel[i]:
+            return False
+        rec.filed = rec.first_response = self.env.now
+        note(rec, self.env.now, lambda: f"found by {FINDER_LABELS[rec.channel]} before anyone files it "
+                                        "(主动发现): first response")
+        return True
 
     def appeal(self, i: int, rec: AppealRecord):
         """Process body for issue ``i``, started ``start_delay[i]`` hours after it arises."""

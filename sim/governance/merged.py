@@ -7,8 +7,9 @@ One trip to the area's comprehensive station; intake; triage by the grid leader
 its attendees' hours and settles ownership (else the grid leader coordinates it), and all
 needed departments work in parallel (fork-join); the case closes when the last
 finishes plus a closing step.  A feedback call (回访) follows; an unsatisfied
-appeal may reopen and go back to triage.  Patrols (主动发现) find a share of
-issues before citizens file them.
+appeal may reopen and go back to triage.  Patrols (主动发现) by stationed staff
+find issues before citizens file them, beside the departments' inspection crews
+that both models have; what either finds goes to the grid's triage.
 """
 from __future__ import annotations
 
@@ -68,53 +69,41 @@ class MergedPolicy(Policy):
     name = "merged"
 
     def __init__(self, world, issues):
+        self.stations, self.leaders, self.stationed = ([world.office(kind, a) for a in issues.areas]
+                                                       for kind in ("station", "leader", "stationed"))
         super().__init__(world, issues)
         m, u, c = self.sc.merged, issues.u, issues.category
         self.intake = m.intake.ppf(u["intake"][:, 0])
         self.triage = m.triage.ppf(u["triage"][:, 0])
         self.coordination = m.coordination.ppf(u["coordination"][:, 0])
         self.closing = m.closing.ppf(u["closing"][:, 0])
-        patrol_delay = m.patrol.delay.ppf(u["patrol_delay"][:, 0])
-        discoverable = np.array([s.discoverable for s in self.cats])[c]
-        self.patrol_found = (m.patrol.enabled & discoverable & (u["patrol"][:, 0] < m.patrol.discovery_share)
-                             & (patrol_delay < self.report_delay))
-        self.patrol_delay = patrol_delay
         self.delegable = np.array([s.delegable for s in self.cats])[c]
-        # a patrol-found issue starts when the patrol finds it, the others when the citizen files
-        self.start_delay = np.where(self.patrol_found, patrol_delay, self.report_delay)
-        self.stations, self.leaders, self.stationed = ([world.office(kind, a) for a in self.areas]
-                                                       for kind in ("station", "leader", "stationed"))
         self.meetings = (JointMeetings(self.env, m.joint_meeting, self.leaders, self.depts)
                          if m.joint_meeting.enabled else None)
 
     PER_ISSUE = Policy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable")
 
+    def finders(self, u: dict, discoverable: np.ndarray):
+        """The departments' inspection crews, then the grid's patrols (in each area with stationed staff)."""
+        yield from super().finders(u, discoverable)
+        staffed = np.array([o.capacity > 0 for o in self.stationed])[self.issues.area]
+        yield "patrol", self.found_after(self.sc.merged.patrol, discoverable & staffed, u["patrol"][:, 0],
+                                         u["patrol_delay"][:, 0], self.stationed[0].calendar)
+
     def start(self) -> None:
+        super().start()
         p = self.sc.merged.patrol
-        if p.enabled and p.staff_hours_per_day > 0:
+        if p.chance() > 0:
             for office in self.stationed:
                 if office.capacity > 0:
-                    self.env.process(self._patrol(office, p))
-
-    def _patrol(self, office, p):
-        """Daily patrols and visits: stationed staff's time spent finding problems."""
-        day = 0
-        while True:
-            t = day * 24.0 + p.start_hour
-            if t > self.env.now:
-                yield self.env.timeout(t - self.env.now)
-            yield office.job(p.staff_hours_per_day)
-            day = int(self.env.now // 24) + 1
+                    self.env.process(self.daily_work(office, p))
 
     def appeal(self, i: int, rec: AppealRecord):
         env, area = self.env, self.area_of[i]
         station = self.stations[area]
         if rec.events is not None:
             self.arises(i, rec)
-        if self.patrol_found[i]:
-            rec.filed = rec.first_response = env.now
-            note(rec, env.now, "a grid patrol finds the problem before anyone files it (主动发现): first response")
-        else:
+        if not self.found(i, rec):
             travel = self.groups[self.group_of[i]].travel.comprehensive_station
             note(rec, env.now, "decides to file at the one door of the comprehensive grid (一门受理)")
             if not (yield from visit(station, rec, travel, self.intake[i], self.patience[i][0])):

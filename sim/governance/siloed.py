@@ -69,16 +69,35 @@ class SiloedPolicy(Policy):
 
         Returns the closing department and its hours (None when the citizen gave up).
         """
-        env, area = self.env, self.area_of[i]
-        travel = self.groups[self.group_of[i]].travel
-        pick, right = self.pick[i], self.right[i]
+        env, travel = self.env, self.groups[self.group_of[i]].travel
         if rec.events is not None:
             self.arises(i, rec)
-            note(rec, env.now, f"decides to file; picks the {self.line_names[pick]} line grid"
-                               + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
+        in_person = not self.found(i, rec)   # a crew's find goes to its department: no door, no trips
+        if in_person and not (yield from self._doors(i, rec, travel)):
+            return self.abandon(rec)
+        work = self.case_work(i)
+        if self.unclear[i] or self.hard[i]:  # no line owns it alone: bounces, then the street takes it
+            yield from self._bounce(i, rec, travel, in_person)
+            for d, hours in work:  # the street holds the case now: no more trips
+                yield staff_job(self.depts[d], rec, hours)
+        else:
+            for k, (d, hours) in enumerate(work):
+                office = self.depts[d]
+                if k == 0 or not in_person:  # passed on by the station (or by the finding department)
+                    yield staff_job(office, rec, hours)
+                else:
+                    note(rec, env.now, lambda: f"must take the next part to the {office.label} in person (多头跑)")
+                    yield from visit(office, rec, travel.department, hours)
+        return work[-1]
+
+    def _doors(self, i: int, rec: AppealRecord, travel):
+        """Process body: the chosen line station, and the right one after a wrong pick; False if the citizen gave up."""
+        env, area, pick, right = self.env, self.area_of[i], self.pick[i], self.right[i]
+        note(rec, env.now, lambda: f"decides to file; picks the {self.line_names[pick]} line grid"
+             + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
         station = self.stations[pick][area]
         if not (yield from visit(station, rec, travel.line_station, self.intake[i][0], self.patience[i][0])):
-            return self.abandon(rec)
+            return False
         rec.first_response = env.now
         note(rec, env.now, "first response: intake done (响应)")
         if pick != right:
@@ -86,21 +105,8 @@ class SiloedPolicy(Policy):
             note(rec, env.now, lambda: f"referred to the {self.line_names[right]} line grid: another trip")
             station = self.stations[right][area]
             if not (yield from visit(station, rec, travel.line_station, self.intake[i][1], self.patience[i][1])):
-                return self.abandon(rec)
-        work = self.case_work(i)
-        if self.unclear[i] or self.hard[i]:  # no line owns it alone: bounces, then the street takes it
-            yield from self._bounce(i, rec, travel)
-            for d, hours in work:  # the street holds the case now: no more trips
-                yield staff_job(self.depts[d], rec, hours)
-        else:
-            for k, (d, hours) in enumerate(work):
-                office = self.depts[d]
-                if k == 0:  # passed on by the station
-                    yield staff_job(office, rec, hours)
-                else:
-                    note(rec, env.now, lambda: f"must take the next part to the {office.label} in person (多头跑)")
-                    yield from visit(office, rec, travel.department, hours)
-        return work[-1]
+                return False
+        return True
 
     def _reopen(self, i: int, rec: AppealRecord, last: tuple[int, float]):
         """A reopened case: the department that closed it redoes its part (in person if the model says so)."""
@@ -110,11 +116,11 @@ class SiloedPolicy(Policy):
         else:
             yield staff_job(office, rec, hours)
 
-    def _bounce(self, i: int, rec: AppealRecord, travel):
-        """Bounces between departments, then escalation to the street (one trip each)."""
+    def _bounce(self, i: int, rec: AppealRecord, travel, in_person: bool = True):
+        """Bounces between departments, then escalation to the street (one trip each, if the citizen filed it)."""
         for k in range(self.sc.siloed.max_bounces):
             office = self.depts[self.bounce_dept[i][k]]
-            if k == 0:  # the station passed it on: no trip for the first assessment
+            if k == 0 or not in_person:  # the station passed it on: no trip for the first assessment
                 yield staff_job(office, rec, self.assessment[i][k])
             else:
                 yield from visit(office, rec, travel.department, self.assessment[i][k])
@@ -122,8 +128,9 @@ class SiloedPolicy(Policy):
             rec.referrals += 1
             note(rec, self.env.now, lambda: f"{office.label} says it is not theirs: bounce {rec.bounces} (踢皮球)")
         note(rec, self.env.now, "goes to the street office, which takes the case (escalation)")
-        rec.trips += 1  # the trip to the street office
-        rec.citizen_hours += travel.department
+        if in_person:
+            rec.trips += 1  # the trip to the street office
+            rec.citizen_hours += travel.department
         rec.escalated = True
         yield self.env.timeout(self.escalation[i])
         note(rec, self.env.now, "the street assigns the departments")
