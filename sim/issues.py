@@ -28,7 +28,7 @@ _PURPOSES = ("arrivals", "attributes", "uniforms")
 _UNIFORMS = ("report_delay", "patience", "pick_right", "pick_wrong", "unclear", "hard", "patrol",
              "patrol_delay", "intake", "triage", "coordination", "closing", "escalation",
              "feedback_delay", "call", "bounce_dept", "assessment", "service", "satisfied", "reopen",
-             "hard_work", "inspection", "inspection_delay")
+             "hard_work", "inspection", "inspection_delay", "give_up")
 
 
 def _columns(sc: Scenario) -> dict[str, int]:
@@ -42,6 +42,7 @@ def _columns(sc: Scenario) -> dict[str, int]:
         "bounce_dept": max(b, 1), "assessment": max(b, 1),
         "service": len(sc.departments), "satisfied": r + 1, "reopen": max(r, 1),
         "hard_work": len(sc.departments), "inspection": len(sc.departments), "inspection_delay": len(sc.departments),
+        "give_up": 1 + b,  # after a wrong door, after each bounce
     }
 
 

@@ -169,6 +169,9 @@ class Group(Strict):
                                      description="chance of picking the right line grid (siloed)")
     report_delay: Distribution = Field(description="hours from an issue arising to setting off to file it")
     patience: Distribution = Field(description="open hours a citizen will queue in person before giving up")
+    p_give_up_after_referral: float = Field(
+        default=0.0, ge=0.0, le=1.0,
+        description="chance a citizen gives up each time they are referred or bounced elsewhere (both models)")
     travel: Travel
 
     @model_validator(mode="after")

@@ -132,3 +132,28 @@ def test_satisfaction_rates_and_shares_from_the_records():
                                                                                   "merged")
     assert _overall(res.summary, "final_satisfaction_rate", "siloed") == _overall(res.summary, "satisfaction_rate",
                                                                                   "siloed")
+
+
+# ------------------------------------------------------------------ giving up when sent elsewhere
+
+def test_a_citizen_sent_to_another_door_may_give_up_the_same_rule_in_both_models():
+    from test_mechanisms import sim_one
+    sc = make_scenario("groups.residents.p_right_line_grid=0", "groups.residents.p_give_up_after_referral=0.4")
+    (s,), _ = sim_one(sc, "siloed", give_up=0.3)
+    assert s.state == "abandoned" and s.referrals == 1 and s.trips == 1 and s.resolved is None
+    (kept,), _ = sim_one(sc, "siloed", give_up=0.5)      # 0.5 >= 0.4: carries on
+    assert kept.state == "resolved" and kept.trips == 2
+    (m,), _ = sim_one(sc, "merged", give_up=0.3)         # one door: never sent elsewhere
+    assert m.state == "resolved"
+
+
+def test_a_bounced_citizen_may_give_up_but_not_a_case_a_crew_found():
+    from test_mechanisms import sim_one
+    sc = make_scenario("categories.simple.p_unclear=1", "groups.residents.p_give_up_after_referral=1")
+    (rec,), _ = sim_one(sc, "siloed", unclear=0.5)
+    assert rec.state == "abandoned" and rec.bounces == 1 and not rec.escalated
+    found = make_scenario("categories.simple.p_unclear=1", "groups.residents.p_give_up_after_referral=1",
+                          "departments.alpha.inspection={staff_hours_per_day: 1, effectiveness: 50}",
+                          "groups.residents.report_delay={dist: fixed, value: 100}")
+    (rec,), _ = sim_one(found, "siloed", unclear=0.5)
+    assert rec.channel == "inspection" and rec.state == "resolved" and rec.escalated

@@ -70,6 +70,7 @@ class Policy:
         iss = self.issues
         self.area_of, self.group_of, self.category_of = iss.area.tolist(), iss.group.tolist(), iss.category.tolist()
         self.u_satisfied, self.u_reopen = iss.u["satisfied"].tolist(), iss.u["reopen"].tolist()
+        self.u_give_up = iss.u["give_up"].tolist()
         return self
 
     def config(self):
@@ -219,8 +220,18 @@ class Policy:
             staff_job(office, rec, hours)
         self.env.timeout(delay).callbacks.append(call)
 
+    def gives_up(self, i: int, rec: AppealRecord, k: int) -> bool:
+        """After the ``k``-th referral or bounce of a citizen's own appeal: do they give up (the same rule in every model)?
+
+        Against a pre-drawn uniform per occasion, so the same citizen gives up at the same occasion in both models.
+        """
+        if self.u_give_up[i][k] < self.groups[self.group_of[i]].p_give_up_after_referral:
+            note(rec, self.env.now, "told to go elsewhere, the citizen gives up")
+            return True
+        return False
+
     def abandon(self, rec: AppealRecord) -> None:
-        """The citizen gave up while queueing."""
+        """The citizen gave up (while queueing, or when sent elsewhere)."""
         rec.abandoned = self.env.now
         rec.state = "abandoned"
         note(rec, self.env.now, "the appeal is abandoned")

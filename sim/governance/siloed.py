@@ -77,7 +77,8 @@ class SiloedPolicy(Policy):
             return self.abandon(rec)
         work = self.case_work(i)
         if self.unclear[i] or self.hard[i]:  # no line owns it alone: bounces, then the street takes it
-            yield from self._bounce(i, rec, travel, in_person)
+            if not (yield from self._bounce(i, rec, travel, in_person)):
+                return self.abandon(rec)
             for d, hours in work:  # the street holds the case now: no more trips
                 yield staff_job(self.depts[d], rec, hours)
         else:
@@ -103,6 +104,8 @@ class SiloedPolicy(Policy):
         if pick != right:
             rec.referrals += 1
             note(rec, env.now, lambda: f"referred to the {self.line_names[right]} line grid: another trip")
+            if self.gives_up(i, rec, 0):
+                return False
             station = self.stations[right][area]
             if not (yield from visit(station, rec, travel.line_station, self.intake[i][1], self.patience[i][1])):
                 return False
@@ -117,7 +120,10 @@ class SiloedPolicy(Policy):
             yield staff_job(office, rec, hours)
 
     def _bounce(self, i: int, rec: AppealRecord, travel, in_person: bool = True):
-        """Bounces between departments, then escalation to the street (one trip each, if the citizen filed it)."""
+        """Bounces between departments, then escalation to the street (one trip each, if the citizen filed it).
+
+        Returns False if the citizen gave up after a bounce.
+        """
         for k in range(self.sc.siloed.max_bounces):
             office = self.depts[self.bounce_dept[i][k]]
             if k == 0 or not in_person:  # the station passed it on: no trip for the first assessment
@@ -127,6 +133,8 @@ class SiloedPolicy(Policy):
             rec.bounces += 1
             rec.referrals += 1
             note(rec, self.env.now, lambda: f"{office.label} says it is not theirs: bounce {rec.bounces} (踢皮球)")
+            if in_person and self.gives_up(i, rec, 1 + k):
+                return False
         note(rec, self.env.now, "goes to the street office, which takes the case (escalation)")
         if in_person:
             rec.trips += 1  # the trip to the street office
@@ -134,3 +142,4 @@ class SiloedPolicy(Policy):
         rec.escalated = True
         yield self.env.timeout(self.escalation[i])
         note(rec, self.env.now, "the street assigns the departments")
+        return True
