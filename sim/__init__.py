@@ -1,7 +1,7 @@
 """gridsim: appeals (诉求) under siloed line grids vs the merged comprehensive grid (多格合一).
 
 >>> import sim
->>> result = sim.run(sim.load_scenario(overrides=["horizon_days=7"]))
+>>> result = sim.run(sim.load_scenario(overrides=["horizon_days=7", "warmup_days=0"]))
 >>> sorted(result.appeals["model"].unique())
 ['merged', 'siloed']
 """

@@ -5,6 +5,8 @@ Each check reads a long-form summary (one run, a city, or the replication means 
 list means there is nothing to warn about.
 
 >>> import pandas as pd
+
+from .stability import TREND_METRICS
 >>> s = pd.DataFrame({"model": ["siloed", "merged"] * 2, "metric": ["staffed_hours"] * 2 + ["headcount"] * 2,
 ...                   "dimension": "all", "level": "all", "value": [100.0, 112.0, 10.0, 10.0], "n": 10})
 >>> capacity_lines(s, "siloed")[0].startswith("CAPACITY IS NOT EQUAL: merged has +12.0% staffed hours")
@@ -13,6 +15,8 @@ True
 from __future__ import annotations
 
 import pandas as pd
+
+from .stability import TREND_METRICS
 
 #: Staffed hours may differ by this share before reports call capacity unequal (rounding of stationing).
 CAPACITY_TOLERANCE = 0.01
@@ -49,6 +53,54 @@ def capacity_lines(summary: pd.DataFrame, baseline: str) -> list[str]:
     return lines
 
 
+def _models(summary: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(summary["model"]))
+
+
+def stability_lines(summary: pd.DataFrame) -> list[str]:
+    """A warning for each model whose backlog grows after the warm-up (95% interval of the slope above zero).
+
+    One run: the batch-means trend of :mod:`sim.stability`.  Replications: the mean of the replications'
+    slopes with a Student-t interval (replications are independent, so this is the sharper test).
+    """
+    from .experiment import mean_ci  # experiment imports this module
+    out = []
+    reps = summary["replication"].nunique() if "replication" in summary.columns else 1
+    v = overall(summary)
+    for model in _models(summary):
+        if reps > 1:
+            s = summary[(summary["model"] == model) & (summary["metric"] == "backlog_trend_per_day")]
+            slope, lo, hi = mean_ci(s["value"].to_numpy(dtype=float), 0.95)
+            over = f"mean of {reps} replications"
+        else:
+            slope, lo, hi = (v.get((m, model), float("nan")) for m in TREND_METRICS)
+            over = "batch means of one run"
+        if lo > 0:
+            out.append(f"BACKLOG GROWS under {model}: {slope:+.2f} open issues a day after the warm-up (95% CI "
+                       f"{lo:+.2f} to {hi:+.2f}, {over}): its queues do not settle, so its times and rates "
+                       "depend on the horizon and would get worse with a longer one.")
+    return out
+
+
+def censoring_lines(summary: pd.DataFrame) -> list[str]:
+    """What the headline resolution times are over, the censored estimate beside them, and too many open appeals."""
+    v = overall(summary)
+    models = [m for m in _models(summary) if ("resolution_time_cif_p50", m) in v]
+    if not models:
+        return []
+    cif = ", ".join(f"{v[('resolution_time_cif_p50', m)]:.1f} h {m}" for m in models)
+    out = ["Headline resolution-time quantiles are over resolved appeals. Counting appeals still open at the "
+           "horizon as censored and abandoned ones as a competing event (Aalen–Johansen), half of all filed "
+           f"appeals are resolved within: {cif} (resolution_time_cif_p50; NaN: fewer than half ever are)."]
+    for m in models:
+        share = v.get(("open_share", m), 0.0)
+        if share > OPEN_SHARE_LIMIT:
+            out.append(f"MANY OPEN: {100 * share:.1f}% of {m}'s appeals are still open at the horizon (over "
+                       f"{100 * OPEN_SHARE_LIMIT:.0f}%): its quantiles over resolved appeals understate its "
+                       "resolution times; read the censored estimate.")
+    return out
+
+
 def lines(summary: pd.DataFrame, baseline: str) -> list[str]:
     """Every check's sentences, in the order reports print them."""
-    return capacity_lines(summary, baseline)
+    return capacity_lines(summary, baseline) + stability_lines(summary) + censoring_lines(summary)

@@ -12,7 +12,7 @@ merged in street order, so a sharded run gives the very same tables as an
 unsharded one.
 
 >>> from sim.scenario import load_scenario
->>> sc = load_scenario(overrides=["horizon_days=3", "city={streets: {small: {count: 2}}}"])
+>>> sc = load_scenario(overrides=["horizon_days=3", "warmup_days=0", "city={streets: {small: {count: 2}}}"])
 >>> res = run_city(sc, shards=2)
 >>> [s for s in res.streets]
 ['small-001', 'small-002']
@@ -33,6 +33,7 @@ from .output import atomic_write
 from .records import to_frame
 from .scenario import Scenario
 from .tally import Tally
+from .stability import trend_rows
 from .world import staffing
 
 #: Breakdowns of a city summary: everything, each group, each category, each street.
@@ -200,8 +201,9 @@ class _Merge:
 
     def result(self, sc: Scenario, streets: list[str]) -> CityResult:
         util = pd.concat(self.util, ignore_index=True)
-        summary = pd.concat([self.tally.summary(), capacity(util), _office_kinds(util)], ignore_index=True)
         back = self.backlog.astype(int).reset_index() if self.backlog is not None else pd.DataFrame()
+        trend = trend_rows(back, sc.warmup_days * 24.0, sc.horizon) if len(back) else None
+        summary = pd.concat([self.tally.summary(), capacity(util), trend, _office_kinds(util)], ignore_index=True)
         return CityResult(sc, summary, util, back, pd.concat(self.staff, ignore_index=True), self.issues, streets,
                           street_differences(summary, sc.baseline))
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .scenario import Scenario
+from .survival import ABANDONED, OPEN, RESOLVED, cif_quantile
 
 DIMENSIONS = ("all", "group", "category", "area")
 SUMMARY_COLUMNS = ["model", "metric", "dimension", "level", "value", "n"]
@@ -45,6 +46,11 @@ HEADLINE: dict[str, tuple[str, str]] = {
 #: Times measured per filed appeal (NaN until reached), summarised by mean and quantiles.
 TIMES = ("response_time", "response_time_from_filing", "resolution_time", "resolution_time_from_filing")
 QUANTILES = {"p50": 50, "p90": 90, "p95": 95}
+#: Hours from arising to the end of the appeals that never resolve (abandoned; open at the horizon):
+#: with ``resolution_time`` they give the censored estimate of resolution times (:mod:`sim.survival`).
+END_TIMES = ("abandoned_after", "open_for")
+#: Quantiles of the censored estimate: the time by which a share q of *all filed* appeals is resolved.
+CIF_QUANTILES = {"p50": 0.5, "p90": 0.9}
 #: Per-appeal 0/1 indicators and counts, summarised by their mean over filed appeals.
 SHARES = ("response_rate", "resolution_rate", "abandonment_rate", "open_share", "share_3plus_trips",
           "patrol_share", "inspection_share", "escalated_share", "reopened_share", "satisfied_share", "final_satisfied_share")
@@ -53,10 +59,11 @@ CONDITIONAL = {"satisfaction_rate": "satisfied_first", "final_satisfaction_rate"
 PER_APPEAL = ("trips", "referrals", "bounces", "citizen_hours", "staff_hours")
 
 
-def measures(df: pd.DataFrame, deadline: np.ndarray) -> pd.DataFrame:
+def measures(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan) -> pd.DataFrame:
     """One row per *filed* appeal of ``df`` with every per-appeal measure the metrics average.
 
-    ``deadline`` is the response deadline (h) of each row of ``df``.  Times are NaN
+    ``deadline`` is the response deadline (h) of each row of ``df``; ``horizon`` (h) the end of the
+    run, for how long open appeals have been open (``open_for``).  Times are NaN
     until reached; ``satisfied_first`` is 1/0 for appeals resolved at least once and NaN otherwise,
     ``satisfied_final`` the same for appeals resolved at the horizon.
     Both the exact summary (:func:`appeal_metrics`) and the streaming one
@@ -74,6 +81,8 @@ def measures(df: pd.DataFrame, deadline: np.ndarray) -> pd.DataFrame:
     out = {
         "response_time": resp - created, "response_time_from_filing": resp - filed,
         "resolution_time": res - created, "resolution_time_from_filing": res - filed,
+        "abandoned_after": f["abandoned"].to_numpy(dtype=float) - created,
+        "open_for": np.where(state == "open", horizon - created, np.nan),
         "response_rate": (resp - filed) <= deadline[filed_mask],  # NaN compares False
         "resolution_rate": resolved, "abandonment_rate": state == "abandoned", "open_share": state == "open",
         "share_3plus_trips": f["trips"].to_numpy() >= 3, "patrol_share": f["channel"].to_numpy() == "patrol",
@@ -86,12 +95,13 @@ def measures(df: pd.DataFrame, deadline: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(out, index=f.index)
 
 
-def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray) -> dict[str, tuple[float, int]]:
+def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan) -> dict[str, tuple[float, int]]:
     """Every appeal metric of one slice of records: ``{metric: (value, n)}``.
 
-    ``df`` holds records of one model; ``deadline`` the response deadline (h) per row.
+    ``df`` holds records of one model; ``deadline`` the response deadline (h) per row; ``horizon``
+    the end of the run (h), for the censored resolution-time quantiles.
     """
-    m = measures(df, deadline)
+    m = measures(df, deadline, horizon)
     nf = len(m)
     out: dict[str, tuple[float, int]] = {"issues": (float(len(df)), len(df)), "appeals_filed": (float(nf), nf)}
     for t in TIMES:
@@ -100,12 +110,24 @@ def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray) -> dict[str, tuple[fl
         q = np.percentile(x, list(QUANTILES.values())) if len(x) else [np.nan] * len(QUANTILES)
         out[f"{t}_mean"] = (float(x.mean()) if len(x) else np.nan, len(x))
         out |= {f"{t}_{name}": (float(v), len(x)) for name, v in zip(QUANTILES, q)}
+    duration, event = end_events(m)
+    for name, q in CIF_QUANTILES.items():
+        out[f"resolution_time_cif_{name}"] = (cif_quantile(duration, event, q) if nf else np.nan, nf)
     for col in SHARES + tuple(f"{c}_per_appeal" for c in PER_APPEAL):
         out[col] = (float(m[col].mean()) if nf else np.nan, nf)
     for metric, col in CONDITIONAL.items():
         x = m[col].dropna()
         out[metric] = (float(x.mean()) if len(x) else np.nan, len(x))
     return out
+
+
+def end_events(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per filed appeal of :func:`measures`: hours from arising to its end (or to the horizon) and how it
+    ended (1 resolved, 2 abandoned, 0 open at the horizon, i.e. censored), for :mod:`sim.survival`."""
+    times = [m[c].to_numpy(dtype=float) for c in ("resolution_time", "abandoned_after", "open_for")]
+    event = np.select([~np.isnan(t) for t in times], [RESOLVED, ABANDONED, OPEN], default=OPEN)
+    duration = np.select([~np.isnan(t) for t in times], times, default=0.0)
+    return duration, event
 
 
 def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = None,
@@ -124,7 +146,7 @@ def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = N
             parts = [("all", mdf)] if dim == "all" else mdf.groupby(dim, sort=True)
             for level, part in parts:
                 dl = part["category"].map(deadlines).to_numpy(dtype=float)
-                for metric, (value, n) in appeal_metrics(part, dl).items():
+                for metric, (value, n) in appeal_metrics(part, dl, sc.horizon).items():
                     rows.append((model, metric, dim, level, value, n))
     out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     if util is None:

@@ -1,7 +1,7 @@
 """The comparison a reader sees: a terminal table and a short Markdown report.
 
 >>> import sim
->>> res = sim.run(sim.load_scenario(overrides=["horizon_days=5"]))
+>>> res = sim.run(sim.load_scenario(overrides=["horizon_days=5", "warmup_days=0"]))
 >>> "merged/siloed" in comparison_table(res.summary).columns
 True
 """

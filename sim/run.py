@@ -1,7 +1,7 @@
 """One replication: the issue stream, then each governance model on it.
 
 >>> from sim.scenario import load_scenario
->>> res = run(load_scenario(overrides=["horizon_days=5"]), models=["merged"])
+>>> res = run(load_scenario(overrides=["horizon_days=5", "warmup_days=0"]), models=["merged"])
 >>> list(res.appeals["model"].unique())
 ['merged']
 """
@@ -20,6 +20,7 @@ from .issues import IssueStream, generate_issues, stream_key
 from .metrics import DIMENSIONS, backlog, summarise, utilisation
 from .records import CHANNELS, AppealRecord, to_frame
 from .scenario import Scenario
+from .stability import trend_rows
 from .world import World, staffing
 
 
@@ -178,5 +179,7 @@ def run(scenario: Scenario, models: list[str] | None = None, replication: int = 
     util = utilisation(runs, scenario.horizon)
     staff = pd.DataFrame([{"model": r.model, "office": k, "headcount": n}
                           for r in runs for k, n in staffing(r.world.scenario, r.world.model).items()])
-    return RunResult(scenario, appeals, summarise(appeals, scenario, util, dimensions, models), util,
-                     backlog(appeals, scenario.horizon, models=models), staff, runs)
+    back = backlog(appeals, scenario.horizon, models=models)
+    summary = pd.concat([summarise(appeals, scenario, util, dimensions, models),
+                         trend_rows(back, scenario.warmup_days * 24.0, scenario.horizon)], ignore_index=True)
+    return RunResult(scenario, appeals, summary, util, back, staff, runs)

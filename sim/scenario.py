@@ -213,9 +213,9 @@ class Category(Strict):
 class JointMeeting(Strict):
     """The grid's joint meeting (网格党建联席会议), which assigns hard cases.
 
-    It costs its attendees' hours (the grid leaders of the areas with a case on the agenda and
-    one staff member of each department a case needs: ``hours + per_case_hours`` × cases each)
-    and assigns its cases when it ends; its benefit is that ownership is settled there, so an
+    It costs its attendees' hours (the grid leader of each area with a case on the agenda and one
+    staff member of each department a case needs, each for ``hours + per_case_hours`` × its own
+    cases) and assigns its cases when it ends (``hours + per_case_hours`` × all cases); its benefit is that ownership is settled there, so an
     assigned case needs no coordination by the grid leader (``settles_ownership``).  Without
     meetings the grid leader coordinates a hard case.
     """
@@ -226,7 +226,8 @@ class JointMeeting(Strict):
     every_days: PositiveInt = 7
     capacity: Optional[PositiveInt] = Field(default=None, description="cases assigned per meeting; null = all")
     hours: NonNegativeFloat = Field(default=1.0, description="length of a meeting with any case on it, hours")
-    per_case_hours: NonNegativeFloat = Field(default=0.25, description="added to the length per case on the agenda")
+    per_case_hours: NonNegativeFloat = Field(default=0.25, description="added per case on the agenda, to the "
+                                                                       "meeting and to each attendee it concerns")
     settles_ownership: bool = Field(default=True, description="assigned cases need no grid-leader coordination")
 
 

@@ -90,3 +90,21 @@ def grows(trend: Trend) -> bool:
     (True, False)
     """
     return bool(trend.lo > 0)
+
+
+#: Summary metrics of the backlog trend (:func:`trend_rows`): slope per day and its 95% interval.
+TREND_METRICS = ("backlog_trend_per_day", "backlog_trend_lo", "backlog_trend_hi")
+
+
+def trend_rows(backlog, start: float, end: float):
+    """Long-form summary rows (model, metric, 'all', 'all', value, n batches) of each model's backlog trend.
+
+    ``backlog`` is :func:`sim.metrics.backlog`'s table; the trend is taken over ``[start, end)``,
+    from the end of the warm-up to the horizon.
+    """
+    import pandas as pd
+    rows = []
+    for model, g in backlog.groupby("model", sort=False):
+        tr = backlog_trend(g["time_h"].to_numpy(), g["backlog"].to_numpy(), start, end)
+        rows += [(model, m, "all", "all", v, tr.n_batches) for m, v in zip(TREND_METRICS, (tr.slope_per_day, tr.lo, tr.hi))]
+    return pd.DataFrame(rows, columns=["model", "metric", "dimension", "level", "value", "n"])

@@ -10,7 +10,7 @@ exact one (or within ``EDGES[1]`` hours of it, for times under a few seconds).
 
 >>> from sim.scenario import load_scenario
 >>> from sim.run import run
->>> sc = load_scenario(overrides=["horizon_days=10"])
+>>> sc = load_scenario(overrides=["horizon_days=10", "warmup_days=0"])
 >>> res = run(sc, models=["merged"])
 >>> t = Tally.from_appeals(res.appeals, sc, {"all": None})
 >>> exact = res.summary.set_index(["metric", "dimension"]).loc[("resolution_rate", "all"), "value"]
@@ -25,12 +25,14 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .metrics import CONDITIONAL, PER_APPEAL, QUANTILES, SHARES, TIMES, by_model, measures
+from .metrics import CIF_QUANTILES, CONDITIONAL, END_TIMES, PER_APPEAL, QUANTILES, SHARES, TIMES, by_model, measures
+from .survival import cif_quantile_binned
 from .scenario import Scenario
 
 #: Histogram bin edges in hours: [0, 1e-3) then log-spaced, 1% wide, up to 1e5 h (11 years).
 EDGES = np.concatenate([[0.0], 1e-3 * 1.01 ** np.arange(int(np.ceil(np.log(1e8) / np.log(1.01))) + 1)])
 _MEANS = SHARES + tuple(f"{c}_per_appeal" for c in PER_APPEAL)
+_HISTS = TIMES + END_TIMES  # times kept as histograms: the metrics' times, and the ends of unresolved appeals
 
 
 class Tally:
@@ -46,7 +48,7 @@ class Tally:
     @staticmethod
     def _empty() -> dict:
         return {"issues": 0, "filed": 0, "sums": defaultdict(float), "time_n": defaultdict(int),
-                "time_sum": defaultdict(float), "hist": {t: np.zeros(len(EDGES), dtype=np.int64) for t in TIMES},
+                "time_sum": defaultdict(float), "hist": {t: np.zeros(len(EDGES), dtype=np.int64) for t in _HISTS},
                 "cond_n": defaultdict(int), "cond_sum": defaultdict(float)}
 
     @classmethod
@@ -65,9 +67,9 @@ class Tally:
         df = appeals[appeals["created"] >= sc.warmup_days * 24.0]
         for model, mdf in by_model(df, models):
             dl = mdf["category"].map(deadlines).to_numpy(dtype=float)
-            m = measures(mdf, dl)
+            m = measures(mdf, dl, sc.horizon)
             filed = ~np.isnan(mdf["filed"].to_numpy(dtype=float))  # the rows ``measures`` keeps
-            times = {c: m[c].to_numpy(dtype=float) for c in TIMES}
+            times = {c: m[c].to_numpy(dtype=float) for c in _HISTS}
             bins = {c: np.clip(np.searchsorted(EDGES, x, side="right") - 1, 0, len(EDGES) - 1)
                     for c, x in times.items()}
             for dim, col in dimensions.items():
@@ -106,7 +108,7 @@ class Tally:
             d["filed"] += int(n_filed[j])
             for c in _MEANS:
                 d["sums"][c] += float(sums[c][j])
-            for c in TIMES:
+            for c in _HISTS:
                 d["time_n"][c] += int(tn[c][j])
                 d["time_sum"][c] += float(ts[c][j])
                 d["hist"][c] += th[c][j]
@@ -123,7 +125,7 @@ class Tally:
             for f in ("sums", "time_n", "time_sum", "cond_n", "cond_sum"):
                 for k, v in o[f].items():
                     d[f][k] += v
-            for t in TIMES:
+            for t in _HISTS:
                 d["hist"][t] += o["hist"][t]
         return self
 
@@ -138,6 +140,10 @@ class Tally:
                 n = d["time_n"][t]
                 vals[f"{t}_mean"] = (d["time_sum"][t] / n if n else np.nan, n)
                 vals |= {f"{t}_{name}": (hist_quantile(d["hist"][t], q / 100), n) for name, q in QUANTILES.items()}
+            h = d["hist"]
+            vals |= {f"resolution_time_cif_{name}": (cif_quantile_binned(
+                h["resolution_time"], h["abandoned_after"], h["open_for"], EDGES, q) if nf else np.nan, nf)
+                for name, q in CIF_QUANTILES.items()}
             vals |= {col: (d["sums"][col] / nf if nf else np.nan, nf) for col in _MEANS}
             for metric, c in CONDITIONAL.items():
                 n = d["cond_n"][c]

@@ -1,7 +1,7 @@
 """What happened to one appeal, step by step, in both models side by side (for teaching).
 
 >>> from sim.scenario import load_scenario
->>> logs = trace(load_scenario(overrides=["horizon_days=5"]), appeals=[0])
+>>> logs = trace(load_scenario(overrides=["horizon_days=5", "warmup_days=0"]), appeals=[0])
 >>> sorted(logs[0])
 ['merged', 'siloed']
 >>> logs[0]["siloed"].events[0][0] == logs[0]["merged"].events[0][0]   # the same issue, same moment

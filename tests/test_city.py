@@ -27,7 +27,7 @@ def street_run():
 
 @pytest.fixture(scope="module")
 def small_city():
-    return load_scenario(overrides=["horizon_days=8", CITY])
+    return load_scenario(overrides=["horizon_days=8", "warmup_days=0", CITY])
 
 
 def test_streamed_metrics_equal_the_exact_ones(street_run):
@@ -37,14 +37,47 @@ def test_streamed_metrics_equal_the_exact_ones(street_run):
     streamed = Tally.from_appeals(res.appeals, sc, ALL_DIMS).summary().set_index(KEY).sort_index()
     assert exact.index.equals(streamed.index)
     assert (exact["n"] == streamed["n"]).all()
-    quantile = exact.index.get_level_values("metric").str.contains(r"_p\d\d$")
+    metric = exact.index.get_level_values("metric")
+    quantile = metric.str.contains(r"_p\d\d$") & ~metric.str.contains("_cif_")
+    cif = metric.str.contains("_cif_")
     e, s = exact["value"], streamed["value"]
-    assert (e.isna() == s.isna()).all()
-    np.testing.assert_allclose(s[~quantile].dropna(), e[~quantile].dropna(), rtol=1e-9, atol=1e-12)
+    assert (e[~cif].isna() == s[~cif].isna()).all()
+    np.testing.assert_allclose(s[~quantile & ~cif].dropna(), e[~quantile & ~cif].dropna(), rtol=1e-9, atol=1e-12)
+    _check_cif_quantiles(sc, res.appeals, s[cif])
     err = (s[quantile] - e[quantile]).abs().dropna()
     bound = 0.01 * e[quantile].abs().dropna() + EDGES[1]
     assert (err <= bound).all(), err[err > bound]
     assert quantile.sum() > 100  # the check covered many quantiles
+
+
+def _check_cif_quantiles(sc, appeals, streamed):
+    """A streamed censored quantile (life table over 1% bins) is within a bin of the exact one, or a time at
+    which the exact Aalen–Johansen estimate is within half a point of q, or two of its steps in a small slice
+    (in a flat stretch of the CIF the time itself is ill-determined; its sampling error is far larger)."""
+    from sim.metrics import CIF_QUANTILES, end_events, measures
+    from sim.survival import cif_quantile, cumulative_incidence
+    deadlines = {k: c.response_deadline_hours for k, c in sc.categories.items()}
+    a = appeals[appeals["created"] >= sc.warmup_days * 24.0]
+    TOL = 0.005
+    checked = 0
+    for (model, metric, dim, level), t in streamed.items():
+        part = a[a["model"] == model]
+        if dim != "all":
+            part = part[part[dim] == level]
+        ends = end_events(measures(part, part["category"].map(deadlines).to_numpy(dtype=float), sc.horizon))
+        times, cif = cumulative_incidence(*ends)
+        q = CIF_QUANTILES[metric.rsplit("_", 1)[1]]
+        if np.isnan(t):
+            assert cif[-1] < q + TOL, (model, metric, dim, level)
+            continue
+        before = cif[np.searchsorted(times, t, side="left") - 1] if t > times[0] else 0.0   # CIF(t-)
+        after = cif[np.searchsorted(times, t, side="right") - 1] if t >= times[0] else 0.0  # CIF(t)
+        exact_t = cif_quantile(*ends, q)
+        within_a_bin = abs(t - exact_t) <= 0.01 * exact_t + EDGES[1]
+        tol = max(TOL, 2.0 / len(ends[0]))   # or two steps of a small slice's CIF (each 1/n high)
+        assert within_a_bin or (before <= q + tol and after >= q - tol), (model, metric, dim, level, t, exact_t)
+        checked += 1
+    assert checked > 50
 
 
 def test_tallies_merge_to_the_tally_of_the_whole(street_run):
@@ -94,7 +127,7 @@ def test_city_streets_are_numbered_and_seeded_like_single_streets(small_city):
     """Street 0 of a city is the scenario's own street with street seed 0, i.e. a plain run."""
     res = run_city(small_city)
     assert res.streets == ["a-001", "a-002", "a-003", "b-001", "b-002"]
-    plain_sc = load_scenario(overrides=["horizon_days=8"])
+    plain_sc = load_scenario(overrides=["horizon_days=8", "warmup_days=0"])
     plain = Tally.from_appeals(run(plain_sc).appeals, plain_sc, {"all": None}).summary()
     first = res.summary[(res.summary["dimension"] == "street") & (res.summary["level"] == "a-001")]
     pd.testing.assert_frame_equal(plain.drop(columns=["dimension", "level"]).reset_index(drop=True),
@@ -114,7 +147,7 @@ def test_city_headcount_is_equal_across_models_and_streets(small_city):
 
 def test_gridsim_run_on_a_city(gridsim_cli, tmp_path):
     out = tmp_path / "city"
-    p = gridsim_cli("run", "--days", "5", "--set", CITY, "--out", str(out), "--workers", "2", "--appeals")
+    p = gridsim_cli("run", "--days", "5", "--set", "warmup_days=0", "--set", CITY, "--out", str(out), "--workers", "2", "--appeals")
     assert p.returncode == 0, p.stderr
     assert "5 streets" in p.stdout
     for name in ("summary.csv", "comparison.csv", "utilisation.csv", "backlog.csv", "staffing.csv",
@@ -171,7 +204,7 @@ def test_street_differences_are_the_mean_street_difference_with_its_wins(small_c
 
 def test_city_without_appeals_flag_writes_no_records(gridsim_cli, tmp_path):
     out = tmp_path / "city"
-    p = gridsim_cli("run", "--days", "3", "--set", CITY, "--out", str(out), "--quiet", "--no-plots")
+    p = gridsim_cli("run", "--days", "3", "--set", "warmup_days=0", "--set", CITY, "--out", str(out), "--quiet", "--no-plots")
     assert p.returncode == 0, p.stderr
     assert not (out / "appeals").exists() and not (out / "appeals.csv").exists()
     assert not list(out.glob("*.png"))
@@ -208,7 +241,7 @@ def test_a_street_where_no_issue_arose_still_has_its_rows():
     """A quiet street (its stream holds no issue) is in the city's street breakdown, with zero issues."""
     quiet = ("city={streets: {busy: {count: 2}, quiet: {count: 1, set: {groups.residents.arrivals_per_day: 0.001, "
              "groups.merchants.arrivals_per_day: 0.001, groups.gig_workers.arrivals_per_day: 0.001}}}}")
-    res = run_city(load_scenario(overrides=["horizon_days=2", quiet]))
+    res = run_city(load_scenario(overrides=["horizon_days=2", "warmup_days=0", quiet]))
     issues = res.summary[(res.summary["dimension"] == "street") & (res.summary["metric"] == "issues")]
     by = issues.set_index(["model", "level"])["value"]
     assert by[("siloed", "quiet-001")] == 0 and by[("merged", "quiet-001")] == 0  # the precondition holds

@@ -10,7 +10,7 @@ from scipy import stats
 import sim
 from sim.experiment import experiment, mean_ci, paired_stats, precision_gaps, run_replications, welch
 
-SHORT = ["horizon_days=10"]
+SHORT = ["horizon_days=10", "warmup_days=0"]
 
 
 def test_paired_stats_match_scipy():
@@ -114,7 +114,7 @@ def test_welch_series_shape():
 
 def test_compare_cli_writes_folder(gridsim_cli, tmp_path):
     out = tmp_path / "cmp"
-    p = gridsim_cli("compare", "--reps", "3", "--days", "7", "--workers", "2", "--out", str(out))
+    p = gridsim_cli("compare", "--reps", "3", "--days", "7", "--set", "warmup_days=0", "--workers", "2", "--out", str(out))
     assert p.returncode == 0, p.stderr
     assert "ratio" in p.stdout and "merged" in p.stdout
     for name in ("replications.csv", "comparison.csv", "precision.csv", "forest.png", "report.md",

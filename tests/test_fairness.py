@@ -30,7 +30,7 @@ def test_staffed_hours_are_headcount_times_open_hours_after_the_warm_up():
 
 
 def test_stationed_staff_keep_their_departments_hours_by_default():
-    sc = load_scenario(overrides=["horizon_days=14"])
+    sc = load_scenario(overrides=["horizon_days=14", "warmup_days=0"])
     world = World(sc, "merged")
     office = sc.calendars[sc.departments["police"].calendar].build()
     assert world.offices["stationed:north"].calendar == office
@@ -40,7 +40,7 @@ def test_stationed_staff_keep_their_departments_hours_by_default():
 
 
 def test_moving_stationed_staff_to_grid_hours_adds_staffed_hours_and_reports_say_so():
-    sc = load_scenario(overrides=["horizon_days=14", "merged.stationed_calendar=grid"])
+    sc = load_scenario(overrides=["horizon_days=14", "warmup_days=0", "merged.stationed_calendar=grid"])
     grid, office = (sc.calendars[c].build() for c in ("grid", "office"))
     n_stationed = sum(sc.stationed(d) for d in sc.departments)
     extra = n_stationed * (grid.open_between(0, sc.horizon) - office.open_between(0, sc.horizon))
@@ -117,7 +117,8 @@ def test_siloed_has_no_feedback_call_unless_the_scenario_switches_it_on():
 def test_satisfaction_rates_and_shares_from_the_records():
     sc = load_scenario(overrides=["horizon_days=21"])
     res = run(sc)
-    for model, a in res.appeals.groupby("model"):
+    measured = res.appeals[res.appeals["created"] >= sc.warmup_days * 24.0]
+    for model, a in measured.groupby("model"):
         f = a[a["filed"].notna()]
         first = f[f["first_resolved"].notna()]
         final = f[f["state"] == "resolved"]

@@ -10,7 +10,7 @@ import sim
 
 
 def test_tianping_validates_and_runs():
-    sc = sim.load_scenario(REPO / "scenarios" / "tianping.yaml", ["horizon_days=3"])
+    sc = sim.load_scenario(REPO / "scenarios" / "tianping.yaml", ["horizon_days=3", "warmup_days=0"])
     assert len(sc.areas) == 4
     assert len(sim.run(sc).appeals) > 0
 

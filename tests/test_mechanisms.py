@@ -733,7 +733,7 @@ def test_default_scenario_headcount_and_run_staffing_table():
     expected = sum(d.headcount for d in sc.departments.values()) \
         + len(sc.areas) * sum(g.intake_staff for g in sc.line_grids.values())
     assert sum(staffing(sc, "siloed").values()) == expected
-    res = run(make_scenario("horizon_days=1"))
+    res = run(make_scenario("horizon_days=1", "warmup_days=0"))
     totals = res.staffing.groupby("model").headcount.sum()
     assert totals["siloed"] == totals["merged"]
 

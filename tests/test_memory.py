@@ -13,7 +13,7 @@ def test_a_finished_runs_world_is_freed_before_the_next_run():
     """A world is a web of reference cycles (environment, processes, events), so only the cyclic
     collector frees it; runs pause that collector, so each run must collect the last one's garbage
     first, or a sweep or a city holds two runs' worlds at once."""
-    sc = sim.load_scenario(overrides=["horizon_days=5"])
+    sc = sim.load_scenario(overrides=["horizon_days=5", "warmup_days=0"])
     issues = generate_issues(sc)
     first = simulate(sc, "merged", issues)
     world = weakref.ref(first.world)

@@ -364,7 +364,7 @@ def test_a_version_1_file_loads_with_notes_and_runs(name):
     from sim.run import run
     from sim.scenario import ScenarioNote, load_scenario
     with pytest.warns(ScenarioNote, match="renamed merged.patrol.effectiveness"):
-        sc = load_scenario(V1 / name, overrides=["horizon_days=3"])
+        sc = load_scenario(V1 / name, overrides=["horizon_days=3", "warmup_days=0"])
     assert sc.schema_version == 2 and sc.merged.patrol.chance() == pytest.approx(
         yaml.safe_load((V1 / name).read_text(encoding="utf-8"))["merged"]["patrol"]["discovery_share"])
     assert len(run(sc).appeals) > 0

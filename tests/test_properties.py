@@ -188,7 +188,7 @@ def test_a_scenario_where_no_issue_arises_runs():
     an error: the run completes with empty appeals, no backlog and idle offices."""
     from conftest import make_scenario
 
-    sc = make_scenario("horizon_days=2", "groups.residents.arrivals_per_day=0.01")
+    sc = make_scenario("horizon_days=2", "warmup_days=0", "groups.residents.arrivals_per_day=0.01")
     assert len(generate_issues(sc)) == 0  # the precondition: this seed draws no issue
     res = sim.run(sc)
     assert res.appeals.empty

@@ -14,7 +14,7 @@ def test_python_example_runs(monkeypatch):
     exec(compile(code, "README.md", "exec"), namespace)
     table = namespace["comparison_table"](namespace["result"].summary)
     assert list(table.columns) == ["siloed", "merged", "merged/siloed"]
-    assert namespace["scenario"].horizon_days == 14
+    assert namespace["scenario"].horizon_days == 30
 
 
 def test_ci_runs_the_readme_test_command():

@@ -18,7 +18,7 @@ def _sections(text):
 
 def test_compare_report_sections_and_numbers(gridsim_cli, tmp_path):
     out = tmp_path / "cmp"
-    p = gridsim_cli("compare", "--reps", "3", "--days", "7", "--workers", "2", "--quiet", "--out", str(out))
+    p = gridsim_cli("compare", "--reps", "3", "--days", "7", "--set", "warmup_days=0", "--workers", "2", "--quiet", "--out", str(out))
     assert p.returncode == 0, p.stderr
     text = (out / "report.html").read_text(encoding="utf-8")
     assert _sections(text) == SECTIONS_COMPARE
@@ -34,7 +34,7 @@ def test_compare_report_sections_and_numbers(gridsim_cli, tmp_path):
 
 def test_run_report_sections_and_numbers(gridsim_cli, tmp_path):
     out = tmp_path / "run"
-    p = gridsim_cli("run", "--days", "7", "--quiet", "--out", str(out))
+    p = gridsim_cli("run", "--days", "7", "--set", "warmup_days=0", "--quiet", "--out", str(out))
     assert p.returncode == 0, p.stderr
     text = (out / "report.html").read_text(encoding="utf-8")
     assert _sections(text) == SECTIONS_RUN

@@ -41,7 +41,7 @@ def runs(tmp_path_factory):
     seeds = {"a": 3, "b": 3, "c": 4, "d": 3}
 
     def call(name):
-        return _gridsim("run", "--no-plots", "--days", "10", "--seed", str(seeds[name]), "--quiet",
+        return _gridsim("run", "--no-plots", "--days", "10", "--set", "warmup_days=0", "--seed", str(seeds[name]), "--quiet",
                         "--out", str(root / name))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -127,7 +127,7 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
 
 @pytest.fixture(scope="module")
 def default10():
-    sc = sim.load_scenario(overrides=["horizon_days=10"])
+    sc = sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0"])
     return sc, sim.run(sc)
 
 
@@ -155,7 +155,7 @@ def test_issue_stream_is_identical_in_both_models(default10):
 
 
 def test_demand_draws_are_identical_in_both_models():
-    sc = sim.load_scenario(overrides=["horizon_days=10"])
+    sc = sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0"])
     issues = generate_issues(sc)
     siloed = POLICIES["siloed"](World(sc, "siloed"), issues)
     merged = POLICIES["merged"](World(sc, "merged"), issues)
@@ -172,8 +172,8 @@ def test_demand_draws_are_identical_in_both_models():
 
 def test_merged_only_changes_leave_siloed_untouched():
     """Common random numbers: a change to the merged grid alone changes nothing in the siloed run."""
-    base = sim.load_scenario(overrides=["horizon_days=10"])
-    changed = sim.load_scenario(overrides=["horizon_days=10", "merged.triage={dist: fixed, value: 3.0}",
+    base = sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0"])
+    changed = sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0", "merged.triage={dist: fixed, value: 3.0}",
                                            "merged.patrol.enabled=false", "merged.stationed_share=0.1"])
     a = sim.run(base, models=["siloed"]).appeals
     b = sim.run(changed, models=["siloed"]).appeals
@@ -185,8 +185,8 @@ def test_merged_only_changes_leave_siloed_untouched():
 
 
 def test_more_bounce_columns_leave_other_draws_as_they_were():
-    a = generate_issues(sim.load_scenario(overrides=["horizon_days=10", "siloed.max_bounces=1"]))
-    b = generate_issues(sim.load_scenario(overrides=["horizon_days=10", "siloed.max_bounces=3"]))
+    a = generate_issues(sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0", "siloed.max_bounces=1"]))
+    b = generate_issues(sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0", "siloed.max_bounces=3"]))
     for name in ("created", "group", "category", "area"):
         assert np.array_equal(getattr(a, name), getattr(b, name)), name
     for name in ("service", "report_delay", "patience", "unclear", "hard", "satisfied"):
@@ -196,7 +196,7 @@ def test_more_bounce_columns_leave_other_draws_as_they_were():
 
 
 def test_replications_differ_and_repeat():
-    sc = sim.load_scenario(overrides=["horizon_days=10"])
+    sc = sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0"])
     r0, r0_again, r1 = generate_issues(sc, 0), generate_issues(sc, 0), generate_issues(sc, 1)
     assert np.array_equal(r0.created, r0_again.created) and np.array_equal(r0.u["service"], r0_again.u["service"],
                                                                            equal_nan=True)
@@ -209,7 +209,7 @@ def test_process_hash_seed_does_not_matter(tmp_path):
     def call(k):
         out = tmp_path / f"h{k}"
         p = subprocess.run([sys.executable, "-c", (
-            "import sim, sys; r = sim.run(sim.load_scenario(overrides=['horizon_days=4']));"
+            "import sim, sys; r = sim.run(sim.load_scenario(overrides=['horizon_days=4', 'warmup_days=0']));"
             "r.appeals.to_csv(sys.argv[1], index=False)"), str(out)],
             check=False, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONHASHSEED": str(k + 1)})
         assert p.returncode == 0, p.stderr

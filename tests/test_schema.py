@@ -328,7 +328,7 @@ def test_set_override_takes_effect_in_the_run(tmp_path, cli):
     path = _write(tmp_path, make_raw(), "ok.yaml")
     out = tmp_path / "out"
     proc = cli("run", path, "--no-plots", "--quiet", "--out", out,
-               "--set", "departments.alpha.headcount=7", "--set", "horizon_days=3")
+               "--set", "departments.alpha.headcount=7", "--set", "horizon_days=3", "--set", "warmup_days=0")
     assert proc.returncode == 0, proc.stderr
     written = sim.load_scenario(out / "scenario.yaml")
     assert written.departments["alpha"].headcount == 7 and written.horizon_days == 3

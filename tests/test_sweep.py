@@ -19,7 +19,7 @@ from sim.sweep.spec import load_sweep
 TINY_SWEEP = {
     "name": "tiny",
     "base": str(DEFAULT_SCENARIO_PATH),
-    "set": {"horizon_days": 3},
+    "set": {"horizon_days": 3, "warmup_days": 0},
     "parameters": {
         "stationed": {"path": "merged.stationed_share", "values": [0.1, 0.3], "low": 0.1, "high": 0.3},
         "demand": {"paths": ["groups.residents.arrivals_per_day", "groups.merchants.arrivals_per_day"],
@@ -186,7 +186,7 @@ def test_analyze_lhs_runs_prim(tmp_path):
     ({"design": {"kind": "latin_square"}}, "design.kind"),
     ({"design": {"kind": "lhs"}}, "n: required"),
     ({"paramters": {}}, "paramters: unknown field"),
-    ({"set": {"horizon_days": 3, "city": {"streets": {"a": {"count": 2}}}}},
+    ({"set": {"horizon_days": 3, "warmup_days": 0, "city": {"streets": {"a": {"count": 2}}}}},
      "city: a city scenario (2 streets), but a sweep simulates one street"),
 ])
 def test_bad_sweep_files_give_clear_errors(tmp_path, gridsim_cli, changes, expect):

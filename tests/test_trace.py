@@ -86,7 +86,7 @@ def test_animation_of_one_day(tmp_path):
     from PIL import Image
 
     from sim.animate import animate, sample_day
-    sc = make_scenario("horizon_days=3")
+    sc = make_scenario("horizon_days=3", "warmup_days=0")
     data = sample_day(sc, day=2, step_minutes=120)
     assert len(data["times"]) == 12 and data["times"][0] == 24.0
     for m, f in data["models"].items():

@@ -45,7 +45,10 @@ def lever_overrides(levers: dict) -> list[str]:
     """The ``--set`` overrides equivalent to lever values, except the delegated share (a lever of its own)."""
     v = {k: levers.get(k, d[4]) for k, d in LEVERS.items()}
     base = load_scenario(_BASE["path"])
-    sets = [f"horizon_days={int(v['days'])}", f"merged.stationed_share={v['stationed_share']}",
+    days = int(v["days"])
+    # the scenario's warm-up, but never more than a quarter of a short run (something must be measured)
+    sets = [f"horizon_days={days}", f"warmup_days={min(base.warmup_days, days // 4)}",
+            f"merged.stationed_share={v['stationed_share']}",
             f"merged.joint_meeting.every_days={int(v['meeting_every_days'])}"]
     sets += [f"groups.{g}.arrivals_per_day={s.arrivals_per_day * v['demand']:g}" for g, s in base.groups.items()]
     if "gig_workers" in base.groups:

@@ -13,7 +13,7 @@ that both models have; what either finds goes to the grid's triage.
 """
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 
 import numpy as np
 
@@ -26,8 +26,8 @@ class JointMeetings:
     """The periodic joint meeting: hard cases wait for it; it assigns up to ``capacity`` when it ends.
 
     Attending costs hours: each meeting with a case on its agenda books ``hours + per_case_hours``
-    × cases as a job on the grid leaders of the areas concerned and on each department a case needs
-    (one staff member each).
+    × (its own cases) as a job on the grid leader of each area concerned and on each department a
+    case needs (one staff member each); the meeting lasts ``hours + per_case_hours`` × all cases.
     """
 
     def __init__(self, env, spec, leaders, depts):
@@ -55,11 +55,11 @@ class JointMeetings:
             if not n:
                 continue
             agenda = [self.waiting.popleft() for _ in range(n)]
+            cases = Counter(self.leaders[area] for _, area, _ in agenda)
+            cases.update(self.depts[d] for _, _, ds in agenda for d in ds)
+            for office, k in cases.items():  # each attendee sits through the opening and its own cases
+                office.job(spec.hours + spec.per_case_hours * k)
             length = spec.hours + spec.per_case_hours * n
-            areas = dict.fromkeys(area for _, area, _ in agenda)
-            depts = dict.fromkeys(d for _, _, ds in agenda for d in ds)
-            for office in [self.leaders[a] for a in areas] + [self.depts[d] for d in depts]:
-                office.job(length)
             self.env.timeout(length).callbacks.append(lambda _e, agenda=agenda: [ev.succeed() for ev, _, _ in agenda])
 
 
