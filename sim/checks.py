@@ -42,8 +42,10 @@ def capacity_lines(summary: pd.DataFrame, baseline: str) -> list[str]:
             continue
         n = v.get(("headcount", model), float("nan"))
         change = h / base_h - 1 if base_h else float("nan")
-        figures = (f"{h:,.0f} vs {base_h:,.0f} person-hours on duty after the warm-up; headcount "
-                   f"{n:,.0f} vs {base_n:,.0f}")
+        whole = v.get(("staffed_hours_horizon", model), float("nan"))
+        base_whole = v.get(("staffed_hours_horizon", baseline), float("nan"))
+        figures = (f"{h:,.0f} vs {base_h:,.0f} person-hours on duty after the warm-up, {whole:,.0f} vs "
+                   f"{base_whole:,.0f} over the whole horizon; headcount {n:,.0f} vs {base_n:,.0f}")
         if abs(change) > CAPACITY_TOLERANCE:
             lines.append(f"CAPACITY IS NOT EQUAL: {model} has {100 * change:+.1f}% staffed hours of {baseline} "
                          f"({figures}): part of any difference comes from the extra or missing hours.")
@@ -78,7 +80,8 @@ def stability_lines(summary: pd.DataFrame) -> list[str]:
         if lo > 0:
             out.append(f"BACKLOG GROWS under {model}: {slope:+.2f} open issues a day after the warm-up (95% CI "
                        f"{lo:+.2f} to {hi:+.2f}, {over}): its queues do not settle, so its times and rates "
-                       "depend on the horizon and would get worse with a longer one.")
+                       "depend on the horizon (a start-up from empty offices looks the same: check the warm-up "
+                       "with gridsim warmup).")
     return out
 
 

@@ -506,7 +506,8 @@ def _reference_problems(sc: Scenario, complete: bool = True):
             if problem := unknown(sc.calendars, sc.merged.stationed_calendar, "calendar"):
                 yield f"merged.stationed_calendar: {problem}"
     if None not in (sc.warmup_days, sc.horizon_days) and sc.warmup_days >= sc.horizon_days:
-        yield f"warmup_days: expected less than horizon_days ({sc.horizon_days})"
+        yield (f"warmup_days: expected less than horizon_days ({sc.horizon_days:g}), got {sc.warmup_days:g}: "
+               "nothing would be measured; shorten the warm-up too (e.g. --set warmup_days=0) or lengthen the run")
     if sc.variants is not None:
         for m in [*(sc.models or []), *([sc.baseline] if sc.baseline is not None else [])]:
             if m not in MODELS and m not in sc.variants:

@@ -158,3 +158,41 @@ def test_a_bounced_citizen_may_give_up_but_not_a_case_a_crew_found():
                           "groups.residents.report_delay={dist: fixed, value: 100}")
     (rec,), _ = sim_one(found, "siloed", unclear=0.5)
     assert rec.channel == "inspection" and rec.state == "resolved" and rec.escalated
+
+
+# ------------------------------------------------------------------ stability and censoring
+
+def test_a_growing_backlog_is_flagged_and_a_stable_one_is_not():
+    stable = make_scenario("horizon_days=56", "warmup_days=7")
+    assert not [x for x in checks.lines(run(stable).summary, "siloed") if "BACKLOG GROWS" in x]
+    # the grid leader triages every appeal in 4 h: merged cannot keep up, siloed (no grid leader) can
+    jammed = make_scenario("horizon_days=56", "warmup_days=7", "merged.triage={dist: fixed, value: 4.0}",
+                           "groups.residents.arrivals_per_day=8")
+    s = run(jammed).summary
+    grows = [x for x in checks.lines(s, "siloed") if "BACKLOG GROWS" in x]
+    assert len(grows) == 1 and grows[0].startswith("BACKLOG GROWS under merged")
+    slope = _overall(s, "backlog_trend_per_day", "merged")
+    # arrivals 8 a day against a leader who can triage 24/4 = 6 a day: about 2 a day pile up
+    assert slope == pytest.approx(2.0, abs=0.5)
+    assert any(x.startswith("MANY OPEN") and "merged" in x for x in checks.lines(s, "siloed"))
+
+
+def test_replications_flag_growth_from_the_mean_slope():
+    import pandas as pd
+    reps = pd.DataFrame({"replication": [0, 1, 2, 0, 1, 2], "model": ["siloed"] * 3 + ["merged"] * 3,
+                         "metric": "backlog_trend_per_day", "value": [0.1, -0.2, 0.05, 1.0, 1.2, 0.9],
+                         "dimension": "all"})
+    found = checks.stability_lines(reps)
+    assert len(found) == 1 and found[0].startswith("BACKLOG GROWS under merged: +1.03")
+    assert "mean of 3 replications" in found[0]
+
+
+def test_censored_resolution_quantile_counts_open_and_abandoned_appeals():
+    sc = load_scenario(overrides=["horizon_days=30"])
+    s = run(sc).summary
+    for model in ("siloed", "merged"):
+        cif = _overall(s, "resolution_time_cif_p50", model)
+        # half of all filed appeals resolved by then: not before half of the resolved ones are
+        assert cif >= _overall(s, "resolution_time_p50", model)
+    line = next(x for x in checks.censoring_lines(s) if x.startswith("Headline resolution-time quantiles"))
+    assert f"{_overall(s, 'resolution_time_cif_p50', 'merged'):.1f} h merged" in line
