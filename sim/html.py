@@ -82,9 +82,12 @@ def assumptions(sc) -> str:
         "departments are thinner for the work that still reaches them.",
         "The grid leaders of each area triage every appeal and coordinate unclear ownership "
         f"(triage {m.triage.mean_value:.2f} h, coordination {m.coordination.mean_value:.2f} h on average).",
-        ("Hard cases wait for the joint meeting every "
-         f"{m.joint_meeting.every_days} days (weekday {m.joint_meeting.weekday}, {m.joint_meeting.hour:g}:00)"
-         if m.joint_meeting.enabled else "No joint meetings: hard cases are dispatched at once") + ".",
+        ("Hard cases (extra work from several departments, the same in both models) bounce and escalate when "
+         "siloed; merged they wait for the joint meeting every "
+         f"{m.joint_meeting.every_days} days (weekday {m.joint_meeting.weekday}, {m.joint_meeting.hour:g}:00), "
+         f"which costs its attendees {m.joint_meeting.hours:g} h + {m.joint_meeting.per_case_hours:g} h a case"
+         + (" and settles ownership" if m.joint_meeting.settles_ownership else "")
+         if m.joint_meeting.enabled else "No joint meetings: the grid leader coordinates hard cases") + ".",
         f"Delegated categories solved on the spot: {', '.join(k for k, c in sc.categories.items() if c.delegable)}.",
         (f"Patrols find {100 * m.patrol.chance():.0f}% of discoverable issues (1 − exp(−"
          f"{m.patrol.effectiveness:g} × {m.patrol.staff_hours_per_day:g} stationed staff hours per area a day)) "
