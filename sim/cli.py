@@ -1,4 +1,5 @@
-"""The command line: ``gridsim run | compare | warmup | sweep | analyze | trace | animate | demo | validate | schema``.  Thin: parse, call, print.
+"""The command line: ``gridsim run | compare | warmup | sweep | analyze | trace | animate | demo | validate |
+schema | migrate``.  Thin: parse, call, print.
 
 Bad input (a scenario or override that does not validate) prints every problem
 with the file and field path, and exits with code 2, without a traceback and
@@ -394,8 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
     handler = {"run": cmd_run, "compare": cmd_compare, "warmup": cmd_warmup, "sweep": cmd_sweep,
-               "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo, "validate": cmd_validate, "schema": cmd_schema,
-               "migrate": cmd_migrate}[args.command]
+               "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo,
+               "validate": cmd_validate, "schema": cmd_schema, "migrate": cmd_migrate}[args.command]
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_note

@@ -53,7 +53,8 @@ END_TIMES = ("abandoned_after", "open_for")
 CIF_QUANTILES = {"p50": 0.5, "p90": 0.9}
 #: Per-appeal 0/1 indicators and counts, summarised by their mean over filed appeals.
 SHARES = ("response_rate", "resolution_rate", "abandonment_rate", "open_share", "share_3plus_trips",
-          "patrol_share", "inspection_share", "escalated_share", "reopened_share", "satisfied_share", "final_satisfied_share")
+          "patrol_share", "inspection_share", "escalated_share", "reopened_share", "satisfied_share",
+          "final_satisfied_share")
 #: Rates over a subset of filed appeals: metric -> its per-appeal measure (1/0 in the subset, NaN outside).
 CONDITIONAL = {"satisfaction_rate": "satisfied_first", "final_satisfaction_rate": "satisfied_final"}
 PER_APPEAL = ("trips", "referrals", "bounces", "citizen_hours", "staff_hours")

@@ -215,9 +215,9 @@ class JointMeeting(Strict):
 
     It costs its attendees' hours (the grid leader of each area with a case on the agenda and one
     staff member of each department a case needs, each for ``hours + per_case_hours`` × its own
-    cases) and assigns its cases when it ends (``hours + per_case_hours`` × all cases); its benefit is that ownership is settled there, so an
-    assigned case needs no coordination by the grid leader (``settles_ownership``).  Without
-    meetings the grid leader coordinates a hard case.
+    cases) and assigns its cases when it ends (``hours + per_case_hours`` × all cases).  Its
+    benefit is that ownership is settled there, so an assigned case needs no coordination by the
+    grid leader (``settles_ownership``).  Without meetings the grid leader coordinates a hard case.
     """
 
     enabled: bool = True

@@ -106,5 +106,6 @@ def trend_rows(backlog, start: float, end: float):
     rows = []
     for model, g in backlog.groupby("model", sort=False):
         tr = backlog_trend(g["time_h"].to_numpy(), g["backlog"].to_numpy(), start, end)
-        rows += [(model, m, "all", "all", v, tr.n_batches) for m, v in zip(TREND_METRICS, (tr.slope_per_day, tr.lo, tr.hi))]
+        values = (tr.slope_per_day, tr.lo, tr.hi)
+        rows += [(model, m, "all", "all", v, tr.n_batches) for m, v in zip(TREND_METRICS, values)]
     return pd.DataFrame(rows, columns=["model", "metric", "dimension", "level", "value", "n"])

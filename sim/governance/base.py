@@ -221,9 +221,10 @@ class Policy:
         self.env.timeout(delay).callbacks.append(call)
 
     def gives_up(self, i: int, rec: AppealRecord, k: int) -> bool:
-        """After the ``k``-th referral or bounce of a citizen's own appeal: do they give up (the same rule in every model)?
+        """After the ``k``-th referral or bounce of a citizen's own appeal: do they give up?
 
-        Against a pre-drawn uniform per occasion, so the same citizen gives up at the same occasion in both models.
+        The same rule in every model, against a pre-drawn uniform per occasion, so that the same
+        citizen gives up at the same occasion in both models.
         """
         if self.u_give_up[i][k] < self.groups[self.group_of[i]].p_give_up_after_referral:
             note(rec, self.env.now, "told to go elsewhere, the citizen gives up")
