@@ -26,14 +26,14 @@ def one(kind: str, size: int) -> dict:
     base = sim.load_scenario()
     per_day = sum(g.arrivals_per_day for g in base.groups.values())
     if kind == "appeals":
-        sc = sim.load_scenario(overrides=[f"horizon_days={size / per_day:.4f}"])
+        sc = sim.load_scenario(overrides=[f"horizon_days={size / per_day:.4f}", "warmup_days=0"])
     else:
         raw = base.to_dict()
         raw["areas"] = {f"a{k}": {"weight": 1.0} for k in range(size)}
         for g in raw["groups"].values():
             g["arrivals_per_day"] *= size / len(base.areas)
             g["area_mix"] = None
-        raw["horizon_days"] = 7
+        raw["horizon_days"], raw["warmup_days"] = 7, 0
         sc = sim.scenario.build_scenario(raw)
     base_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # interpreter and libraries
     t0 = time.perf_counter()
