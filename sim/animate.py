@@ -15,7 +15,7 @@ import numpy as np
 from .issues import generate_issues
 from .scenario import Scenario, ScenarioError
 
-_ORDER = {"line": 0, "station": 0, "leader": 1, "stationed": 2, "dept": 3}
+_ORDER = {"hotline": 0, "line": 1, "station": 1, "leader": 2, "stationed": 3, "dept": 4}
 
 
 def sample_day(sc: Scenario, day: int, step_minutes: float = 10.0) -> dict:

@@ -1,4 +1,4 @@
-"""What a citizen does in person: travel, queue (and maybe give up), be served.
+"""What a citizen does in person or on the phone: travel, queue (and maybe give up), be served.
 
 Patience applies only while queueing in person at an intake desk, before any
 grid or department holds the case.  A citizen who reaches a closed office waits
@@ -32,20 +32,41 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
         yield env.timeout(arrive - now)
     if rec.filed is None:
         rec.filed = arrive
+    return (yield from served(office, rec, work, patience, "in person"))
+
+
+def call(office: Office, rec: AppealRecord, talk: float, patience: float | None):
+    """Process body: a call to the hotline ``office`` (12345): wait for an operator, maybe hang up, talk.
+
+    No trip; the wait and the talk count as citizen hours.  Returns False if the caller hung up.
+    """
+    note(rec, office.env.now, "calls the 12345 hotline")
+    return (yield from served(office, rec, talk, patience, "on the phone"))
+
+
+def served(office: Office, rec: AppealRecord, work: float, patience: float | None, how: str):
+    """Process body: queue at ``office`` from now (giving up after ``patience`` open hours), then ``work`` hours.
+
+    Returns False if the citizen gave up; the open hours queued and the work count as citizen hours.
+    """
+    env = office.env
+    arrive = env.now
     claim = office.request()
     if not claim.granted:
         if patience is not None:
             office.give_up_at(claim, office.calendar.add_open(arrive, patience))
         if not (yield claim.event):
-            note(rec, env.now, lambda: f"gives up queueing at the {office.label} (patience ran out)")
+            note(rec, env.now, lambda: f"gives up {'queueing' if how == 'in person' else 'waiting'} at the "
+                                       f"{office.label} (patience ran out)")
             rec.citizen_hours += office.calendar.open_between(arrive, env.now)
             return False
     now = env.now
     rec.citizen_hours += office.calendar.open_between(arrive, now) + work
     rec.staff_hours += work
-    if traced:
-        note(rec, now, f"is seen in person at the {office.label} after queueing {now - arrive:.1f} h "
-                       f"({work:.1f} h of work)")
+    if rec.events is not None:
+        seen = f"is seen in person at the {office.label} after queueing" if how == "in person" else \
+            f"is answered by the {office.label} after waiting"
+        note(rec, now, f"{seen} {now - arrive:.1f} h ({work:.1f} h of work)")
     end = office.start(claim, work)
     if end is not None:
         yield end

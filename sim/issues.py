@@ -28,7 +28,8 @@ _PURPOSES = ("arrivals", "attributes", "uniforms")
 _UNIFORMS = ("report_delay", "patience", "pick_right", "pick_wrong", "unclear", "hard", "patrol",
              "patrol_delay", "intake", "triage", "coordination", "closing", "escalation",
              "feedback_delay", "call", "bounce_dept", "assessment", "service", "satisfied", "reopen",
-             "hard_work", "inspection", "inspection_delay", "give_up")
+             "hard_work", "inspection", "inspection_delay", "give_up", "channel", "talk", "hotline_patience",
+             "dispatch", "dispatch_wrong", "dispatch_pick", "redispatch", "come_in")
 
 
 def _columns(sc: Scenario) -> dict[str, int]:
@@ -43,6 +44,8 @@ def _columns(sc: Scenario) -> dict[str, int]:
         "service": len(sc.departments), "satisfied": r + 1, "reopen": max(r, 1),
         "hard_work": len(sc.departments), "inspection": len(sc.departments), "inspection_delay": len(sc.departments),
         "give_up": 1 + b,  # after a wrong door, after each bounce
+        "channel": 1, "talk": 1, "hotline_patience": 1, "dispatch": 1, "dispatch_wrong": 1, "dispatch_pick": 1,
+        "redispatch": 1, "come_in": len(sc.departments),
     }
 
 

@@ -53,7 +53,8 @@ END_TIMES = ("abandoned_after", "open_for")
 CIF_QUANTILES = {"p50": 0.5, "p90": 0.9}
 #: Per-appeal 0/1 indicators and counts, summarised by their mean over filed appeals.
 SHARES = ("response_rate", "resolution_rate", "abandonment_rate", "open_share", "share_3plus_trips",
-          "patrol_share", "inspection_share", "escalated_share", "reopened_share", "satisfied_share",
+          "in_person_share", "hotline_share", "online_share", "patrol_share", "inspection_share",
+          "escalated_share", "reopened_share", "satisfied_share",
           "final_satisfied_share")
 #: Rates over a subset of filed appeals: metric -> its per-appeal measure (1/0 in the subset, NaN outside).
 CONDITIONAL = {"satisfaction_rate": "satisfied_first", "final_satisfaction_rate": "satisfied_final"}
@@ -88,6 +89,8 @@ def measures(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan) ->
         "resolution_rate": resolved, "abandonment_rate": state == "abandoned", "open_share": state == "open",
         "share_3plus_trips": f["trips"].to_numpy() >= 3, "patrol_share": f["channel"].to_numpy() == "patrol",
         "inspection_share": f["channel"].to_numpy() == "inspection",
+        "in_person_share": f["channel"].to_numpy() == "in_person",
+        "hotline_share": f["channel"].to_numpy() == "hotline", "online_share": f["channel"].to_numpy() == "online",
         "escalated_share": f["escalated"].to_numpy(dtype=bool), "reopened_share": f["reopened"].to_numpy() > 0,
         "satisfied_first": np.where(first, sat_first, np.nan), "satisfied_final": np.where(resolved, sat, np.nan),
         "satisfied_share": first & sat_first, "final_satisfied_share": resolved & sat,

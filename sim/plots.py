@@ -92,7 +92,7 @@ def trips_figure(appeals: pd.DataFrame):
                label=f"{model} (mean {t.mean():.2f})")
     ax.set_xlabel("trips by the citizen")
     ax.set_ylabel("percent of filed appeals")
-    ax.set_title("Trips per appeal (0 = found by a patrol)")
+    ax.set_title("Trips per appeal (0 = by hotline, online or found first)")
     _legend(ax)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()

@@ -17,8 +17,10 @@ from typing import Optional
 import pandas as pd
 
 END_STATES = ("resolved", "abandoned", "open")
-#: Who filed an appeal: the citizen, or a finder before them (a department's inspection crew, a grid patrol).
-CHANNELS = ("citizen", "inspection", "patrol")
+#: How an appeal was filed: by the citizen (in person, by the 12345 hotline, online or by app), or by a
+#: finder before them (a department's inspection crew, a grid patrol).
+CHANNELS = ("in_person", "hotline", "online", "inspection", "patrol")
+IN_PERSON, HOTLINE, ONLINE = 0, 1, 2
 
 
 @dataclass(slots=True)
@@ -33,7 +35,7 @@ class AppealRecord:
     area: str
     created: float
     departments: str = ""
-    channel: str = "citizen"          # who filed it (CHANNELS): the citizen, or a finder first
+    channel: str = "in_person"        # how it was filed (CHANNELS): by the citizen, or by a finder first
     filed: Optional[float] = None
     first_response: Optional[float] = None
     first_resolved: Optional[float] = None    # the first resolution, before any reopening

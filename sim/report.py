@@ -165,6 +165,10 @@ def mechanisms(result) -> list[str]:
         lines.append(f"bounces (踢皮球): unclear-ownership appeals bounce {b.get('siloed', 0):.1f} times siloed, "
                      f"{b.get('merged', 0):.1f} merged")
     share = filed.groupby("model")["channel"].value_counts(normalize=True)
+    ch = {c: share.get(("siloed", c), 0.0) for c in ("in_person", "hotline", "online")}
+    lines.append(f"filing channels (the same in both models): {100 * ch['in_person']:.0f}% in person, "
+                 f"{100 * ch['hotline']:.0f}% by the 12345 hotline, {100 * ch['online']:.0f}% online; trips and "
+                 "多头跑 happen only in person or when a department asks the citizen to come in")
     lines.append(f"proactive discovery (主动发现): grid patrols found {100 * share.get(('merged', 'patrol'), 0):.0f}% "
                  "of merged appeals before anyone filed; departments' inspection crews "
                  f"{100 * share.get(('merged', 'inspection'), 0):.0f}% merged and "

@@ -173,6 +173,9 @@ class Group(Strict):
         default=0.0, ge=0.0, le=1.0,
         description="chance a citizen gives up each time they are referred or bounced elsewhere (both models)")
     travel: Travel
+    channel_mix: dict[Literal["in_person", "hotline", "online"], NonNegativeFloat] = Field(
+        default={"in_person": 1.0},
+        description="how this group files: shares of in person, hotline (12345) and online/app, summing to 1")
 
     @model_validator(mode="after")
     def _check(self):
@@ -181,7 +184,7 @@ class Group(Strict):
             problems.append("hourly_profile: expected 24 non-negative weights, not all zero")
         if len(self.weekday_profile) != 7 or sum(self.weekday_profile) <= 0:
             problems.append("weekday_profile: expected 7 non-negative weights, not all zero")
-        for name in ("category_mix", "area_mix"):
+        for name in ("category_mix", "area_mix", "channel_mix"):
             mix = getattr(self, name)
             if mix is not None and not math.isclose(sum(mix.values()), 1.0, abs_tol=1e-6):
                 problems.append(f"{name}: probabilities must sum to 1 (they sum to {sum(mix.values()):.6g})")
@@ -208,6 +211,9 @@ class Category(Strict):
     discoverable: bool = Field(default=True, description="patrols and inspection crews can find it before a citizen "
                                                          "files")
     response_deadline_hours: PositiveFloat = Field(default=24.0, description="响应率 deadline, hours from filing")
+    p_come_in: float = Field(default=0.0, ge=0.0, le=1.0,
+                             description="chance a department asks the citizen to come in for its part of an appeal "
+                                         "filed by hotline or online (a trip; the same in both models)")
 
 
 class JointMeeting(Strict):
@@ -255,6 +261,45 @@ class ExtraStaff(Strict):
     stationed_per_area: NonNegativeInt = 0
 
 
+class Dispatch(Strict):
+    """How hotline and online work orders reach this model's handling unit: a wrong unit first, sometimes.
+
+    A wrong dispatch costs the wrong unit an intake and the work order a re-dispatch delay; no trip.
+    """
+
+    p_wrong: float = Field(default=0.1, ge=0.0, le=1.0, description="chance a work order goes to a wrong unit first")
+    redispatch: Distribution = Field(default={"dist": "exponential", "mean": 24.0},
+                                     description="hours from the wrong unit's intake to the right unit")
+
+
+class Hotline(Strict):
+    """The 12345 hotline: operators answer (an M/M/c queue with abandonment when times are exponential)."""
+
+    operators: NonNegativeInt = Field(default=2, description="operators on duty (the same in both models)")
+    calendar: Optional[str] = Field(default=None, description="operators' calendar; null = 24 hours a day")
+    talk: Distribution = Field(default={"dist": "lognormal", "mean": 0.1, "cv": 0.5},
+                               description="operator hours per call")
+    patience: Distribution = Field(default={"dist": "exponential", "mean": 0.05},
+                                   description="open hours a caller waits for an operator before hanging up")
+    dispatch: Distribution = Field(default={"dist": "exponential", "mean": 2.0},
+                                   description="hours from the end of the call to the handling unit")
+
+
+class Online(Strict):
+    """Online and app filing: no trip and no queue; the work order reaches the handling unit after ``dispatch``."""
+
+    dispatch: Distribution = Field(default={"dist": "exponential", "mean": 1.0},
+                                   description="hours from filing to the handling unit (whose intake waits for "
+                                               "its opening hours)")
+
+
+class Channels(Strict):
+    """How appeals are filed other than in person: the same for both models (channels are not the reform)."""
+
+    hotline: Hotline = Hotline()
+    online: Online = Online()
+
+
 class Merged(Strict):
     """The comprehensive grid (综合网格) of 多格合一."""
 
@@ -267,6 +312,8 @@ class Merged(Strict):
                     "calendar id (e.g. the grid's) moves them to it; reports state the staffed hours either way")
     grid_leaders_per_area: PositiveInt = Field(
         default=1, description="grid leaders (网格长) per comprehensive grid, taken from the area's intake staff")
+    dispatch: Dispatch = Field(default=Dispatch(p_wrong=0.05, redispatch={"dist": "exponential", "mean": 4.0}),
+                               description="hotline and online work orders to the area's comprehensive grid")
     intake: Distribution
     triage: Distribution
     coordination: Distribution
@@ -283,6 +330,8 @@ class Siloed(Strict):
     max_bounces: NonNegativeInt = Field(default=2, description="bounces before the street takes the case")
     escalation: Distribution = Field(default={"dist": "exponential", "mean": 48.0},
                                      description="hours for the street to take and assign an escalated case")
+    dispatch: Dispatch = Field(default=Dispatch(),
+                               description="hotline and online work orders to the right line grid")
     feedback: Feedback = Field(default=Feedback(enabled=False),
                                description="the feedback call (回访) of the closing department; off by default "
                                            "(the closed loop is part of the reform)")
@@ -356,6 +405,7 @@ class Scenario(Strict):
     siloed: Siloed = Siloed()
     merged: Merged
     satisfaction: Satisfaction = Satisfaction()
+    channels: Channels = Field(default_factory=Channels, description="hotline and online filing (both models)")
     city: Optional[City] = Field(default=None, description="many independent streets; `gridsim run` simulates them sharded")
 
     @model_validator(mode="after")
@@ -471,6 +521,8 @@ def _reference_problems(sc: Scenario, complete: bool = True):
         return names is not None and ref not in names and f"unknown {kind} {ref!r} (expected one of {sorted(names)})"
 
     merged = [("merged.calendar", sc.merged.calendar)] if sc.merged is not None else []
+    if sc.channels is not None and sc.channels.hotline.calendar is not None:
+        merged.append(("channels.hotline.calendar", sc.channels.hotline.calendar))
     for path, ref in ([(f"departments.{k}.calendar", d.calendar) for k, d in entries(sc.departments)]
                       + [(f"line_grids.{k}.calendar", g.calendar) for k, g in entries(sc.line_grids)] + merged):
         if problem := unknown(sc.calendars, ref, "calendar"):
@@ -529,6 +581,9 @@ def _reference_problems(sc: Scenario, complete: bool = True):
                 sc.model_copy(update={"city": City(streets={kind: spec})}).streets()
             except ScenarioError as exc:
                 yield from (f"city.streets.{kind}: {e}" for e in exc.errors)
+    if (whole(sc.groups) and sc.channels is not None and sc.channels.hotline.operators == 0
+            and any(g.channel_mix.get("hotline", 0.0) > 0 for g in sc.groups.values())):
+        yield "channels.hotline.operators: groups call the hotline (channel_mix.hotline > 0) but it has no operators"
     if whole(sc.groups) and not any(g.arrivals_per_day > 0 for g in sc.groups.values()):
         yield "groups: expected at least one group with arrivals_per_day > 0"
 
@@ -606,6 +661,47 @@ def delegate_simplest(raw: dict, share: float) -> dict:
     for i, name in enumerate(order):
         cats[name]["delegable"] = i < k
     return raw
+
+
+def delegated_share_of(raw: dict) -> float:
+    """The share of categories delegable in raw scenario data (the base value of that lever)."""
+    cats = raw["categories"]
+    return sum(bool(c.get("delegable")) for c in cats.values()) / len(cats)
+
+
+def file_in_person(raw: dict, share: float) -> dict:
+    """Every group files in person with chance ``share``; the rest keeps the group's hotline : online ratio.
+
+    A lever for sweeps (channels are not the reform, so it moves both models together).  A group
+    that filed only in person splits the rest as the scenario's groups do on average (all hotline if none).
+
+    >>> mix = file_in_person({"groups": {"a": {"channel_mix": {"in_person": 0.2, "hotline": 0.6, "online": 0.2}}}},
+    ...                      0.5)["groups"]["a"]["channel_mix"]
+    >>> {k: round(v, 6) for k, v in mix.items()}
+    {'in_person': 0.5, 'hotline': 0.375, 'online': 0.125}
+    """
+    mixes = [dict(g.get("channel_mix") or {"in_person": 1.0}) for g in raw["groups"].values()]
+    remote = [(m.get("hotline", 0.0), m.get("online", 0.0)) for m in mixes]
+    total_h, total_o = sum(h for h, _ in remote), sum(o for _, o in remote)
+    default = total_h / (total_h + total_o) if total_h + total_o > 0 else 1.0
+    for g, (h, o) in zip(raw["groups"].values(), remote):
+        to_hotline = h / (h + o) if h + o > 0 else default
+        g["channel_mix"] = {"in_person": share, "hotline": (1 - share) * to_hotline,
+                            "online": (1 - share) * (1 - to_hotline)}
+    return raw
+
+
+def in_person_share_of(raw: dict) -> float:
+    """The arrivals-weighted share of appeals filed in person in raw scenario data."""
+    groups = raw["groups"].values()
+    rate = sum(g["arrivals_per_day"] for g in groups)
+    return sum(g["arrivals_per_day"] * (g.get("channel_mix") or {"in_person": 1.0}).get("in_person", 0.0)
+               for g in groups) / rate
+
+
+#: Named levers for sweeps: name -> (set it in raw data to a value, read its base value).
+LEVERS = {"delegated_share": (delegate_simplest, delegated_share_of),
+          "in_person_share": (file_in_person, in_person_share_of)}
 
 
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:

@@ -18,7 +18,7 @@ from collections import deque
 
 import simpy
 
-from .calendar import Calendar
+from .calendar import ALWAYS, Calendar
 from .scenario import Scenario
 
 
@@ -270,12 +270,19 @@ def stationed_counts(sc: Scenario) -> dict[str, int]:
     return {d: sc.stationed(d) for d in sc.departments}
 
 
+def uses_hotline(sc: Scenario) -> bool:
+    """Whether any group files by the 12345 hotline."""
+    return any(g.channel_mix.get("hotline", 0.0) > 0 for g in sc.groups.values())
+
+
 def staffing(sc: Scenario, model: str) -> dict[str, int]:
-    """Headcount by office key (``dept:X``, ``line:G:A``, ``station:A``, ``leader:A``, ``stationed:A``)."""
+    """Headcount by office key (``dept:X``, ``line:G:A``, ``station:A``, ``leader:A``, ``stationed:A``,
+    and ``hotline:12345``, the same in both models, when any group calls it)."""
+    hotline = {"hotline:12345": sc.channels.hotline.operators} if uses_hotline(sc) else {}
     if model == "siloed":
         out = {f"dept:{d}": s.headcount for d, s in sc.departments.items()}
         out.update({f"line:{g}:{a}": s.intake_staff for g, s in sc.line_grids.items() for a in sc.areas})
-        return out
+        return out | hotline
     stationed = stationed_counts(sc)
     out = {f"dept:{d}": s.headcount - stationed[d] for d, s in sc.departments.items()}
     weights = [a.weight for a in sc.areas.values()]
@@ -286,11 +293,11 @@ def staffing(sc: Scenario, model: str) -> dict[str, int]:
         out[f"station:{a}"] = intake - leaders + extra.intake_per_area
         out[f"leader:{a}"] = leaders
         out[f"stationed:{a}"] = int(n) + extra.stationed_per_area
-    return out
+    return out | hotline
 
 
 _KINDS = {"station": "comprehensive grid station (综合网格)", "leader": "grid leader (网格长)",
-          "stationed": "stationed staff (下沉力量)"}
+          "stationed": "stationed staff (下沉力量)", "hotline": "hotline operators"}
 
 
 def office_label(sc: Scenario, key: str) -> str:
@@ -321,6 +328,8 @@ class World:
                 cal = cals[sc.line_grids[name].calendar]
             elif kind == "stationed":  # stationed staff keep their departments' hours unless moved
                 cal = cals[sc.stationed_calendar()]
+            elif kind == "hotline":
+                cal = ALWAYS if sc.channels.hotline.calendar is None else cals[sc.channels.hotline.calendar]
             else:
                 cal = cals[sc.merged.calendar]
             self.offices[key] = Office(self.env, key, n, cal)

@@ -587,7 +587,7 @@ def test_patrol_finds_the_issue_before_the_citizen_files():
     t0 = 4.0
     (m,), _ = sim_one(sc, "merged", [{"created": t0}])
     (s,), _ = sim_one(sc, "siloed", [{"created": t0}])
-    assert m.channel == "patrol" and s.channel == "citizen"
+    assert m.channel == "patrol" and s.channel == "in_person"
     assert m.trips == 0 and m.citizen_hours == 0.0
     assert m.filed == pytest.approx(t0 + 2.0) and m.first_response == pytest.approx(t0 + 2.0)
     assert s.filed == pytest.approx(t0 + 10.0 + P["t_line"])
@@ -598,7 +598,7 @@ def test_patrol_finds_the_issue_before_the_citizen_files():
 def test_patrol_slower_than_the_citizen_finds_nothing():
     sc = patrol_scenario("merged.patrol.delay={dist: fixed, value: 20.0}")
     (m,), _ = sim_one(sc, "merged")
-    assert m.channel == "citizen" and m.trips == 1
+    assert m.channel == "in_person" and m.trips == 1
 
 
 @pytest.mark.parametrize("u, found", [(0.32, True), (0.34, False)])
@@ -612,14 +612,14 @@ def test_finding_chance_grows_with_hours_against_the_pre_drawn_uniform(u, found)
 def test_zero_patrol_hours_find_nothing_and_spend_nothing():
     sc = patrol_scenario("merged.patrol.staff_hours_per_day=0")
     (m,), world = sim_one(sc, "merged", patrol=0.0)
-    assert m.channel == "citizen" and m.trips == 1
+    assert m.channel == "in_person" and m.trips == 1
     assert work(world, "stationed:only") == 0.0
 
 
 def test_undiscoverable_category_and_disabled_patrols_are_filed_by_citizens():
     for extra in ("categories.simple.discoverable=false", "merged.patrol.enabled=false"):
         (m,), _ = sim_one(patrol_scenario(extra), "merged")
-        assert m.channel == "citizen" and m.trips == 1
+        assert m.channel == "in_person" and m.trips == 1
 
 
 def test_patrol_hours_come_out_of_stationed_staff_time():
@@ -663,7 +663,7 @@ def test_inspection_crews_cover_only_their_departments_categories():
     sc = inspection_scenario("departments.alpha.inspection.effectiveness=50")
     (rec,), _ = sim_one(make_scenario("departments.beta.inspection={staff_hours_per_day: 1, effectiveness: 50}",
                                       "groups.residents.report_delay={dist: fixed, value: 10.0}"), "siloed")
-    assert rec.channel == "citizen"       # 'simple' needs alpha, beta's crew does not look for it
+    assert rec.channel == "in_person"       # 'simple' needs alpha, beta's crew does not look for it
     (rec,), _ = sim_one(sc, "siloed", [{"category": "double"}])
     assert rec.channel == "inspection" and rec.trips == 0   # alpha's crew finds it; beta's part: no trip either
 
@@ -731,7 +731,7 @@ def test_equal_total_headcount(name, sc):
 def test_default_scenario_headcount_and_run_staffing_table():
     sc = load_scenario()
     expected = sum(d.headcount for d in sc.departments.values()) \
-        + len(sc.areas) * sum(g.intake_staff for g in sc.line_grids.values())
+        + len(sc.areas) * sum(g.intake_staff for g in sc.line_grids.values()) + sc.channels.hotline.operators
     assert sum(staffing(sc, "siloed").values()) == expected
     res = run(make_scenario("horizon_days=1", "warmup_days=0"))
     totals = res.staffing.groupby("model").headcount.sum()

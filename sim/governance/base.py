@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..citizen import p_satisfied, staff_job
+from ..citizen import call, p_satisfied, staff_job, visit
 from ..issues import IssueStream, quantiles
-from ..records import CHANNELS, AppealRecord, note
+from ..records import CHANNELS, HOTLINE, ONLINE, AppealRecord, note
 from ..world import World
 
 
 FINDER_LABELS = {"inspection": "a department's inspection crew", "patrol": "a grid patrol"}
+FIRST_FINDER = CHANNELS.index("inspection")  # channel codes from here on are finders
 
 
 class Policy:
@@ -56,12 +57,14 @@ class Policy:
         self.feedback_delay = self.fb.delay.ppf(u["feedback_delay"][:, 0])
         self.call = self.fb.call.ppf(u["call"][:, 0])
         self.depts = [world.office("dept", d) for d in self.dept_names]  # by department index
+        self._channels(sc, u, g, c)
         self._discover(u, np.array([s.discoverable for s in self.cats])[c])
 
     #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
     #: into lists of Python numbers: indexing NumPy arrays and NumPy scalar arithmetic cost
     #: several times more than lists and floats, and every later step of an appeal would pay.
-    PER_ISSUE = ("patience", "service", "unclear", "hard", "hard_work", "channel", "feedback_delay", "call")
+    PER_ISSUE = ("patience", "service", "unclear", "hard", "hard_work", "channel", "feedback_delay", "call",
+                 "come_in", "talk", "hotline_patience", "dispatch", "wrong_dispatch", "redispatch")
 
     def ready(self) -> "Policy":
         """Finish building (vectorised work done): per-issue arrays become lists for the processes."""
@@ -93,6 +96,67 @@ class Policy:
         extra = self.hard_work[i]
         return [(d, row[d] + extra[d]) for d in self.cat_depts[c]] + [(d, extra[d]) for d in self.hard_only[c]]
 
+    # ---- filing channels: in person, hotline (12345), online; the same draws in every model
+    def _channels(self, sc, u: dict, g: np.ndarray, c: np.ndarray) -> None:
+        """How each citizen would file (``filing``), and the draws of the hotline, online and dispatch steps."""
+        n = len(g)
+        self.filing = np.zeros(n, dtype=np.int8)
+        for k, spec in enumerate(self.groups):
+            probs = np.array([spec.channel_mix.get(ch, 0.0) for ch in CHANNELS[:3]])
+            m = g == k
+            self.filing[m] = np.minimum(np.searchsorted(np.cumsum(probs) / probs.sum(), u["channel"][m, 0],
+                                                        side="right"), 2)
+        ch = sc.channels
+        self.come_in = u["come_in"] < np.array([s.p_come_in for s in self.cats])[c][:, None]
+        self.talk = ch.hotline.talk.ppf(u["talk"][:, 0])
+        self.hotline_patience = ch.hotline.patience.ppf(u["hotline_patience"][:, 0])
+        self.dispatch = np.where(self.filing == HOTLINE, ch.hotline.dispatch.ppf(u["dispatch"][:, 0]),
+                                 ch.online.dispatch.ppf(u["dispatch"][:, 0]))
+        d = self.config().dispatch  # the model's own: to the right line grid, or to the area's grid
+        self.wrong_dispatch = u["dispatch_wrong"][:, 0] < d.p_wrong
+        self.redispatch = d.redispatch.ppf(u["redispatch"][:, 0])
+        self.hotline = self.world.offices.get("hotline:12345")  # None where no group calls it
+
+    def remote(self, i: int, rec: AppealRecord, right, right_hours: float, wrong=None, wrong_hours: float = 0.0):
+        """Process body: a hotline call or an online filing reaches the handling unit ``right``.
+
+        The call waits for an operator (the caller may hang up: False) and takes the talk time; the
+        work order then reaches the unit after its dispatch delay, going first, with the model's
+        chance, to ``wrong``, which spends ``wrong_hours`` on it before a re-dispatch delay (no trip).
+        The first response is the right unit's intake (``right_hours``): its first contact with the
+        citizen, as 12345 counts it, not the operator answering.
+        """
+        env = self.env
+        rec.filed = env.now
+        if self.channel[i] == HOTLINE and not (yield from call(self.hotline, rec, self.talk[i],
+                                                               self.hotline_patience[i])):
+            return False
+        if self.channel[i] == ONLINE:
+            note(rec, env.now, "files online (app or website): no trip")
+        yield env.timeout(self.dispatch[i])
+        if self.wrong_dispatch[i] and wrong is not None:
+            note(rec, env.now, lambda: f"dispatched to the wrong unit first: the {wrong.label}")
+            rec.referrals += 1
+            yield staff_job(wrong, rec, wrong_hours)
+            yield env.timeout(self.redispatch[i])
+            note(rec, env.now, "re-dispatched (no trip)")
+        yield staff_job(right, rec, right_hours)
+        rec.first_response = env.now
+        note(rec, env.now, "first response: the handling unit contacts the citizen (响应)")
+        return True
+
+    def dept_part(self, i: int, rec: AppealRecord, d: int, hours: float):
+        """The event of department ``d``'s part: a visit if it asks the citizen to come in, else its staff's work.
+
+        The chance (``p_come_in`` of the category, against a pre-drawn uniform per department) is the same in
+        every model.
+        """
+        office = self.depts[d]
+        if not self.come_in[i][d]:
+            return staff_job(office, rec, hours)
+        note(rec, self.env.now, lambda: f"the {office.label} asks the citizen to come in")
+        return self.env.process(visit(office, rec, self.groups[self.group_of[i]].travel.department, hours))
+
     # ---- discovery (主动发现): who files each issue, and when
     def _discover(self, u: dict, discoverable: np.ndarray) -> None:
         """Race every finder against the citizen: ``channel`` (index into CHANNELS) and ``start_delay``.
@@ -106,7 +170,7 @@ class Policy:
             better = delays < best
             best[better], channel[better] = delays[better], CHANNELS.index(name)
         found = best < self.report_delay
-        self.channel = np.where(found, channel, 0)
+        self.channel = np.where(found, channel, self.filing)
         self.start_delay = np.where(found, best, self.report_delay)  # hours from arising to the first step
 
     def finders(self, u: dict, discoverable: np.ndarray):
@@ -152,7 +216,7 @@ class Policy:
 
     def found(self, i: int, rec: AppealRecord) -> bool:
         """If a finder found issue ``i``, it is filed and answered now (no citizen trip); returns whether."""
-        if not self.channel[i]:
+        if self.channel[i] < FIRST_FINDER:
             return False
         rec.filed = rec.first_response = self.env.now
         note(rec, self.env.now, lambda: f"found by {FINDER_LABELS[rec.channel]} before anyone files it "

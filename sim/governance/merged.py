@@ -18,7 +18,7 @@ from collections import Counter, deque
 import numpy as np
 
 from ..citizen import staff_job, visit
-from ..records import AppealRecord, note
+from ..records import IN_PERSON, AppealRecord, note
 from .base import Policy
 
 
@@ -78,10 +78,13 @@ class MergedPolicy(Policy):
         self.coordination = m.coordination.ppf(u["coordination"][:, 0])
         self.closing = m.closing.ppf(u["closing"][:, 0])
         self.delegable = np.array([s.delegable for s in self.cats])[c]
+        n_areas = len(self.areas)  # a wrong dispatch goes to another area's grid, uniform over the others
+        j = np.minimum((u["dispatch_pick"][:, 0] * max(n_areas - 1, 1)).astype(int), max(n_areas - 2, 0))
+        self.wrong_area = np.where(j >= issues.area, j + 1, j) if n_areas > 1 else issues.area
         self.meetings = (JointMeetings(self.env, m.joint_meeting, self.leaders, self.depts)
                          if m.joint_meeting.enabled else None)
 
-    PER_ISSUE = Policy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable")
+    PER_ISSUE = Policy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable", "wrong_area")
 
     def finders(self, u: dict, discoverable: np.ndarray):
         """The departments' inspection crews, then the grid's patrols (in each area with stationed staff)."""
@@ -103,13 +106,20 @@ class MergedPolicy(Policy):
         station = self.stations[area]
         if rec.events is not None:
             self.arises(i, rec)
-        if not self.found(i, rec):
+        if self.found(i, rec):
+            pass
+        elif self.channel[i] == IN_PERSON:
             travel = self.groups[self.group_of[i]].travel.comprehensive_station
             note(rec, env.now, "decides to file at the one door of the comprehensive grid (一门受理)")
             if not (yield from visit(station, rec, travel, self.intake[i], self.patience[i][0])):
                 return self.abandon(rec)
             rec.first_response = env.now
             note(rec, env.now, "first response: intake done (响应)")
+        else:   # hotline or online: the work order goes to the area's grid (another area's first, sometimes)
+            other = self.wrong_area[i]
+            wrong = self.stations[other] if other != area else None
+            if not (yield from self.remote(i, rec, station, self.intake[i], wrong, self.intake[i])):
+                return self.abandon(rec)
         yield from self._handle(i, rec, area)
         yield from self.close(i, rec, station, lambda: self._reopen(i, rec, area))
 
@@ -142,7 +152,7 @@ class MergedPolicy(Policy):
         if len(work) > 1:
             note(rec, env.now, lambda: f"dispatched to {len(work)} departments at once (parallel handling)")
         if len(work) == 1:  # nothing to fork
-            yield staff_job(self.depts[work[0][0]], rec, work[0][1])
+            yield self.dept_part(i, rec, *work[0])
         else:
-            yield env.all_of([staff_job(self.depts[d], rec, h) for d, h in work])
+            yield env.all_of([self.dept_part(i, rec, d, h) for d, h in work])
         yield staff_job(self.stations[area], rec, self.closing[i])

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..citizen import staff_job, visit
 from ..issues import quantiles
-from ..records import AppealRecord, note
+from ..records import IN_PERSON, AppealRecord, note
 from .base import Policy
 
 
@@ -34,7 +34,7 @@ class SiloedPolicy(Policy):
         # A wrong pick is uniform over the other line grids.
         j = np.minimum((u["pick_wrong"][:, 0] * max(n_lines - 1, 1)).astype(int), max(n_lines - 2, 0))
         wrong = np.where(j >= right, j + 1, j) if n_lines > 1 else right
-        self.right = right
+        self.right, self.wrong_line = right, wrong
         self.pick = np.where(u["pick_right"][:, 0] < p_right, right, wrong)
         intake = [sc.line_grids[k].intake for k in lines]
         self.intake = np.column_stack([quantiles(u["intake"][:, 0], self.pick, dict(enumerate(intake))),
@@ -43,7 +43,8 @@ class SiloedPolicy(Policy):
         self._bounce_plan(u, c)
         self.stations = [[world.office("line", g, a) for a in self.areas] for g in lines]  # [line][area]
 
-    PER_ISSUE = Policy.PER_ISSUE + ("pick", "right", "intake", "escalation", "bounce_dept", "assessment")
+    PER_ISSUE = Policy.PER_ISSUE + ("pick", "right", "wrong_line", "intake", "escalation", "bounce_dept",
+                                    "assessment")
 
     def _bounce_plan(self, u, c):
         """Departments visited by each bounce and their assessment hours (vectorised)."""
@@ -72,9 +73,18 @@ class SiloedPolicy(Policy):
         env, travel = self.env, self.groups[self.group_of[i]].travel
         if rec.events is not None:
             self.arises(i, rec)
-        in_person = not self.found(i, rec)   # a crew's find goes to its department: no door, no trips
-        if in_person and not (yield from self._doors(i, rec, travel)):
-            return self.abandon(rec)
+        in_person = self.channel[i] == IN_PERSON
+        if self.found(i, rec):   # a crew's find goes to its department: no door, no trips
+            pass
+        elif in_person:
+            if not (yield from self._doors(i, rec, travel)):
+                return self.abandon(rec)
+        else:   # hotline or online: the work order goes to the right line grid (a wrong one first, sometimes)
+            area, right, wrong = self.area_of[i], self.right[i], self.wrong_line[i]
+            if not (yield from self.remote(i, rec, self.stations[right][area], self.intake[i][1],
+                                           self.stations[wrong][area] if wrong != right else None,
+                                           self.intake[i][1])):
+                return self.abandon(rec)
         work = self.case_work(i)
         if self.unclear[i] or self.hard[i]:  # no line owns it alone: bounces, then the street takes it
             if not (yield from self._bounce(i, rec, travel, in_person)):
@@ -84,8 +94,8 @@ class SiloedPolicy(Policy):
         else:
             for k, (d, hours) in enumerate(work):
                 office = self.depts[d]
-                if k == 0 or not in_person:  # passed on by the station (or by the finding department)
-                    yield staff_job(office, rec, hours)
+                if k == 0 or not in_person:  # passed on by the station (or by the work order)
+                    yield self.dept_part(i, rec, d, hours)
                 else:
                     note(rec, env.now, lambda: f"must take the next part to the {office.label} in person (多头跑)")
                     yield from visit(office, rec, travel.department, hours)

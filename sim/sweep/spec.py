@@ -13,10 +13,8 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import Field, PositiveInt, ValidationError, model_validator
 
-from ..scenario import (DEFAULT_SCENARIO_PATH, Scenario, ScenarioError, Strict, _format_error, build_scenario,
-                        delegate_simplest, read_yaml, set_path)
-
-LEVERS = ("delegated_share",)
+from ..scenario import (DEFAULT_SCENARIO_PATH, LEVERS, Scenario, ScenarioError, Strict, _format_error,
+                        build_scenario, read_yaml, set_path)
 
 
 class Parameter(Strict):
@@ -25,9 +23,10 @@ class Parameter(Strict):
 
     path: Optional[str] = None
     paths: Optional[list[str]] = None
-    lever: Optional[Literal["delegated_share"]] = Field(
+    lever: Optional[Literal["delegated_share", "in_person_share"]] = Field(
         default=None, description="delegated_share: the share of categories delegated to the grid, "
-                                  "simplest first (least total service work)")
+                                  "simplest first (least total service work); in_person_share: every group's "
+                                  "share of appeals filed in person (the rest keeps its hotline : online ratio)")
     values: Optional[list[Any]] = None
     low: Optional[float] = None
     high: Optional[float] = None
@@ -144,9 +143,8 @@ class SweepPlan:
         p = self.sweep.parameters[name]
         if p.scale:
             return 1.0
-        if p.lever == "delegated_share":
-            cats = self.base_raw["categories"]
-            return sum(bool(c["delegable"]) for c in cats.values()) / len(cats)
+        if p.lever is not None:
+            return LEVERS[p.lever][1](self.base_raw)
         v = _get(self.base_raw, p.field_paths[0])
         return 1 - v if p.complement else v
 
@@ -161,8 +159,8 @@ class SweepPlan:
         for name, x in point.items():
             p = self.sweep.parameters[name]
             x = self.value(name, x)
-            if p.lever == "delegated_share":
-                delegate_simplest(raw, float(x))
+            if p.lever is not None:
+                LEVERS[p.lever][0](raw, float(x))
                 continue
             for path in p.field_paths:
                 current = _get(self.base_raw, path)
