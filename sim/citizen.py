@@ -27,7 +27,8 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
     if traced:
         note(rec, now, f"sets off for the {office.label} (trip {rec.trips}, {travel:.1f} h travel)")
         if arrive > now + travel:
-            note(rec, now + travel, f"finds the {office.label} closed; comes back when it opens")
+            note(rec, now + travel, f"the {office.label} is closed then: arrives at its opening instead "
+                                    "(no wasted trip)")
     if arrive > now:
         yield env.timeout(arrive - now)
     if rec.filed is None:

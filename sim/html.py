@@ -92,6 +92,11 @@ def assumptions(sc) -> str:
         (f"Patrols find {100 * m.patrol.chance():.0f}% of discoverable issues (1 − exp(−"
          f"{m.patrol.effectiveness:g} × {m.patrol.staff_hours_per_day:g} stationed staff hours per area a day)) "
          "if they find them before the citizen files." if m.patrol.chance() > 0 else "No patrols."),
+        "Filing channels (both models, the same draws): " + "; ".join(
+            f"{g} " + ", ".join(f"{100 * v:.0f}% {k.replace('_', ' ')}" for k, v in spec.channel_mix.items() if v)
+            for g, spec in sc.groups.items())
+        + f". Hotline and online work orders go to a wrong unit first with probability {sc.siloed.dispatch.p_wrong:g} "
+          f"siloed and {m.dispatch.p_wrong:g} merged; their first response is the handling unit's intake.",
         "Departments' inspection crews (both models): " + (", ".join(
             f"{d} {100 * s.inspection.chance():.0f}% ({s.inspection.staff_hours_per_day:g} h a day)"
             for d, s in sc.departments.items() if s.inspection.chance() > 0) or "none") + ".",

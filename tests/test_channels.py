@@ -99,8 +99,9 @@ def test_the_hotline_is_an_erlang_a_queue():
     expected = erlang_a_abandonment(lam, mu, theta, c)
     shares = []
     for seed in range(8):
-        sc = make_scenario(f"seed={seed}", "horizon_days=12", "warmup_days=2", "groups.residents.channel_mix={hotline: 1}",
-                           f"groups.residents.arrivals_per_day={24 * lam}", "groups.residents.report_delay={dist: fixed, value: 0}",
+        sc = make_scenario(f"seed={seed}", "horizon_days=12", "warmup_days=2",
+                           "groups.residents.channel_mix={hotline: 1}", f"groups.residents.arrivals_per_day={24 * lam}",
+                           "groups.residents.report_delay={dist: fixed, value: 0}",
                            f"channels.hotline={{operators: {c}, talk: {{dist: exponential, mean: {1 / mu}}}, "
                            f"patience: {{dist: exponential, mean: {1 / theta}}}}}")
         a = run(sc, models=["siloed"]).appeals
