@@ -136,3 +136,10 @@ def test_fewer_in_person_filers_make_fewer_trips_in_both_models():
         trips[share] = s
     assert (trips[0.05] < trips[0.8]).all()
     assert trips[0.8]["siloed"] - trips[0.8]["merged"] > trips[0.05]["siloed"] - trips[0.05]["merged"]
+
+
+def test_an_escalated_case_may_still_be_asked_in_as_in_the_merged_grid():
+    sc = channel_scenario("hotline", "categories.simple.p_come_in=1", "categories.simple.p_unclear=1")
+    for model in ("siloed", "merged"):
+        (rec,), _ = sim_one(sc, model, unclear=0.5, come_in=0.5)
+        assert rec.trips == 1, model    # the department's request, in both models; the bounces cost none

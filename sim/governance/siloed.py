@@ -89,8 +89,8 @@ class SiloedPolicy(Policy):
         if self.unclear[i] or self.hard[i]:  # no line owns it alone: bounces, then the street takes it
             if not (yield from self._bounce(i, rec, travel, in_person)):
                 return self.abandon(rec)
-            for d, hours in work:  # the street holds the case now: no more trips
-                yield staff_job(self.depts[d], rec, hours)
+            for d, hours in work:  # the street holds the case now: no trips unless a department asks
+                yield self.dept_part(i, rec, d, hours)
         else:
             for k, (d, hours) in enumerate(work):
                 office = self.depts[d]
