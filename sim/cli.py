@@ -303,6 +303,9 @@ def cmd_demo(args) -> int:
     print(f"gridsim demo on http://{args.host}:{server.server_address[1]}/  (Ctrl-C to stop)")
     try:
         server.serve_forever()
+    except BrokenPipeError:  # the reader of our output went away (`gridsim trace | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 1
     except KeyboardInterrupt:
         pass
     finally:
@@ -407,6 +410,9 @@ def main(argv: list[str] | None = None) -> int:
         for e in exc.errors:
             print(f"  {exc.source}: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader of our output went away (`gridsim trace | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 1
     except KeyboardInterrupt:
         print("interrupted: files already written are complete; the rest were not written", file=sys.stderr)
         return 130

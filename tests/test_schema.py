@@ -7,7 +7,7 @@ import json
 
 import pytest
 import yaml
-from conftest import make_raw
+from conftest import REPO, make_raw
 
 import sim
 from sim.scenario import DEFAULT_SCENARIO_PATH
@@ -394,3 +394,22 @@ def test_valid_file_round_trips_through_yaml(tmp_path):
     path = _write(tmp_path, sc.to_yaml(), "resolved.yaml")
     again = sim.load_scenario(path)
     assert again.to_dict() == sc.to_dict() and again.digest() == sc.digest()
+
+
+def test_a_key_given_twice_is_an_error_not_the_last_one_wins(tmp_path, gridsim_cli):
+    path = tmp_path / "twice.yaml"
+    text = (REPO / "scenarios" / "default.yaml").read_text(encoding="utf-8")
+    text = text.replace("departments:       #", "departments:\n  police: {headcount: 60, calendar: office}\n  #", 1)
+    path.write_text(text, encoding="utf-8")
+    p = gridsim_cli("validate", str(path))
+    assert p.returncode == 2 and "duplicate key 'police'" in p.stderr and "Traceback" not in p.stderr
+    assert "line " in p.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly():
+    import subprocess
+    import sys
+    # a megabyte of narration: far more than a pipe holds, so the writer meets the closed pipe
+    p = subprocess.run(f"{sys.executable} -m sim trace --group residents --first 300 --set horizon_days=20 | head -n 2",
+                       shell=True, capture_output=True, text=True, cwd=REPO, timeout=300)
+    assert len(p.stdout.splitlines()) == 2 and "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr
