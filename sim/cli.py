@@ -32,9 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="simulate both models on one scenario and write a results folder")
     _scenario_args(r)
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots and report.html")
-    r.add_argument("--shards", type=int, help="city scenarios: split the streets into this many shards "
+    r.add_argument("--shards", type=_whole(1), help="city scenarios: split the streets into this many shards "
                    "(default: 8 per worker)")
-    r.add_argument("--workers", type=int, default=1, help="city scenarios: local processes (default 1)")
+    r.add_argument("--workers", type=_whole(1), default=1, help="city scenarios: local processes (default 1)")
     r.add_argument("--scheduler", help="city scenarios: Dask, 'local' for a LocalCluster or an address "
                    "such as tcp://host:8786")
     r.add_argument("--appeals", action="store_true", help="city scenarios: also write per-appeal records, "
@@ -43,23 +43,23 @@ def _parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compare", help="independent replications of every model, with paired CIs")
     _scenario_args(c)
     c.add_argument("--reps", default="30", help="replications, or 'auto' to stop at the precision target")
-    c.add_argument("--precision", type=float, default=0.05,
+    c.add_argument("--precision", type=_share, default=0.05,
                    help="auto: CI half-width as a share of the mean, for times and counts (default 0.05)")
-    c.add_argument("--abs-precision", type=float, default=0.01,
+    c.add_argument("--abs-precision", type=_share, default=0.01,
                    help="auto: CI half-width for rates and shares, absolute (default 0.01 = 1 point)")
-    c.add_argument("--max-reps", type=int, default=200, help="auto: the cap on replications")
-    c.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes (default: all cores)")
+    c.add_argument("--max-reps", type=_whole(2), default=200, help="auto: the cap on replications")
+    c.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
 
     w = sub.add_parser("warmup", help="Welch's plot to help pick the warm-up period")
     _scenario_args(w)
-    w.add_argument("--reps", type=int, default=10)
-    w.add_argument("--window", type=int, default=7, help="moving-average window, days")
-    w.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    w.add_argument("--reps", type=_whole(2), default=10)
+    w.add_argument("--window", type=_whole(1), default=7, help="moving-average window, days")
+    w.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1)
 
     sw = sub.add_parser("sweep", help="run a parameter sweep (resumable; local cores or Dask)")
     sw.add_argument("sweep", help="sweep YAML file")
     sw.add_argument("--out", type=Path, help="results folder (default: results/sweeps/<sweep name>)")
-    sw.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="local processes (default: all cores)")
+    sw.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="local processes (default: all cores)")
     sw.add_argument("--scheduler", help="Dask: 'local' for a LocalCluster, or an address such as tcp://host:8786")
     sw.add_argument("--fresh", action="store_true", help="discard finished points and start over")
     sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
@@ -74,12 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     _scenario_args(t)
     t.add_argument("--appeal", type=int, action="append", help="issue id to trace (repeatable)")
     t.add_argument("--group", help="trace the first appeals of this group instead")
-    t.add_argument("--first", type=int, default=3, help="how many appeals with --group (default 3)")
-    t.add_argument("--width", type=int, default=120, help="line width")
+    t.add_argument("--first", type=_whole(1), default=3, help="how many appeals with --group (default 3)")
+    t.add_argument("--width", type=_whole(40), default=120, help="line width")
 
     a = sub.add_parser("animate", help="animated GIF of one simulated day, both models side by side")
     a.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
-    a.add_argument("--day", type=int, default=2, help="which day (1 = the first Monday)")
+    a.add_argument("--day", type=_whole(1), default=2, help="which day (1 = the first Monday)")
     a.add_argument("--out", default="day.gif", help="output file (.gif, or .mp4 where ffmpeg is present)")
     a.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
 
@@ -103,6 +103,30 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _whole(least: int):
+    """An argparse type: a whole number of at least ``least`` (a bad one exits 2 with the flag named)."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if v < least:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {least}, got {v}")
+        return v
+    return parse
+
+
+def _share(text: str) -> float:
+    """An argparse type: a number above 0 (a precision target)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v > 0 or v == float("inf"):  # NaN fails the comparison too
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text}")
+    return v
+
+
 def _scenario_args(p: argparse.ArgumentParser) -> None:
     """Arguments every simulating command shares."""
     p.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
@@ -123,6 +147,9 @@ def _setup(args, suffix: str = "", city: bool = False):
         sc.one_street(_source(args), f"`gridsim {args.command}`")
     for m in args.model or []:
         sc.arm(m)  # an unknown model name is bad input, reported before anything runs
+    twice = sorted({m for m in args.model or [] if args.model.count(m) > 1})
+    if twice:
+        raise ScenarioError("--model", [f"{m}: given more than once (each model runs once)" for m in twice])
     out = args.out or Path("results") / f"{sc.name}{suffix}"
     command = "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -183,9 +210,6 @@ def _run_city(args, sc, out, command, started) -> int:
     from .output import write_city
     from .report import city_verdict, comparison_table, format_table
 
-    for flag in ("shards", "workers"):
-        if getattr(args, flag) is not None and getattr(args, flag) < 1:
-            raise ScenarioError(f"--{flag}", [f"expected a whole number >= 1, got {getattr(args, flag)}"])
     t0 = time.perf_counter()
     # several shards a worker, so that workers finishing early take more (streets differ in size)
     shards = args.shards or (1 if args.workers == 1 and not args.scheduler else 8 * args.workers)

@@ -221,3 +221,15 @@ def test_a_run_where_no_issue_arises_writes_a_results_folder(tmp_path):
     assert "No appeal was filed under merged or siloed" in (out / "report.md").read_text(encoding="utf-8")
     for name in ("report.md", "report.html", *PLOTS):
         assert (out / name).stat().st_size > 0, name
+
+
+@pytest.mark.parametrize("args, flag", [
+    (["trace", "--width", "0"], "--width"), (["trace", "--first", "-1"], "--first"),
+    (["warmup", "--reps", "0"], "--reps"), (["warmup", "--window", "-3"], "--window"),
+    (["compare", "--max-reps", "0"], "--max-reps"), (["compare", "--precision", "nan"], "--precision"),
+    (["compare", "--precision", "-1"], "--precision"), (["run", "--workers", "0"], "--workers"),
+    (["run", "--model", "siloed", "--model", "siloed"], "--model"), (["animate", "--day", "0"], "--day")])
+def test_bad_flags_are_refused_before_anything_runs(gridsim_cli, tmp_path, args, flag):
+    p = gridsim_cli(*args, "--out", str(tmp_path / "out")) if args[0] != "animate" else gridsim_cli(*args)
+    assert p.returncode == 2 and flag in p.stderr and "Traceback" not in p.stderr, p.stderr
+    assert not (tmp_path / "out").exists()
