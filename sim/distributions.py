@@ -44,12 +44,17 @@ class Exponential(_Dist):
         return stats.expon(scale=self.mean)
 
 
+#: Coefficients of variation a distribution may have: far beyond any service time, and inside what
+#: floating point can turn into a distribution (cv 1e200 overflowed, 1e-200 divided by zero).
+CV = Field(ge=1e-6, le=1e3, description="coefficient of variation (sd / mean), 1e-6 to 1000")
+
+
 class Lognormal(_Dist):
     """Lognormal given by its mean and coefficient of variation (sd / mean)."""
 
     dist: Literal["lognormal"]
     mean: PositiveFloat
-    cv: PositiveFloat
+    cv: float = CV
 
     def _frozen(self):
         s2 = math.log1p(self.cv**2)
@@ -61,7 +66,7 @@ class Gamma(_Dist):
 
     dist: Literal["gamma"]
     mean: PositiveFloat
-    cv: PositiveFloat
+    cv: float = CV
 
     def _frozen(self):
         k = 1.0 / self.cv**2

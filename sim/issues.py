@@ -89,11 +89,20 @@ class IssueStream:
         return len(self.created)
 
 
-def arrival_times(rate_per_hour: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A non-stationary Poisson process with a piecewise-constant hourly rate (exact, vectorised)."""
+def arrival_times(rate_per_hour: np.ndarray, rng: np.random.Generator, last_hour: float = 1.0) -> np.ndarray:
+    """A non-stationary Poisson process with a piecewise-constant hourly rate (exact, vectorised).
+
+    ``rate_per_hour[k]`` is the expected count in hour slot ``k``; the last slot is ``last_hour``
+    long (a horizon of whole hours and a fraction), so no arrival falls after the horizon.
+
+    >>> t = arrival_times(np.array([0.0, 500.0]), np.random.default_rng(1), last_hour=0.25)
+    >>> bool(t.min() >= 1.0 and t.max() < 1.25)
+    True
+    """
     counts = rng.poisson(rate_per_hour)
     slots = np.repeat(np.arange(len(rate_per_hour), dtype=float), counts)
-    return np.sort(slots + rng.random(len(slots)))
+    width = np.where(slots == len(rate_per_hour) - 1, last_hour, 1.0)
+    return np.sort(slots + rng.random(len(slots)) * width)
 
 
 def hourly_rates(sc: Scenario, group: str) -> np.ndarray:
@@ -103,9 +112,13 @@ def hourly_rates(sc: Scenario, group: str) -> np.ndarray:
     hp = np.asarray(g.hourly_profile) / np.mean(g.hourly_profile)
     wp = np.asarray(g.weekday_profile) / np.mean(g.weekday_profile)
     rate = g.arrivals_per_day / 24.0 * hp[hours % 24] * wp[(hours // 24) % 7]
-    last = sc.horizon - hours[-1]  # a partial final hour
-    rate[-1] *= min(last, 1.0)
+    rate[-1] *= last_hour(sc)  # a partial final hour
     return rate
+
+
+def last_hour(sc: Scenario) -> float:
+    """How much of the horizon's final hour slot lies before the horizon (1 for a whole number of hours)."""
+    return min(sc.horizon - (int(np.ceil(sc.horizon)) - 1), 1.0)
 
 
 def _pick(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -120,7 +133,7 @@ def generate_issues(sc: Scenario, replication: int = 0, street: int = 0) -> Issu
     arr_rng = np.random.default_rng(seed_sequence(sc.seed, replication, street, "arrivals"))
     times, gcode = [], []
     for gi, g in enumerate(groups):
-        t = arrival_times(hourly_rates(sc, g), arr_rng)
+        t = arrival_times(hourly_rates(sc, g), arr_rng, last_hour(sc))
         times.append(t)
         gcode.append(np.full(len(t), gi, dtype=np.int32))
     created = np.concatenate(times)

@@ -25,13 +25,14 @@ from typing import Any, Literal, Optional, get_args
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt,
-                      PositiveFloat, PositiveInt, ValidationError, create_model, model_validator)
+                      PositiveFloat, PositiveInt, ValidationError, create_model, field_validator, model_validator)
 
 from .calendar import Calendar
 from .distributions import Distribution
 from .migrate import migrate, old_field_hint
 
 DEFAULT_SCENARIO_PATH = Path(__file__).with_name("data") / "default.yaml"
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 MODELS = ("siloed", "merged")
 Probability = Field(ge=0.0, le=1.0)
 
@@ -387,7 +388,7 @@ class Scenario(Strict):
 
     schema_version: int = Field(default=2, ge=2, le=2, description="the scenario format's version; older files "
                                                                    "are migrated (gridsim migrate FILE)")
-    name: str
+    name: str = Field(description="letters, digits, '_', '-' and '.' (it names the results folder)")
     description: str = ""
     seed: NonNegativeInt = 0
     horizon_days: PositiveFloat
@@ -407,6 +408,14 @@ class Scenario(Strict):
     satisfaction: Satisfaction = Satisfaction()
     channels: Channels = Field(default_factory=Channels, description="hotline and online filing (both models)")
     city: Optional[City] = Field(default=None, description="many independent streets; `gridsim run` simulates them sharded")
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        if not _NAME.fullmatch(v):
+            raise ValueError(f"expected 1 to 100 letters, digits, '_', '-' or '.', starting with a letter or digit "
+                             f"(it names the results folder), got {v!r}")
+        return v
 
     @model_validator(mode="after")
     def _references(self):

@@ -413,3 +413,22 @@ def test_a_reader_that_goes_away_ends_the_output_quietly():
     p = subprocess.run(f"{sys.executable} -m sim trace --group residents --first 300 --set horizon_days=20 | head -n 2",
                        shell=True, capture_output=True, text=True, cwd=REPO, timeout=300)
     assert len(p.stdout.splitlines()) == 2 and "Traceback" not in p.stderr and "BrokenPipe" not in p.stderr
+
+
+@pytest.mark.parametrize("override, message", [
+    ("departments.police.assessment={dist: lognormal, mean: 1, cv: 1e200}", "departments.police.assessment.cv"),
+    ("departments.police.assessment={dist: gamma, mean: 1, cv: 1e-200}", "departments.police.assessment.cv"),
+    ("name=../../../x", "name: expected 1 to 100 letters"),
+    ("name=/tmp/abs", "name: expected 1 to 100 letters")])
+def test_values_that_would_crash_or_escape_are_refused(override, message):
+    with pytest.raises(sim.ScenarioError) as exc:
+        sim.load_scenario(overrides=[override])
+    assert any(e.startswith(message) for e in exc.value.errors), exc.value.errors
+
+
+def test_no_issue_arises_after_a_horizon_that_is_not_a_whole_hour():
+    from sim.issues import generate_issues
+    for days in (5.71, 2.01, 3.999):
+        sc = sim.load_scenario(overrides=[f"horizon_days={days}", "warmup_days=0", "groups.residents.arrivals_per_day=500"])
+        created = generate_issues(sc).created
+        assert created.max() < sc.horizon and created.max() > sc.horizon - 1
