@@ -29,7 +29,8 @@ SWITCHES = {
         "merged.dispatch={p_wrong: 0.15, redispatch: {dist: exponential, mean: 24}}"],
 }
 METRICS = {"resolution_time_p50": "resolution P50 (h)", "resolution_time_p90": "resolution P90 (h)",
-           "response_rate": "响应率 (pt)", "satisfaction_rate": "满意率 (pt)", "satisfied_share": "satisfied ÷ filed (pt)",
+           "response_rate": "响应率 (pt)", "satisfaction_rate": "满意率 (pt)",
+           "satisfied_share": "satisfied ÷ filed (pt)",
            "trips_per_appeal": "trips", "abandonment_rate": "abandonment (pt)", "staff_hours_per_appeal": "staff h"}
 
 
