@@ -3,8 +3,11 @@
 A policy turns the issue stream's uniforms into this model's times once, in
 vectorised blocks, then runs one process per appeal.  Draws that both models use
 (report delay, patience, service work per department, unclear ownership, hard
-case, satisfaction) come from the same uniform columns, so the two models see
-the same issues with the same demands.
+case and its extra work, filing channel, finding by inspection crews, giving up,
+coming in, satisfaction, reopening) come from the same uniform columns, so the
+two models see the same issues with the same demands.  The steps both models
+share live here too: finding issues, hotline and online filing, a department's
+part, resolving, the feedback loop and giving up.
 """
 from __future__ import annotations
 
