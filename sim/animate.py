@@ -9,10 +9,12 @@ instead when the file name ends in .mp4 and ffmpeg is present.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 
 from .issues import generate_issues
+from .output import atomic_write
 from .scenario import Scenario, ScenarioError
 
 _ORDER = {"hotline": 0, "line": 1, "station": 1, "leader": 2, "stationed": 3, "dept": 4}
@@ -89,8 +91,9 @@ def animate(sc: Scenario, path: str, day: int = 2, step_minutes: float = 15.0, f
     if path.endswith(".mp4"):
         if not shutil.which("ffmpeg"):
             raise ScenarioError("--out", ["MP4 needs ffmpeg, which is not installed: use a .gif name"])
-        anim.save(path, writer=FFMpegWriter(fps=fps), dpi=80)
+        writer, dpi = FFMpegWriter(fps=fps), 80
     else:
-        anim.save(path, writer=PillowWriter(fps=fps), dpi=70)
+        writer, dpi = PillowWriter(fps=fps), 70
+    atomic_write(Path(path), lambda tmp: anim.save(tmp, writer=writer, dpi=dpi))  # whole, or not at all
     plt.close(fig)
     return path

@@ -151,9 +151,30 @@ def _setup(args, suffix: str = "", city: bool = False):
     if twice:
         raise ScenarioError("--model", [f"{m}: given more than once (each model runs once)" for m in twice])
     out = args.out or Path("results") / f"{sc.name}{suffix}"
+    _check_out(out)
     command = "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return sc, out, command, started
+
+
+def _writable_folder(folder: Path, flag: str) -> None:
+    """Check, before any simulation runs, that files can be written in ``folder`` (made later if need be).
+
+    Nothing is created: the nearest folder that exists must be a folder we may write in.
+    """
+    folder = Path(folder).absolute()
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise ScenarioError(flag, [f"{folder}: {existing} is a file, not a folder"])
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ScenarioError(flag, [f"{folder}: cannot write in {existing} (permission denied)"])
+
+
+def _check_out(out: Path) -> None:
+    """A results folder: not an existing file, and somewhere files can be written (checked before simulating)."""
+    if out.exists() and not out.is_dir():
+        raise ScenarioError("--out", [f"{out}: exists and is not a folder (expected a results folder)"])
+    _writable_folder(out, "--out")
 
 
 def _source(args) -> str:
@@ -313,6 +334,8 @@ def cmd_animate(args) -> int:
     from .animate import animate
 
     sc = load_scenario(args.scenario, args.overrides).one_street(_source(args), "`gridsim animate`")
+    if args.out is not None:
+        _writable_folder(Path(args.out).parent, "--out")
     print(f"wrote {animate(sc, args.out, args.day)}")
     return 0
 

@@ -197,7 +197,12 @@ def precision_gaps(reps: pd.DataFrame, rel: float, absolute: float, alpha: float
         n = int(g["value"].notna().sum())
         half = (hi - lo) / 2 if not np.isnan(lo) else np.inf
         target = absolute if is_rate(metric) else rel * abs(m)
-        need = n if half <= target else (math.ceil(n * (half / target) ** 2) if target > 0 else np.inf)
+        if half <= target:
+            need = n
+        elif np.isfinite(half) and target > 0 and n > 0:
+            need = math.ceil(n * (half / target) ** 2)
+        else:  # no interval yet (too few values, or none: no appeal filed), or a target of zero
+            need = np.inf
         rows.append({"model": model, "metric": metric, "n": n, "mean": m, "half_width": half,
                      "target": target, "ok": bool(half <= target), "reps_needed": need})
     return pd.DataFrame(rows)

@@ -16,10 +16,13 @@ from . import __version__
 
 
 def atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp_path)`` then rename the temp file onto ``path``."""
+    """Call ``write(tmp_path)`` then rename the temp file onto ``path`` (making its folder if need be).
+
+    The temp file ends in ``.tmp`` and the path's own suffix, for writers that go by the extension.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     try:
         write(tmp)
@@ -48,12 +51,41 @@ def provenance(scenario, models: list[str], command: str, started: str, wall_sec
     }
 
 
+#: What a results folder holds, for folders written before provenance listed its files.
+_OUTPUT_SUFFIXES = {".csv", ".md", ".html", ".png", ".yaml", ".json", ".gz"}
+
+
 class ResultsFolder:
-    """A results folder that writes each file atomically and remembers what it wrote."""
+    """A results folder that writes each file atomically and remembers what it wrote.
+
+    A folder is complete when its ``provenance.json`` is there (``"complete": true``, with the
+    files of the run): it is written last, and a run into an earlier run's folder first removes
+    the old one, so a folder interrupted half-way has none.  Files of the earlier run that this
+    run does not write (its plots, say, after ``--no-plots``) are removed before the new
+    provenance is written, and so are temp files an interrupted run left behind: a folder never
+    mixes two runs.
+    """
 
     def __init__(self, out: Path):
         self.out = Path(out)
         self.written: list[Path] = []
+        self.previous = self._begin()
+
+    def _begin(self) -> set[str]:
+        """Mark the folder incomplete and return the names of the earlier run's files."""
+        prov = self.out / "provenance.json"
+        names: set[str] = set()
+        if prov.is_file():
+            try:
+                names = set(json.loads(prov.read_text(encoding="utf-8")).get("files", []))
+            except (OSError, ValueError):
+                pass
+            if not names:  # written before provenance listed its files: the kinds of file runs write
+                names = {p.name for p in self.out.iterdir() if p.is_file() and p.suffix in _OUTPUT_SUFFIXES}
+            prov.unlink()
+        for tmp in self.out.glob(".*.tmp*") if self.out.is_dir() else ():
+            tmp.unlink(missing_ok=True)
+        return names - {"provenance.json"}
 
     def put(self, name: str, write: Callable[[str], None]) -> None:
         """Write ``name`` with ``write(tmp_path)``, atomically."""
@@ -73,7 +105,12 @@ class ResultsFolder:
             plt.close(fig)
 
     def provenance(self, scenario, models, command, started, wall_seconds, **extra) -> None:
+        """Write provenance.json last: the earlier run's other files go, and the folder is complete."""
+        names = [p.name for p in self.written]
+        for stale in self.previous - set(names):
+            (self.out / stale).unlink(missing_ok=True)
         prov = provenance(scenario, models, command, started, wall_seconds, **extra)
+        prov |= {"complete": True, "files": names + ["provenance.json"]}
         self.text("provenance.json", json.dumps(prov, indent=2, ensure_ascii=False))
 
 

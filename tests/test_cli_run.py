@@ -233,3 +233,20 @@ def test_bad_flags_are_refused_before_anything_runs(gridsim_cli, tmp_path, args,
     p = gridsim_cli(*args, "--out", str(tmp_path / "out")) if args[0] != "animate" else gridsim_cli(*args)
     assert p.returncode == 2 and flag in p.stderr and "Traceback" not in p.stderr, p.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_out_at_an_existing_file_is_refused_before_simulating(gridsim_cli, tmp_path):
+    target = tmp_path / "a_file"
+    target.write_text("mine")
+    p = gridsim_cli("run", "--out", str(target), "--no-plots")
+    assert p.returncode == 2 and "--out" in p.stderr and "not a folder" in p.stderr
+    assert target.read_text() == "mine"
+
+
+def test_animate_makes_its_folder_and_compare_survives_a_run_with_no_issue(gridsim_cli, tmp_path):
+    gif = tmp_path / "new" / "deeper" / "day.gif"
+    p = gridsim_cli("animate", "--out", str(gif))
+    assert p.returncode == 0 and gif.stat().st_size > 0, p.stderr
+    p = gridsim_cli("compare", "--days", "0.01", "--set", "warmup_days=0", "--reps", "2", "--workers", "1",
+                    "--out", str(tmp_path / "cmp"), "--quiet")
+    assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr

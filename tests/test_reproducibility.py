@@ -219,3 +219,16 @@ def test_process_hash_seed_does_not_matter(tmp_path):
         outs = list(pool.map(call, range(2)))
     assert len(outs[0]) > 1000
     assert outs[0] == outs[1]
+
+
+def test_a_second_run_into_the_folder_leaves_nothing_of_the_first(tmp_path):
+    out = tmp_path / "run"
+    first = _gridsim("run", "--days", "15", "--seed", "1", "--out", str(out), "--quiet")
+    assert first.returncode == 0, first.stderr
+    assert (out / "report.html").exists() and list(out.glob("*.png"))
+    (out / ".summary.csv.abc.tmp").write_text("left by a killed run")
+    second = _gridsim("run", "--days", "15", "--seed", "2", "--no-plots", "--out", str(out), "--quiet")
+    assert second.returncode == 0, second.stderr
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["complete"] is True and prov["seed"] == 2
+    assert sorted(p.name for p in out.iterdir()) == sorted(prov["files"])   # no report.html, no plots, no temp
