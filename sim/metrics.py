@@ -125,6 +125,16 @@ def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.n
     return out
 
 
+def overall_metric_names() -> list[str]:
+    """Every metric a replication reports overall (``replication_rows``): what sweeps may name in ``metrics``."""
+    from .stability import TREND_METRICS
+    names = ["issues", "appeals_filed"]
+    names += [f"{t}_{s}" for t in TIMES for s in ("mean", *QUANTILES)]
+    names += [f"resolution_time_cif_{q}" for q in CIF_QUANTILES]
+    names += [*SHARES, *(f"{c}_per_appeal" for c in PER_APPEAL), *CONDITIONAL, *CAPACITY, *TREND_METRICS]
+    return names + ["utilisation", "max_office_utilisation"]  # utilisation: mean over a model's offices
+
+
 def end_events(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Per filed appeal of :func:`measures`: hours from arising to its end (or to the horizon) and how it
     ended (1 resolved, 2 abandoned, 0 open at the horizon, i.e. censored), for :mod:`sim.survival`."""

@@ -188,6 +188,8 @@ def test_analyze_lhs_runs_prim(tmp_path):
     ({"paramters": {}}, "paramters: unknown field"),
     ({"set": {"horizon_days": 3, "warmup_days": 0, "city": {"streets": {"a": {"count": 2}}}}},
      "city: a city scenario (2 streets), but a sweep simulates one street"),
+    ({"models": ["siloed", "nonexistent"]}, "models: unknown model 'nonexistent'"),
+    ({"metrics": ["resolution_time_p50", "resolution_tiem_p90"]}, "metrics: unknown metric 'resolution_tiem_p90'"),
 ])
 def test_bad_sweep_files_give_clear_errors(tmp_path, gridsim_cli, changes, expect):
     path = write_sweep(tmp_path, **changes)
@@ -195,3 +197,11 @@ def test_bad_sweep_files_give_clear_errors(tmp_path, gridsim_cli, changes, expec
     assert p.returncode == 2, p.stderr
     assert expect in p.stderr and str(path) in p.stderr and "Traceback" not in p.stderr
     assert not (tmp_path / "never").exists()
+
+
+def test_the_metric_names_a_sweep_may_name_are_those_a_replication_reports():
+    from sim.experiment import replication_rows
+    from sim.metrics import overall_metric_names
+    from sim.scenario import load_scenario
+    sc = load_scenario(overrides=["horizon_days=3", "warmup_days=0"])
+    assert set(replication_rows(sc, 0)["metric"]) == set(overall_metric_names())

@@ -13,6 +13,7 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import Field, PositiveInt, ValidationError, model_validator
 
+from ..metrics import overall_metric_names
 from ..scenario import (DEFAULT_SCENARIO_PATH, LEVERS, Scenario, ScenarioError, Strict, _format_error,
                         build_scenario, read_yaml, set_path)
 
@@ -128,6 +129,11 @@ class SweepPlan:
                     errors.append(f"parameters.{name}.path: {path!r} is a section, not a single value")
                 elif p.scale and not isinstance(current, (int, float)):
                     errors.append(f"parameters.{name}.scale: {path!r} is not a number")
+        known = base.arm_names()
+        errors += [f"models: unknown model {m!r} (expected one of {known})" for m in sweep.models if m not in known]
+        names = overall_metric_names()
+        errors += [f"metrics: unknown metric {m!r} (see summary.csv for the names, e.g. {names[:3]})"
+                   for m in sweep.metrics or [] if m not in names]
         if errors:
             raise ScenarioError(source, errors)
         for name, p in sweep.parameters.items():  # the corners of every range must give valid scenarios
