@@ -5,8 +5,6 @@ Each check reads a long-form summary (one run, a city, or the replication means 
 list means there is nothing to warn about.
 
 >>> import pandas as pd
-
-from .stability import TREND_METRICS
 >>> s = pd.DataFrame({"model": ["siloed", "merged"] * 2, "metric": ["staffed_hours"] * 2 + ["headcount"] * 2,
 ...                   "dimension": "all", "level": "all", "value": [100.0, 112.0, 10.0, 10.0], "n": 10})
 >>> capacity_lines(s, "siloed")[0].startswith("CAPACITY IS NOT EQUAL: merged has +12.0% staffed hours")

@@ -121,10 +121,22 @@ def last_hour(sc: Scenario) -> float:
     return min(sc.horizon - (int(np.ceil(sc.horizon)) - 1), 1.0)
 
 
-def _pick(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
+def pick(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Inverse-CDF choice: index ``i`` with probability ``probs[i]`` for each uniform."""
     cdf = np.cumsum(probs) / np.sum(probs)
     return np.minimum(np.searchsorted(cdf, u, side="right"), len(probs) - 1)
+
+
+def another(u: np.ndarray, current: np.ndarray, n: int) -> np.ndarray:
+    """For each uniform, one of the ``n`` choices other than ``current``, uniformly (``current`` if n = 1).
+
+    >>> another(np.array([0.0, 0.6, 0.99]), np.array([0, 0, 2]), 3).tolist()
+    [1, 2, 1]
+    """
+    if n < 2:
+        return current
+    j = np.minimum((u * (n - 1)).astype(int), n - 2)
+    return np.where(j >= current, j + 1, j)
 
 
 def generate_issues(sc: Scenario, replication: int = 0, street: int = 0) -> IssueStream:
@@ -151,9 +163,9 @@ def generate_issues(sc: Scenario, replication: int = 0, street: int = 0) -> Issu
         m = group == gi
         spec = sc.groups[g]
         mix = np.array([spec.category_mix.get(c, 0.0) for c in cats])
-        category[m] = _pick(mix, u_cat[m])
+        category[m] = pick(mix, u_cat[m])
         amix = area_weights if spec.area_mix is None else np.array([spec.area_mix.get(a, 0.0) for a in areas])
-        area[m] = _pick(amix, u_area[m])
+        area[m] = pick(amix, u_area[m])
 
     u = {name: np.column_stack([_uniform_column(sc.seed, replication, street, name, j, n) for j in range(k)])
          for name, k in _columns(sc).items()}

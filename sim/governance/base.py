@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..citizen import call, p_satisfied, staff_job, visit
-from ..issues import IssueStream, quantiles
+from ..issues import IssueStream, pick, quantiles
 from ..records import CHANNELS, HOTLINE, ONLINE, AppealRecord, note
 from ..world import World
 
@@ -105,10 +105,8 @@ class Policy:
         n = len(g)
         self.filing = np.zeros(n, dtype=np.int8)
         for k, spec in enumerate(self.groups):
-            probs = np.array([spec.channel_mix.get(ch, 0.0) for ch in CHANNELS[:3]])
             m = g == k
-            self.filing[m] = np.minimum(np.searchsorted(np.cumsum(probs) / probs.sum(), u["channel"][m, 0],
-                                                        side="right"), 2)
+            self.filing[m] = pick(np.array([spec.channel_mix.get(ch, 0.0) for ch in CHANNELS[:3]]), u["channel"][m, 0])
         ch = sc.channels
         self.come_in = u["come_in"] < np.array([s.p_come_in for s in self.cats])[c][:, None]
         self.talk = ch.hotline.talk.ppf(u["talk"][:, 0])

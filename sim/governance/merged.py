@@ -18,6 +18,7 @@ from collections import Counter, deque
 import numpy as np
 
 from ..citizen import staff_job, visit
+from ..issues import another
 from ..records import IN_PERSON, AppealRecord, note
 from .base import Policy
 
@@ -78,9 +79,8 @@ class MergedPolicy(Policy):
         self.coordination = m.coordination.ppf(u["coordination"][:, 0])
         self.closing = m.closing.ppf(u["closing"][:, 0])
         self.delegable = np.array([s.delegable for s in self.cats])[c]
-        n_areas = len(self.areas)  # a wrong dispatch goes to another area's grid, uniform over the others
-        j = np.minimum((u["dispatch_pick"][:, 0] * max(n_areas - 1, 1)).astype(int), max(n_areas - 2, 0))
-        self.wrong_area = np.where(j >= issues.area, j + 1, j) if n_areas > 1 else issues.area
+        # a wrong dispatch goes to another area's grid, uniform over the others
+        self.wrong_area = another(u["dispatch_pick"][:, 0], issues.area, len(self.areas))
         self.meetings = (JointMeetings(self.env, m.joint_meeting, self.leaders, self.depts)
                          if m.joint_meeting.enabled else None)
 
@@ -102,26 +102,33 @@ class MergedPolicy(Policy):
                     self.env.process(self.daily_work(office, p))
 
     def appeal(self, i: int, rec: AppealRecord):
-        env, area = self.env, self.area_of[i]
+        area = self.area_of[i]
         station = self.stations[area]
         if rec.events is not None:
             self.arises(i, rec)
-        if self.found(i, rec):
-            pass
-        elif self.channel[i] == IN_PERSON:
-            travel = self.groups[self.group_of[i]].travel.comprehensive_station
-            note(rec, env.now, "decides to file at the one door of the comprehensive grid (一门受理)")
-            if not (yield from visit(station, rec, travel, self.intake[i], self.patience[i][0])):
-                return self.abandon(rec)
-            rec.first_response = env.now
-            note(rec, env.now, "first response: intake done (响应)")
-        else:   # hotline or online: the work order goes to the area's grid (another area's first, sometimes)
-            other = self.wrong_area[i]
-            wrong = self.stations[other] if other != area else None
-            if not (yield from self.remote(i, rec, station, self.intake[i], wrong, self.intake[i])):
+        if not self.found(i, rec):   # a finder's find goes straight to triage
+            door = self._door if self.channel[i] == IN_PERSON else self._work_order
+            if not (yield from door(i, rec, area)):
                 return self.abandon(rec)
         yield from self._handle(i, rec, area)
         yield from self.close(i, rec, station, lambda: self._reopen(i, rec, area))
+
+    def _door(self, i: int, rec: AppealRecord, area: int):
+        """Process body: the citizen files at the one door (一门受理); False if they gave up queueing."""
+        env = self.env
+        travel = self.groups[self.group_of[i]].travel.comprehensive_station
+        note(rec, env.now, "decides to file at the one door of the comprehensive grid (一门受理)")
+        if not (yield from visit(self.stations[area], rec, travel, self.intake[i], self.patience[i][0])):
+            return False
+        rec.first_response = env.now
+        note(rec, env.now, "first response: intake done (响应)")
+        return True
+
+    def _work_order(self, i: int, rec: AppealRecord, area: int):
+        """Process body: a hotline or online appeal goes to the area's grid (another area's first, sometimes)."""
+        other = self.wrong_area[i]
+        wrong = self.stations[other] if other != area else None
+        return (yield from self.remote(i, rec, self.stations[area], self.intake[i], wrong, self.intake[i]))
 
     def _reopen(self, i: int, rec: AppealRecord, area: int):
         """A reopened case goes back to the grid's triage (the citizen comes in first if the model says so)."""

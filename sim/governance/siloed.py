@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..citizen import staff_job, visit
-from ..issues import quantiles
+from ..issues import another, quantiles
 from ..records import IN_PERSON, AppealRecord, note
 from .base import Policy
 
@@ -31,9 +31,7 @@ class SiloedPolicy(Policy):
         n_lines = len(lines)
         right = np.array([lines.index(s.line_grid) for s in self.cats])[c]
         p_right = np.array([s.p_right_line_grid for s in self.groups])[g]
-        # A wrong pick is uniform over the other line grids.
-        j = np.minimum((u["pick_wrong"][:, 0] * max(n_lines - 1, 1)).astype(int), max(n_lines - 2, 0))
-        wrong = np.where(j >= right, j + 1, j) if n_lines > 1 else right
+        wrong = another(u["pick_wrong"][:, 0], right, n_lines)  # a wrong pick: uniform over the other line grids
         self.right, self.wrong_line = right, wrong
         self.pick = np.where(u["pick_right"][:, 0] < p_right, right, wrong)
         intake = [sc.line_grids[k].intake for k in lines]
@@ -56,9 +54,7 @@ class SiloedPolicy(Policy):
         for k in range(n_b):
             self.bounce_dept[:, k] = cur
             self.assessment[:, k] = quantiles(u["assessment"][:, k], cur, assess)
-            if n_dept > 1:  # next department: uniform over the others
-                j = np.minimum((u["bounce_dept"][:, k] * (n_dept - 1)).astype(int), n_dept - 2)
-                cur = np.where(j >= cur, j + 1, j)
+            cur = another(u["bounce_dept"][:, k], cur, n_dept)  # next department: uniform over the others
 
     def appeal(self, i: int, rec: AppealRecord):
         last = yield from self._path(i, rec)
@@ -74,16 +70,9 @@ class SiloedPolicy(Policy):
         if rec.events is not None:
             self.arises(i, rec)
         in_person = self.channel[i] == IN_PERSON
-        if self.found(i, rec):   # a crew's find goes to its department: no door, no trips
-            pass
-        elif in_person:
-            if not (yield from self._doors(i, rec, travel)):
-                return self.abandon(rec)
-        else:   # hotline or online: the work order goes to the right line grid (a wrong one first, sometimes)
-            area, right, wrong = self.area_of[i], self.right[i], self.wrong_line[i]
-            if not (yield from self.remote(i, rec, self.stations[right][area], self.intake[i][1],
-                                           self.stations[wrong][area] if wrong != right else None,
-                                           self.intake[i][1])):
+        if not self.found(i, rec):   # a crew's find goes to its department: no door, no trips
+            door = self._doors(i, rec, travel) if in_person else self._work_order(i, rec)
+            if not (yield from door):
                 return self.abandon(rec)
         work = self.case_work(i)
         if self.unclear[i] or self.hard[i]:  # no line owns it alone: bounces, then the street takes it
@@ -120,6 +109,12 @@ class SiloedPolicy(Policy):
             if not (yield from visit(station, rec, travel.line_station, self.intake[i][1], self.patience[i][1])):
                 return False
         return True
+
+    def _work_order(self, i: int, rec: AppealRecord):
+        """Process body: a hotline or online appeal goes to the right line grid (a wrong one first, sometimes)."""
+        area, right, wrong = self.area_of[i], self.right[i], self.wrong_line[i]
+        return (yield from self.remote(i, rec, self.stations[right][area], self.intake[i][1],
+                                       self.stations[wrong][area] if wrong != right else None, self.intake[i][1]))
 
     def _reopen(self, i: int, rec: AppealRecord, last: tuple[int, float]):
         """A reopened case: the department that closed it redoes its part (in person if the model says so)."""
