@@ -301,8 +301,43 @@ class Channels(Strict):
     online: Online = Online()
 
 
+class Reform(Strict):
+    """The reform's switches (多格合一), each on by default: every way the merged arm differs from siloed.
+
+    Each switch off, the merged arm does that step as the line grids do; with all six off and the
+    joint meeting, the patrols and the feedback call as siloed has them (``gridsim explain`` and
+    ``sim.reform.NULL`` say how), the merged arm is the siloed process, draw for draw.
+    """
+
+    one_door: bool = Field(default=True, description=(
+        "one comprehensive station per area (一门受理) takes every appeal in person, on merged.calendar, with "
+        "merged.intake; hotline and online work orders go to the area's grid with merged.dispatch; the station "
+        "closes each case (merged.closing), makes the feedback call and sends a reopened case back to the grid. "
+        "Off: the line grids' stations (citizens pick one), siloed.dispatch, no closing step, and the closing "
+        "department calls back and redoes its part"))
+    triage: bool = Field(default=True, description="the grid leader (网格长) triages every case (merged.triage)")
+    stationing: bool = Field(default=True, description=(
+        "departments station staff in the grids (下沉, stationed_share); off: none, so no delegation or patrols"))
+    delegation: bool = Field(default=True, description=(
+        "a delegable simple matter is solved on the spot by the stationed staff"))
+    parallel_dispatch: bool = Field(default=True, description=(
+        "the departments a case needs work on it at once (fork-join); off: one after another, and a citizen "
+        "whose case nobody holds takes each further part in person (多头跑)"))
+    coordination: bool = Field(default=True, description=(
+        "the grid leader coordinates a case of unclear ownership (or a hard case no meeting settles) "
+        "(merged.coordination); off: it bounces between departments and goes to the street (siloed.max_bounces, "
+        "siloed.escalation)"))
+
+    @classmethod
+    def none(cls) -> "Reform":
+        """Every switch off: the line grids' way (the siloed arm)."""
+        return cls(**{k: False for k in cls.model_fields})
+
+
 class Merged(Strict):
     """The comprehensive grid (综合网格) of 多格合一."""
+
+    reform: Reform = Field(default_factory=Reform, description="the reform's switches (all on by default)")
 
     calendar: str = Field(description="id of the calendar of the comprehensive stations (intake and grid leaders)")
     stationed_share: float = Field(default=0.2, ge=0.0, lt=1.0)
@@ -450,8 +485,16 @@ class Scenario(Strict):
         return best if count[best] > 0 else self.merged.calendar
 
     def stationed(self, dept: str) -> int:
-        """Staff ``dept`` stations in comprehensive grids when merged (rounded, ties to even)."""
+        """Staff ``dept`` stations in comprehensive grids when merged (rounded, ties to even; 0 without stationing)."""
+        if self.merged is not None and not self.merged.reform.stationing:
+            return 0
         return round(self.departments[dept].headcount * self.stationed_share(dept))
+
+    def grid_leaders(self) -> int:
+        """Grid leaders per area when merged: none when nothing needs one (no triage, coordination or meeting)."""
+        r = self.merged.reform
+        return self.merged.grid_leaders_per_area if r.triage or r.coordination or self.merged.joint_meeting.enabled \
+            else 0
 
     def arm(self, name: str) -> tuple[str, "Scenario"]:
         """The policy and the scenario of a model or variant called ``name``."""
@@ -558,10 +601,17 @@ def _reference_problems(sc: Scenario, complete: bool = True):
     for k, d in entries(sc.departments):
         if (d.stationed_share is not None or sc.merged is not None) and d.headcount - sc.stationed(k) < 1:
             yield f"departments.{k}.stationed_share: stationing leaves the department no staff when merged"
-    leaders = sc.merged.grid_leaders_per_area if sc.merged is not None else 1
-    if whole(sc.line_grids) and sum(g.intake_staff for g in sc.line_grids.values()) < leaders + 1:
-        yield (f"line_grids: merged needs at least {leaders + 1} intake staff per area "
-               f"({leaders} of them grid leaders, merged.grid_leaders_per_area)")
+    leaders = sc.grid_leaders() if sc.merged is not None else 1
+    one_door = sc.merged is None or sc.merged.reform.one_door
+    if whole(sc.line_grids):
+        least = leaders + (1 if one_door else len(sc.line_grids))  # each line station keeps one
+        if sum(g.intake_staff for g in sc.line_grids.values()) < least:
+            yield (f"line_grids: merged needs at least {least} intake staff per area ({leaders} of them grid "
+                   f"leaders, merged.grid_leaders_per_area" + ("" if one_door else ", and one for each line "
+                                                               "station, merged.reform.one_door is off") + ")")
+    if sc.merged is not None and not sc.merged.reform.stationing and sc.merged.extra_staff.stationed_per_area:
+        yield ("merged.extra_staff.stationed_per_area: no stationed staff to add to, merged.reform.stationing "
+               "is off")
     if sc.merged is not None and whole(sc.departments) and sc.calendars is not None:
         if sc.merged.stationed_calendar is not None:
             if problem := unknown(sc.calendars, sc.merged.stationed_calendar, "calendar"):

@@ -277,23 +277,50 @@ def uses_hotline(sc: Scenario) -> bool:
 
 def staffing(sc: Scenario, model: str) -> dict[str, int]:
     """Headcount by office key (``dept:X``, ``line:G:A``, ``station:A``, ``leader:A``, ``stationed:A``,
-    and ``hotline:12345``, the same in both models, when any group calls it)."""
+    and ``hotline:12345``, the same in both models, when any group calls it).
+
+    Merged, the switches of ``merged.reform`` decide which offices there are: one station per area
+    (one door) or the line stations, grid leaders only when a step needs one, stationed staff only
+    with stationing.
+    """
     hotline = {"hotline:12345": sc.channels.hotline.operators} if uses_hotline(sc) else {}
     if model == "siloed":
-        out = {f"dept:{d}": s.headcount for d, s in sc.departments.items()}
-        out.update({f"line:{g}:{a}": s.intake_staff for g, s in sc.line_grids.items() for a in sc.areas})
-        return out | hotline
+        return {f"dept:{d}": s.headcount for d, s in sc.departments.items()} | line_stations(sc) | hotline
     stationed = stationed_counts(sc)
     out = {f"dept:{d}": s.headcount - stationed[d] for d, s in sc.departments.items()}
+    reform, extra, leaders = sc.merged.reform, sc.merged.extra_staff, sc.grid_leaders()
+    if not reform.one_door:
+        out |= line_stations(sc, leaders, extra.intake_per_area)
     weights = [a.weight for a in sc.areas.values()]
     per_area = largest_remainder(sum(stationed.values()), weights)  # one pool per comprehensive grid
     intake = sum(g.intake_staff for g in sc.line_grids.values())
-    extra, leaders = sc.merged.extra_staff, sc.merged.grid_leaders_per_area
     for a, n in zip(sc.areas, per_area):
-        out[f"station:{a}"] = intake - leaders + extra.intake_per_area
-        out[f"leader:{a}"] = leaders
-        out[f"stationed:{a}"] = int(n) + extra.stationed_per_area
+        if reform.one_door:
+            out[f"station:{a}"] = intake - leaders + extra.intake_per_area
+        if leaders:
+            out[f"leader:{a}"] = leaders
+        if reform.stationing:
+            out[f"stationed:{a}"] = int(n) + extra.stationed_per_area
     return out | hotline
+
+
+def line_stations(sc: Scenario, leaders: int = 0, extra: int = 0) -> dict[str, int]:
+    """Headcount of each line grid's station in each area (``line:G:A``), in line-grid order.
+
+    ``extra`` intake staff per area join its first line grid's station; ``leaders`` per area are taken
+    from its stations, one at a time from the largest (the first on a tie), for the merged arm without
+    its one door.
+
+    >>> from sim.scenario import load_scenario
+    >>> sc = load_scenario()
+    >>> [line_stations(sc, leaders=1)[f"line:{g}:north"] for g in sc.line_grids]
+    [1, 1, 2]
+    """
+    n = {g: s.intake_staff for g, s in sc.line_grids.items()}
+    n[next(iter(n))] += extra
+    for _ in range(leaders):
+        n[max(n, key=lambda g: n[g])] -= 1
+    return {f"line:{g}:{a}": n[g] for g in sc.line_grids for a in sc.areas}
 
 
 _KINDS = {"station": "comprehensive grid station (综合网格)", "leader": "grid leader (网格长)",

@@ -83,6 +83,10 @@ class Policy:
         """This model's block of the scenario (``siloed`` or ``merged``)."""
         return getattr(self.sc, self.name)
 
+    def dispatch_spec(self):
+        """How hotline and online work orders reach the handling unit in this model (``Dispatch``)."""
+        return self.config().dispatch
+
     @staticmethod
     def by_key(u: np.ndarray, keys: np.ndarray, dists: list) -> np.ndarray:
         """``dists[keys[i]].ppf(u[i])`` for every issue, vectorised per key."""
@@ -113,7 +117,7 @@ class Policy:
         self.hotline_patience = ch.hotline.patience.ppf(u["hotline_patience"][:, 0])
         self.dispatch = np.where(self.filing == HOTLINE, ch.hotline.dispatch.ppf(u["dispatch"][:, 0]),
                                  ch.online.dispatch.ppf(u["dispatch"][:, 0]))
-        d = self.config().dispatch  # the model's own: to the right line grid, or to the area's grid
+        d = self.dispatch_spec()  # to the right line grid, or to the area's grid
         self.wrong_dispatch = u["dispatch_wrong"][:, 0] < d.p_wrong
         self.redispatch = d.redispatch.ppf(u["redispatch"][:, 0])
         self.hotline = self.world.offices.get("hotline:12345")  # None where no group calls it

@@ -20,7 +20,7 @@ import numpy as np
 from ..citizen import staff_job, visit
 from ..issues import another
 from ..records import IN_PERSON, AppealRecord, note
-from .base import Policy
+from .siloed import SiloedPolicy
 
 
 class JointMeetings:
@@ -64,13 +64,18 @@ class JointMeetings:
             self.env.timeout(length).callbacks.append(lambda _e, agenda=agenda: [ev.succeed() for ev, _, _ in agenda])
 
 
-class MergedPolicy(Policy):
-    """One comprehensive grid per area."""
+class MergedPolicy(SiloedPolicy):
+    """One comprehensive grid per area: the line grids' process with the reform's steps switched on.
+
+    Each step checks its switch in ``merged.reform`` and, when it is off, does what the line grids
+    do (the parent class); with every switch off this is the siloed process, draw for draw.
+    """
 
     name = "merged"
 
     def __init__(self, world, issues):
-        self.stations, self.leaders, self.stationed = ([world.office(kind, a) for a in issues.areas]
+        self.reform = world.scenario.merged.reform
+        self.stations, self.leaders, self.stationed = ([world.offices.get(f"{kind}:{a}") for a in issues.areas]
                                                        for kind in ("station", "leader", "stationed"))
         super().__init__(world, issues)
         m, u, c = self.sc.merged, issues.u, issues.category
@@ -84,34 +89,37 @@ class MergedPolicy(Policy):
         self.meetings = (JointMeetings(self.env, m.joint_meeting, self.leaders, self.depts)
                          if m.joint_meeting.enabled else None)
 
-    PER_ISSUE = Policy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable", "wrong_area")
+    PER_ISSUE = SiloedPolicy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable", "wrong_area")
+
+    def dispatch_spec(self):
+        """Work orders go to the area's grid (``merged.dispatch``) with one door, else to a line grid as siloed."""
+        return self.sc.merged.dispatch if self.reform.one_door else self.sc.siloed.dispatch
 
     def finders(self, u: dict, discoverable: np.ndarray):
         """The departments' inspection crews, then the grid's patrols (in each area with stationed staff)."""
         yield from super().finders(u, discoverable)
-        staffed = np.array([o.capacity > 0 for o in self.stationed])[self.issues.area]
-        yield "patrol", self.found_after(self.sc.merged.patrol, discoverable & staffed, u["patrol"][:, 0],
-                                         u["patrol_delay"][:, 0], self.stationed[0].calendar)
+        if self.reform.stationing:
+            staffed = np.array([o.capacity > 0 for o in self.stationed])[self.issues.area]
+            yield "patrol", self.found_after(self.sc.merged.patrol, discoverable & staffed, u["patrol"][:, 0],
+                                             u["patrol_delay"][:, 0], self.stationed[0].calendar)
 
     def start(self) -> None:
         super().start()
         p = self.sc.merged.patrol
-        if p.chance() > 0:
+        if p.chance() > 0 and self.reform.stationing:
             for office in self.stationed:
                 if office.capacity > 0:
                     self.env.process(self.daily_work(office, p))
 
-    def appeal(self, i: int, rec: AppealRecord):
+    def door(self, i: int, rec: AppealRecord):
+        if not self.reform.one_door:
+            return (yield from super().door(i, rec))
         area = self.area_of[i]
-        station = self.stations[area]
-        if rec.events is not None:
-            self.arises(i, rec)
-        if not self.found(i, rec):   # a finder's find goes straight to triage
-            door = self._door if self.channel[i] == IN_PERSON else self._work_order
-            if not (yield from door(i, rec, area)):
-                return self.abandon(rec)
-        yield from self._handle(i, rec, area)
-        yield from self.close(i, rec, station, lambda: self._reopen(i, rec, area))
+        if self.channel[i] == IN_PERSON:
+            return (yield from self._door(i, rec, area))
+        other = self.wrong_area[i]  # a work order to the area's grid (another area's first, sometimes)
+        wrong = self.stations[other] if other != area else None
+        return (yield from self.remote(i, rec, self.stations[area], self.intake[i], wrong, self.intake[i]))
 
     def _door(self, i: int, rec: AppealRecord, area: int):
         """Process body: the citizen files at the one door (一门受理); False if they gave up queueing."""
@@ -124,42 +132,66 @@ class MergedPolicy(Policy):
         note(rec, env.now, "first response: intake done (响应)")
         return True
 
-    def _work_order(self, i: int, rec: AppealRecord, area: int):
-        """Process body: a hotline or online appeal goes to the area's grid (another area's first, sometimes)."""
-        other = self.wrong_area[i]
-        wrong = self.stations[other] if other != area else None
-        return (yield from self.remote(i, rec, self.stations[area], self.intake[i], wrong, self.intake[i]))
+    def carried(self, i: int) -> bool:
+        """With one door the grid holds every case: the citizen carries nothing."""
+        return super().carried(i) and not self.reform.one_door
 
-    def _reopen(self, i: int, rec: AppealRecord, area: int):
-        """A reopened case goes back to the grid's triage (the citizen comes in first if the model says so)."""
-        station = self.stations[area]
+    def closer(self, i: int, last: tuple) -> object:
+        """The one door closes the case and calls back; without it, the last office to work on it."""
+        return self.stations[self.area_of[i]] if self.reform.one_door else super().closer(i, last)
+
+    def reopen(self, i: int, rec: AppealRecord, last: tuple):
+        """A reopened case goes back to the grid (the citizen comes in first if the model says so)."""
+        if not self.reform.one_door:
+            return (yield from super().reopen(i, rec, last))
         if self.fb.reopen_trip:
-            yield from visit(station, rec, self.groups[self.group_of[i]].travel.comprehensive_station, 0.0)
-        yield from self._handle(i, rec, area)
+            travel = self.groups[self.group_of[i]].travel.comprehensive_station
+            yield from visit(self.stations[self.area_of[i]], rec, travel, 0.0)
+        yield from self.handle(i, rec)
 
-    def _handle(self, i: int, rec: AppealRecord, area: int):
-        """Triage, then on-the-spot solving or coordination, joint meeting and parallel dispatch."""
-        env = self.env
-        leader = self.leaders[area]
-        yield staff_job(leader, rec, self.triage[i])
-        work = self.case_work(i)
+    def ownership(self, i: int, rec: AppealRecord, carried: bool):
+        """The grid leader coordinates the departments instead of bouncing the case (when coordination is on)."""
+        if not self.reform.coordination:
+            return (yield from super().ownership(i, rec, carried))
+        note(rec, self.env.now, "the grid leader coordinates the departments instead of bouncing the case")
+        yield staff_job(self.leaders[self.area_of[i]], rec, self.coordination[i])
+        return True
+
+    def handle(self, i: int, rec: AppealRecord):
+        """Triage, then on-the-spot solving, or ownership, the joint meeting and the departments; the closing step.
+
+        Returns the office that worked on it last and its hours (None when the citizen gave up).
+        """
+        env, r, area = self.env, self.reform, self.area_of[i]
+        carried, work = self.carried(i), self.case_work(i)
+        if r.triage:
+            yield staff_job(self.leaders[area], rec, self.triage[i])
+            carried = False  # the grid holds the case now
         stationed = self.stationed[area]
-        if self.delegable[i] and not self.hard[i] and stationed.capacity > 0:
+        if r.delegation and self.delegable[i] and not self.hard[i] and stationed is not None and stationed.capacity:
             note(rec, env.now, "a delegated simple matter: solved on the spot by stationed staff")
-            yield staff_job(stationed, rec, sum(h for _, h in work))  # delegated power: same work, one desk
-            return
+            hours = sum(h for _, h in work)
+            yield staff_job(stationed, rec, hours)  # delegated power: same work, one desk
+            return stationed, hours
         meeting = self.hard[i] and self.meetings is not None
         if (self.unclear[i] or self.hard[i]) and not (meeting and self.sc.merged.joint_meeting.settles_ownership):
-            note(rec, env.now, "the grid leader coordinates the departments instead of bouncing the case")
-            yield staff_job(leader, rec, self.coordination[i])
+            if not (yield from self.ownership(i, rec, carried)):
+                return self.abandon(rec)
+            carried = False
         if meeting:
             note(rec, env.now, "a hard case: waits for the next joint meeting (联席会议)")
             yield self.meetings.wait(area, [d for d, _ in work])
             note(rec, env.now, "the joint meeting assigns it")
-        if len(work) > 1:
-            note(rec, env.now, lambda: f"dispatched to {len(work)} departments at once (parallel handling)")
-        if len(work) == 1:  # nothing to fork
+            carried = False
+        if not r.parallel_dispatch:
+            last = yield from self.in_turn(i, rec, work, carried)
+        elif len(work) == 1:  # nothing to fork
             yield self.dept_part(i, rec, *work[0])
+            last = self.depts[work[0][0]], work[0][1]
         else:
+            note(rec, env.now, lambda: f"dispatched to {len(work)} departments at once (parallel handling)")
             yield env.all_of([self.dept_part(i, rec, d, h) for d, h in work])
-        yield staff_job(self.stations[area], rec, self.closing[i])
+            last = self.depts[work[-1][0]], work[-1][1]
+        if r.one_door:
+            yield staff_job(self.stations[area], rec, self.closing[i])
+        return last

@@ -19,7 +19,12 @@ from .base import Policy
 
 
 class SiloedPolicy(Policy):
-    """Line grids each on their own, departments at full headcount."""
+    """Line grids each on their own, departments at full headcount.
+
+    The process of an appeal is a template, ``appeal``: filed (:meth:`door`) unless a finder found it,
+    handled (:meth:`handle`), closed (:meth:`close`, by :meth:`closer`, redone by :meth:`reopen`).
+    The merged grid overrides these steps, each behind a reform switch that falls back to this class.
+    """
 
     name = "siloed"
 
@@ -35,13 +40,13 @@ class SiloedPolicy(Policy):
         self.right, self.wrong_line = right, wrong
         self.pick = np.where(u["pick_right"][:, 0] < p_right, right, wrong)
         intake = [sc.line_grids[k].intake for k in lines]
-        self.intake = np.column_stack([quantiles(u["intake"][:, 0], self.pick, dict(enumerate(intake))),
-                                       quantiles(u["intake"][:, 1], right, dict(enumerate(intake)))])
+        self.line_intake = np.column_stack([quantiles(u["intake"][:, 0], self.pick, dict(enumerate(intake))),
+                                            quantiles(u["intake"][:, 1], right, dict(enumerate(intake)))])
         self.escalation = sc.siloed.escalation.ppf(u["escalation"][:, 0])
         self._bounce_plan(u, c)
-        self.stations = [[world.office("line", g, a) for a in self.areas] for g in lines]  # [line][area]
+        self.line_stations = [[world.offices.get(f"line:{g}:{a}") for a in self.areas] for g in lines]  # [line][area]
 
-    PER_ISSUE = Policy.PER_ISSUE + ("pick", "right", "wrong_line", "intake", "escalation", "bounce_dept",
+    PER_ISSUE = Policy.PER_ISSUE + ("pick", "right", "wrong_line", "line_intake", "escalation", "bounce_dept",
                                     "assessment")
 
     def _bounce_plan(self, u, c):
@@ -57,46 +62,67 @@ class SiloedPolicy(Policy):
             cur = another(u["bounce_dept"][:, k], cur, n_dept)  # next department: uniform over the others
 
     def appeal(self, i: int, rec: AppealRecord):
-        last = yield from self._path(i, rec)
-        if last is not None:
-            yield from self.close(i, rec, self.depts[last[0]], lambda: self._reopen(i, rec, last))
-
-    def _path(self, i: int, rec: AppealRecord):
-        """Process body: doors, referrals, departments in turn.
-
-        Returns the closing department and its hours (None when the citizen gave up).
-        """
-        env, travel = self.env, self.groups[self.group_of[i]].travel
         if rec.events is not None:
             self.arises(i, rec)
-        in_person = self.channel[i] == IN_PERSON
-        if not self.found(i, rec):   # a crew's find goes to its department: no door, no trips
-            door = self._doors(i, rec, travel) if in_person else self._work_order(i, rec)
-            if not (yield from door):
+        if not self.found(i, rec):   # a finder's find needs no door: no trips
+            if not (yield from self.door(i, rec)):
                 return self.abandon(rec)
-        work = self.case_work(i)
-        if self.unclear[i] or self.hard[i]:  # no line owns it alone: bounces, then the street takes it
-            if not (yield from self._bounce(i, rec, travel, in_person)):
+        last = yield from self.handle(i, rec)
+        if last is not None:
+            yield from self.close(i, rec, self.closer(i, last), lambda: self.reopen(i, rec, last))
+
+    def door(self, i: int, rec: AppealRecord):
+        """Process body: the citizen files (in person at a line station, or a work order); False if they gave up."""
+        if self.channel[i] == IN_PERSON:
+            return (yield from self._doors(i, rec, self.groups[self.group_of[i]].travel))
+        return (yield from self._work_order(i, rec))
+
+    def carried(self, i: int) -> bool:
+        """Whether the citizen carries the case from office to office (nobody holds it): filed in person."""
+        return self.channel[i] == IN_PERSON
+
+    def handle(self, i: int, rec: AppealRecord):
+        """Process body: bounces if no line owns it alone, then the departments in turn.
+
+        Returns the office that closes the case and its hours (None when the citizen gave up).
+        """
+        carried, work = self.carried(i), self.case_work(i)
+        if self.unclear[i] or self.hard[i]:  # no line owns it alone
+            if not (yield from self.ownership(i, rec, carried)):
                 return self.abandon(rec)
-            for d, hours in work:  # the street holds the case now: no trips unless a department asks
+            carried = False
+        return (yield from self.in_turn(i, rec, work, carried))
+
+    def ownership(self, i: int, rec: AppealRecord, carried: bool):
+        """Process body: who owns a case no line owns alone: bounces, then the street; False if the citizen gave up."""
+        return (yield from self._bounce(i, rec, self.groups[self.group_of[i]].travel, carried))
+
+    def in_turn(self, i: int, rec: AppealRecord, work: list[tuple[int, float]], carried: bool):
+        """Process body: the departments one after another; each after the first is a trip if the citizen carries it.
+
+        Returns the last department's office and hours.
+        """
+        travel = self.groups[self.group_of[i]].travel
+        for k, (d, hours) in enumerate(work):
+            office = self.depts[d]
+            if k == 0 or not carried:  # passed on by the station, the work order or whoever holds the case
                 yield self.dept_part(i, rec, d, hours)
-        else:
-            for k, (d, hours) in enumerate(work):
-                office = self.depts[d]
-                if k == 0 or not in_person:  # passed on by the station (or by the work order)
-                    yield self.dept_part(i, rec, d, hours)
-                else:
-                    note(rec, env.now, lambda: f"must take the next part to the {office.label} in person (多头跑)")
-                    yield from visit(office, rec, travel.department, hours)
-        return work[-1]
+            else:
+                note(rec, self.env.now, lambda: f"must take the next part to the {office.label} in person (多头跑)")
+                yield from visit(office, rec, travel.department, hours)
+        return self.depts[work[-1][0]], work[-1][1]
+
+    def closer(self, i: int, last: tuple) -> object:
+        """The office that closes the case and makes the feedback call: the last to work on it."""
+        return last[0]
 
     def _doors(self, i: int, rec: AppealRecord, travel):
         """Process body: the chosen line station, and the right one after a wrong pick; False if the citizen gave up."""
         env, area, pick, right = self.env, self.area_of[i], self.pick[i], self.right[i]
         note(rec, env.now, lambda: f"decides to file; picks the {self.line_names[pick]} line grid"
              + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
-        station = self.stations[pick][area]
-        if not (yield from visit(station, rec, travel.line_station, self.intake[i][0], self.patience[i][0])):
+        station = self.line_stations[pick][area]
+        if not (yield from visit(station, rec, travel.line_station, self.line_intake[i][0], self.patience[i][0])):
             return False
         rec.first_response = env.now
         note(rec, env.now, "first response: intake done (响应)")
@@ -105,43 +131,44 @@ class SiloedPolicy(Policy):
             note(rec, env.now, lambda: f"referred to the {self.line_names[right]} line grid: another trip")
             if self.gives_up(i, rec, 0):
                 return False
-            station = self.stations[right][area]
-            if not (yield from visit(station, rec, travel.line_station, self.intake[i][1], self.patience[i][1])):
+            station = self.line_stations[right][area]
+            if not (yield from visit(station, rec, travel.line_station, self.line_intake[i][1], self.patience[i][1])):
                 return False
         return True
 
     def _work_order(self, i: int, rec: AppealRecord):
         """Process body: a hotline or online appeal goes to the right line grid (a wrong one first, sometimes)."""
         area, right, wrong = self.area_of[i], self.right[i], self.wrong_line[i]
-        return (yield from self.remote(i, rec, self.stations[right][area], self.intake[i][1],
-                                       self.stations[wrong][area] if wrong != right else None, self.intake[i][1]))
+        stations = self.line_stations
+        return (yield from self.remote(i, rec, stations[right][area], self.line_intake[i][1],
+                                       stations[wrong][area] if wrong != right else None, self.line_intake[i][1]))
 
-    def _reopen(self, i: int, rec: AppealRecord, last: tuple[int, float]):
-        """A reopened case: the department that closed it redoes its part (in person if the model says so)."""
-        office, hours = self.depts[last[0]], last[1]
+    def reopen(self, i: int, rec: AppealRecord, last: tuple):
+        """Process body: a reopened case: the office that closed it redoes its part (in person if the model says so)."""
+        office, hours = last
         if self.fb.reopen_trip:
             yield from visit(office, rec, self.groups[self.group_of[i]].travel.department, hours)
         else:
             yield staff_job(office, rec, hours)
 
-    def _bounce(self, i: int, rec: AppealRecord, travel, in_person: bool = True):
-        """Bounces between departments, then escalation to the street (one trip each, if the citizen filed it).
+    def _bounce(self, i: int, rec: AppealRecord, travel, carried: bool = True):
+        """Bounces between departments, then escalation to the street (one trip each, if the citizen carries it).
 
         Returns False if the citizen gave up after a bounce.
         """
         for k in range(self.sc.siloed.max_bounces):
             office = self.depts[self.bounce_dept[i][k]]
-            if k == 0 or not in_person:  # the station passed it on: no trip for the first assessment
+            if k == 0 or not carried:  # the station passed it on: no trip for the first assessment
                 yield staff_job(office, rec, self.assessment[i][k])
             else:
                 yield from visit(office, rec, travel.department, self.assessment[i][k])
             rec.bounces += 1
             rec.referrals += 1
             note(rec, self.env.now, lambda: f"{office.label} says it is not theirs: bounce {rec.bounces} (踢皮球)")
-            if in_person and self.gives_up(i, rec, 1 + k):
+            if carried and self.gives_up(i, rec, 1 + k):
                 return False
         note(rec, self.env.now, "goes to the street office, which takes the case (escalation)")
-        if in_person:
+        if carried:
             rec.trips += 1  # the trip to the street office
             rec.citizen_hours += travel.department
         rec.escalated = True
