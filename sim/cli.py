@@ -50,6 +50,17 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--max-reps", type=_whole(2), default=200, help="auto: the cap on replications")
     c.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
 
+    e = sub.add_parser("explain", help="where the difference comes from: each reform switch off in turn, "
+                       "with paired CIs")
+    _scenario_args(e)
+    e.add_argument("--reps", type=_whole(2), default=30, help="replications (default 30)")
+    e.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
+    e.add_argument("--added", action="store_true",
+                   help="also add each switch alone to the line grids (one more arm per switch)")
+    e.add_argument("--permutations", type=_whole(0), default=2,
+                   help="random orders a replication for the Shapley values (antithetic pairs; 0: none; default 2)")
+    e.add_argument("--no-plots", action="store_true", help="skip explain.png")
+
     w = sub.add_parser("warmup", help="Welch's plot to help pick the warm-up period")
     _scenario_args(w)
     w.add_argument("--reps", type=_whole(2), default=10)
@@ -274,6 +285,32 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_explain(args) -> int:
+    from .explain import explain, format_explanation
+    from .output import write_explanation
+
+    sc, out, command, started = _setup(args, "-explain")
+    if args.model:
+        raise ScenarioError("--model", ["explain runs siloed, merged and merged without each switch; "
+                                        "it takes no --model"])
+    t0 = time.perf_counter()
+    ex = explain(sc, reps=args.reps, workers=args.workers, added=args.added, permutations=args.permutations,
+                 progress=not args.quiet and sys.stderr.isatty())
+    wall = time.perf_counter() - t0
+    write_explanation(ex, out, command, started, wall, plots=not args.no_plots)
+    if not args.quiet:
+        print(f"{sc.name}: {ex.n_reps} replications of {sc.horizon_days:g} days, {len(ex.scenario.models)} arms, "
+              f"master seed {sc.seed}, {args.workers} worker(s), {wall:.1f} s\n")
+        if args.permutations:
+            print("Shapley value of each switch in merged − siloed (they add up to the total; rates in points):\n")
+            print(format_explanation(ex.table, value="shapley") + "\n")
+        print("One switch off at a time: merged − (merged without it) (rates in points):\n")
+        print(format_explanation(ex.table))
+        print("\n" + "\n".join(f"- {n}" for n in ex.notes))
+        print(f"\nResults written to {out}/ (explain.csv has every headline metric)")
+    return 0
+
+
 def cmd_warmup(args) -> int:
     from .experiment import suggest_warmup, welch
     from .output import ResultsFolder
@@ -444,7 +481,7 @@ _SHOW_WARNING = warnings.showwarning
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
-    handler = {"run": cmd_run, "compare": cmd_compare, "warmup": cmd_warmup, "sweep": cmd_sweep,
+    handler = {"run": cmd_run, "compare": cmd_compare, "explain": cmd_explain, "warmup": cmd_warmup, "sweep": cmd_sweep,
                "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo,
                "validate": cmd_validate, "schema": cmd_schema, "migrate": cmd_migrate}[args.command]
     try:

@@ -62,10 +62,15 @@ def _worker(args):
     return replication_rows(sc, rep, models)
 
 
-def run_replications(sc: Scenario, replications, models: list[str] | None = None, workers: int = 1,
-                     progress: bool = False) -> pd.DataFrame:
-    """Rows of :func:`replication_rows` for each replication index, run on ``workers`` processes."""
+def run_replications(sc: Scenario, replications, models: list[str] | dict[int, list[str]] | None = None,
+                     workers: int = 1, progress: bool = False) -> pd.DataFrame:
+    """Rows of :func:`replication_rows` for each replication index, run on ``workers`` processes.
+
+    ``models`` may map each replication to its own list (arms that differ by replication).
+    """
     reps = list(replications)
+    if not isinstance(models, dict):
+        models = {r: models for r in reps}
     bar = None
     if progress:
         from tqdm import tqdm
@@ -73,12 +78,12 @@ def run_replications(sc: Scenario, replications, models: list[str] | None = None
     frames = []
     if workers <= 1 or len(reps) <= 1:
         for r in reps:
-            frames.append(replication_rows(sc, r, models))
+            frames.append(replication_rows(sc, r, models[r]))
             if bar:
                 bar.update()
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_worker, (sc, r, models)) for r in reps]
+            futures = [pool.submit(_worker, (sc, r, models[r])) for r in reps]
             for fut in as_completed(futures):
                 frames.append(fut.result())
                 if bar:

@@ -186,3 +186,21 @@ def write_experiment(exp, out: Path, command: str, started: str, wall_seconds: f
     folder.provenance(exp.scenario, list(exp.replications["model"].unique()), command, started, wall_seconds,
                       replications=exp.n_reps)
     return folder.written
+
+
+def write_explanation(ex, out: Path, command: str, started: str, wall_seconds: float,
+                      plots: bool = True) -> list[Path]:
+    """Write ``explain.csv``, the replications, ``explain.md`` and ``explain.png`` into ``out``."""
+    from .explain import markdown
+
+    folder = ResultsFolder(out)
+    folder.table("explain.csv", ex.table)
+    folder.table("replications.csv", ex.replications)
+    folder.text("scenario.yaml", ex.scenario.to_yaml())
+    folder.text("explain.md", markdown(ex, command))
+    if plots:
+        from .plots import explain_figure
+        folder.figures({"explain.png": explain_figure(ex.table)})
+    folder.provenance(ex.scenario, list(ex.scenario.models), command, started, wall_seconds,
+                      replications=ex.n_reps, switches=[s.name for s in ex.switches])
+    return folder.written

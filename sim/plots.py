@@ -222,3 +222,48 @@ def warmup_figure(series: pd.DataFrame, window: int):
     fig.suptitle("Welch's method: pick the warm-up where the moving averages level off")
     fig.tight_layout()
     return fig
+
+
+def explain_figure(table: pd.DataFrame):
+    """One panel per headline metric: the total difference and each switch's part in it, with CIs.
+
+    Bars are Shapley values where computed (they add up to the total), else one-at-a-time effects;
+    the diamonds are the one-at-a-time effects (merged − merged without the switch).
+    """
+    from .experiment import is_rate
+    from .metrics import HEADLINE
+
+    shap = table["shapley"].notna().any()
+    metrics = list(dict.fromkeys(table["metric"]))
+    names = [n for n in dict.fromkeys(table["switch"])
+             if n != "null_reform" and not (shap and n == "remainder")]
+    cols = 3
+    rows = -(-len(metrics) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(13, 0.28 * len(names) * rows + 1.2 * rows), squeeze=False,
+                             sharey=True)
+    y = np.arange(len(names))[::-1]
+    bar = "shapley" if shap else "effect"
+    for ax, metric in zip(axes.flat, metrics):
+        g = table[table["metric"] == metric].set_index("switch").reindex(names)
+        k = 100.0 if is_rate(metric) else 1.0
+        colours = ["#444444" if n == "total" else "#999999" if n == "remainder" else "#1b9e77" for n in names]
+        ax.barh(y, k * g[bar], color=colours, alpha=0.8)
+        err = np.vstack([k * (g[bar] - g[f"{bar}_lo"]), k * (g[f"{bar}_hi"] - g[bar])])
+        ax.errorbar(k * g[bar], y, xerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=2, lw=0.8)
+        if shap:
+            ax.plot(k * g["effect"], y, "D", color="#d95f02", ms=3, label="one at a time")
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(f"{HEADLINE[metric][1]}{' (pt)' if k > 1 else ''}\n({HEADLINE[metric][0]} is better)",
+                     fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+        ax.tick_params(labelsize=8)
+    for ax in axes.flat[len(metrics):]:
+        ax.set_visible(False)
+    axes[0, 0].set_yticks(y, names)
+    if shap:
+        axes[0, 0].legend(fontsize=7, loc="lower right")
+    n = int(table["n_reps"].max()) if len(table) else 0
+    what = "Shapley value (bars) and one-at-a-time effect (diamonds)" if shap else "effect (merged − merged without it)"
+    fig.suptitle(f"Each reform switch's part in merged − siloed: {what}, {n} replications, 95% CIs", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
+    return fig
