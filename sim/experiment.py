@@ -43,8 +43,17 @@ def is_rate(metric: str) -> bool:
     return metric.endswith(("_rate", "_share")) or metric.startswith("share_")
 
 
-def replication_rows(sc: Scenario, replication: int, models: list[str] | None = None) -> pd.DataFrame:
-    """Overall metrics of every model in one replication: replication, model, metric, value."""
+#: Per-office measures ``compare`` reports (utilisation columns), as metric prefixes ``<measure>@<office>``.
+OFFICE_MEASURES = {"mean_wait_h": "mean wait in queue (h)", "share_waited": "P(wait > 0)",
+                   "utilisation": "utilisation"}
+
+
+def replication_rows(sc: Scenario, replication: int, models: list[str] | None = None,
+                     offices: bool = False) -> pd.DataFrame:
+    """Overall metrics of every model in one replication: replication, model, metric, value.
+
+    With ``offices``, also each office's :data:`OFFICE_MEASURES` as metrics ``<measure>@<office>``.
+    """
     from .run import run
 
     res = run(sc, models=models, replication=replication, dimensions=("all",))
@@ -52,18 +61,22 @@ def replication_rows(sc: Scenario, replication: int, models: list[str] | None = 
     util = res.utilisation.groupby("model", sort=False)["utilisation"].max().rename("max_utilisation")
     rows = s[["model", "metric", "value"]]
     extra = pd.DataFrame({"model": util.index, "metric": "max_office_utilisation", "value": util.to_numpy()})
-    out = pd.concat([rows, extra], ignore_index=True)
+    frames = [rows, extra]
+    if offices:
+        u = res.utilisation.melt(id_vars=["model", "office"], value_vars=list(OFFICE_MEASURES), var_name="measure")
+        frames.append(pd.DataFrame({"model": u["model"], "metric": u["measure"] + "@" + u["office"],
+                                    "value": u["value"]}))
+    out = pd.concat(frames, ignore_index=True)
     out.insert(0, "replication", replication)
     return out
 
 
 def _worker(args):
-    sc, rep, models = args
-    return replication_rows(sc, rep, models)
+    return replication_rows(*args)
 
 
 def run_replications(sc: Scenario, replications, models: list[str] | dict[int, list[str]] | None = None,
-                     workers: int = 1, progress: bool = False) -> pd.DataFrame:
+                     workers: int = 1, progress: bool = False, offices: bool = False) -> pd.DataFrame:
     """Rows of :func:`replication_rows` for each replication index, run on ``workers`` processes.
 
     ``models`` may map each replication to its own list (arms that differ by replication).
@@ -78,12 +91,12 @@ def run_replications(sc: Scenario, replications, models: list[str] | dict[int, l
     frames = []
     if workers <= 1 or len(reps) <= 1:
         for r in reps:
-            frames.append(replication_rows(sc, r, models[r]))
+            frames.append(replication_rows(sc, r, models[r], offices))
             if bar:
                 bar.update()
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_worker, (sc, r, models[r])) for r in reps]
+            futures = [pool.submit(_worker, (sc, r, models[r], offices)) for r in reps]
             for fut in as_completed(futures):
                 frames.append(fut.result())
                 if bar:
@@ -92,6 +105,21 @@ def run_replications(sc: Scenario, replications, models: list[str] | dict[int, l
         bar.close()
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["replication"], kind="stable").reset_index(drop=True)
+
+
+def office_table(reps: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Each model × office × measure of :data:`OFFICE_MEASURES`: mean over replications and its t interval.
+
+    What a user checks a queue against theory with (e.g. Erlang C for a department's waits).
+    """
+    m = reps[reps["metric"].str.contains("@", regex=False)]
+    rows = []
+    for (model, metric), g in m.groupby(["model", "metric"], sort=False):
+        measure, _, office = metric.partition("@")
+        mean, lo, hi = mean_ci(g["value"].to_numpy(dtype=float), level)
+        rows.append({"model": model, "office": office, "measure": measure, "mean": mean, "lo": lo, "hi": hi,
+                     "n_reps": int(g["value"].notna().sum()), "ci_level": level})
+    return pd.DataFrame(rows, columns=["model", "office", "measure", "mean", "lo", "hi", "n_reps", "ci_level"])
 
 
 def mean_ci(x: np.ndarray, level: float) -> tuple[float, float, float]:
@@ -242,13 +270,13 @@ def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = No
     notes = []
     if reps == "auto":
         n = min_reps
-        df = run_replications(sc, range(n), models, workers, progress)
+        df = run_replications(sc, range(n), models, workers, progress, offices=True)
         while True:
             gaps = precision_gaps(df, precision, abs_precision, alpha)
             if gaps["ok"].all() or n >= max_reps:
                 break
             want = int(min(max_reps, max(n + workers, gaps["reps_needed"].replace(np.inf, max_reps).max())))
-            df = pd.concat([df, run_replications(sc, range(n, want), models, workers, progress)],
+            df = pd.concat([df, run_replications(sc, range(n, want), models, workers, progress, offices=True)],
                            ignore_index=True)
             n = want
         reached = bool(gaps["ok"].all())
@@ -256,7 +284,7 @@ def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = No
                      + ("with every headline CI within its precision target" if reached else
                         f"(the cap of {max_reps}) with {int((~gaps['ok']).sum())} CI(s) still wider than target"))
     else:
-        df = run_replications(sc, range(int(reps)), models, workers, progress)
+        df = run_replications(sc, range(int(reps)), models, workers, progress, offices=True)
         gaps = precision_gaps(df, precision, abs_precision, alpha)
         reached = bool(gaps["ok"].all())
     notes += checks.lines(df.assign(dimension="all"), sc.baseline)

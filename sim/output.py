@@ -170,12 +170,14 @@ def write_city(result, out: Path, command: str, started: str, wall_seconds: floa
 def write_experiment(exp, out: Path, command: str, started: str, wall_seconds: float,
                      plots: bool = True) -> list[Path]:
     """Write the outputs of a replicated comparison into ``out``."""
+    from .experiment import office_table
     from .report import experiment_report
 
     folder = ResultsFolder(out)
     folder.table("replications.csv", exp.replications)
     folder.table("comparison.csv", exp.comparison)
     folder.table("precision.csv", exp.precision)
+    folder.table("offices.csv", office_table(exp.replications))
     folder.text("scenario.yaml", exp.scenario.to_yaml())
     folder.text("report.md", experiment_report(exp, command))
     if plots:

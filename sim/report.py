@@ -327,5 +327,7 @@ def experiment_report(exp, command: str) -> str:
     lines += ["", "## Comparison", "", "```", format_comparison(exp.comparison), "```", "",
               "Means: Student-t 95% intervals over replications. Differences: paired t. Ratios of means: delta "
               "method. 'better in' is the share of replications in which the model beat the baseline.", "",
+              "offices.csv has each office's mean wait in queue, P(wait > 0) and utilisation with 95% intervals "
+              "over the replications, to check a queue against theory.", "",
               "## Reproduce", "", f"```\n{command}\n```", ""]
     return "\n".join(lines)

@@ -21,8 +21,13 @@ ZERO = {"dist": "fixed", "value": 0.0}
 
 
 def textbook_scenario(lam: float, services: dict[str, dict], headcount: dict[str, int], hours: float,
-                      warmup_hours: float, seed: int = 11) -> Scenario:
-    """One category needing ``services`` (department -> distribution), arrivals at ``lam`` per hour."""
+                      warmup_hours: float, seed: int = 11, intake: dict = ZERO, intake_staff: int = 2,
+                      patience: dict | None = None) -> Scenario:
+    """One category needing ``services`` (department -> distribution), arrivals at ``lam`` per hour.
+
+    The line station's ``intake`` (``intake_staff`` desks) takes no time unless given; citizens
+    queueing there never give up unless ``patience`` is given.
+    """
     depts = list(services)
     raw = {
         "name": "textbook", "seed": seed,
@@ -30,10 +35,11 @@ def textbook_scenario(lam: float, services: dict[str, dict], headcount: dict[str
         "calendars": {"always": {"weekdays": list(range(7)), "hours": [[0, 24]]}},
         "departments": {d: {"headcount": headcount[d], "calendar": "always", "stationed_share": 0.0}
                         for d in depts},
-        "line_grids": {"only": {"intake_staff": 2, "calendar": "always", "intake": ZERO}},
+        "line_grids": {"only": {"intake_staff": intake_staff, "calendar": "always", "intake": intake}},
         "areas": {"a": {"weight": 1.0}},
         "groups": {"g": {"arrivals_per_day": lam * 24.0, "category_mix": {"c": 1.0}, "p_right_line_grid": 1.0,
-                         "report_delay": ZERO, "patience": {"dist": "fixed", "value": 1e12},
+                         "report_delay": ZERO, "patience": patience or {"dist": "fixed", "value": 1e12},
+                         "p_give_up_after_referral": 0.0,
                          "travel": {"line_station": 0.0, "comprehensive_station": 0.0, "department": 0.0}}},
         "categories": {"c": {"departments": depts, "line_grid": "only", "service": services}},
         "merged": {"calendar": "always", "stationed_share": 0.0, "intake": ZERO, "triage": ZERO,
@@ -182,6 +188,119 @@ def little_check(model: str, overrides: tuple[str, ...] = ()) -> dict:
     return {"check": f"Little's law, every office of the default street ({model}, {len(util)} offices)",
             "formula": "L = lambda W + edge / T", "analytic": 0.0,
             "estimate": (worst, float("nan"), float("nan")), "note": "largest relative error"}
+
+
+# ---- the same checks through the path users run: a scenario file and `gridsim compare`
+EXP = {"dist": "exponential", "mean": 1.0}
+
+
+def erlang_a_abandonment(lam: float, mu: float, theta: float, c: int, cap: int = 400) -> float:
+    """M/M/c+M (Erlang A): P(a customer gives up), from the birth-death chain with deaths min(n, c) mu + (n - c)+ theta.
+
+    >>> round(erlang_a_abandonment(1.0, 1.0, 1e-9, 2), 6)   # no patience limit: nobody leaves
+    0.0
+    """
+    n = np.arange(cap + 1)
+    death = np.minimum(n, c) * mu + np.maximum(n - c, 0) * theta
+    logp = np.concatenate([[0.0], np.cumsum(np.log(lam) - np.log(death[1:]))])
+    p = np.exp(logp - logp.max())
+    p /= p.sum()
+    return theta * float((np.maximum(n - c, 0) * p).sum()) / lam
+
+
+def _mmc_case(c: int, rho: float, tol: float, customers: int, service: dict = EXP, m2: float | None = None):
+    lam = rho * c
+    hours, warm = horizon(lam, rho)
+    sc = textbook_scenario(lam, {"d": service}, {"d": c}, warm + customers / lam, warm,
+                           seed=500 + 10 * c + round(100 * rho) + len(str(service)))
+    if m2 is None:
+        p_wait, wq, util = erlang_c(c, lam, 1.0)
+        kind = f"M/M/{c}"
+        checks = [("mean_wait_h@dept:d", "mean wait in queue (h)", "Erlang C", wq),
+                  ("share_waited@dept:d", "P(wait > 0)", "Erlang C", p_wait)]
+    else:
+        kind = f"M/G/1 {service['dist']}"
+        checks = [("mean_wait_h@dept:d", "mean wait in queue (h)", "Pollaczek–Khinchine",
+                   pollaczek_khinchine(lam, 1.0, m2))]
+    checks.append(("utilisation@dept:d", "utilisation", "lambda / (c mu)", rho))
+    return sc, f"{kind}, rho = {rho}", checks, tol
+
+
+def _intake_case(tol: float, customers: int):
+    """The line station's intake desk as M/M/2 at rho 0.8: its waits, and the response time (wait + intake)."""
+    c, rho, s = 2, 0.8, 0.5
+    lam = rho * c / s
+    hours, warm = horizon(lam * s / c, rho)
+    sc = textbook_scenario(lam, {"d": ZERO}, {"d": 1}, warm + customers / lam, warm, seed=610,
+                           intake={"dist": "exponential", "mean": s}, intake_staff=c)
+    p_wait, wq, _ = erlang_c(c, lam, 1 / s)
+    return sc, "intake desk M/M/2, rho = 0.8", [
+        ("mean_wait_h@line:only:a", "mean wait in queue (h)", "Erlang C", wq),
+        ("share_waited@line:only:a", "P(wait > 0)", "Erlang C", p_wait),
+        ("response_time_from_filing_mean", "mean response time (h)", "Wq + E[intake]", wq + s)], tol
+
+
+def _patience_case(tol: float, customers: int):
+    """Citizens who give up queueing at the intake desk: M/M/3+M (Erlang A), offered load 1.0 per desk."""
+    c, lam, mu, theta = 3, 3.0, 1.0, 1.0
+    hours, warm = horizon(lam / c, 0.8)
+    sc = textbook_scenario(lam, {"d": ZERO}, {"d": 1}, warm + customers / lam, warm, seed=620,
+                           intake={"dist": "exponential", "mean": 1 / mu}, intake_staff=c,
+                           patience={"dist": "exponential", "mean": 1 / theta})
+    return sc, "intake desk M/M/3+M (Erlang A), lambda 3, mu 1, patience 1 h", [
+        ("abandonment_rate", "P(gives up)", "Erlang A birth-death chain", erlang_a_abandonment(lam, mu, theta, c))], tol
+
+
+#: name -> (builder, kwargs): the checks run through `gridsim compare`; ``tol`` is the largest relative 99%
+#: half-width allowed, so that a bias of 2 × tol (5% at rho <= 0.8, 10% at 0.9) could not pass.
+CLI_CASES = {
+    "M/M/1 rho 0.5": (_mmc_case, dict(c=1, rho=0.5, tol=0.025, customers=120_000)),
+    "M/M/1 rho 0.8": (_mmc_case, dict(c=1, rho=0.8, tol=0.025, customers=300_000)),
+    "M/M/1 rho 0.9": (_mmc_case, dict(c=1, rho=0.9, tol=0.05, customers=300_000)),
+    "M/M/5 rho 0.8": (_mmc_case, dict(c=5, rho=0.8, tol=0.025, customers=200_000)),
+    "M/G/1 gamma": (_mmc_case, dict(c=1, rho=0.8, tol=0.025, customers=200_000,
+                                    service={"dist": "gamma", "mean": 1.0, "cv": 0.5}, m2=1.25)),
+    "M/G/1 uniform": (_mmc_case, dict(c=1, rho=0.8, tol=0.025, customers=200_000,
+                                      service={"dist": "uniform", "low": 0.0, "high": 2.0}, m2=1 + 1 / 3)),
+    "M/G/1 triangular": (_mmc_case, dict(c=1, rho=0.8, tol=0.025, customers=200_000,
+                                         service={"dist": "triangular", "low": 0.0, "mode": 1.0, "high": 2.0},
+                                         m2=1 + 1 / 6)),
+    "intake M/M/2": (_intake_case, dict(tol=0.025, customers=200_000)),
+    "Erlang A": (_patience_case, dict(tol=0.025, customers=150_000)),
+}
+
+
+def cli_check(name: str, folder, reps: int = REPS, workers: int = 2, scale: float = 1.0) -> list[dict]:
+    """Write the case's scenario file, run ``gridsim compare`` on it, and judge each measure at 99%.
+
+    Rows as :func:`all_checks` gives, with ``tol`` and ``half_rel`` (the 99% half-width over the
+    analytic value): a row passes when the analytic value lies in the interval and ``half_rel <= tol``.
+    """
+    import pandas as pd
+    from pathlib import Path
+
+    from .cli import main
+
+    build, kw = CLI_CASES[name]
+    kw = dict(kw, customers=int(kw["customers"] * scale))
+    sc, title, checks, tol = build(**kw)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "scenario.yaml"
+    path.write_text(sc.to_yaml(), encoding="utf-8")
+    out = folder / "compare"
+    code = main(["compare", str(path), "--reps", str(reps), "--model", "siloed", "--workers", str(workers),
+                 "--quiet", "--out", str(out)])
+    if code != 0:
+        raise RuntimeError(f"gridsim compare exited {code} on {path}")
+    reps_df = pd.read_csv(out / "replications.csv")
+    rows = []
+    for metric, what, formula, analytic in checks:
+        est = ci(reps_df.loc[reps_df["metric"] == metric, "value"].to_numpy(dtype=float))
+        half_rel = (est[2] - est[1]) / 2 / abs(analytic)
+        rows.append({"check": f"{title}: {what}", "formula": formula, "analytic": analytic, "estimate": est,
+                     "tol": tol, "half_rel": half_rel})
+    return rows
 
 
 def all_checks() -> list[dict]:
