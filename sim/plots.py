@@ -201,7 +201,7 @@ def forest_figure(comparison: pd.DataFrame):
     ax.set_xlabel("ratio of means (1 = no difference)")
     level = comparison["ci_level"].iloc[0] if len(comparison) else 0.95
     ax.set_title(f"Ratio to baseline with {100 * level:.1f}% CIs, {comparison['n_reps'].max()} replications")
-    ax.legend(loc="best")
+    _legend(ax, loc="best")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig

@@ -6,6 +6,7 @@ from scipy import stats
 from test_mechanisms import params, sim_one, work
 
 from sim.run import run
+from sim.verification import erlang_a_abandonment
 
 
 def channel_scenario(channel, *extra):
@@ -84,19 +85,9 @@ def test_channel_draws_are_shared_by_both_models_and_follow_the_mix():
 
 # ------------------------------------------------------------------ the operator queue against Erlang-A
 
-def erlang_a_abandonment(lam, mu, theta, c, cap=400):
-    """P(a caller hangs up) in M/M/c+M: birth-death chain, births lam, deaths min(n, c) mu + (n - c)+ theta."""
-    n = np.arange(cap + 1)
-    death = np.minimum(n, c) * mu + np.maximum(n - c, 0) * theta
-    logp = np.concatenate([[0.0], np.cumsum(np.log(lam) - np.log(death[1:]))])
-    p = np.exp(logp - logp.max())
-    p /= p.sum()
-    return theta * float((np.maximum(n - c, 0) * p).sum()) / lam
-
-
 def test_the_hotline_is_an_erlang_a_queue():
     lam, mu, theta, c = 9.0, 1.0, 2.0, 9          # calls/h, talks/h per operator, hang-ups/h, operators
-    expected = erlang_a_abandonment(lam, mu, theta, c)
+    expected = erlang_a_abandonment(lam, mu, theta, c)  # sim.verification's, tested on known values there
     shares = []
     for seed in range(8):
         sc = make_scenario(f"seed={seed}", "horizon_days=12", "warmup_days=2",

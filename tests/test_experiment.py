@@ -132,6 +132,14 @@ def test_compare_cli_writes_folder(gridsim_cli, tmp_path):
     reps = pd.read_csv(out / "replications.csv")
     assert set(reps["replication"]) == {0, 1, 2}
     assert json.loads((out / "provenance.json").read_text())["replications"] == 3
+    # each office's waits with intervals, from the replications' own per-office rows
+    offices = pd.read_csv(out / "offices.csv")
+    assert set(offices["measure"]) == {"mean_wait_h", "share_waited", "utilisation"}
+    assert {"dept:police", "station:north", "line:police:north"} <= set(offices["office"])
+    row = offices[(offices.model == "siloed") & (offices.office == "dept:police") & (offices.measure == "mean_wait_h")]
+    raw = reps.loc[(reps.model == "siloed") & (reps.metric == "mean_wait_h@dept:police"), "value"]
+    assert len(raw) == 3 and row["mean"].iloc[0] == pytest.approx(raw.mean())
+    assert row["lo"].iloc[0] <= row["mean"].iloc[0] <= row["hi"].iloc[0]
 
 
 def test_compare_cli_rejects_bad_reps(gridsim_cli, tmp_path):

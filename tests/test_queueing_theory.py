@@ -63,3 +63,24 @@ def test_littles_law_every_station(model, overrides):
     from the end of the warm-up when there is one."""
     row = v.little_check(model, overrides)
     assert row["estimate"][0] < 1e-9, row
+
+
+# ---- the slow tier: the same theory through a scenario file and `gridsim compare`, with the power to see a bias
+@pytest.mark.parametrize("name", list(v.CLI_CASES))
+def test_theory_through_gridsim_compare(name, tmp_path):
+    """Each case's analytic value lies in the 99% interval of 10 replications run by `gridsim compare`, and
+    the interval is narrow enough (±2.5% at rho <= 0.8, ±5% at 0.9) that a bias of twice that would fail."""
+    for row in v.cli_check(name, tmp_path):
+        _within(row)
+        assert row["half_rel"] <= row["tol"], (
+            f"{row['check']}: 99% half-width ±{100 * row['half_rel']:.1f}% is too wide to catch a "
+            f"{200 * row['tol']:.0f}% bias (allowed ±{100 * row['tol']:.1f}%)")
+
+
+def test_erlang_a_formula_on_known_values():
+    """Erlang A: with no waiting room to speak of (patience → 0) it is Erlang B's blocking; patience → ∞, nobody."""
+    from math import factorial
+    a, c = 2.0, 3
+    erlang_b = a**c / factorial(c) / sum(a**k / factorial(k) for k in range(c + 1))
+    assert v.erlang_a_abandonment(a, 1.0, 1e6, c) == pytest.approx(erlang_b, rel=1e-4)
+    assert v.erlang_a_abandonment(a, 1.0, 1e-9, c) == pytest.approx(0.0, abs=1e-6)
