@@ -16,8 +16,11 @@ For every headline metric, replication by replication (all arms on the same issu
   covers both the simulation's noise and the sampling of orders;
 - with ``added=True`` also the effect of X alone added to the line grids (the null reform with only X
   on) − siloed: where it differs much from the first, X works through the others;
-- ``null`` = (every switch off) − siloed, which is zero in every replication by construction (the
-  null reform is the siloed process; a non-zero row is a bug and is reported as one).
+- ``null_reform`` = (every switch off) − siloed, which is zero in every replication by construction
+  (the null reform is the siloed process; a non-zero row is a bug and is reported as one);
+- ``common:F`` for a feature F of both arms (filing by hotline and online, inspection crews, hard
+  cases, unclear ownership; :data:`sim.governance.reform.COMMON`): F is turned off in *both* arms
+  at once, and the row is total − (merged − siloed without F), how much of the difference rides on F.
 
 Intervals are paired Student-t over replications at ``1 − alpha`` each (not adjusted for the
 number of rows: read them one at a time).
@@ -40,16 +43,16 @@ import pandas as pd
 import yaml
 
 from .experiment import is_rate, mean_ci, run_replications
-from .governance.reform import SWITCHES, Switch
+from .governance.reform import COMMON, SWITCHES, Switch
 from .metrics import HEADLINE
 from .scenario import Scenario, Variant
 
-WITHOUT, ALONE, NULL = "without:", "alone:", "null-reform"
+WITHOUT, ALONE, NULL, BOTH = "without:", "alone:", "null-reform", "both-without:"
 
 
-def _variant(sc: Scenario, overrides: list[str], description: str) -> Variant:
+def _variant(sc: Scenario, overrides: list[str], description: str, policy: str = "merged") -> Variant:
     pairs = (o.partition("=") for o in overrides)
-    return Variant(policy="merged", description=description, set={p: yaml.safe_load(v) for p, _, v in pairs})
+    return Variant(policy=policy, description=description, set={p: yaml.safe_load(v) for p, _, v in pairs})
 
 
 def _coalition(on: list[Switch], members) -> str:
@@ -85,6 +88,9 @@ def arms(sc: Scenario, reps: int = 0, permutations: int = 0, added: bool = False
         variants |= {f"{ALONE}{s.name}": _variant(sc, without({t.name for t in on} - {s.name}),
                                                   f"the line grids with only {s.label}") for s in on}
     variants[NULL] = _variant(sc, without({s.name for s in on}), "every switch off (the null reform)")
+    for f in (f for f in COMMON if f.on(sc)):  # a feature of both arms: off in both at once
+        for policy in ("siloed", "merged"):
+            variants[f"{BOTH}{f.name}:{policy}"] = _variant(sc, f.off(sc), f"{policy} without {f.label}", policy)
     common = ["siloed", "merged", *variants]
     per_rep = {}
     for r in range(reps):
@@ -157,6 +163,9 @@ def explain(sc: Scenario, reps: int = 30, workers: int = 1, alpha: float = 0.05,
                        values[f"{ALONE}{s.name}"] - siloed, None) for s in on]
         parts.append(("null_reform", "every switch off − siloed (zero by construction)", values[NULL] - siloed,
                       None))
+        parts += [(f"common:{f.name}", f"common to both arms: {f.label}",
+                   total - (values[f"{BOTH}{f.name}:merged"] - values[f"{BOTH}{f.name}:siloed"]), None)
+                  for f in COMMON if f"{BOTH}{f.name}:merged" in values]
         mean_total = np.nanmean(total) if len(total) else np.nan
         for name, label, d, sh in parts:
             m, lo, hi = mean_ci(d, 1 - alpha)
@@ -180,6 +189,9 @@ def _notes(table: pd.DataFrame, on: list[Switch], reps: int, alpha: float, permu
     if permutations:
         notes.append(f"Shapley values average each switch's effect over {permutations} random orders of turning the "
                      "switches on per replication (antithetic pairs); they add up to the total")
+    if table["switch"].str.startswith("common:").any():
+        notes.append("common:F rows turn a feature of both arms off in both at once: how much of merged − siloed "
+                     "rides on it (the difference with it less the difference without)")
     off = [s.name for s in SWITCHES if s not in on]
     if off:
         notes.append(f"already off in this scenario (no effect to measure): {', '.join(off)}")
@@ -213,7 +225,7 @@ def format_explanation(table: pd.DataFrame, metrics=KEY, value: str = "effect") 
     """
     metrics = [m for m in metrics if m in set(table["metric"])]
     names = [n for n in dict.fromkeys(table["switch"])
-             if value == "effect" or n not in ("remainder", "null_reform")]
+             if value == "effect" or not (n in ("remainder", "null_reform") or n.startswith("common:"))]
     t = table.set_index(["switch", "metric"])
     width = max(len(n) for n in names) + 2
     heads = [HEADLINE[m][1] + (" (pt)" if is_rate(m) else "") for m in metrics]

@@ -246,10 +246,12 @@ def explain_figure(table: pd.DataFrame):
     for ax, metric in zip(axes.flat, metrics):
         g = table[table["metric"] == metric].set_index("switch").reindex(names)
         k = 100.0 if is_rate(metric) else 1.0
-        colours = ["#444444" if n == "total" else "#999999" if n == "remainder" else "#1b9e77" for n in names]
-        ax.barh(y, k * g[bar], color=colours, alpha=0.8)
-        err = np.vstack([k * (g[bar] - g[f"{bar}_lo"]), k * (g[f"{bar}_hi"] - g[bar])])
-        ax.errorbar(k * g[bar], y, xerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=2, lw=0.8)
+        colours = ["#444444" if n == "total" else "#999999" if n == "remainder" else
+                   "#7570b3" if n.startswith("common:") else "#1b9e77" for n in names]
+        v, lo, hi = (g[f"{bar}{x}"].fillna(g[f"effect{x}"]) for x in ("", "_lo", "_hi"))  # common rows: effect
+        ax.barh(y, k * v, color=colours, alpha=0.8)
+        err = np.vstack([k * (v - lo), k * (hi - v)])
+        ax.errorbar(k * v, y, xerr=np.nan_to_num(err), fmt="none", ecolor="black", capsize=2, lw=0.8)
         if shap:
             ax.plot(k * g["effect"], y, "D", color="#d95f02", ms=3, label="one at a time")
         ax.axvline(0, color="grey", lw=0.8)

@@ -110,3 +110,21 @@ def test_cli_explain_refuses_bad_input(argv, tmp_path, capsys):
         raise SystemExit(code)
     assert e.value.code == 2
     assert not (tmp_path / "x").exists()
+
+
+def test_a_common_feature_is_turned_off_in_both_arms(default_ex):
+    """common:remote_channels = total − (merged − siloed with everyone filing in person), by replication."""
+    import sim
+    from sim.governance.reform import COMMON
+
+    feature = next(f for f in COMMON if f.name == "remote_channels")
+    sc = load_scenario(overrides=SHORT + feature.off(load_scenario(overrides=SHORT)))
+    assert all(g.channel_mix == {"in_person": 1.0} for g in sc.groups.values())
+    metric = "trips_per_appeal"
+    diffs = []
+    for rep in range(3):
+        s = sim.run(sc, replication=rep, dimensions=("all",)).summary.set_index(["model", "metric"])["value"]
+        diffs.append(s[("merged", metric)] - s[("siloed", metric)])
+    g = _by(default_ex, metric)
+    assert g.loc["common:remote_channels", "effect"] == pytest.approx(g.loc["total", "effect"] - np.mean(diffs))
+    assert "common:hard_cases" in g.index and "common:extra_staff" not in g.index

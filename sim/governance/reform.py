@@ -63,6 +63,25 @@ SWITCHES: tuple[Switch, ...] = (
 assert {s.name for s in SWITCHES} >= set(Reform.model_fields), "every reform flag is a switch"
 
 
+#: Features common to both arms, not the reform: ``gridsim explain`` turns each off in *both* arms at once
+#: and reports how much of merged − siloed rides on it (the difference with it less the difference without).
+COMMON: tuple[Switch, ...] = (
+    Switch("remote_channels", "hotline and online filing (off: everyone files in person)",
+           lambda sc: any(g.channel_mix.get("in_person", 0.0) < 1.0 for g in sc.groups.values()),
+           lambda sc: [f"groups.{g}.channel_mix={{in_person: 1}}" for g in sc.groups], reform=False),
+    Switch("inspection", "the departments' inspection crews (主动发现 by departments)",
+           lambda sc: any(d.inspection is not None and d.inspection.chance() > 0 for d in sc.departments.values()),
+           lambda sc: [f"departments.{k}.inspection.enabled=false" for k, d in sc.departments.items()
+                       if d.inspection is not None], reform=False),
+    Switch("hard_cases", "hard cases needing several departments' extra work",
+           lambda sc: any(c.p_hard > 0 for c in sc.categories.values()),
+           lambda sc: [f"categories.{k}.p_hard=0" for k in sc.categories], reform=False),
+    Switch("unclear_ownership", "cases of unclear ownership",
+           lambda sc: any(c.p_unclear > 0 for c in sc.categories.values()),
+           lambda sc: [f"categories.{k}.p_unclear=0" for k in sc.categories], reform=False),
+)
+
+
 def switch(name: str) -> Switch:
     """The switch called ``name``."""
     for s in SWITCHES:
