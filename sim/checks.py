@@ -102,6 +102,17 @@ def censoring_lines(summary: pd.DataFrame) -> list[str]:
     return out
 
 
-def lines(summary: pd.DataFrame, baseline: str) -> list[str]:
-    """Every check's sentences, in the order reports print them."""
-    return capacity_lines(summary, baseline) + stability_lines(summary) + censoring_lines(summary)
+def reform_lines(sc) -> list[str]:
+    """Which of the reform's switches the scenario leaves off in the merged arm (stated, not silent)."""
+    if sc is None:
+        return []
+    from .governance.reform import SWITCHES
+    off = [s.name for s in SWITCHES if s.reform and not s.on(sc)]
+    return [f"reform switches off in the merged arm: {', '.join(off)} (those steps are done as the line grids do "
+            "them; gridsim explain measures each switch that is on)"] if off else []
+
+
+def lines(summary: pd.DataFrame, baseline: str, sc=None) -> list[str]:
+    """Every check's sentences, in the order reports print them (with ``sc``, the reform switches it turns off)."""
+    return (reform_lines(sc) + capacity_lines(summary, baseline) + stability_lines(summary)
+            + censoring_lines(summary))

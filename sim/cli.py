@@ -221,7 +221,7 @@ def cmd_run(args) -> int:
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
         print("\n".join(verdict(result.summary, sc.baseline)))
-        _print_checks(result.summary, sc.baseline)
+        _print_checks(result.summary, sc.baseline, sc)
         drivers = mechanisms(result)
         if drivers:
             print("Mechanisms:\n" + "\n".join(f"  - {m}" for m in drivers))
@@ -229,9 +229,9 @@ def cmd_run(args) -> int:
     return 0
 
 
-def _print_checks(summary, baseline: str) -> None:
+def _print_checks(summary, baseline: str, sc=None) -> None:
     from . import checks
-    found = checks.lines(summary, baseline)
+    found = checks.lines(summary, baseline, sc)
     if found:
         print("Checks:\n" + "\n".join(f"  - {x}" for x in found))
 
@@ -257,7 +257,7 @@ def _run_city(args, sc, out, command, started) -> int:
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
         print("\n".join(city_verdict(result.summary, sc.baseline, result.differences)))
-        _print_checks(result.summary, sc.baseline)
+        _print_checks(result.summary, sc.baseline, sc)
         print(f"\nResults written to {out}/")
     return 0
 

@@ -287,7 +287,7 @@ def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = No
         df = run_replications(sc, range(int(reps)), models, workers, progress, offices=True)
         gaps = precision_gaps(df, precision, abs_precision, alpha)
         reached = bool(gaps["ok"].all())
-    notes += checks.lines(df.assign(dimension="all"), sc.baseline)
+    notes += checks.lines(df.assign(dimension="all"), sc.baseline, sc)
     others = [m for m in models if m != sc.baseline]
     if len(others) > 1:
         notes.append(f"{len(others)} models compared with {sc.baseline}: difference and ratio intervals are "

@@ -121,7 +121,7 @@ def assumptions(sc) -> str:
     items.append("Stationed staff work to the " + (f"'{m.stationed_calendar}' calendar (moved by the scenario)"
                                                    if m.stationed_calendar else
                                                    f"departments' own calendar ('{sc.stationed_calendar()}')")
-                 + f"; {m.grid_leaders_per_area} grid leader(s) per area.")
+                 + f"; {sc.grid_leaders()} grid leader(s) per area.")
     return "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
 
 
@@ -140,7 +140,7 @@ def run_report(result, table: pd.DataFrame, command: str) -> str:
     plots += figure_tag(breakdown_figure(result.summary, "category"), "by category")
     sections = [("Scenario", scenario_brief(sc)),
                 ("Result", "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines[1:]) + "</ul>"),
-                checks_section(result.summary, sc.baseline),
+                checks_section(result.summary, sc.baseline, sc),
                 ("Comparison", body + "<p>One replication: no confidence intervals. Run <code>gridsim compare"
                                       "</code> for them.</p>"),
                 ("Plots by model, group and category", plots),
@@ -152,10 +152,10 @@ def run_report(result, table: pd.DataFrame, command: str) -> str:
     return page(f"{sc.name}: siloed line grids vs merged comprehensive grid", sections, lines[0] if lines else "")
 
 
-def checks_section(summary: pd.DataFrame, baseline: str) -> tuple[str, str]:
+def checks_section(summary: pd.DataFrame, baseline: str, sc=None) -> tuple[str, str]:
     """The checks of :mod:`sim.checks` (capacity, stability, censoring) as a section."""
     from . import checks
-    found = checks.lines(summary, baseline) or ["(nothing to check: one model only)"]
+    found = checks.lines(summary, baseline, sc) or ["(nothing to check: one model only)"]
     return ("Checks before trusting the comparison",
             "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in found) + "</ul>")
 
@@ -249,7 +249,7 @@ def city_report_html(result, table: pd.DataFrame, command: str) -> str:
     plots = "".join(figure_tag(f, n) for n, f in city_figures(result).items())
     sections = [("City", city_brief(result)),
                 ("Result", "<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lines[1:]) + "</ul>"),
-                checks_section(result.summary, sc.baseline),
+                checks_section(result.summary, sc.baseline, sc),
                 ("Comparison", table_html_rows(t, {TABLE_ROWS[m] for m in RATE_METRICS})
                  + "<p>Rates, counts and means are exact; time quantiles come from 1%-wide histograms "
                    "(within 1% of the exact value).</p>"),

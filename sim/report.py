@@ -190,7 +190,8 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
     if extra.intake_per_area or extra.stationed_per_area:
         lines += [f"**Extra staff declared for merged**: {extra.intake_per_area} intake and "
                   f"{extra.stationed_per_area} stationed per area; the comparison is not at equal headcount.", ""]
-    lines += ["## Result", ""] + verdict(result.summary, sc.baseline) + checks_section(result.summary, sc.baseline)
+    lines += ["## Result", ""] + verdict(result.summary, sc.baseline)
+    lines += checks_section(result.summary, sc.baseline, sc)
     lines += ["", "## Mechanisms that drive it", ""]
     lines += [f"- {m}" for m in mechanisms(result)] or ["- (needs appeals filed under both siloed and merged)"]
     lines += ["", "## Comparison", "", "```",
@@ -203,9 +204,9 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
     return "\n".join(lines)
 
 
-def checks_section(summary: pd.DataFrame, baseline: str) -> list[str]:
+def checks_section(summary: pd.DataFrame, baseline: str, sc=None) -> list[str]:
     """The checks (:mod:`sim.checks`) as a Markdown section: capacity, stability, censoring."""
-    found = checks.lines(summary, baseline)
+    found = checks.lines(summary, baseline, sc)
     return ["", "## Checks before trusting the comparison", ""] + [f"- {x}" for x in found] if found else []
 
 
@@ -249,7 +250,7 @@ def city_report(result, table: pd.DataFrame, command: str) -> str:
              "Metrics are streamed street by street: rates, counts and means are exact, time quantiles "
              "come from 1%-wide histograms (within 1% of the exact value).", "",
              "## Result", ""] + city_verdict(result.summary, sc.baseline, result.differences)
-    lines += checks_section(result.summary, sc.baseline)
+    lines += checks_section(result.summary, sc.baseline, sc)
     lines += ["", "## Comparison", "", "```", format_table(table), "```", "",
               "## How sure: street by street", "",
               "Each street's value under each model, differenced, and averaged over the streets; streets of a "

@@ -91,3 +91,18 @@ def test_any_combination_of_switches_conserves_appeals(sc, off):
         assume(False)
     assume(len(generate_issues(sc)) > 0)  # an empty stream is tested on its own in test_properties
     _check(sc, sim.run(sc))
+
+
+def test_reports_state_the_switches_a_scenario_turns_off(tmp_path):
+    """A switch left off is a difference from the reform: the checks say so (terminal, report.md, html, notes)."""
+    from sim import checks
+    from sim.cli import main
+
+    assert checks.reform_lines(load_scenario()) == []  # the default street runs the whole reform
+    sc = load_scenario(overrides=["merged.reform.triage=false", "merged.joint_meeting.enabled=false"])
+    (line,) = checks.reform_lines(sc)
+    assert "triage" in line and "joint_meeting" in line and "one_door" not in line
+    out = tmp_path / "run"
+    assert main(["run", "--days", "5", "--set", "warmup_days=0", "--set", "merged.reform.triage=false",
+                 "--no-plots", "--quiet", "--out", str(out)]) == 0
+    assert "reform switches off in the merged arm: triage" in (out / "report.md").read_text(encoding="utf-8")

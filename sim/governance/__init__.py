@@ -1,8 +1,9 @@
 """Governance models as pluggable routing policies over one shared world.
 
-A policy decides where an appeal goes and what happens at each step.  Add a
-variant by subclassing a policy (or by a scenario switch such as
-``merged.joint_meeting.enabled: false``) and registering it in ``POLICIES``.
+A policy decides where an appeal goes and what happens at each step.  The merged
+policy is the siloed one with the reform's steps behind switches (``reform.py``), so
+a variant is a scenario switch such as ``merged.reform.triage: false`` or
+``merged.joint_meeting.enabled: false``, or a subclass registered in ``POLICIES``.
 """
 from .base import Policy
 from .merged import MergedPolicy

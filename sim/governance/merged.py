@@ -10,6 +10,11 @@ finishes plus a closing step.  A feedback call (回访) follows; an unsatisfied
 appeal may reopen and go back to triage.  Patrols (主动发现) by stationed staff
 find issues before citizens file them, beside the departments' inspection crews
 that both models have; what either finds goes to the grid's triage.
+
+Each of these steps is a switch in ``merged.reform`` (or, for the meeting, the patrols and the
+feedback call, in their own blocks): off, the step is done as the line grids do it, by the
+siloed policy's own code, so that with every switch off this is the siloed process
+(``tests/test_null_reform.py``).
 """
 from __future__ import annotations
 
