@@ -45,7 +45,7 @@ import yaml
 from .experiment import is_rate, mean_ci, run_replications
 from .governance.reform import COMMON, SWITCHES, Switch
 from .metrics import HEADLINE
-from .scenario import Scenario, Variant
+from .scenario import Scenario, ScenarioError, Variant
 
 WITHOUT, ALONE, NULL, BOTH = "without:", "alone:", "null-reform", "both-without:"
 
@@ -107,6 +107,19 @@ def arms(sc: Scenario, reps: int = 0, permutations: int = 0, added: bool = False
     return ex, per_rep, on
 
 
+def _check_arms(ex_sc: Scenario) -> None:
+    """Every arm must be a valid scenario: a switch that cannot be turned off here is bad input, said up front."""
+    problems = []
+    for name in ex_sc.models:
+        try:
+            ex_sc.arm(name)
+        except ScenarioError as exc:
+            problems += [f"{name}: {e}" for e in exc.errors]
+    if problems:  # e.g. too few intake staff to keep the line stations and the grid leaders without one door
+        raise ScenarioError("explain (a switch turned off gives an invalid scenario, so it cannot be measured here)",
+                            problems[:5] + ([f"… and {len(problems) - 5} more"] if len(problems) > 5 else []))
+
+
 def shapley(values: dict[str, np.ndarray], on: list[Switch], order_sets: list[list[list[str]]]) -> dict:
     """Each switch's Shapley estimate per replication, from the coalitions' values (arm → value by replication)."""
     n = len(order_sets)
@@ -142,6 +155,7 @@ def explain(sc: Scenario, reps: int = 30, workers: int = 1, alpha: float = 0.05,
     """
     permutations += permutations % 2
     ex_sc, per_rep, on = arms(sc, reps, permutations, added)
+    _check_arms(ex_sc)
     df = run_replications(ex_sc, range(reps), per_rep, workers, progress)
     wide = df.pivot_table(index="replication", columns=["model", "metric"], values="value", dropna=False)
     order_sets = [orders(sc, on, r, permutations) for r in range(reps)]

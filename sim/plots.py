@@ -265,7 +265,9 @@ def explain_figure(table: pd.DataFrame):
     if shap:
         axes[0, 0].legend(fontsize=7, loc="lower right")
     n = int(table["n_reps"].max()) if len(table) else 0
-    what = "Shapley value (bars) and one-at-a-time effect (diamonds)" if shap else "effect (merged − merged without it)"
-    fig.suptitle(f"Each reform switch's part in merged − siloed: {what}, {n} replications, 95% CIs", fontsize=11)
+    level = 100 * float(table["ci_level"].iloc[0]) if len(table) else 95.0
+    what = ("Shapley value (bars; common: rows one at a time) and one-at-a-time effect (diamonds)" if shap
+            else "effect (merged − merged without it)")
+    fig.suptitle(f"Each switch's part in merged − siloed: {what}, {n} replications, {level:g}% CIs", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.98))
     return fig

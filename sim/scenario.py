@@ -259,7 +259,8 @@ class ExtraStaff(Strict):
     """Staff added by the reform on top of the siloed headcount (reported when non-zero)."""
 
     intake_per_area: NonNegativeInt = 0
-    stationed_per_area: NonNegativeInt = 0
+    stationed_per_area: NonNegativeInt = Field(default=0, description=(
+        "extra stationed staff per area (they join the intake desks when merged.reform.stationing is off)"))
 
 
 class Dispatch(Strict):
@@ -605,13 +606,11 @@ def _reference_problems(sc: Scenario, complete: bool = True):
     one_door = sc.merged is None or sc.merged.reform.one_door
     if whole(sc.line_grids):
         least = leaders + (1 if one_door else len(sc.line_grids))  # each line station keeps one
-        if sum(g.intake_staff for g in sc.line_grids.values()) < least:
+        extra = sc.merged.extra_staff.intake_per_area if sc.merged is not None else 0
+        if sum(g.intake_staff for g in sc.line_grids.values()) + extra < least:
             yield (f"line_grids: merged needs at least {least} intake staff per area ({leaders} of them grid "
                    f"leaders, merged.grid_leaders_per_area" + ("" if one_door else ", and one for each line "
                                                                "station, merged.reform.one_door is off") + ")")
-    if sc.merged is not None and not sc.merged.reform.stationing and sc.merged.extra_staff.stationed_per_area:
-        yield ("merged.extra_staff.stationed_per_area: no stationed staff to add to, merged.reform.stationing "
-               "is off")
     if sc.merged is not None and whole(sc.departments) and sc.calendars is not None:
         if sc.merged.stationed_calendar is not None:
             if problem := unknown(sc.calendars, sc.merged.stationed_calendar, "calendar"):

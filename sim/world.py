@@ -289,14 +289,16 @@ def staffing(sc: Scenario, model: str) -> dict[str, int]:
     stationed = stationed_counts(sc)
     out = {f"dept:{d}": s.headcount - stationed[d] for d, s in sc.departments.items()}
     reform, extra, leaders = sc.merged.reform, sc.merged.extra_staff, sc.grid_leaders()
+    # extra staff for stationing join the intake desks when nothing is stationed
+    extra_intake = extra.intake_per_area + (0 if reform.stationing else extra.stationed_per_area)
     if not reform.one_door:
-        out |= line_stations(sc, leaders, extra.intake_per_area)
+        out |= line_stations(sc, leaders, extra_intake)
     weights = [a.weight for a in sc.areas.values()]
     per_area = largest_remainder(sum(stationed.values()), weights)  # one pool per comprehensive grid
     intake = sum(g.intake_staff for g in sc.line_grids.values())
     for a, n in zip(sc.areas, per_area):
         if reform.one_door:
-            out[f"station:{a}"] = intake - leaders + extra.intake_per_area
+            out[f"station:{a}"] = intake - leaders + extra_intake
         if leaders:
             out[f"leader:{a}"] = leaders
         if reform.stationing:

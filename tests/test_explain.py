@@ -103,7 +103,9 @@ def test_cli_explain_writes_its_folder(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv", [["explain", "--reps", "1"], ["explain", "--model", "merged"],
-                                  ["explain", "--permutations", "-2"]])
+                                  ["explain", "--permutations", "-2"],
+                                  # without the one door, 3 grid leaders cannot come from 5 line-station staff
+                                  ["explain", "--set", "merged.grid_leaders_per_area=3"]])
 def test_cli_explain_refuses_bad_input(argv, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         code = main(argv + ["--out", str(tmp_path / "x")])
@@ -128,3 +130,14 @@ def test_a_common_feature_is_turned_off_in_both_arms(default_ex):
     g = _by(default_ex, metric)
     assert g.loc["common:remote_channels", "effect"] == pytest.approx(g.loc["total", "effect"] - np.mean(diffs))
     assert "common:hard_cases" in g.index and "common:extra_staff" not in g.index
+
+
+def test_extra_stationed_staff_join_the_intake_without_stationing():
+    """Every arm stays valid and keeps the headcount when the scenario adds stationed staff."""
+    from sim.world import staffing
+    sc = load_scenario(overrides=SHORT + ["merged.extra_staff.stationed_per_area=1"])
+    off = load_scenario(overrides=SHORT + ["merged.extra_staff.stationed_per_area=1", "merged.reform.stationing=false"])
+    assert sum(staffing(sc, "merged").values()) == sum(staffing(off, "merged").values())
+    assert staffing(off, "merged")["station:north"] == staffing(sc, "merged")["station:north"] + 1
+    ex = explain(sc, reps=2, permutations=2, metrics=["trips_per_appeal"])
+    assert "extra_staff" in {s.name for s in ex.switches}

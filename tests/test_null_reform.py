@@ -106,3 +106,13 @@ def test_reports_state_the_switches_a_scenario_turns_off(tmp_path):
     assert main(["run", "--days", "5", "--set", "warmup_days=0", "--set", "merged.reform.triage=false",
                  "--no-plots", "--quiet", "--out", str(out)]) == 0
     assert "reform switches off in the merged arm: triage" in (out / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_reopened_case_is_not_bounced_again():
+    """Ownership is settled the first time: a reopened case (one door on, coordination off) does not bounce again."""
+    sc = load_scenario("scenarios/default.yaml", ["horizon_days=12", "warmup_days=2",
+                                                  "merged.reform.coordination=false",
+                                                  "merged.feedback.reopen_probability=1"])
+    a = _records(sc, "merged")
+    assert (a["reopened"] > 0).any() and (a["bounces"] > 0).any()
+    assert (a["bounces"] <= sc.siloed.max_bounces).all()

@@ -152,7 +152,7 @@ class MergedPolicy(SiloedPolicy):
         if self.fb.reopen_trip:
             travel = self.groups[self.group_of[i]].travel.comprehensive_station
             yield from visit(self.stations[self.area_of[i]], rec, travel, 0.0)
-        yield from self.handle(i, rec)
+        yield from self.handle(i, rec, again=True)
 
     def ownership(self, i: int, rec: AppealRecord, carried: bool):
         """The grid leader coordinates the departments instead of bouncing the case (when coordination is on)."""
@@ -162,9 +162,10 @@ class MergedPolicy(SiloedPolicy):
         yield staff_job(self.leaders[self.area_of[i]], rec, self.coordination[i])
         return True
 
-    def handle(self, i: int, rec: AppealRecord):
+    def handle(self, i: int, rec: AppealRecord, again: bool = False):
         """Triage, then on-the-spot solving, or ownership, the joint meeting and the departments; the closing step.
 
+        ``again`` for a reopened case, whose ownership is settled already (no coordination or bounce).
         Returns the office that worked on it last and its hours (None when the citizen gave up).
         """
         env, r, area = self.env, self.reform, self.area_of[i]
@@ -179,7 +180,8 @@ class MergedPolicy(SiloedPolicy):
             yield staff_job(stationed, rec, hours)  # delegated power: same work, one desk
             return stationed, hours
         meeting = self.hard[i] and self.meetings is not None
-        if (self.unclear[i] or self.hard[i]) and not (meeting and self.sc.merged.joint_meeting.settles_ownership):
+        settled = again or (meeting and self.sc.merged.joint_meeting.settles_ownership)
+        if (self.unclear[i] or self.hard[i]) and not settled:
             if not (yield from self.ownership(i, rec, carried)):
                 return self.abandon(rec)
             carried = False
