@@ -83,7 +83,7 @@ def animate(sc: Scenario, path: str, day: int = 2, step_minutes: float = 15.0, f
                 rq.set_x(f["busy"][k][j])
                 rq.set_width(f["queue"][k][j])
             ax.set_title(f"{m}: {f['arrived'][k]} issues arisen so far today", color=COLOURS.get(m, "k"))
-        title.set_text(f"{sc.name} — {clock(data['times'][k])}")
+        title.set_text(f"{sc.name} — {clock(data['times'][k], sc.start_date)}")
         return []
 
     fig.tight_layout(rect=(0, 0, 1, 0.95))

@@ -1,7 +1,8 @@
 """Opening hours (办公时间): when a resource is open, and how open time adds up.
 
-The clock is in hours and ``t = 0`` is a Monday 00:00.  A :class:`Calendar` is a
-weekly pattern of open intervals.  Work measured in *open hours* pauses while a
+The clock is in hours and ``t = 0`` is a Monday 00:00, unless the scenario gives a
+start date (then :class:`DatedCalendar` shifts the week and closes public holidays).
+A :class:`Calendar` is a weekly pattern of open intervals.  Work measured in *open hours* pauses while a
 resource is closed and resumes when it opens again:
 
 >>> office = Calendar(weekdays=[0, 1, 2, 3, 4], hours=[(9, 17)])
@@ -128,3 +129,120 @@ class Calendar:
 
 
 ALWAYS = Calendar()
+
+
+class DatedCalendar:
+    """A :class:`Calendar` on real dates: ``t = 0`` is 00:00 of a day whose weekday is ``start_weekday``,
+    and some days (``special``, by day number from ``t = 0``) keep other hours: ``()`` for a public
+    holiday, the weekly ``hours`` for a working day that falls on a weekend (调休).
+
+    The weekly pattern's arithmetic is used wherever no special day lies in the way, so a calendar
+    with a few holidays costs about what a weekly one does.
+
+    >>> week = Calendar(weekdays=[0, 1, 2, 3, 4], hours=[(9, 17)])
+    >>> cal = DatedCalendar(week, start_weekday=2, special={1: ()})   # starts on a Wednesday; Thursday off
+    >>> cal.is_open(10.0), cal.is_open(34.0), cal.is_open(58.0)
+    (True, False, True)
+    >>> cal.finish(16.0, 2.0)      # Wednesday 16:00 + 2 h: Thursday is a holiday, so Friday 10:00
+    58.0
+    >>> cal.open_between(0.0, 72.0)
+    16.0
+    """
+
+    def __init__(self, week: Calendar, start_weekday: int = 0, special: dict[int, tuple] | None = None):
+        self.week, self.shift = week, 24.0 * start_weekday
+        self.special = {int(d): tuple(tuple(map(float, h)) for h in hs) for d, hs in sorted((special or {}).items())}
+        self.days = list(self.special)
+        self.always = week.always and not self.special
+        # cum[k]: open hours the special days before days[k] add (or take) against the weekly pattern
+        self.cum = [0.0]
+        for d in self.days:
+            self.cum.append(self.cum[-1] + self._day_hours(d) - self._week_between(d * 24.0, d * 24.0 + 24.0))
+
+    @property
+    def open_hours_per_week(self) -> float:
+        return self.week.open_hours_per_week
+
+    # the weekly pattern, shifted to the start's weekday
+    def _week_between(self, t0: float, t1: float) -> float:
+        return self.week.open_between(t0 + self.shift, t1 + self.shift)
+
+    def _day_hours(self, d: int) -> float:
+        return sum(b - a for a, b in self.special[d])
+
+    def _special_in(self, t0: float, t1: float) -> bool:
+        """Whether a special day overlaps ``[t0, t1]``."""
+        k = bisect.bisect_left(self.days, int(t0 // 24))
+        return k < len(self.days) and self.days[k] * 24.0 <= t1
+
+    def is_open(self, t: float) -> bool:
+        d = int(t // 24)
+        if d in self.special:
+            h = t - 24.0 * d
+            return any(a <= h < b for a, b in self.special[d])
+        return self.week.is_open(t + self.shift)
+
+    def _open_before(self, t: float) -> float:
+        """Open hours in ``[0, t)``."""
+        d = int(t // 24)
+        k = bisect.bisect_left(self.days, d)
+        out = self.week._open_before(t + self.shift) - self.week._open_before(self.shift) + self.cum[k]
+        if k < len(self.days) and self.days[k] == d:  # inside a special day: its own hours so far
+            h = t - 24.0 * d
+            out += sum(max(0.0, min(b, h) - a) for a, b in self.special[d]) - self._week_between(24.0 * d, t)
+        return out
+
+    def open_between(self, t0: float, t1: float) -> float:
+        if t1 <= t0:
+            return 0.0
+        if self.always:
+            return t1 - t0
+        if not self._special_in(t0, t1):
+            return self._week_between(t0, t1)
+        return self._open_before(t1) - self._open_before(t0)
+
+    def next_open(self, t: float) -> float:
+        while True:
+            d = int(t // 24)
+            if d in self.special:
+                h = t - 24.0 * d
+                for a, b in self.special[d]:
+                    if h < b:
+                        return max(t, 24.0 * d + a)
+                t = 24.0 * (d + 1)
+                continue
+            nxt = self.week.next_open(t + self.shift) - self.shift
+            if not self._special_in(t, nxt):
+                return nxt
+            t = 24.0 * self.days[bisect.bisect_left(self.days, d)]  # a special day comes first
+
+    def finish(self, t: float, work: float) -> float:
+        if self.always:
+            return t + work
+        if work <= 0:
+            return self.next_open(t)
+        end = self.week.finish(t + self.shift, work) - self.shift
+        if not self._special_in(t, end):
+            return end
+        target = self._open_before(t) + work
+        t = self.next_open(t)
+        while True:  # day by day through the special days, then the weekly arithmetic again
+            if self._open_before(t) >= target:  # done exactly when a special day begins
+                return t
+            d = int(t // 24)
+            if d in self.special:
+                for a, b in self.special[d]:
+                    a, b = 24.0 * d + a, 24.0 * d + b
+                    if b > t:
+                        left = target - self._open_before(max(t, a))
+                        if left <= b - max(t, a):
+                            return max(t, a) + left
+                t = self.next_open(24.0 * (d + 1))
+                continue
+            end = self.week.finish(t + self.shift, target - self._open_before(t)) - self.shift
+            if not self._special_in(t, end):
+                return end
+            t = self.next_open(24.0 * self.days[bisect.bisect_left(self.days, d)])
+
+    def add_open(self, t: float, hours: float) -> float:
+        return self.finish(t, hours)

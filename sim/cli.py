@@ -363,7 +363,7 @@ def cmd_trace(args) -> int:
     sc = load_scenario(args.scenario, _overrides(args)).one_street(_source(args), "`gridsim trace`")
     for m in args.model or []:
         sc.arm(m)
-    print(narrate(trace(sc, args.appeal, args.group, args.first, args.model), args.width))
+    print(narrate(trace(sc, args.appeal, args.group, args.first, args.model), args.width, sc.start_date))
     return 0
 
 

@@ -52,7 +52,7 @@ def _columns(sc: Scenario) -> dict[str, int]:
 def stream_key(sc: Scenario) -> str:
     """What the issue stream depends on: equal keys give identical streams for a replication."""
     d = sc.to_dict()
-    parts = {k: d[k] for k in ("seed", "horizon_days", "groups", "categories", "areas")}
+    parts = {k: d[k] for k in ("seed", "horizon_days", "groups", "categories", "areas", "start_date")}
     parts["departments"], parts["columns"] = list(sc.departments), _columns(sc)
     return json.dumps(parts, sort_keys=True)
 
@@ -111,7 +111,8 @@ def hourly_rates(sc: Scenario, group: str) -> np.ndarray:
     hours = np.arange(int(np.ceil(sc.horizon)))
     hp = np.asarray(g.hourly_profile) / np.mean(g.hourly_profile)
     wp = np.asarray(g.weekday_profile) / np.mean(g.weekday_profile)
-    rate = g.arrivals_per_day / 24.0 * hp[hours % 24] * wp[(hours // 24) % 7]
+    first = sc.start_date.weekday() if sc.start_date else 0  # the weekday of t = 0
+    rate = g.arrivals_per_day / 24.0 * hp[hours % 24] * wp[(hours // 24 + first) % 7]
     rate[-1] *= last_hour(sc)  # a partial final hour
     return rate
 

@@ -6,7 +6,9 @@ and, with the suffix ``_from_filing``, from filing.  Rates follow hotline practi
 - 响应率 ``response_rate``: first response within the category's deadline ÷ filed;
 - 解决率 ``resolution_rate``: resolved ÷ filed;
 - 满意率 ``satisfaction_rate``: satisfied ÷ resolved, at the first resolution (what the citizen
-  lived through, before any feedback loop; the headline), and ``final_satisfaction_rate`` after it.
+  lived through, before any feedback loop; the headline), and ``final_satisfaction_rate`` after it;
+- 按时办结率 ``resolved_in_time_rate``: first closed within the category's resolution deadline
+  (办结时限, NYC's due date) ÷ filed, over the categories that have one.
 
 Satisfied ÷ filed (``satisfied_share``, and ``final_satisfied_share``) is reported beside 满意率,
 so that a model that resolves fewer appeals cannot look more satisfying.  Abandoned appeals
@@ -57,14 +59,24 @@ SHARES = ("response_rate", "resolution_rate", "abandonment_rate", "open_share", 
           "escalated_share", "reopened_share", "satisfied_share",
           "final_satisfied_share")
 #: Rates over a subset of filed appeals: metric -> its per-appeal measure (1/0 in the subset, NaN outside).
-CONDITIONAL = {"satisfaction_rate": "satisfied_first", "final_satisfaction_rate": "satisfied_final"}
+CONDITIONAL = {"satisfaction_rate": "satisfied_first", "final_satisfaction_rate": "satisfied_final",
+               "resolved_in_time_rate": "resolved_in_time"}
 PER_APPEAL = ("trips", "referrals", "bounces", "citizen_hours", "staff_hours")
 
 
-def measures(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan) -> pd.DataFrame:
+def deadlines(sc: Scenario, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The response and the resolution deadline (h from filing; NaN: none) of each row's category."""
+    cats = df["category"]
+    return (cats.map({k: c.response_deadline_hours for k, c in sc.categories.items()}).to_numpy(dtype=float),
+            cats.map({k: c.resolution_deadline_hours for k, c in sc.categories.items()}).to_numpy(dtype=float))
+
+
+def measures(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan,
+             resolve_by: np.ndarray | None = None) -> pd.DataFrame:
     """One row per *filed* appeal of ``df`` with every per-appeal measure the metrics average.
 
-    ``deadline`` is the response deadline (h) of each row of ``df``; ``horizon`` (h) the end of the
+    ``deadline`` is the response deadline (h) of each row of ``df``, ``resolve_by`` its resolution
+    deadline (办结时限; NaN or None: none); ``horizon`` (h) the end of the
     run, for how long open appeals have been open (``open_for``).  Times are NaN
     until reached; ``satisfied_first`` is 1/0 for appeals resolved at least once and NaN otherwise,
     ``satisfied_final`` the same for appeals resolved at the horizon.
@@ -80,6 +92,8 @@ def measures(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan) ->
     first = ~np.isnan(f["first_resolved"].to_numpy(dtype=float))
     sat_first = f["satisfied_first"].to_numpy(dtype=float, na_value=np.nan) == 1.0
     sat = f["satisfied"].to_numpy(dtype=float, na_value=np.nan) == 1.0
+    by = np.full(len(f), np.nan) if resolve_by is None else np.asarray(resolve_by, dtype=float)[filed_mask]
+    closed = f["first_resolved"].to_numpy(dtype=float) - filed  # the first closure is what a deadline counts
     out = {
         "response_time": resp - created, "response_time_from_filing": resp - filed,
         "resolution_time": res - created, "resolution_time_from_filing": res - filed,
@@ -94,18 +108,20 @@ def measures(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan) ->
         "escalated_share": f["escalated"].to_numpy(dtype=bool), "reopened_share": f["reopened"].to_numpy() > 0,
         "satisfied_first": np.where(first, sat_first, np.nan), "satisfied_final": np.where(resolved, sat, np.nan),
         "satisfied_share": first & sat_first, "final_satisfied_share": resolved & sat,
+        "resolved_in_time": np.where(np.isnan(by), np.nan, closed <= by),  # NaN compares False: not in time
     }
     out |= {f"{col}_per_appeal": f[col].to_numpy(dtype=float) for col in PER_APPEAL}
     return pd.DataFrame(out, index=f.index)
 
 
-def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan) -> dict[str, tuple[float, int]]:
+def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan,
+                   resolve_by: np.ndarray | None = None) -> dict[str, tuple[float, int]]:
     """Every appeal metric of one slice of records: ``{metric: (value, n)}``.
 
-    ``df`` holds records of one model; ``deadline`` the response deadline (h) per row; ``horizon``
-    the end of the run (h), for the censored resolution-time quantiles.
+    ``df`` holds records of one model; ``deadline`` and ``resolve_by`` the response and resolution
+    deadlines (h) per row; ``horizon`` the end of the run (h), for the censored resolution-time quantiles.
     """
-    m = measures(df, deadline, horizon)
+    m = measures(df, deadline, horizon, resolve_by)
     nf = len(m)
     out: dict[str, tuple[float, int]] = {"issues": (float(len(df)), len(df)), "appeals_filed": (float(nf), nf)}
     for t in TIMES:
@@ -152,15 +168,14 @@ def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = N
     area; staff utilisation by office when ``util`` is given.  Each of ``models``
     (by default those in ``appeals``) has its overall rows even when no issue arose.
     """
-    deadlines = {k: c.response_deadline_hours for k, c in sc.categories.items()}
     df = appeals[appeals["created"] >= sc.warmup_days * 24.0]
     rows = []
     for model, mdf in by_model(df, models):
         for dim in dimensions:
             parts = [("all", mdf)] if dim == "all" else mdf.groupby(dim, sort=True)
             for level, part in parts:
-                dl = part["category"].map(deadlines).to_numpy(dtype=float)
-                for metric, (value, n) in appeal_metrics(part, dl, sc.horizon).items():
+                respond_by, resolve_by = deadlines(sc, part)
+                for metric, (value, n) in appeal_metrics(part, respond_by, sc.horizon, resolve_by).items():
                     rows.append((model, metric, dim, level, value, n))
     out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     if util is None:

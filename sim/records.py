@@ -78,3 +78,18 @@ def to_frame(records: list[AppealRecord]) -> pd.DataFrame:
     for col in ("satisfied_first", "satisfied"):
         df[col] = df[col].astype("boolean")
     return df
+
+
+#: Times of an appeal shown as real dates when the scenario has a start date (``<time>_at`` columns).
+DATED = ("created", "filed", "first_response", "resolved", "abandoned")
+
+
+def with_dates(df: pd.DataFrame, start) -> pd.DataFrame:
+    """``df`` with a ``<time>_at`` timestamp beside each time in hours of :data:`DATED` (t = 0 is ``start`` 00:00).
+
+    >>> from datetime import date
+    >>> with_dates(pd.DataFrame({c: [30.5] for c in DATED}), date(2024, 3, 4))["created_at"].iloc[0]
+    Timestamp('2024-03-05 06:30:00')
+    """
+    origin = pd.Timestamp(start)
+    return df.assign(**{f"{c}_at": origin + pd.to_timedelta(df[c], unit="h").dt.round("s") for c in DATED})

@@ -18,7 +18,7 @@ import simpy
 from .governance import POLICIES
 from .issues import IssueStream, generate_issues, stream_key
 from .metrics import DIMENSIONS, backlog, summarise, utilisation
-from .records import CHANNELS, AppealRecord, to_frame
+from .records import CHANNELS, AppealRecord, to_frame, with_dates
 from .scenario import Scenario
 from .stability import trend_rows
 from .world import World, staffing
@@ -176,6 +176,8 @@ def run(scenario: Scenario, models: list[str] | None = None, replication: int = 
     if bar:
         bar.close()
     appeals = pd.concat([to_frame(r.records) for r in runs], ignore_index=True)
+    if scenario.start_date is not None:
+        appeals = with_dates(appeals, scenario.start_date)
     util = utilisation(runs, scenario.horizon)
     staff = pd.DataFrame([{"model": r.model, "office": k, "headcount": n}
                           for r in runs for k, n in staffing(r.world.scenario, r.world.model).items()])

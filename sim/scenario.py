@@ -21,13 +21,15 @@ import re
 import warnings
 from functools import cache
 from pathlib import Path
+from datetime import date
 from typing import Any, Literal, Optional, get_args
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt,
                       PositiveFloat, PositiveInt, ValidationError, create_model, field_validator, model_validator)
 
-from .calendar import Calendar
+from .calendar import Calendar, DatedCalendar
+from .holidays import HOLIDAYS, expand
 from .distributions import Distribution
 from .migrate import migrate, old_field_hint
 
@@ -35,6 +37,14 @@ DEFAULT_SCENARIO_PATH = Path(__file__).with_name("data") / "default.yaml"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 MODELS = ("siloed", "merged")
 Probability = Field(ge=0.0, le=1.0)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 class ScenarioError(Exception):
@@ -51,10 +61,24 @@ class Strict(BaseModel):
 
 
 class CalendarSpec(Strict):
-    """Opening hours: the same ``hours`` (``[open, close]`` pairs) on each listed weekday."""
+    """Opening hours: the same ``hours`` (``[open, close]`` pairs) on each listed weekday, less ``holidays``.
+
+    Holidays and worked weekend days need the scenario's ``start_date``.
+    """
 
     weekdays: list[int] = Field(default=[0, 1, 2, 3, 4], description="0 = Monday … 6 = Sunday")
     hours: list[tuple[float, float]] = Field(default=[(9.0, 17.0)])
+    holidays: list[str] = Field(default_factory=list, description=(
+        "dates the office is closed (YYYY-MM-DD), or names of shipped lists, which also bring their worked "
+        "weekend days (调休): " + ", ".join(HOLIDAYS)))
+    workdays: list[str] = Field(default_factory=list, description=(
+        "dates worked at the weekly hours although their weekday is closed (YYYY-MM-DD, 调休)"))
+
+    @field_validator("holidays", "workdays", mode="before")
+    @classmethod
+    def _dates_as_text(cls, v):
+        """YAML reads an unquoted 2024-05-01 as a date: keep it as its ISO text."""
+        return [d.isoformat() if isinstance(d, date) else d for d in v] if isinstance(v, list) else v
 
     @model_validator(mode="after")
     def _check(self):
@@ -66,12 +90,25 @@ class CalendarSpec(Strict):
             problems.append("hours: expected [open, close] pairs with 0 <= open < close <= 24")
         elif any(spans[i][1] > spans[i + 1][0] for i in range(len(spans) - 1)):
             problems.append("hours: intervals overlap")
+        for name in ("holidays", "workdays"):
+            for d in getattr(self, name):
+                if not (name == "holidays" and d in HOLIDAYS) and not _is_date(d):
+                    known = f" or one of {sorted(HOLIDAYS)}" if name == "holidays" else ""
+                    problems.append(f"{name}: expected dates as YYYY-MM-DD{known}, got {d!r}")
         if problems:
             raise ValueError("\n".join(problems))
         return self
 
-    def build(self) -> Calendar:
-        return Calendar(weekdays=tuple(self.weekdays), hours=tuple(self.hours))
+    def build(self, start: date | None = None):
+        """The calendar; with a ``start`` date (of ``t = 0``), on real dates with its holidays."""
+        week = Calendar(weekdays=tuple(self.weekdays), hours=tuple(self.hours))
+        if start is None:
+            return week
+        closed, worked = expand(self.holidays)
+        worked += [date.fromisoformat(d) for d in self.workdays]
+        special = {(d - start).days: tuple(self.hours) for d in worked}
+        special |= {(d - start).days: () for d in closed}  # a date both closed and worked: closed
+        return DatedCalendar(week, start.weekday(), {k: v for k, v in special.items() if k >= 0})
 
 
 class Discovery(Strict):
@@ -212,6 +249,9 @@ class Category(Strict):
     discoverable: bool = Field(default=True, description="patrols and inspection crews can find it before a citizen "
                                                          "files")
     response_deadline_hours: PositiveFloat = Field(default=24.0, description="响应率 deadline, hours from filing")
+    resolution_deadline_hours: Optional[PositiveFloat] = Field(default=None, description=(
+        "办结时限 (NYC's due date): hours from filing to the first closure; resolved_in_time_rate reports the "
+        "share within it; null: none"))
     p_come_in: float = Field(default=0.0, ge=0.0, le=1.0,
                              description="chance a department asks the citizen to come in for its part of an appeal "
                                          "filed by hotline or online (a trip; the same in both models)")
@@ -429,6 +469,9 @@ class Scenario(Strict):
     seed: NonNegativeInt = 0
     horizon_days: PositiveFloat
     warmup_days: NonNegativeFloat = 0.0
+    start_date: Optional[date] = Field(default=None, description=(
+        "the date of t = 0 (00:00): the clock runs on real dates (weekdays, calendars' holidays) and outputs "
+        "show them; null: an abstract week starting on a Monday"))
     models: list[str] = Field(default=list(MODELS), min_length=1,
                               description="what to run: siloed, merged and/or names of variants")
     baseline: str = Field(default="siloed", description="the model others are compared with")
@@ -615,6 +658,9 @@ def _reference_problems(sc: Scenario, complete: bool = True):
         if sc.merged.stationed_calendar is not None:
             if problem := unknown(sc.calendars, sc.merged.stationed_calendar, "calendar"):
                 yield f"merged.stationed_calendar: {problem}"
+    for k, c in entries(sc.calendars):
+        if (c.holidays or c.workdays) and sc.start_date is None:
+            yield f"calendars.{k}.holidays: holidays and workdays need the scenario's start_date (YYYY-MM-DD)"
     if None not in (sc.warmup_days, sc.horizon_days) and sc.warmup_days >= sc.horizon_days:
         yield (f"warmup_days: expected less than horizon_days ({sc.horizon_days:g}), got {sc.warmup_days:g}: "
                "nothing would be measured; shorten the warm-up too (e.g. --set warmup_days=0) or lengthen the run")

@@ -25,7 +25,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .metrics import CIF_QUANTILES, CONDITIONAL, END_TIMES, PER_APPEAL, QUANTILES, SHARES, TIMES, by_model, measures
+from .metrics import (CIF_QUANTILES, CONDITIONAL, END_TIMES, PER_APPEAL, QUANTILES, SHARES, TIMES, by_model,
+                      deadlines, measures)
 from .survival import cif_quantile_binned
 from .scenario import Scenario
 
@@ -63,11 +64,10 @@ class Tally:
         """
         t = cls()
         levels = levels or {}
-        deadlines = {k: c.response_deadline_hours for k, c in sc.categories.items()}
         df = appeals[appeals["created"] >= sc.warmup_days * 24.0]
         for model, mdf in by_model(df, models):
-            dl = mdf["category"].map(deadlines).to_numpy(dtype=float)
-            m = measures(mdf, dl, sc.horizon)
+            respond_by, resolve_by = deadlines(sc, mdf)
+            m = measures(mdf, respond_by, sc.horizon, resolve_by)
             filed = ~np.isnan(mdf["filed"].to_numpy(dtype=float))  # the rows ``measures`` keeps
             times = {c: m[c].to_numpy(dtype=float) for c in _HISTS}
             bins = {c: np.clip(np.searchsorted(EDGES, x, side="right") - 1, 0, len(EDGES) - 1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import textwrap
+from datetime import date, datetime, time, timedelta
 
 from .issues import generate_issues
 from .records import AppealRecord
@@ -19,12 +20,16 @@ from .scenario import Scenario, ScenarioError
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def clock(t: float) -> str:
-    """Simulated time as weekday, day number and hh:mm (t = 0 is Monday 00:00 of day 1).
+def clock(t: float, start: date | None = None) -> str:
+    """Simulated time as weekday, day number and hh:mm (t = 0 is Monday 00:00 of day 1), or as a date.
 
     >>> clock(33.5)
     'Tue d2 09:30'
+    >>> clock(33.5, date(2024, 2, 9))
+    'Sat 2024-02-10 09:30'
     """
+    if start is not None:
+        return f"{datetime.combine(start, time()) + timedelta(minutes=round(t * 60)):%a %Y-%m-%d %H:%M}"
     day, rem = divmod(t, 24.0)
     minutes = int(round(rem * 60))
     if minutes == 24 * 60:
@@ -62,15 +67,15 @@ def trace(sc: Scenario, appeals=None, group: str | None = None, first: int = 3,
     return out
 
 
-def _outcome(rec: AppealRecord) -> str:
+def _outcome(rec: AppealRecord, start: date | None = None) -> str:
     end = {"resolved": rec.resolved, "abandoned": rec.abandoned}.get(rec.state)
-    when = f" at {clock(end)}" if end is not None else " (still open at the horizon)"
+    when = f" at {clock(end, start)}" if end is not None else " (still open at the horizon)"
     return (f"OUTCOME: {rec.state}{when}; {rec.trips} trip(s), {rec.referrals} referral(s), "
             f"{rec.bounces} bounce(s), {rec.citizen_hours:.1f} citizen hours")
 
 
-def narrate(logs: dict[int, dict[str, AppealRecord]], width: int = 120) -> str:
-    """The traces as text, the models in columns side by side."""
+def narrate(logs: dict[int, dict[str, AppealRecord]], width: int = 120, start: date | None = None) -> str:
+    """The traces as text, the models in columns side by side (times as dates from ``start``, if given)."""
     blocks = []
     for i, by_model in logs.items():
         models = list(by_model)
@@ -80,8 +85,8 @@ def narrate(logs: dict[int, dict[str, AppealRecord]], width: int = 120) -> str:
             rec = by_model[m]
             lines = [m.upper().center(col, "-")]
             for t, text in rec.events or []:
-                lines += textwrap.wrap(f"{clock(t)}  {text}", col, subsequent_indent=" " * 14)
-            lines += textwrap.wrap(_outcome(rec), col, subsequent_indent="  ")
+                lines += textwrap.wrap(f"{clock(t, start)}  {text}", col, subsequent_indent=" " * 14)
+            lines += textwrap.wrap(_outcome(rec, start), col, subsequent_indent="  ")
             columns.append(lines)
         blocks.append(f"Appeal {i}")
         for row in itertools.zip_longest(*columns, fillvalue=""):

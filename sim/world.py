@@ -347,7 +347,7 @@ class World:
     def __init__(self, sc: Scenario, model: str, env: simpy.Environment | None = None):
         self.scenario, self.model = sc, model
         self.env = env or simpy.Environment()
-        cals = {k: c.build() for k, c in sc.calendars.items()}
+        cals = {k: c.build(sc.start_date) for k, c in sc.calendars.items()}
         self.offices: dict[str, Office] = {}
         for key, n in staffing(sc, model).items():
             kind, name, *rest = key.split(":")

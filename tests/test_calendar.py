@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.calendar import ALWAYS, WEEK, Calendar
+from sim.calendar import ALWAYS, WEEK, Calendar, DatedCalendar
 
 DAY = 24.0
 MON, TUE, WED, THU, FRI, SAT, SUN = (d * DAY for d in range(7))
@@ -182,7 +182,21 @@ def calendars(draw):
     return Calendar(weekdays=tuple(days), hours=hours)
 
 
-CAL = st.one_of(st.just(OFFICE), st.just(LUNCH), st.just(ALWAYS), calendars())
+def _hours(draw):
+    cuts = sorted(c / 2.0 for c in draw(st.lists(st.integers(0, 48), min_size=0, max_size=6, unique=True)))
+    cuts = cuts[: len(cuts) // 2 * 2]
+    return tuple((cuts[k], cuts[k + 1]) for k in range(0, len(cuts), 2))
+
+
+@st.composite
+def dated_calendars(draw):
+    """A weekly calendar on real dates: any start weekday, holidays and other special days in the first 6 weeks."""
+    days = draw(st.lists(st.integers(0, 44), max_size=8, unique=True))
+    special = {d: (() if draw(st.booleans()) else _hours(draw)) for d in days}
+    return DatedCalendar(draw(calendars()), draw(st.integers(0, 6)), special)
+
+
+CAL = st.one_of(st.just(OFFICE), st.just(LUNCH), st.just(ALWAYS), calendars(), dated_calendars())
 TIME = st.floats(min_value=0.0, max_value=6 * WEEK, allow_nan=False, allow_infinity=False)
 # Work is zero or at least a micro-hour: below the clock's float resolution "work" is meaningless.
 WORK = st.one_of(st.just(0.0), st.floats(min_value=1e-6, max_value=300.0, allow_nan=False, allow_infinity=False))
@@ -222,3 +236,27 @@ def test_open_between_is_additive(cal, t0, a, b):
     t1, t2 = t0 + a, t0 + a + b
     assert cal.open_between(t0, t2) == pytest.approx(cal.open_between(t0, t1) + cal.open_between(t1, t2), abs=1e-6)
     assert 0.0 <= cal.open_between(t0, t1) <= (t1 - t0) + 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(cal=dated_calendars())
+def test_dated_open_time_is_the_integral_of_is_open(cal):
+    """Breakpoints fall on half hours, so the midpoint rule on a quarter-hour grid is exact."""
+    grid = [0.125 + 0.25 * k for k in range(int(7 * WEEK / 0.25))]
+    total = 0.0
+    for k, t in enumerate(grid):
+        total += 0.25 * cal.is_open(t)
+        if k % 97 == 0:  # check the running integral at many points
+            assert cal.open_between(0.0, t + 0.125) == pytest.approx(total, abs=1e-9)
+
+
+def test_dated_calendar_shifts_the_week_and_closes_holidays():
+    week = Calendar(weekdays=(0, 1, 2, 3, 4), hours=((9, 17),))
+    cal = DatedCalendar(week, start_weekday=5, special={2: (), 7: ((9, 17),)})  # starts Saturday
+    assert not cal.is_open(10.0)                      # Saturday
+    assert not cal.is_open(2 * DAY + 10)              # Monday, a holiday
+    assert cal.is_open(3 * DAY + 10)                  # Tuesday
+    assert cal.is_open(7 * DAY + 10)                  # the next Saturday: a make-up working day (调休)
+    assert cal.next_open(0.0) == 3 * DAY + 9          # past the weekend and the holiday
+    assert cal.finish(6 * DAY + 16, 2.0) == 7 * DAY + 10  # Friday 16:00 + 2 h: Saturday is worked
+    assert cal.open_between(0.0, 14 * DAY) == 10 * 8.0   # two weeks: 10 weekdays, less Monday, plus Saturday

@@ -36,15 +36,17 @@ class JointMeetings:
     case needs (one staff member each); the meeting lasts ``hours + per_case_hours`` × all cases.
     """
 
-    def __init__(self, env, spec, leaders, depts):
+    def __init__(self, env, spec, leaders, depts, first_weekday: int = 0):
         self.env, self.spec, self.leaders, self.depts = env, spec, leaders, depts
+        self.first_weekday = first_weekday  # the weekday of t = 0
         self.waiting: deque = deque()
         self.held = 0
         env.process(self._run())
 
     def time_of(self, k: int) -> float:
-        """Time of the ``k``-th meeting (k = 0, 1, …)."""
-        return self.spec.weekday * 24.0 + self.spec.hour + k * self.spec.every_days * 24.0
+        """Time of the ``k``-th meeting (k = 0, 1, …), the first on the first ``weekday`` from ``t = 0``."""
+        first = (self.spec.weekday - self.first_weekday) % 7
+        return first * 24.0 + self.spec.hour + k * self.spec.every_days * 24.0
 
     def wait(self, area: int, depts: list[int]):
         """An event that fires when a meeting has assigned this case (of ``area``, needing ``depts``)."""
@@ -91,7 +93,8 @@ class MergedPolicy(SiloedPolicy):
         self.delegable = np.array([s.delegable for s in self.cats])[c]
         # a wrong dispatch goes to another area's grid, uniform over the others
         self.wrong_area = another(u["dispatch_pick"][:, 0], issues.area, len(self.areas))
-        self.meetings = (JointMeetings(self.env, m.joint_meeting, self.leaders, self.depts)
+        first = self.sc.start_date.weekday() if self.sc.start_date else 0
+        self.meetings = (JointMeetings(self.env, m.joint_meeting, self.leaders, self.depts, first)
                          if m.joint_meeting.enabled else None)
 
     PER_ISSUE = SiloedPolicy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable", "wrong_area")
