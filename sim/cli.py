@@ -50,6 +50,17 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--max-reps", type=_whole(2), default=200, help="auto: the cap on replications")
     c.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
 
+    cal = sub.add_parser("calibrate", help="fit a scenario (the status quo) to a work-order log (12345, 311)")
+    cal.add_argument("log", help="the log: CSV (UTF-8 or GB18030), or Excel")
+    cal.add_argument("--format", default="auto", help="auto, la311, la311-api, nyc311, nyc311-api or 12345")
+    cal.add_argument("--columns", type=Path, help="YAML map of the log's column names (id, created, closed, due, "
+                     "department, category, channel, status, area)")
+    cal.add_argument("--fit-window", nargs=2, metavar=("START", "END"), help="fit on requests created in "
+                     "[START, END) (dates or timestamps); default: the span of the log")
+    cal.add_argument("--name", help="the scenario's name (default: from the file name)")
+    cal.add_argument("--out", type=Path, required=True, help="the folder to write")
+    cal.add_argument("--quiet", action="store_true")
+
     e = sub.add_parser("explain", help="where the difference comes from: each reform switch off in turn, "
                        "with paired CIs")
     _scenario_args(e)
@@ -285,6 +296,37 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_calibrate(args) -> int:
+    import pandas as pd
+
+    from .calibrate import calibrate, read_log, write_calibration
+    from .scenario import read_yaml
+
+    _check_out(args.out)
+    columns = read_yaml(args.columns) if args.columns else None
+    window = None
+    if args.fit_window:
+        try:
+            window = tuple(pd.Timestamp(w) for w in args.fit_window)
+        except ValueError as exc:
+            raise ScenarioError("--fit-window", [f"expected two dates or timestamps, got {args.fit_window} ({exc})"])
+        if window[1] <= window[0]:
+            raise ScenarioError("--fit-window", [f"END must be after START, got {args.fit_window}"])
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    log = read_log(args.log, args.format, columns)
+    cal = calibrate(log, window, args.name)
+    wall = time.perf_counter() - t0
+    write_calibration(cal, log, args.out, "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]), started, wall)
+    if not args.quiet:
+        print(log.quality_frame().to_string(index=False))
+        print(f"\n{len(cal.scenario.departments)} departments, {len(cal.scenario.categories)} categories, "
+              f"{len(cal.scenario.groups)} group(s); fit window {cal.window[0]} to {cal.window[1]} ({wall:.1f} s)")
+        print("Not identified by the log (assumed):\n" + "\n".join(f"  - {f}" for f in cal.flags[1:]))
+        print(f"\nResults written to {args.out}/ (scenario.yaml runs as it is: gridsim run {args.out}/scenario.yaml)")
+    return 0
+
+
 def cmd_explain(args) -> int:
     from .explain import explain, format_explanation
     from .output import write_explanation
@@ -481,7 +523,8 @@ _SHOW_WARNING = warnings.showwarning
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
-    handler = {"run": cmd_run, "compare": cmd_compare, "explain": cmd_explain, "warmup": cmd_warmup, "sweep": cmd_sweep,
+    handler = {"run": cmd_run, "compare": cmd_compare, "explain": cmd_explain, "calibrate": cmd_calibrate,
+               "warmup": cmd_warmup, "sweep": cmd_sweep,
                "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo,
                "validate": cmd_validate, "schema": cmd_schema, "migrate": cmd_migrate}[args.command]
     try:
@@ -489,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = _show_note
             return handler(args)
     except ScenarioError as exc:
-        print(f"error: invalid scenario ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):",
+        what = "input" if args.command == "calibrate" else "scenario"
+        print(f"error: invalid {what} ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):",
               file=sys.stderr)
         for e in exc.errors:
             print(f"  {exc.source}: {e}", file=sys.stderr)

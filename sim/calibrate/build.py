@@ -1,0 +1,193 @@
+"""A scenario from a work-order log: the status quo the log records, with every guess flagged.
+
+What the log identifies: arrivals (rate by weekday and hour, observed hours only), the mix of
+categories, channels and areas, which department handles which category, and each one's time
+to close (censored fits).  What it cannot: the split of time to close into queueing, work and
+scheduling, so the first version takes the time to close as the department's work time on an
+always-open calendar with enough staff not to queue; citizens' report delay, patience and
+travel; everything of the merged arm.  Each of those is listed in ``flags`` and in the
+scenario's description.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..scenario import Scenario, build_scenario, load_scenario
+from .fit import arrival_profile, fit_duration, schema_dist
+from .logs import Log
+
+MIN_ROWS = 30  # a category with fewer closed requests borrows its department's fit
+ZERO = {"dist": "fixed", "value": 0.0}
+
+
+def slug(text: str) -> str:
+    """An id for a scenario map key: lower case letters, digits and ``_``.
+
+    >>> slug("Bulky Items"), slug("DOF Property - Payment Issue")
+    ('bulky_items', 'dof_property_payment_issue')
+    """
+    s = re.sub(r"[^0-9a-z\u4e00-\u9fff]+", "_", str(text).lower()).strip("_")
+    return s or "x"
+
+
+@dataclass
+class Calibration:
+    """The calibrated scenario, and what went into it."""
+
+    scenario: Scenario
+    fits: pd.DataFrame          # one row per fitted category (and department pool)
+    arrivals: dict              # group -> arrival_profile(...)
+    flags: list[str] = field(default_factory=list)
+    window: tuple = ()
+
+
+def _hours(td: pd.Series) -> np.ndarray:
+    return td.dt.total_seconds().to_numpy() / 3600.0
+
+
+def _durations(rows: pd.DataFrame, censor_at: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    done = rows[rows["status"] == "closed"]
+    still = rows[rows["status"] == "open"]
+    return _hours(done["closed"] - done["created"]), _hours(censor_at - still["created"])
+
+
+def calibrate(log: Log, window: tuple | None = None, name: str | None = None) -> Calibration:
+    """Fit a scenario to ``log`` on ``window`` (``(start, end)`` timestamps; default: the span of its rows)."""
+    t = log.table
+    start, end = (pd.Timestamp(w) for w in window) if window else (t["created"].min(), t["created"].max())
+    end = end + pd.Timedelta(seconds=1) if not window else end  # the last row is inside
+    rows = t[(t["created"] >= start) & (t["created"] < end)].copy()
+    censor_at = max(t["closed"].max(), t["created"].max())  # when the log was taken
+    flags = [f"fit window {start} to {end}: arrivals outside it are unobserved, not zero"]
+    rows["group"] = np.where(rows["channel"] == "inspection", "crews", "citizens")
+    rows["key"] = _category_keys(rows)
+    fits, services = _service_fits(rows, censor_at, flags)
+    depts = sorted(rows["department"].unique())
+    hours = (end - start).total_seconds() / 3600.0
+    raw = _base(log, start, end, name)
+    raw["departments"] = {}
+    for d in depts:
+        load = sum(len(g) / hours * services[k]["mean"] for k, g in rows[rows["department"] == d].groupby("key"))
+        staff = math.ceil(load + 3 * math.sqrt(load) + 1)  # no queue to speak of: time to close is the work
+        raw["departments"][slug(d)] = {"headcount": staff, "calendar": "always", "stationed_share": 0.0}
+    raw["categories"] = {k: {"departments": [slug(g["department"].iloc[0])], "line_grid": "intake",
+                             "service": {slug(g["department"].iloc[0]): schema_dist(services[k])},
+                             "discoverable": bool((g["group"] == "crews").any()),
+                             **_deadline(g)}
+                         for k, g in rows.groupby("key")}
+    areas = rows.loc[rows["area"] != "", "area"].value_counts()
+    raw["areas"] = {slug(a): {"weight": float(n)} for a, n in areas.items()} or {"all": {"weight": 1.0}}
+    arrivals = {}
+    raw["groups"] = {}
+    for group, g in rows.groupby("group"):
+        prof = arrival_profile(g["created"], start, end)
+        arrivals[group] = prof
+        raw["groups"][group] = _group(g, prof, raw["areas"])
+        if prof["unobserved_weekdays"]:
+            names = ", ".join("Mon Tue Wed Thu Fri Sat Sun".split()[d] for d in prof["unobserved_weekdays"])
+            flags.append(f"{group}: weekdays {names} never observed in the window: their arrival weight is the "
+                         "mean of the others (not identified)")
+    if "crews" in raw["groups"]:
+        flags.append("requests the departments report themselves (e.g. LA's Driver Self Report) are a group 'crews' "
+                     "filing online: the log has no time the issues arose, so inspection crews racing citizens "
+                     "cannot be fitted")
+    flags += ["time to close is taken as each department's work time on an always-open calendar, with staff "
+              "enough not to queue: the log cannot split it into queueing, work and scheduling, so headcounts "
+              "are a stand-in (offered load + 3 √load + 1), not a staffing estimate",
+              "citizens' report delay (0), patience, travel and the hotline's talk time are not in the log: assumed",
+              "every parameter of the merged arm comes from the default street: assumed, not fitted",
+              "the simulation starts with empty offices; the log's window starts with a backlog (warm-up 0)"]
+    raw["description"] = (f"Calibrated by gridsim calibrate from {log.source} ({log.format}), fit window {start} to "
+                          f"{end}. Assumed, not fitted: " + "; ".join(flags[1:]))
+    return Calibration(build_scenario(raw, "calibrated scenario"), fits, arrivals, flags, (start, end))
+
+
+def _category_keys(rows: pd.DataFrame) -> pd.Series:
+    """A category id per row: its category, split by department where several handle it, and by crews."""
+    owners = rows.groupby("category")["department"].nunique()
+    key = rows["category"].map(slug)
+    several = rows["category"].map(owners) > 1
+    key[several] = key[several] + "_" + rows.loc[several, "department"].map(slug)
+    crews = rows["group"] == "crews"
+    key[crews] = key[crews] + "_crew"  # crews' own finds close differently (often at once)
+    return key
+
+
+def _service_fits(rows: pd.DataFrame, censor_at, flags: list[str]):
+    """Fitted time to close per category id (a department's pooled fit where a category has few rows)."""
+    table, services, pools = [], {}, {}
+    for (dept, crew), g in rows.groupby(["department", rows["group"] == "crews"]):
+        done, still = _durations(g, censor_at)
+        if len(done):
+            pools[(dept, crew)] = fit_duration(done, still)
+            table.append({"category": f"(all {dept}{' crews' if crew else ''})", "department": dept,
+                          "pooled": True, **pools[(dept, crew)]})
+    for key, g in rows.groupby("key"):
+        dept, crew = g["department"].iloc[0], bool((g["group"] == "crews").iloc[0])
+        done, still = _durations(g, censor_at)
+        if len(done) >= MIN_ROWS:
+            services[key] = fit_duration(done, still)
+            borrowed = False
+        else:
+            services[key] = pools.get((dept, crew)) or {"dist": "fixed", "mean": 1.0, "cv": 0.0}
+            borrowed = True
+            flags.append(f"category {key}: {len(done)} closed requests, fewer than {MIN_ROWS}: uses the "
+                         f"{dept} pool's time to close" if (dept, crew) in pools else
+                         f"category {key}: no closed request: 1 h assumed")
+        excluded = int(g["status"].isin(["cancelled", "referred_out"]).sum())
+        table.append({"category": key, "department": dept, "pooled": False, "borrowed": borrowed,
+                      "rows": len(g), "excluded_cancelled_or_referred": excluded, **services[key]})
+    return pd.DataFrame(table), services
+
+
+def _deadline(g: pd.DataFrame) -> dict:
+    """The category's resolution deadline, where the log gives due dates (median hours from creation)."""
+    due = _hours(g["due"] - g["created"])
+    due = due[np.isfinite(due) & (due > 0)]
+    return {"resolution_deadline_hours": round(float(np.median(due)), 2)} if len(due) else {}
+
+
+def _group(g: pd.DataFrame, prof: dict, areas: dict) -> dict:
+    mix = g["key"].value_counts(normalize=True)
+    channels = g.loc[g["channel"].isin(["in_person", "hotline", "online"]), "channel"].value_counts(normalize=True)
+    if g["group"].iloc[0] == "crews" or channels.empty:
+        channels = pd.Series({"online": 1.0})
+    area_mix = g.loc[g["area"] != "", "area"].map(slug).value_counts(normalize=True)
+    return {"arrivals_per_day": round(prof["arrivals_per_day"], 4),
+            "hourly_profile": [round(float(x), 4) for x in prof["hourly_profile"]],
+            "weekday_profile": [round(float(x), 4) for x in prof["weekday_profile"]],
+            "category_mix": _sums_to_one(mix), "channel_mix": _sums_to_one(channels),
+            **({"area_mix": _sums_to_one(area_mix.reindex(list(areas), fill_value=0.0))} if len(area_mix) else {}),
+            "p_right_line_grid": 1.0, "report_delay": ZERO, "patience": {"dist": "fixed", "value": 1e6},
+            "p_give_up_after_referral": 0.0,
+            "travel": {"line_station": 0.0, "comprehensive_station": 0.0, "department": 0.0}}
+
+
+def _sums_to_one(s: pd.Series) -> dict:
+    out = {str(k): round(float(v), 6) for k, v in s.items()}
+    last = next(reversed(out))
+    out[last] = round(1.0 - sum(v for k, v in out.items() if k != last), 6)
+    return out
+
+
+def _base(log: Log, start: pd.Timestamp, end: pd.Timestamp, name: str | None) -> dict:
+    """Everything the log does not give: one intake, no queues at the doors, the default street's merged arm."""
+    default = load_scenario().to_dict()
+    day0 = start.normalize()
+    merged = default["merged"] | {"calendar": "always", "stationed_share": 0.0}
+    merged["patrol"] = merged["patrol"] | {"enabled": False}
+    return {
+        "name": name or slug(log.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]).replace("_", "-")[:60],
+        "seed": 1, "start_date": day0.date().isoformat(),
+        "horizon_days": round((end - day0).total_seconds() / 86400.0, 4), "warmup_days": 0.0,
+        "calendars": {"always": {"weekdays": list(range(7)), "hours": [[0, 24]]}},
+        "line_grids": {"intake": {"intake_staff": 50, "calendar": "always", "intake": ZERO}},
+        "merged": merged | {"intake": ZERO, "triage": ZERO, "closing": ZERO},
+        "siloed": {"dispatch": {"p_wrong": 0.0}},
+        "channels": {"hotline": {"operators": 200, "talk": ZERO, "dispatch": ZERO}, "online": {"dispatch": ZERO}},
+    }

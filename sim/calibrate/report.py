@@ -1,0 +1,48 @@
+"""What ``gridsim calibrate`` writes for people: the scenario with its provenance in comments, and a page."""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pandas as pd
+
+from .build import Calibration
+from .logs import Log
+
+
+def scenario_yaml(cal: Calibration) -> str:
+    """The calibrated scenario as YAML, headed by the fit window and every assumption as comments."""
+    head = ["# Calibrated by gridsim calibrate: the status quo (siloed) a work-order log records.",
+            f"# Fit window: {cal.window[0]} to {cal.window[1]}.", "# Not identified by the log (assumed):"]
+    head += [f"#   - {f}" for f in cal.flags[1:]]
+    return "\n".join(head) + "\n" + cal.scenario.to_yaml()
+
+
+def _table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, escape=True, float_format=lambda v: f"{v:.4g}", border=0)
+
+
+def calibration_html(cal: Calibration, log: Log, command: str) -> str:
+    """A self-contained page: data quality, arrivals observed against fitted, the fitted times to close."""
+    from ..html import page
+
+    arrivals = []
+    for group, prof in cal.arrivals.items():
+        seen = prof["exposure"] > 0
+        obs, exp = prof["observed"][seen], prof["expected"][seen]
+        chi = float(((obs - exp) ** 2 / np.maximum(exp, 1e-9)).sum())
+        arrivals.append({"group": group, "requests": prof["n"], "arrivals per day": prof["arrivals_per_day"],
+                         "observed hour slots": int(seen.sum()), "Pearson X² (weekday × hour)": chi,
+                         "weekdays not observed": ", ".join(map(str, prof["unobserved_weekdays"])) or "none"})
+    cols = ["category", "department", "dist", "mean", "cv", "n_closed", "n_open", "n_stale", "note"]
+    sections = [("Data quality", _table(log.quality_frame())),
+                ("Arrivals (fitted as rate = base × weekday × hour on the observed hours)",
+                 _table(pd.DataFrame(arrivals))),
+                ("Time to close, fitted with open requests censored (AIC among exponential, lognormal, gamma)",
+                 _table(cal.fits[[c for c in cols if c in cal.fits]])),
+                ("Not identified by the log, assumed", "<ul>" + "".join(f"<li>{html.escape(f)}</li>"
+                                                                      for f in cal.flags) + "</ul>"),
+                ("Reproduce", f"<pre>{html.escape(command)}</pre>")]
+    return page(f"Calibration from {log.source}", sections,
+                f"{len(log.table):,} requests kept ({log.format}); {len(cal.scenario.departments)} departments, "
+                f"{len(cal.scenario.categories)} categories; fit window {cal.window[0]} to {cal.window[1]}.")

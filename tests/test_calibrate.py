@@ -1,0 +1,168 @@
+"""gridsim calibrate: from a work-order log (LA and NYC 311, a 12345 export) to a scenario that runs."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.calibrate import calibrate, read_log
+from sim.calibrate.fit import arrival_profile, fit_duration
+from sim.cli import main
+from sim.scenario import load_scenario
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+LA, NYC = DATA / "la311_2017_subset.csv", DATA / "nyc311_2011_subset.csv"
+needs_data = pytest.mark.skipif(not LA.exists(), reason="the shared data folder is not beside the project")
+
+
+@pytest.fixture(scope="module")
+def la():
+    log = read_log(LA)
+    return log, calibrate(log)
+
+
+@needs_data
+def test_la_quality_summary(la):
+    log, _ = la
+    q = dict(log.quality)
+    assert log.format == "la311" and q["rows read"] == 9999
+    assert q["dropped: closed before created"] == 12          # bad rows are counted, never a crash
+    assert q["kept: cancelled"] == 246 and q["kept: open"] == 5  # the README's counts
+    assert q["kept: channel inspection"] == 2019               # Driver Self Report: the departments' own finds
+    assert len(log.table) == 9999 - 12
+
+
+@needs_data
+def test_la_scenario_runs_and_keeps_the_mixes(la, tmp_path):
+    log, cal = la
+    sc = cal.scenario
+    assert set(sc.groups) == {"citizens", "crews"} and set(sc.departments) == {"bos", "bsl", "ita", "ladwp", "ocb"}
+    t = log.table[log.table.channel.isin(["in_person", "hotline", "online"])]
+    assert sc.groups["citizens"].channel_mix["hotline"] == pytest.approx((t.channel == "hotline").mean(), abs=1e-5)
+    assert sc.start_date.isoformat() == "2017-12-27" and cal.window[0] == log.table.created.min()
+    assert sc.groups["citizens"].weekday_profile[0] == pytest.approx(np.mean(sc.groups["citizens"].weekday_profile[2:]))
+    res = sim.run(sc.model_copy(update={"horizon_days": 2.0}), models=["siloed"])
+    assert len(res.appeals) > 1000 and {"created_at", "resolved_at"} <= set(res.appeals.columns)
+
+
+def test_arrivals_are_fitted_on_observed_hours_only():
+    """A known rate by weekday and hour, observed Wednesday noon to Sunday: the fit recovers it within its
+    Poisson interval and does not count the unobserved Monday and Tuesday as quiet."""
+    rng = np.random.default_rng(4)
+    week = np.array([1.0, 1.0, 1.5, 1.2, 1.0, 0.6, 0.7])
+    hour = np.r_[np.full(8, 0.2), np.full(10, 2.0), np.full(6, 0.6)]
+    hour, week = hour / hour.mean(), week / week.mean()
+    per_day = 500.0
+    start, end = pd.Timestamp("2024-01-03 12:00"), pd.Timestamp("2024-01-08 00:00")   # Wed noon to Mon 00:00
+    times = []
+    for h in pd.date_range(start, end, freq="h", inclusive="left"):
+        n = rng.poisson(per_day / 24 * week[h.day_of_week] * hour[h.hour])
+        times += list(h + pd.to_timedelta(rng.random(n), unit="h"))
+    prof = arrival_profile(pd.Series(times), start, end)
+    n = prof["n"]
+    assert prof["unobserved_weekdays"] == [0, 1]
+    observed = np.array([2, 3, 4, 5, 6])
+    # the observed days' mean rate, whose Poisson standard error is rate / sqrt(n)
+    truth = per_day * week[observed].mean()
+    fitted = prof["arrivals_per_day"] * prof["weekday_profile"][observed].mean()
+    assert abs(fitted - truth) < 3 * truth / math.sqrt(n)
+    assert prof["observed"].sum() == pytest.approx(prof["expected"].sum())
+
+
+def test_censored_fit_recovers_a_mean_that_dropping_would_bias():
+    """Lognormal times to close, a third still open at the end: the censored fit's mean is within 3 standard
+    errors (over 20 seeds) of the truth, where dropping the open ones is far below it."""
+    truth = math.exp(3.0 + 0.8**2 / 2)
+    est, naive = [], []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        x = rng.lognormal(3.0, 0.8, 1500)
+        seen = rng.uniform(0, 80, 1500)          # how long each request has been observed
+        done = x <= seen
+        est.append(fit_duration(x[done], seen[~done])["mean"])
+        naive.append(x[done].mean())
+    est = np.array(est)
+    assert abs(est.mean() - truth) < 3 * est.std(ddof=1) / math.sqrt(len(est))
+    assert np.mean(naive) < 0.7 * truth
+
+
+def test_round_trip_recovers_the_arrival_rate(tmp_path):
+    """Simulate a street, write its appeals as a log (column map), calibrate, get the arrival rate back."""
+    sc = load_scenario(overrides=["horizon_days=28", "warmup_days=0", "start_date=2024-03-04"])
+    a = sim.run(sc, models=["siloed"]).appeals
+    a = a[a.filed.notna()]
+    first_dept = {k: c.departments[0] for k, c in sc.categories.items()}
+    log = pd.DataFrame({"no": a.issue, "made": a.created_at.dt.strftime("%Y-%m-%d %H:%M:%S"),
+                        "done": a.resolved_at.dt.strftime("%Y-%m-%d %H:%M:%S"), "unit": a.category.map(first_dept),
+                        "kind": a.category, "how": a.channel.map({"in_person": "Walk-in", "hotline": "Call",
+                                                                   "online": "Mobile App", "inspection": "Self Report",
+                                                                   "patrol": "Self Report"})})
+    path, cols = tmp_path / "log.csv", tmp_path / "cols.yaml"
+    log.to_csv(path, index=False)
+    cols.write_text("{id: no, created: made, closed: done, department: unit, category: kind, channel: how}\n")
+    out = tmp_path / "cal"
+    assert main(["calibrate", str(path), "--columns", str(cols), "--fit-window", "2024-03-04", "2024-04-01",
+                 "--quiet", "--out", str(out)]) == 0
+    fitted = load_scenario(out / "scenario.yaml")
+    rate = sum(g.arrivals_per_day for g in fitted.groups.values())
+    n = len(log)
+    assert abs(rate - n / 28) < 3 * math.sqrt(n) / 28    # the Poisson interval of the count
+    assert fitted.groups["citizens"].channel_mix["hotline"] == pytest.approx(
+        (log.how == "Call").sum() / log.how.isin(["Walk-in", "Call", "Mobile App"]).sum(), abs=1e-5)
+
+
+def test_a_12345_export_in_gb18030(tmp_path):
+    path = tmp_path / "工单.csv"
+    rows = [("A1", "2024-05-06 09:10:00", "2024-05-07 10:00:00", "城管中队", "占道经营", "12345热线", "北片"),
+            ("A2", "2024-05-06 10:20:00", "", "房管办", "物业维修", "网站", "南片"),
+            ("A3", "不是日期", "", "房管办", "物业维修", "网站", "南片")]
+    df = pd.DataFrame(rows, columns=["工单编号", "受理时间", "办结时间", "承办单位", "诉求类型", "来源渠道", "所属街道"])
+    df.to_csv(path, index=False, encoding="gb18030")
+    log = read_log(path)
+    assert log.format == "12345" and len(log.table) == 2
+    assert dict(log.quality)["dropped: created date missing or unreadable"] == 1
+    assert list(log.table.channel) == ["hotline", "online"] and list(log.table.status) == ["closed", "open"]
+
+
+@needs_data
+def test_outputs_hold_no_personal_data(tmp_path):
+    out = tmp_path / "la"
+    assert main(["calibrate", str(LA), "--quiet", "--out", str(out)]) == 0
+    assert {"scenario.yaml", "quality.csv", "fits.csv", "calibration.html", "provenance.json"} <= {
+        p.name for p in out.iterdir()}
+    text = "".join(p.read_text(encoding="utf-8") for p in out.iterdir())
+    for private in ("BELLEVUE", "90026", "Mitch O'Farrell", "34.073216645"):  # an address, a name, a location
+        assert private not in text
+    load_scenario(out / "scenario.yaml")  # runs as it is
+
+
+@needs_data
+def test_nyc_due_dates_become_resolution_deadlines():
+    cal = calibrate(read_log(NYC))
+    with_deadline = [c for c in cal.scenario.categories.values() if c.resolution_deadline_hours]
+    assert len(with_deadline) > 20
+    fits = cal.fits[cal.fits.pooled].set_index("department")
+    assert fits.loc["DOHMH", "n_stale"] > 0                 # open for years: left out, and said so
+    assert fits.loc["NYPD", "mean"] < fits.loc["DOT", "mean"]  # NYPD closes in hours, DOT in days
+
+
+OTHER = Path(__file__).with_name("data") / "not_a_log.csv"
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["calibrate", "/nonexistent/log.csv"], "no such file"),
+    (["calibrate", str(OTHER), "--format", "la311"], "missing the columns"),
+    (["calibrate", str(OTHER)], "no preset matches"),
+    (["calibrate", str(LA), "--fit-window", "2018-01-02", "2018-01-01"], "--fit-window"),
+    (["calibrate", str(LA), "--format", "paris311"], "--format"),
+])
+def test_bad_logs_are_clear_errors(argv, field, tmp_path, capsys):
+    if "la311" in str(argv) and not LA.exists():
+        pytest.skip("the shared data folder is not beside the project")
+    assert main(argv + ["--out", str(tmp_path / "x")]) == 2
+    assert field in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
