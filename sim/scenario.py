@@ -21,7 +21,7 @@ import re
 import warnings
 from functools import cache
 from pathlib import Path
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal, Optional, get_args
 
 import yaml
@@ -459,6 +459,15 @@ class City(Strict):
     streets: dict[str, StreetKind] = Field(min_length=1)
 
 
+class CalibrationInfo(Strict):
+    """Where a calibrated scenario's numbers came from (written by ``gridsim calibrate``)."""
+
+    log: str = Field(description="the work-order log it was fitted to")
+    format: str = ""
+    fit_window: tuple[datetime, datetime] = Field(description="requests created in [start, end) were fitted")
+    assumed: list[str] = Field(default_factory=list, description="what the log could not identify")
+
+
 class Scenario(Strict):
     """One street (or, with ``city``, many), both governance models, one horizon."""
 
@@ -487,6 +496,8 @@ class Scenario(Strict):
     satisfaction: Satisfaction = Satisfaction()
     channels: Channels = Field(default_factory=Channels, description="hotline and online filing (both models)")
     city: Optional[City] = Field(default=None, description="many independent streets; `gridsim run` simulates them sharded")
+    calibration: Optional[CalibrationInfo] = Field(default=None, description="set by gridsim calibrate: the log, "
+                                                   "the fit window and what was assumed")
 
     @field_validator("name")
     @classmethod

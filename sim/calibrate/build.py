@@ -103,7 +103,9 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None) ->
               "every parameter of the merged arm comes from the default street: assumed, not fitted",
               "the simulation starts with empty offices; the log's window starts with a backlog (warm-up 0)"]
     raw["description"] = (f"Calibrated by gridsim calibrate from {log.source} ({log.format}), fit window {start} to "
-                          f"{end}. Assumed, not fitted: " + "; ".join(flags[1:]))
+                          f"{end}.")
+    raw["calibration"] = {"log": log.source, "format": log.format, "fit_window": [start.isoformat(), end.isoformat()],
+                          "assumed": flags[1:]}
     return Calibration(build_scenario(raw, "calibrated scenario"), fits, arrivals, flags, (start, end))
 
 

@@ -1,0 +1,153 @@
+"""Does a scenario reproduce a log on days it never saw?  ``gridsim check-fit``.
+
+The scenario (its siloed arm: the status quo a 311 or 12345 log records) is simulated over
+the check window, by default the part of the log after the scenario's fit window, and on
+beyond it so that requests made in the window can close.  For each replication and each
+department: time to close P50 and P90 and the Kolmogorov–Smirnov distance between the
+log's and the simulation's distributions, all as cumulative incidence with open requests
+censored (the log's at the time it was taken, the simulation's at its horizon); the share
+closed within the due date where the log has one; arrivals in the window, in all and by hour
+of day.  The log is one realisation, so it is judged against the simulation's 95% *prediction*
+interval over replications (mean ± t·sd·√(1 + 1/n)), beside the interval of the mean.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..scenario import Scenario, ScenarioError
+from ..survival import OPEN, RESOLVED, cif_quantile, cumulative_incidence
+from .build import slug
+from .logs import Log
+
+
+@dataclass
+class FitCheck:
+    """The rows of ``fit.csv``, the curves behind them and the window checked."""
+
+    table: pd.DataFrame
+    curves: dict        # department -> {"log": (t, F), "sim": [(t, F), ...]}
+    window: tuple
+    reps: int
+
+
+def _durations(created, ended, resolved: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    d = np.maximum(np.asarray(ended - created, dtype=float), 0.0)
+    return d, np.where(resolved, RESOLVED, OPEN)
+
+
+def _log_side(log: Log, a, b) -> pd.DataFrame:
+    t = log.table
+    w = t[(t["created"] >= a) & (t["created"] < b) & t["status"].isin(["closed", "open"])].copy()
+    taken = max(t["closed"].max(), t["created"].max())
+    ended = w["closed"].where(w["status"] == "closed", taken)
+    w["hours"] = (ended - w["created"]).dt.total_seconds() / 3600.0
+    w["event"] = np.where(w["status"] == "closed", RESOLVED, OPEN)
+    w["due_h"] = (w["due"] - w["created"]).dt.total_seconds() / 3600.0
+    w["dept"] = w["department"].map(slug)
+    return w
+
+
+def _ks(t1, f1, t2, f2) -> float:
+    """Largest gap between two step CDFs (right-continuous), over both sets of jump times."""
+    grid = np.union1d(t1, t2)
+    if not len(grid):
+        return float("nan")
+    def at(t, f):
+        i = np.searchsorted(t, grid, side="right") - 1
+        return np.where(i >= 0, f[np.maximum(i, 0)], 0.0)
+    return float(np.max(np.abs(at(t1, f1) - at(t2, f2))))
+
+
+def _measures(hours, event, due=None) -> dict:
+    out = {"p50_h": cif_quantile(hours, event, 0.5) if len(hours) else np.nan,
+           "p90_h": cif_quantile(hours, event, 0.9) if len(hours) else np.nan}
+    if due is not None and np.isfinite(due).any():
+        ok = np.isfinite(due)
+        out["closed_by_due"] = float(np.mean((event[ok] == RESOLVED) & (hours[ok] <= due[ok])))
+    return out
+
+
+def check_fit(sc: Scenario, log: Log, window: tuple | None = None, reps: int = 10, tail_days: float = 60.0,
+              seed: int | None = None) -> FitCheck:
+    """Simulate ``sc`` ``reps`` times over the check window and compare it with ``log`` there."""
+    from ..run import run
+
+    if window is None:
+        if sc.calibration is None:
+            raise ScenarioError("--window", ["the scenario records no fit window (not from gridsim calibrate): "
+                                             "give the window to check"])
+        a, b = pd.Timestamp(sc.calibration.fit_window[1]), log.table["created"].max() + pd.Timedelta(seconds=1)
+    else:
+        a, b = (pd.Timestamp(w) for w in window)
+    obs = _log_side(log, a, b)
+    if obs.empty:
+        raise ScenarioError("--window", [f"no request of the log was created in [{a}, {b})"])
+    day0 = a.normalize()
+    taken = max(log.table["closed"].max(), log.table["created"].max())
+    tail = min(tail_days, max((taken - b).total_seconds() / 86400.0, 1.0))
+    horizon = (b - day0).total_seconds() / 86400.0 + tail
+    run_sc = sc.model_copy(update={"start_date": day0.date(), "horizon_days": horizon, "warmup_days": 0.0,
+                                   "seed": sc.seed if seed is None else seed})
+    depts = {d: slug(d) for d in obs["department"].unique()}
+    rows, curves = [], {d: {"sim": []} for d in depts}
+    sims = []
+    for r in range(reps):
+        app = run(run_sc, models=["siloed"], replication=r, dimensions=("all",)).appeals
+        app = app[(app["created_at"] >= a) & (app["created_at"] < b) & app["filed"].notna()]
+        app = app.assign(dept=app["category"].map({k: c.departments[0] for k, c in sc.categories.items()}))
+        ended = app["first_resolved"].fillna(run_sc.horizon)
+        app = app.assign(hours=(ended - app["filed"]).to_numpy(), event=np.where(app["first_resolved"].notna(),
+                                                                                    RESOLVED, OPEN))
+        dl = app["category"].map({k: c.resolution_deadline_hours for k, c in sc.categories.items()})
+        app = app.assign(due_h=dl.astype(float))
+        sims.append(app)
+    # arrivals: in all, and by hour of day
+    rows += _compare("arrivals in the window", "all", len(obs), [len(s) for s in sims])
+    for h in range(24):
+        rows += _compare("arrivals by hour of day", f"{h:02d}", int((obs["created"].dt.hour == h).sum()),
+                         [int((s["created_at"].dt.hour == h).sum()) for s in sims])
+    for dept, key in depts.items():
+        o = obs[obs["department"] == dept]
+        mo = _measures(o["hours"].to_numpy(), o["event"].to_numpy(), o["due_h"].to_numpy())
+        t_log, f_log = cumulative_incidence(o["hours"].to_numpy(), o["event"].to_numpy())
+        curves[dept]["log"] = (t_log, f_log)
+        per_rep = []
+        for s in sims:
+            g = s[s["dept"] == key]
+            m = _measures(g["hours"].to_numpy(dtype=float), g["event"].to_numpy(), g["due_h"].to_numpy()
+                          if "closed_by_due" in mo else None)
+            t_s, f_s = cumulative_incidence(g["hours"].to_numpy(dtype=float), g["event"].to_numpy()) if len(g) \
+                else (np.array([]), np.array([]))
+            m["ks"] = _ks(t_log, f_log, t_s, f_s)
+            curves[dept]["sim"].append((t_s, f_s))
+            per_rep.append(m)
+        for what in ("p50_h", "p90_h", "closed_by_due"):
+            if what in mo:
+                rows += _compare(f"time to close {what.replace('_h', ' (h)')}" if what != "closed_by_due" else
+                                 "share closed by its due date", dept, mo[what], [m[what] for m in per_rep])
+        rows += _compare("KS distance, log vs simulated time to close", dept, 0.0, [m["ks"] for m in per_rep],
+                         judge=False)
+        rows[-1]["requests"] = len(o)
+    return FitCheck(pd.DataFrame(rows), curves, (a, b), reps)
+
+
+def _compare(what: str, level: str, observed: float, simulated: list[float], judge: bool = True) -> list[dict]:
+    x = np.asarray(simulated, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    mean = float(x.mean()) if n else np.nan
+    if n >= 2:
+        t = stats.t.ppf(0.975, n - 1)
+        sd = x.std(ddof=1)
+        lo, hi = mean - t * sd / np.sqrt(n), mean + t * sd / np.sqrt(n)
+        plo, phi = mean - t * sd * np.sqrt(1 + 1 / n), mean + t * sd * np.sqrt(1 + 1 / n)
+    else:
+        lo = hi = plo = phi = np.nan
+    inside = bool(plo <= observed <= phi) if judge and np.isfinite(observed) and n >= 2 else None
+    return [{"what": what, "level": level, "observed": observed if judge else np.nan, "simulated": mean,
+             "ci_lo": lo, "ci_hi": hi, "prediction_lo": plo, "prediction_hi": phi, "inside": inside,
+             "reps": n}]
