@@ -58,8 +58,26 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--fit-window", nargs=2, metavar=("START", "END"), help="fit on requests created in "
                      "[START, END) (dates or timestamps); default: the span of the log")
     cal.add_argument("--name", help="the scenario's name (default: from the file name)")
+    cal.add_argument("--work-calendar", metavar="YAML", help="when departments work, as a scenario calendar, e.g. "
+                     "'{weekdays: [0, 1, 2, 3, 4], hours: [[7, 17]], holidays: [us-federal-2017, us-federal-2018]}': "
+                     "times to close are fitted in its open hours (default: always open)")
     cal.add_argument("--out", type=Path, required=True, help="the folder to write")
     cal.add_argument("--quiet", action="store_true")
+
+    cf = sub.add_parser("check-fit", help="simulate a calibrated scenario and compare it with the log on days "
+                        "it was not fitted to")
+    cf.add_argument("scenario", help="the scenario (e.g. from gridsim calibrate)")
+    cf.add_argument("--log", required=True, help="the work-order log")
+    cf.add_argument("--format", default="auto", help="as for calibrate")
+    cf.add_argument("--columns", type=Path, help="as for calibrate")
+    cf.add_argument("--window", nargs=2, metavar=("START", "END"), help="requests created in [START, END) "
+                    "(default: the log after the scenario's fit window)")
+    cf.add_argument("--reps", type=_whole(2), default=10, help="replications (default 10)")
+    cf.add_argument("--tail-days", type=_share, default=60.0, help="days simulated after the window so "
+                    "that its requests can close (default 60, or as long as the log saw)")
+    cf.add_argument("--no-plots", action="store_true", help="skip fit.html")
+    cf.add_argument("--out", type=Path, required=True)
+    cf.add_argument("--quiet", action="store_true")
 
     e = sub.add_parser("explain", help="where the difference comes from: each reform switch off in turn, "
                        "with paired CIs")
@@ -297,25 +315,16 @@ def cmd_compare(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    import pandas as pd
-
     from .calibrate import calibrate, read_log, write_calibration
     from .scenario import read_yaml
 
     _check_out(args.out)
     columns = read_yaml(args.columns) if args.columns else None
-    window = None
-    if args.fit_window:
-        try:
-            window = tuple(pd.Timestamp(w) for w in args.fit_window)
-        except ValueError as exc:
-            raise ScenarioError("--fit-window", [f"expected two dates or timestamps, got {args.fit_window} ({exc})"])
-        if window[1] <= window[0]:
-            raise ScenarioError("--fit-window", [f"END must be after START, got {args.fit_window}"])
+    window = _window(args.fit_window, "--fit-window")
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     log = read_log(args.log, args.format, columns)
-    cal = calibrate(log, window, args.name)
+    cal = calibrate(log, window, args.name, _work_calendar(args.work_calendar))
     wall = time.perf_counter() - t0
     write_calibration(cal, log, args.out, "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]), started, wall)
     if not args.quiet:
@@ -324,6 +333,62 @@ def cmd_calibrate(args) -> int:
               f"{len(cal.scenario.groups)} group(s); fit window {cal.window[0]} to {cal.window[1]} ({wall:.1f} s)")
         print("Not identified by the log (assumed):\n" + "\n".join(f"  - {f}" for f in cal.flags[1:]))
         print(f"\nResults written to {args.out}/ (scenario.yaml runs as it is: gridsim run {args.out}/scenario.yaml)")
+    return 0
+
+
+def _window(text: list[str] | None, flag: str):
+    """Two timestamps, START before END (None if not given)."""
+    import pandas as pd
+    if not text:
+        return None
+    try:
+        window = tuple(pd.Timestamp(w) for w in text)
+    except ValueError as exc:
+        raise ScenarioError(flag, [f"expected two dates or timestamps, got {text} ({exc})"]) from None
+    if window[1] <= window[0]:
+        raise ScenarioError(flag, [f"END must be after START, got {text}"])
+    return window
+
+
+def _work_calendar(text: str | None) -> dict | None:
+    """``--work-calendar``: a YAML mapping, checked as a scenario calendar."""
+    import yaml
+    from pydantic import ValidationError
+
+    from .scenario import CalendarSpec
+    if text is None:
+        return None
+    try:
+        spec = yaml.safe_load(text)
+        CalendarSpec(**spec)
+    except (yaml.YAMLError, TypeError, ValidationError) as exc:
+        raise ScenarioError("--work-calendar", [f"expected a calendar such as '{{weekdays: [0, 1, 2, 3, 4], hours: "
+                                                f"[[7, 17]]}}', got {text!r} ({str(exc).splitlines()[0]})"]) from None
+    return CalendarSpec(**spec).model_dump(mode="json")
+
+
+def cmd_check_fit(args) -> int:
+    from .calibrate import read_log, write_fit_check
+    from .calibrate.check import check_fit
+    from .scenario import read_yaml
+
+    _check_out(args.out)
+    sc = load_scenario(args.scenario).one_street(args.scenario, "`gridsim check-fit`")
+    window = _window(args.window, "--window")
+    log = read_log(args.log, args.format, read_yaml(args.columns) if args.columns else None)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    fc = check_fit(sc, log, window, args.reps, args.tail_days)
+    wall = time.perf_counter() - t0
+    write_fit_check(fc, log, sc, args.out, "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]), started,
+                    wall, plots=not args.no_plots)
+    if not args.quiet:
+        t = fc.table[~fc.table["what"].str.contains("hour of day")]
+        print(f"check window {fc.window[0]} to {fc.window[1]}, {fc.reps} replications ({wall:.1f} s)\n")
+        print(t.drop(columns=["ci_lo", "ci_hi"]).to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+        hours = fc.table[fc.table["what"].str.contains("hour of day")]
+        print(f"\narrivals by hour of day: {int(hours['inside'].sum())} of 24 hours inside the prediction interval")
+        print(f"\nResults written to {args.out}/")
     return 0
 
 
@@ -523,7 +588,7 @@ _SHOW_WARNING = warnings.showwarning
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
-    handler = {"run": cmd_run, "compare": cmd_compare, "explain": cmd_explain, "calibrate": cmd_calibrate,
+    handler = {"run": cmd_run, "compare": cmd_compare, "explain": cmd_explain, "calibrate": cmd_calibrate, "check-fit": cmd_check_fit,
                "warmup": cmd_warmup, "sweep": cmd_sweep,
                "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo,
                "validate": cmd_validate, "schema": cmd_schema, "migrate": cmd_migrate}[args.command]
@@ -532,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = _show_note
             return handler(args)
     except ScenarioError as exc:
-        what = "input" if args.command == "calibrate" else "scenario"
+        what = "input" if args.command in ("calibrate", "check-fit") else "scenario"
         print(f"error: invalid {what} ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):",
               file=sys.stderr)
         for e in exc.errors:

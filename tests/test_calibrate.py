@@ -165,3 +165,52 @@ def test_bad_logs_are_clear_errors(argv, field, tmp_path, capsys):
     assert main(argv + ["--out", str(tmp_path / "x")]) == 2
     assert field in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_check_fit_judges_the_log_against_the_simulation(tmp_path):
+    """A street simulated, exported as a log, calibrated on its first three weeks and checked on the fourth:
+    the check finds the log inside the simulation's prediction intervals (it is the same process)."""
+    from sim.calibrate.check import check_fit
+    sc = load_scenario(overrides=["horizon_days=35", "warmup_days=0", "start_date=2024-03-04",
+                                  "groups.merchants.arrivals_per_day=0", "groups.gig_workers.arrivals_per_day=0"])
+    a = sim.run(sc, models=["siloed"]).appeals
+    a = a[a.filed.notna()]
+    first_dept = {k: c.departments[0] for k, c in sc.categories.items()}
+    path = tmp_path / "log.csv"
+    pd.DataFrame({"no": a.issue, "made": a.filed_at, "done": a.resolved_at, "unit": a.category.map(first_dept),
+                  "kind": a.category, "how": "Call"}).to_csv(path, index=False)
+    cols = {"id": "no", "created": "made", "closed": "done", "department": "unit", "category": "kind",
+            "channel": "how"}
+    log = read_log(path, columns=cols)
+    cal = calibrate(log, (pd.Timestamp("2024-03-04"), pd.Timestamp("2024-03-25")))
+    fc = check_fit(cal.scenario, log, (pd.Timestamp("2024-03-25"), pd.Timestamp("2024-04-01")), reps=4,
+                   tail_days=7)
+    t = fc.table.set_index(["what", "level"])
+    total = t.loc[("arrivals in the window", "all")]
+    assert total["prediction_lo"] <= total["observed"] <= total["prediction_hi"]
+    hours = fc.table[fc.table.what == "arrivals by hour of day"]
+    assert hours["inside"].mean() >= 0.75
+    assert {"time to close p50 (h)", "KS distance, log vs simulated time to close"} <= set(fc.table.what)
+    out = tmp_path / "fit"
+    scen = tmp_path / "cal.yaml"
+    scen.write_text(cal.scenario.to_yaml(), encoding="utf-8")
+    cols_file = tmp_path / "cols.yaml"
+    cols_file.write_text(str(cols).replace("'", ""), encoding="utf-8")
+    assert main(["check-fit", str(scen), "--log", str(path), "--columns", str(cols_file), "--reps", "2",
+                 "--tail-days", "3", "--quiet", "--out", str(out)]) == 0   # the window after the fit window
+    assert {"fit.csv", "fit.html", "provenance.json"} <= {p.name for p in out.iterdir()}
+
+
+def test_a_work_calendar_fits_times_to_close_in_open_hours():
+    """Fitted in a weekday calendar's open hours, a department's work is shorter than its elapsed time to close,
+    and the scenario puts the department on that calendar with its holidays."""
+    log = read_log(LA)
+    window = (pd.Timestamp("2017-12-27 13:36:22"), pd.Timestamp("2017-12-30"))
+    plain = calibrate(log, window)
+    spec = {"weekdays": [0, 1, 2, 3, 4], "hours": [[7, 17]], "holidays": ["us-federal-2017", "us-federal-2018"]}
+    worked = calibrate(log, window, work_calendar=spec)
+    assert worked.scenario.departments["bos"].calendar == "work"
+    assert worked.scenario.calendars["work"].holidays == spec["holidays"]
+    m = {c.scenario.categories["bulky_items"].service["bos"].mean_value for c in (plain, worked)}
+    assert plain.scenario.categories["bulky_items"].service["bos"].mean_value > \
+        2 * worked.scenario.categories["bulky_items"].service["bos"].mean_value and len(m) == 2

@@ -7,7 +7,7 @@ from pathlib import Path
 from .build import Calibration, calibrate
 from .logs import Log, read_log
 
-__all__ = ["Calibration", "Log", "calibrate", "read_log", "write_calibration"]
+__all__ = ["Calibration", "Log", "calibrate", "read_log", "write_calibration", "write_fit_check"]
 
 
 def write_calibration(cal: Calibration, log: Log, out: Path, command: str, started: str, wall: float) -> None:
@@ -22,3 +22,17 @@ def write_calibration(cal: Calibration, log: Log, out: Path, command: str, start
     folder.text("calibration.html", calibration_html(cal, log, command))
     folder.provenance(cal.scenario, ["siloed"], command, started, wall, log=log.source, format=log.format,
                       fit_window=[str(w) for w in cal.window])
+
+
+def write_fit_check(fc, log: Log, scenario, out: Path, command: str, started: str, wall: float,
+                    plots: bool = True) -> None:
+    """``fit.csv`` and ``fit.html`` (the time-to-close panels) in ``out``."""
+    from ..output import ResultsFolder
+    from .report import fit_html
+
+    folder = ResultsFolder(out)
+    folder.table("fit.csv", fc.table)
+    if plots:
+        folder.text("fit.html", fit_html(fc, log, command))
+    folder.provenance(scenario, ["siloed"], command, started, wall, log=log.source,
+                      check_window=[str(w) for w in fc.window], replications=fc.reps)

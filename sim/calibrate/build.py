@@ -50,14 +50,37 @@ def _hours(td: pd.Series) -> np.ndarray:
     return td.dt.total_seconds().to_numpy() / 3600.0
 
 
-def _durations(rows: pd.DataFrame, censor_at: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+def _durations(rows: pd.DataFrame, censor_at: pd.Timestamp, clock=None) -> tuple[np.ndarray, np.ndarray]:
+    """Hours from creation to closing (closed rows) and to ``censor_at`` (open rows).
+
+    With ``clock`` (a function of two timestamp Series), the open hours of the work calendar instead.
+    """
     done = rows[rows["status"] == "closed"]
     still = rows[rows["status"] == "open"]
-    return _hours(done["closed"] - done["created"]), _hours(censor_at - still["created"])
+    if clock is None:
+        return _hours(done["closed"] - done["created"]), _hours(censor_at - still["created"])
+    return clock(done["created"], done["closed"]), clock(still["created"], pd.Series(censor_at, index=still.index))
 
 
-def calibrate(log: Log, window: tuple | None = None, name: str | None = None) -> Calibration:
-    """Fit a scenario to ``log`` on ``window`` (``(start, end)`` timestamps; default: the span of its rows)."""
+def _open_clock(spec: dict, day0: pd.Timestamp):
+    """Open hours of the calendar ``spec`` between two timestamp Series (t = 0 at ``day0``)."""
+    from ..scenario import CalendarSpec
+    cal = CalendarSpec(**spec).build(day0.date())
+
+    def clock(a: pd.Series, b: pd.Series) -> np.ndarray:
+        ta, tb = _hours(a - day0), _hours(b - day0)
+        return np.array([cal.open_between(x, y) for x, y in zip(ta, tb)])
+    return clock, cal
+
+
+def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
+              work_calendar: dict | None = None) -> Calibration:
+    """Fit a scenario to ``log`` on ``window`` (``(start, end)`` timestamps; default: the span of its rows).
+
+    ``work_calendar`` (a calendar as in scenarios: weekdays, hours, holidays) is when departments work:
+    times to close are then fitted in its open hours, so nights, weekends and holidays lengthen them
+    in the simulation as in the log (default: always open, times to close as they are).
+    """
     t = log.table
     start, end = (pd.Timestamp(w) for w in window) if window else (t["created"].min(), t["created"].max())
     end = end + pd.Timedelta(seconds=1) if not window else end  # the last row is inside
@@ -66,15 +89,24 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None) ->
     flags = [f"fit window {start} to {end}: arrivals outside it are unobserved, not zero"]
     rows["group"] = np.where(rows["channel"] == "inspection", "crews", "citizens")
     rows["key"] = _category_keys(rows)
-    fits, services = _service_fits(rows, censor_at, flags)
+    raw = _base(log, start, end, name)
+    clock, open_share = None, 1.0
+    if work_calendar:
+        clock, cal = _open_clock(work_calendar, start.normalize())
+        raw["calendars"]["work"] = dict(work_calendar)
+        open_share = cal.open_hours_per_week / 168.0
+        flags.append(f"departments work to the given calendar ({work_calendar}): times to close are fitted in "
+                     "its open hours")
+    fits, services = _service_fits(rows, censor_at, flags, clock)
     depts = sorted(rows["department"].unique())
     hours = (end - start).total_seconds() / 3600.0
-    raw = _base(log, start, end, name)
     raw["departments"] = {}
     for d in depts:
         load = sum(len(g) / hours * services[k]["mean"] for k, g in rows[rows["department"] == d].groupby("key"))
+        load /= open_share  # the week's work is done in its open hours
         staff = math.ceil(load + 3 * math.sqrt(load) + 1)  # no queue to speak of: time to close is the work
-        raw["departments"][slug(d)] = {"headcount": staff, "calendar": "always", "stationed_share": 0.0}
+        raw["departments"][slug(d)] = {"headcount": staff, "calendar": "work" if clock else "always",
+                                       "stationed_share": 0.0}
     raw["categories"] = {k: {"departments": [slug(g["department"].iloc[0])], "line_grid": "intake",
                              "service": {slug(g["department"].iloc[0]): schema_dist(services[k])},
                              "discoverable": bool((g["group"] == "crews").any()),
@@ -96,9 +128,9 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None) ->
         flags.append("requests the departments report themselves (e.g. LA's Driver Self Report) are a group 'crews' "
                      "filing online: the log has no time the issues arose, so inspection crews racing citizens "
                      "cannot be fitted")
-    flags += ["time to close is taken as each department's work time on an always-open calendar, with staff "
-              "enough not to queue: the log cannot split it into queueing, work and scheduling, so headcounts "
-              "are a stand-in (offered load + 3 √load + 1), not a staffing estimate",
+    flags += ["time to close is taken as each department's work time (on its calendar), with staff enough not "
+              "to queue: the log cannot split it into queueing, work and scheduling, so headcounts are a "
+              "stand-in (offered load + 3 √load + 1), not a staffing estimate",
               "citizens' report delay (0), patience, travel and the hotline's talk time are not in the log: assumed",
               "every parameter of the merged arm comes from the default street: assumed, not fitted",
               "the simulation starts with empty offices; the log's window starts with a backlog (warm-up 0)"]
@@ -120,18 +152,18 @@ def _category_keys(rows: pd.DataFrame) -> pd.Series:
     return key
 
 
-def _service_fits(rows: pd.DataFrame, censor_at, flags: list[str]):
+def _service_fits(rows: pd.DataFrame, censor_at, flags: list[str], clock=None):
     """Fitted time to close per category id (a department's pooled fit where a category has few rows)."""
     table, services, pools = [], {}, {}
     for (dept, crew), g in rows.groupby(["department", rows["group"] == "crews"]):
-        done, still = _durations(g, censor_at)
+        done, still = _durations(g, censor_at, clock)
         if len(done):
             pools[(dept, crew)] = fit_duration(done, still)
             table.append({"category": f"(all {dept}{' crews' if crew else ''})", "department": dept,
                           "pooled": True, **pools[(dept, crew)]})
     for key, g in rows.groupby("key"):
         dept, crew = g["department"].iloc[0], bool((g["group"] == "crews").iloc[0])
-        done, still = _durations(g, censor_at)
+        done, still = _durations(g, censor_at, clock)
         if len(done) >= MIN_ROWS:
             services[key] = fit_duration(done, still)
             borrowed = False

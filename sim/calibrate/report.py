@@ -46,3 +46,47 @@ def calibration_html(cal: Calibration, log: Log, command: str) -> str:
     return page(f"Calibration from {log.source}", sections,
                 f"{len(log.table):,} requests kept ({log.format}); {len(cal.scenario.departments)} departments, "
                 f"{len(cal.scenario.categories)} categories; fit window {cal.window[0]} to {cal.window[1]}.")
+
+
+def fit_figure(fc):
+    """One panel per department: the log's time to close against each replication's, as CDFs."""
+    from ..plots import plt
+
+    depts = list(fc.curves)
+    cols = min(3, len(depts))
+    rows = -(-len(depts) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    for ax, d in zip(axes.flat, depts):
+        for k, (t, f) in enumerate(fc.curves[d]["sim"]):
+            ax.step(np.maximum(t, 1e-2), f, where="post", color="#1b9e77", alpha=0.35, lw=1,
+                    label="simulated (each replication)" if k == 0 else None)
+        t, f = fc.curves[d]["log"]
+        ax.step(np.maximum(t, 1e-2), f, where="post", color="black", lw=2, label="log")
+        ax.set_xscale("log")
+        ax.set_title(d, fontsize=10)
+        ax.set_xlabel("hours from filing to closing")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(depts):]:
+        ax.set_visible(False)
+    axes[0, 0].set_ylabel("share closed")
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    fig.suptitle(f"Time to close in the check window {fc.window[0]} to {fc.window[1]}: log against simulation "
+                 f"({fc.reps} replications; open requests censored)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def fit_html(fc, log, command: str) -> str:
+    """fit.html: the table of fit.csv and the time-to-close panels."""
+    from ..html import figure_tag, page
+
+    t = fc.table
+    judged = t[t["inside"].notna()]
+    head = (f"{int(judged['inside'].sum())} of {len(judged)} checked figures of the log lie inside the "
+            f"simulation's 95% prediction interval ({fc.reps} replications) for requests created "
+            f"{fc.window[0]} to {fc.window[1]}.")
+    return page(f"Check of the fit against {log.source}", [
+        ("Time to close by department", figure_tag(fit_figure(fc), "time to close, log against simulation")),
+        ("Figures (fit.csv)", _table(t)),
+        ("Reproduce", f"<pre>{html.escape(command)}</pre>")], head)
