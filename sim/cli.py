@@ -588,8 +588,8 @@ _SHOW_WARNING = warnings.showwarning
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
-    handler = {"run": cmd_run, "compare": cmd_compare, "explain": cmd_explain, "calibrate": cmd_calibrate, "check-fit": cmd_check_fit,
-               "warmup": cmd_warmup, "sweep": cmd_sweep,
+    handler = {"run": cmd_run, "compare": cmd_compare, "explain": cmd_explain, "calibrate": cmd_calibrate,
+               "check-fit": cmd_check_fit, "warmup": cmd_warmup, "sweep": cmd_sweep,
                "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo,
                "validate": cmd_validate, "schema": cmd_schema, "migrate": cmd_migrate}[args.command]
     try:

@@ -81,8 +81,8 @@ def _mean_cv(name: str, params: tuple) -> tuple[float, float]:
 def fit_duration(done: np.ndarray, open_for: np.ndarray) -> dict:
     """The best of :data:`CANDIDATES` by AIC for durations ``done`` and right-censored ``open_for`` (hours).
 
-    Requests open :data:`STALE` times longer than any closed one are left out as stale (``n_stale``).  Returns the schema
-    distribution (``dist``, ``mean``, ``cv``), its AIC and the others'.
+    Requests open :data:`STALE` times longer than any closed one are left out as stale (``n_stale``).
+    Returns the schema distribution (``dist``, ``mean``, ``cv``), its AIC and the others'.
     """
     done = np.maximum(np.asarray(done, dtype=float), FLOOR_H)
     open_for = np.maximum(np.asarray(open_for, dtype=float), FLOOR_H)
