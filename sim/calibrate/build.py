@@ -82,8 +82,9 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
     in the simulation as in the log (default: always open, times to close as they are).
     """
     t = log.table
-    start, end = (pd.Timestamp(w) for w in window) if window else (t["created"].min(), t["created"].max())
-    end = end + pd.Timedelta(seconds=1) if not window else end  # the last row is inside
+    first, last = t["created"].min(), t["created"].max() + pd.Timedelta(seconds=1)  # the last row is inside
+    start, end = (pd.Timestamp(w) for w in window) if window else (first, last)
+    start, end = max(start, first), min(end, last)  # before the first row and after the last: unobserved
     rows = t[(t["created"] >= start) & (t["created"] < end)].copy()
     censor_at = max(t["closed"].max(), t["created"].max())  # when the log was taken
     flags = [f"fit window {start} to {end}: arrivals outside it are unobserved, not zero"]
