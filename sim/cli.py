@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--fit-window", nargs=2, metavar=("START", "END"), help="fit on requests created in "
                      "[START, END) (dates or timestamps); default: the span of the log")
     cal.add_argument("--name", help="the scenario's name (default: from the file name)")
+    cal.add_argument("--bootstrap", type=_whole(0), default=0, metavar="N", help="refit on N Poisson-bootstrap "
+                     "resamples of the log and write each parameter's spread to uncertainty.csv (default 0)")
     cal.add_argument("--work-calendar", metavar="YAML", help="when departments work, as a scenario calendar, e.g. "
                      "'{weekdays: [0, 1, 2, 3, 4], hours: [[7, 17]], holidays: [us-federal-2017, us-federal-2018]}': "
                      "times to close are fitted in its open hours (default: always open)")
@@ -316,6 +318,7 @@ def cmd_compare(args) -> int:
 
 def cmd_calibrate(args) -> int:
     from .calibrate import calibrate, read_log, write_calibration
+    from .calibrate.build import bootstrap
     from .scenario import read_yaml
 
     _check_out(args.out)
@@ -325,8 +328,10 @@ def cmd_calibrate(args) -> int:
     t0 = time.perf_counter()
     log = read_log(args.log, args.format, columns)
     cal = calibrate(log, window, args.name, _work_calendar(args.work_calendar))
+    spread = bootstrap(log, args.bootstrap, window, _work_calendar(args.work_calendar)) if args.bootstrap else None
     wall = time.perf_counter() - t0
-    write_calibration(cal, log, args.out, "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]), started, wall)
+    write_calibration(cal, log, args.out, "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]), started, wall,
+                      spread)
     if not args.quiet:
         print(log.quality_frame().to_string(index=False))
         print(f"\n{len(cal.scenario.departments)} departments, {len(cal.scenario.categories)} categories, "

@@ -214,3 +214,18 @@ def test_a_work_calendar_fits_times_to_close_in_open_hours():
     m = {c.scenario.categories["bulky_items"].service["bos"].mean_value for c in (plain, worked)}
     assert plain.scenario.categories["bulky_items"].service["bos"].mean_value > \
         2 * worked.scenario.categories["bulky_items"].service["bos"].mean_value and len(m) == 2
+
+
+def test_bootstrap_spread_matches_poisson_counting(tmp_path):
+    """The bootstrap spread of an arrival rate is the Poisson one (sd ≈ rate / √n), within what 40 refits allow."""
+    from sim.calibrate.build import bootstrap
+    log = read_log(NYC)
+    window = (pd.Timestamp("2011-03-01"), pd.Timestamp("2011-03-03"))   # the two days the subset covers densely
+    spread = bootstrap(log, 40, window).set_index("parameter")
+    row = spread.loc["groups.citizens.arrivals_per_day"]
+    n = int(((log.table.created >= window[0]) & (log.table.created < window[1])).sum())
+    expected = row["estimate"] / math.sqrt(n)
+    # the sample sd of 40 draws is within ±35% of the true sd with probability > 0.99 (chi-square, 39 df)
+    assert 0.65 * expected < row["bootstrap_sd"] < 1.35 * expected
+    assert row["lo_2.5%"] < row["estimate"] < row["hi_97.5%"]
+    assert (spread["n"] <= 40).all() and spread.filter(like="service", axis=0)["n"].gt(0).all()

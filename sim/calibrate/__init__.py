@@ -10,8 +10,10 @@ from .logs import Log, read_log
 __all__ = ["Calibration", "Log", "calibrate", "read_log", "write_calibration", "write_fit_check"]
 
 
-def write_calibration(cal: Calibration, log: Log, out: Path, command: str, started: str, wall: float) -> None:
-    """``scenario.yaml`` (runs as it is), ``quality.csv``, ``fits.csv`` and ``calibration.html`` in ``out``."""
+def write_calibration(cal: Calibration, log: Log, out: Path, command: str, started: str, wall: float,
+                      spread=None) -> None:
+    """``scenario.yaml`` (runs as it is), ``quality.csv``, ``fits.csv``, ``calibration.html`` in ``out``, and
+    ``uncertainty.csv`` with a bootstrap's ``spread``."""
     from ..output import ResultsFolder
     from .report import calibration_html, scenario_yaml
 
@@ -19,6 +21,8 @@ def write_calibration(cal: Calibration, log: Log, out: Path, command: str, start
     folder.text("scenario.yaml", scenario_yaml(cal))
     folder.table("quality.csv", log.quality_frame())
     folder.table("fits.csv", cal.fits)
+    if spread is not None:
+        folder.table("uncertainty.csv", spread)
     folder.text("calibration.html", calibration_html(cal, log, command))
     folder.provenance(cal.scenario, ["siloed"], command, started, wall, log=log.source, format=log.format,
                       fit_window=[str(w) for w in cal.window])

@@ -226,3 +226,41 @@ def _base(log: Log, start: pd.Timestamp, end: pd.Timestamp, name: str | None) ->
         "siloed": {"dispatch": {"p_wrong": 0.0}},
         "channels": {"hotline": {"operators": 200, "talk": ZERO, "dispatch": ZERO}, "online": {"dispatch": ZERO}},
     }
+
+
+def parameters(sc: Scenario) -> dict[str, float]:
+    """The fitted numbers of a calibrated scenario, by name: arrivals per group, time to close per category."""
+    out = {f"groups.{g}.arrivals_per_day": s.arrivals_per_day for g, s in sc.groups.items()}
+    for k, c in sc.categories.items():
+        (dept, dist), = c.service.items()
+        out[f"categories.{k}.service.{dept}.mean"] = dist.mean_value
+        out[f"categories.{k}.service.{dept}.cv"] = getattr(dist, "cv", 1.0 if dist.dist == "exponential" else 0.0)
+    return out
+
+
+def bootstrap(log: Log, n: int, window: tuple | None = None, work_calendar: dict | None = None,
+              seed: int = 0) -> pd.DataFrame:
+    """The spread of every fitted parameter over ``n`` Poisson-bootstrap refits of the log.
+
+    Each refit weighs every request by a Poisson(1) count (so the number of requests varies as a
+    Poisson process's would, unlike a resample of fixed size) and calibrates again on the same window.
+    A category a refit does not see gets no value there (``n`` says how many had it).
+    """
+    base = parameters(calibrate(log, window, work_calendar=work_calendar).scenario)
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
+    draws: dict[str, list[float]] = {k: [] for k in base}
+    for _ in range(n):
+        t = log.table
+        again = Log(t.loc[np.repeat(t.index.to_numpy(), rng.poisson(1.0, len(t)))].reset_index(drop=True),
+                    log.source, log.format)
+        for k, v in parameters(calibrate(again, window, work_calendar=work_calendar).scenario).items():
+            if k in draws:
+                draws[k].append(v)
+    rows = []
+    for k, est in base.items():
+        x = np.asarray(draws[k], dtype=float)
+        rows.append({"parameter": k, "estimate": est, "n": len(x),
+                     "bootstrap_sd": float(x.std(ddof=1)) if len(x) > 1 else np.nan,
+                     "lo_2.5%": float(np.percentile(x, 2.5)) if len(x) else np.nan,
+                     "hi_97.5%": float(np.percentile(x, 97.5)) if len(x) else np.nan})
+    return pd.DataFrame(rows)
