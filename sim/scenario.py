@@ -22,7 +22,7 @@ import warnings
 from functools import cache
 from pathlib import Path
 from datetime import date, datetime
-from typing import Any, Literal, Optional, get_args
+from typing import Annotated, Any, Literal, Optional, get_args
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt,
@@ -36,7 +36,11 @@ from .migrate import migrate, old_field_hint
 DEFAULT_SCENARIO_PATH = Path(__file__).with_name("data") / "default.yaml"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 MODELS = ("siloed", "merged")
+MAX_ISSUES = 2e7            # issues one street may draw (each is a record in memory)
+MAX_YAML_VALUES = 1_000_000  # values a scenario file may expand to (YAML aliases share, expansion copies)
+MAX_YAML_DEPTH = 60
 Probability = Field(ge=0.0, le=1.0)
+Weight = Annotated[float, Field(ge=0.0, le=1e6)]  # a relative weight: large enough for any profile, never inf
 
 
 def _is_date(text: str) -> bool:
@@ -180,7 +184,7 @@ class Area(Strict):
     """An area of the street: one comprehensive grid when merged."""
 
     name_zh: str = ""
-    weight: PositiveFloat = Field(description="relative share of the street's issues")
+    weight: PositiveFloat = Field(le=1e12, description="relative share of the street's issues")
 
 
 class Travel(Strict):
@@ -195,10 +199,10 @@ class Group(Strict):
     """A group of citizens who file appeals (居民, 小个专, 新就业群体)."""
 
     name_zh: str = ""
-    arrivals_per_day: NonNegativeFloat = Field(description="mean issues arising per day")
-    hourly_profile: list[NonNegativeFloat] = Field(
+    arrivals_per_day: NonNegativeFloat = Field(le=1e7, description="mean issues arising per day")
+    hourly_profile: list[Weight] = Field(
         default=[1.0] * 24, description="24 relative weights, hour of day 0..23")
-    weekday_profile: list[NonNegativeFloat] = Field(
+    weekday_profile: list[Weight] = Field(
         default=[1.0] * 7, description="7 relative weights, Monday..Sunday")
     category_mix: dict[str, NonNegativeFloat] = Field(description="probabilities, summing to 1")
     area_mix: Optional[dict[str, NonNegativeFloat]] = Field(
@@ -404,7 +408,7 @@ class Merged(Strict):
 class Siloed(Strict):
     """Line grids on their own."""
 
-    max_bounces: NonNegativeInt = Field(default=2, description="bounces before the street takes the case")
+    max_bounces: NonNegativeInt = Field(default=2, le=20, description="bounces before the street takes the case")
     escalation: Distribution = Field(default={"dist": "exponential", "mean": 48.0},
                                      description="hours for the street to take and assign an escalated case")
     dispatch: Dispatch = Field(default=Dispatch(),
@@ -476,7 +480,7 @@ class Scenario(Strict):
     name: str = Field(description="letters, digits, '_', '-' and '.' (it names the results folder)")
     description: str = ""
     seed: NonNegativeInt = 0
-    horizon_days: PositiveFloat
+    horizon_days: PositiveFloat = Field(le=3660, description="days simulated (at most ten years)")
     warmup_days: NonNegativeFloat = 0.0
     start_date: Optional[date] = Field(default=None, description=(
         "the date of t = 0 (00:00): the clock runs on real dates (weekdays, calendars' holidays) and outputs "
@@ -699,6 +703,12 @@ def _reference_problems(sc: Scenario, complete: bool = True):
     if (whole(sc.groups) and sc.channels is not None and sc.channels.hotline.operators == 0
             and any(g.channel_mix.get("hotline", 0.0) > 0 for g in sc.groups.values())):
         yield "channels.hotline.operators: groups call the hotline (channel_mix.hotline > 0) but it has no operators"
+    if whole(sc.groups) and sc.horizon_days is not None:
+        expected = sum(g.arrivals_per_day for g in sc.groups.values()) * sc.horizon_days
+        if expected > MAX_ISSUES:
+            yield (f"groups: about {expected / 1e6:,.0f} million issues over {sc.horizon_days:g} days, more than the "
+                   f"{MAX_ISSUES / 1e6:.0f} million a street can hold in memory (the Shanghai year is 5.2 million "
+                   "over 215 streets): shorten horizon_days or lower arrivals_per_day")
     if whole(sc.groups) and not any(g.arrivals_per_day > 0 for g in sc.groups.values()):
         yield "groups: expected at least one group with arrivals_per_day > 0"
 
@@ -829,6 +839,9 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
             value = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise ScenarioError("--set", [f"{path}: value is not valid YAML ({exc})"]) from None
+        except RecursionError:
+            raise ScenarioError("--set", [f"{path}: nested too deeply"]) from None
+        check_size(value, f"--set {path}")
         set_path(raw, path, value)
     return raw
 
@@ -847,6 +860,42 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def check_size(raw, source: str) -> None:
+    """Refuse data that would expand past :data:`MAX_YAML_VALUES` values or nest past :data:`MAX_YAML_DEPTH`.
+
+    YAML aliases let a few kilobytes stand for billions of values (a "billion laughs"): loading
+    shares them, but validating and copying a scenario expands them.  Counting each shared part
+    once with its expanded size costs no expansion.
+
+    >>> shared = [1] * 1000
+    >>> check_size({"a": [shared] * 10}, "x")             # 10,000 values: fine
+    >>> check_size({"a": [[shared] * 1000] * 1000}, "x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    sim.scenario.ScenarioError: x: expands to 1,001,001 values or more (YAML aliases?), ...
+    """
+    sizes: dict[int, int] = {}
+
+    def size(x, depth: int) -> int:
+        if not isinstance(x, (dict, list)):
+            return 1
+        if depth > MAX_YAML_DEPTH:
+            raise ScenarioError(source, [f"nested more than {MAX_YAML_DEPTH} levels deep: not a scenario"])
+        k = id(x)
+        if k in sizes:
+            if sizes[k] < 0:
+                raise ScenarioError(source, ["a YAML alias refers to itself: not a scenario"])
+            return sizes[k]
+        sizes[k] = -1
+        n = 1 + sum(size(v, depth + 1) for v in (x.values() if isinstance(x, dict) else x))
+        sizes[k] = n
+        if n > MAX_YAML_VALUES:
+            raise ScenarioError(source, [f"expands to {n:,} values or more (YAML aliases?), over the "
+                                         f"{MAX_YAML_VALUES:,} a scenario may hold"])
+        return n
+    size(raw, 0)
+
+
 def read_yaml(path: str | Path) -> dict:
     """Read a scenario file into raw data, with clear errors for missing, empty or non-YAML files."""
     source = str(path)
@@ -862,6 +911,9 @@ def read_yaml(path: str | Path) -> dict:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
         raise ScenarioError(source, [f"not valid YAML{at}: {getattr(exc, 'problem', exc)}"]) from None
+    except RecursionError:
+        raise ScenarioError(source, ["nested too deeply to be a scenario"]) from None
+    check_size(raw, source)
     if raw is None:
         raise ScenarioError(source, ["file is empty: expected a scenario (a YAML map)"])
     if not isinstance(raw, dict):

@@ -432,3 +432,31 @@ def test_no_issue_arises_after_a_horizon_that_is_not_a_whole_hour():
         sc = sim.load_scenario(overrides=[f"horizon_days={days}", "warmup_days=0", "groups.residents.arrivals_per_day=500"])
         created = generate_issues(sc).created
         assert created.max() < sc.horizon and created.max() > sc.horizon - 1
+
+
+def test_alias_bombs_deep_nesting_and_huge_values_are_clear_errors(tmp_path):
+    """A few kilobytes of YAML aliases, 5,000 levels of nesting, or a horizon or rate that would exhaust memory:
+    each is refused at once with the file and field, never a MemoryError or RecursionError."""
+    base = sim.scenario.DEFAULT_SCENARIO_PATH.read_text(encoding="utf-8")
+    lol = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"a{k}: &a{k} [" + ", ".join([f"*a{k - 1}"] * 10) + "]\n" for k in range(1, 8))
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(base + "\nvariants:\n  boom:\n    policy: merged\n    set:\n"
+                    + "".join("      " + line for line in lol.splitlines(True)), encoding="utf-8")
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(base + "\nvariants:\n  deep:\n    policy: merged\n    set: {x: " + "[" * 5000 + "]" * 5000
+                    + "}\n", encoding="utf-8")
+    for path, words in ((bomb, "YAML aliases"), (deep, "nested too deeply")):
+        with pytest.raises(sim.ScenarioError) as e:
+            sim.load_scenario(path)
+        assert words in str(e.value)
+    for override, field in (("horizon_days=1000000", "horizon_days"),
+                            ("siloed.max_bounces=1000000000", "max_bounces"),
+                            ("groups.residents.arrivals_per_day=1e308", "arrivals_per_day"),
+                            ("areas.north.weight=1e308", "weight"),
+                            ("groups.residents.arrivals_per_day=9000000", "million issues")):
+        with pytest.raises(sim.ScenarioError) as e:
+            sim.load_scenario(overrides=[override])
+        assert field in str(e.value), override
+    with pytest.raises(sim.ScenarioError):
+        sim.load_scenario(overrides=["variants={v: {policy: merged, set: &a [*a]}}"])  # malformed alias: YAML error
