@@ -139,14 +139,16 @@ def mechanisms(result) -> list[str]:
     if not {"siloed", "merged"} <= set(a.loc[a["filed"].notna(), "model"]):
         return []  # needs appeals filed under both models
     lines = []
-    leaders = u[(u["model"] == "merged") & u["office"].str.startswith("leader:")]
+    # a measured window with no open hours leaves utilisation undefined (NaN): nothing to say then
+    leaders = u[(u["model"] == "merged") & u["office"].str.startswith("leader:")].dropna(subset=["utilisation"])
     if len(leaders):
         top = leaders.loc[leaders["utilisation"].idxmax()]
         lines.append(f"grid leader load: busiest grid leader ({top['office'].split(':')[1]}) works "
                      f"{100 * top['utilisation']:.0f}% of open hours (triage and coordination of every appeal)")
     depts = u[u["office"].str.startswith("dept:")].pivot(index="office", columns="model", values="utilisation")
-    if len(depts):
-        worst = (depts["merged"] - depts["siloed"]).idxmax()
+    gap = (depts["merged"] - depts["siloed"]).dropna() if {"merged", "siloed"} <= set(depts.columns) else depts
+    if len(gap):
+        worst = gap.idxmax()
         lines.append(f"thinner departments: {worst.split(':')[1]} goes from {100 * depts.loc[worst, 'siloed']:.0f}% "
                      f"to {100 * depts.loc[worst, 'merged']:.0f}% utilisation after stationing staff in grids")
     hard = a[a["hard"] & a["resolved"].notna()]

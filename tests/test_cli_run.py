@@ -250,3 +250,12 @@ def test_animate_makes_its_folder_and_compare_survives_a_run_with_no_issue(grids
     p = gridsim_cli("compare", "--days", "0.01", "--set", "warmup_days=0", "--reps", "2", "--workers", "1",
                     "--out", str(tmp_path / "cmp"), "--quiet")
     assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
+
+
+def test_a_measured_window_with_no_open_hours_still_reports(tmp_path):
+    """Warm-up to Saturday, horizon Sunday: the departments never open in the measured window, utilisation is
+    undefined, and the run still writes its whole folder (it crashed half-way through the report)."""
+    from sim.cli import main
+    out = tmp_path / "weekend"
+    assert main(["run", "--set", "horizon_days=6", "--set", "warmup_days=5", "--quiet", "--out", str(out)]) == 0
+    assert {"report.md", "report.html", "provenance.json"} <= {p.name for p in out.iterdir()}
