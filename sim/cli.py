@@ -602,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = _show_note
             return handler(args)
     except ScenarioError as exc:
-        what = "input" if args.command in ("calibrate", "check-fit") else "scenario"
+        what = "input" if args.command in ("calibrate", "check-fit") or exc.source.startswith("--") else "scenario"
         print(f"error: invalid {what} ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):",
               file=sys.stderr)
         for e in exc.errors:

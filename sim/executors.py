@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Iterator
 
+CONNECT_TIMEOUT_S = 10  # an address nobody answers is refused after this, not after Dask's 30 s and a traceback
+
 
 def execute(task: Callable[[Any, Any], Any], items: Iterable, workers: int = 1, scheduler: str | None = None,
             shared: Any = None) -> Iterator:
@@ -45,7 +47,12 @@ def _dask(task, items, workers, scheduler, shared):
                                dashboard_address=None)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:  # unreachable: bad input, said plainly
+            from .scenario import ScenarioError
+            raise ScenarioError("--scheduler", [f"cannot reach a Dask scheduler at {scheduler!r} within "
+                                                f"{CONNECT_TIMEOUT_S} s ({type(exc).__name__}: {exc})"]) from None
     try:
         shared_future = client.scatter(shared, broadcast=True)
         futures = [client.submit(task, shared_future, item, pure=False, retries=2) for item in items]

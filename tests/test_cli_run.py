@@ -259,3 +259,11 @@ def test_a_measured_window_with_no_open_hours_still_reports(tmp_path):
     out = tmp_path / "weekend"
     assert main(["run", "--set", "horizon_days=6", "--set", "warmup_days=5", "--quiet", "--out", str(out)]) == 0
     assert {"report.md", "report.html", "provenance.json"} <= {p.name for p in out.iterdir()}
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
+    """A Dask address nobody answers: exit 2 naming --scheduler after a short timeout, not a traceback."""
+    from sim.cli import main
+    code = main(["run", str(REPO / "scenarios" / "shanghai.yaml"), "--scheduler", "tcp://127.0.0.1:9", "--no-plots",
+                 "--quiet", "--out", str(tmp_path / "x")])
+    assert code == 2 and "--scheduler" in capsys.readouterr().err
