@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
-from ..scenario import build_scenario, delegate_simplest, load_scenario, read_yaml
+from ..scenario import ScenarioError, build_scenario, delegate_simplest, load_scenario, read_yaml
 
 #: The levers on the page: name -> (label, min, max, step, default).
 LEVERS = {
@@ -68,16 +68,18 @@ def scenario_for(levers: dict):
 @lru_cache(maxsize=64)
 def _run_cached(key: tuple) -> dict:
     from ..html import figure_tag
-    from ..plots import figures
+    from ..plots import figures, plt
     from ..run import run
     levers = dict(key)
     res = run(scenario_for(levers), dimensions=("all", "group"))
     s = res.summary[res.summary["dimension"] == "all"].set_index(["model", "metric"])["value"]
     table = {m: {model: float(s[(model, m)]) for model in ("siloed", "merged")} for m in METRICS}
     figs = figures(res)
+    plots = {k.removesuffix(".png"): figure_tag(figs.pop(k), k) for k in ("times.png", "rates.png", "trips.png")}
+    for fig in figs.values():  # the figures the page does not show: closed, not left in pyplot's registry
+        plt.close(fig)
     return {"levers": levers, "metrics": table, "labels": METRICS,
-            "issues": int((res.appeals["model"] == "siloed").sum()),
-            "plots": {k.removesuffix(".png"): figure_tag(figs[k], k) for k in ("times.png", "rates.png", "trips.png")}}
+            "issues": int((res.appeals["model"] == "siloed").sum()), "plots": plots}
 
 
 def simulate_levers(levers: dict) -> dict:
@@ -91,6 +93,8 @@ def simulate_levers(levers: dict) -> dict:
 
 
 class Handler(BaseHTTPRequestHandler):
+    timeout = 60  # seconds a connection may sit idle before the server drops it (a slow or stuck client)
+
     def log_message(self, *args):  # quiet: this is a classroom tool
         pass
 
@@ -109,8 +113,11 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 q = {k: float(v[0]) for k, v in parse_qs(url.query).items() if k in LEVERS}
                 data = simulate_levers(q)
-            except ValueError as exc:
+            except (ValueError, ScenarioError) as exc:  # bad lever values: the request's fault
                 return self._send(400, json.dumps({"error": str(exc)}).encode(), "application/json")
+            except Exception as exc:  # noqa: BLE001 (anything else: said to the page, the server keeps serving)
+                return self._send(500, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode(),
+                                  "application/json")
             return self._send(200, json.dumps(data, ensure_ascii=False).encode(), "application/json")
         return self._send(404, b"not found", "text/plain")
 
