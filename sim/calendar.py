@@ -211,7 +211,7 @@ class DatedCalendar:
                         return max(t, 24.0 * d + a)
                 t = 24.0 * (d + 1)
                 continue
-            nxt = self.week.next_open(t + self.shift) - self.shift
+            nxt = max(t, self.week.next_open(t + self.shift) - self.shift)  # the shift may round t away
             if not self._special_in(t, nxt):
                 return nxt
             t = 24.0 * self.days[bisect.bisect_left(self.days, d)]  # a special day comes first
@@ -221,7 +221,7 @@ class DatedCalendar:
             return t + work
         if work <= 0:
             return self.next_open(t)
-        end = self.week.finish(t + self.shift, work) - self.shift
+        end = max(t, self.week.finish(t + self.shift, work) - self.shift)
         if not self._special_in(t, end):
             return end
         target = self._open_before(t) + work
@@ -239,7 +239,7 @@ class DatedCalendar:
                             return max(t, a) + left
                 t = self.next_open(24.0 * (d + 1))
                 continue
-            end = self.week.finish(t + self.shift, target - self._open_before(t)) - self.shift
+            end = max(t, self.week.finish(t + self.shift, target - self._open_before(t)) - self.shift)
             if not self._special_in(t, end):
                 return end
             t = self.next_open(24.0 * self.days[bisect.bisect_left(self.days, d)])

@@ -28,8 +28,8 @@ number of rows: read them one at a time).
 >>> from sim.scenario import load_scenario
 >>> sc = load_scenario(overrides=["horizon_days=10", "warmup_days=2"])
 >>> ex = explain(sc, reps=2, permutations=0)
->>> sorted(set(ex.table["switch"]))[:3]
-['coordination', 'delegation', 'feedback']
+>>> sorted(set(ex.table["switch"]) - {"total", "remainder", "null_reform"})[:5]
+['common:hard_cases', 'common:inspection', 'common:remote_channels', 'common:unclear_ownership', 'coordination']
 >>> null = ex.table.loc[ex.table["switch"] == "null_reform", "effect"]
 >>> len(null) > 0 and bool((null.dropna() == 0).all())
 True

@@ -260,3 +260,10 @@ def test_dated_calendar_shifts_the_week_and_closes_holidays():
     assert cal.next_open(0.0) == 3 * DAY + 9          # past the weekend and the holiday
     assert cal.finish(6 * DAY + 16, 2.0) == 7 * DAY + 10  # Friday 16:00 + 2 h: Saturday is worked
     assert cal.open_between(0.0, 14 * DAY) == 10 * 8.0   # two weeks: 10 weekdays, less Monday, plus Saturday
+
+
+@pytest.mark.parametrize("t", [5e-324, 1e-300, 7 * WEEK + 1e-12])
+def test_dated_calendar_never_answers_before_the_time_asked(t):
+    """Shifting by the start's weekday rounds a tiny time away: the answers are clamped to it (found by hypothesis)."""
+    cal = DatedCalendar(Calendar(weekdays=(0, 1, 2, 3, 4, 5, 6), hours=((0, 24),)), 3, {9: ()})
+    assert cal.next_open(t) >= t and cal.finish(t, 1e-6) >= t
