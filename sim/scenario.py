@@ -480,7 +480,8 @@ class Scenario(Strict):
     name: str = Field(description="letters, digits, '_', '-' and '.' (it names the results folder)")
     description: str = ""
     seed: NonNegativeInt = 0
-    horizon_days: PositiveFloat = Field(le=3660, description="days simulated (at most ten years)")
+    horizon_days: PositiveFloat = Field(le=1e5, description=(
+        "days simulated (at most 100,000: a textbook queue's long run; a street's issues are bounded apart)"))
     warmup_days: NonNegativeFloat = 0.0
     start_date: Optional[date] = Field(default=None, description=(
         "the date of t = 0 (00:00): the clock runs on real dates (weekdays, calendars' holidays) and outputs "
