@@ -111,8 +111,7 @@ def hourly_rates(sc: Scenario, group: str) -> np.ndarray:
     hours = np.arange(int(np.ceil(sc.horizon)))
     hp = np.asarray(g.hourly_profile) / np.mean(g.hourly_profile)
     wp = np.asarray(g.weekday_profile) / np.mean(g.weekday_profile)
-    first = sc.start_date.weekday() if sc.start_date else 0  # the weekday of t = 0
-    rate = g.arrivals_per_day / 24.0 * hp[hours % 24] * wp[(hours // 24 + first) % 7]
+    rate = g.arrivals_per_day / 24.0 * hp[hours % 24] * wp[(hours // 24 + sc.first_weekday) % 7]
     rate[-1] *= last_hour(sc)  # a partial final hour
     return rate
 

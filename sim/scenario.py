@@ -520,6 +520,11 @@ class Scenario(Strict):
         return self
 
     @property
+    def first_weekday(self) -> int:
+        """The weekday of t = 0 (0 = Monday): the start date's, or Monday without one."""
+        return self.start_date.weekday() if self.start_date else 0
+
+    @property
     def horizon(self) -> float:
         """Horizon in hours."""
         return self.horizon_days * 24.0

@@ -46,7 +46,8 @@ class Calibration:
     window: tuple = ()
 
 
-def _hours(td: pd.Series) -> np.ndarray:
+def to_hours(td: pd.Series) -> np.ndarray:
+    """Timedeltas as hours (NaN where missing)."""
     return td.dt.total_seconds().to_numpy() / 3600.0
 
 
@@ -58,7 +59,7 @@ def _durations(rows: pd.DataFrame, censor_at: pd.Timestamp, clock=None) -> tuple
     done = rows[rows["status"] == "closed"]
     still = rows[rows["status"] == "open"]
     if clock is None:
-        return _hours(done["closed"] - done["created"]), _hours(censor_at - still["created"])
+        return to_hours(done["closed"] - done["created"]), to_hours(censor_at - still["created"])
     return clock(done["created"], done["closed"]), clock(still["created"], pd.Series(censor_at, index=still.index))
 
 
@@ -68,7 +69,7 @@ def _open_clock(spec: dict, day0: pd.Timestamp):
     cal = CalendarSpec(**spec).build(day0.date())
 
     def clock(a: pd.Series, b: pd.Series) -> np.ndarray:
-        ta, tb = _hours(a - day0), _hours(b - day0)
+        ta, tb = to_hours(a - day0), to_hours(b - day0)
         return np.array([cal.open_between(x, y) for x, y in zip(ta, tb)])
     return clock, cal
 
@@ -182,7 +183,7 @@ def _service_fits(rows: pd.DataFrame, censor_at, flags: list[str], clock=None):
 
 def _deadline(g: pd.DataFrame) -> dict:
     """The category's resolution deadline, where the log gives due dates (median hours from creation)."""
-    due = _hours(g["due"] - g["created"])
+    due = to_hours(g["due"] - g["created"])
     due = due[np.isfinite(due) & (due > 0)]
     return {"resolution_deadline_hours": round(float(np.median(due)), 2)} if len(due) else {}
 

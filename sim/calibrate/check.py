@@ -20,7 +20,7 @@ from scipy import stats
 
 from ..scenario import Scenario, ScenarioError
 from ..survival import OPEN, RESOLVED, cif_quantile, cumulative_incidence
-from .build import slug
+from .build import slug, to_hours
 from .logs import Log
 
 
@@ -34,19 +34,14 @@ class FitCheck:
     reps: int
 
 
-def _durations(created, ended, resolved: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    d = np.maximum(np.asarray(ended - created, dtype=float), 0.0)
-    return d, np.where(resolved, RESOLVED, OPEN)
-
-
 def _log_side(log: Log, a, b) -> pd.DataFrame:
     t = log.table
     w = t[(t["created"] >= a) & (t["created"] < b) & t["status"].isin(["closed", "open"])].copy()
     taken = max(t["closed"].max(), t["created"].max())
     ended = w["closed"].where(w["status"] == "closed", taken)
-    w["hours"] = (ended - w["created"]).dt.total_seconds() / 3600.0
+    w["hours"] = to_hours(ended - w["created"])
     w["event"] = np.where(w["status"] == "closed", RESOLVED, OPEN)
-    w["due_h"] = (w["due"] - w["created"]).dt.total_seconds() / 3600.0
+    w["due_h"] = to_hours(w["due"] - w["created"])
     w["dept"] = w["department"].map(slug)
     return w
 

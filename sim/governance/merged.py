@@ -93,8 +93,7 @@ class MergedPolicy(SiloedPolicy):
         self.delegable = np.array([s.delegable for s in self.cats])[c]
         # a wrong dispatch goes to another area's grid, uniform over the others
         self.wrong_area = another(u["dispatch_pick"][:, 0], issues.area, len(self.areas))
-        first = self.sc.start_date.weekday() if self.sc.start_date else 0
-        self.meetings = (JointMeetings(self.env, m.joint_meeting, self.leaders, self.depts, first)
+        self.meetings = (JointMeetings(self.env, m.joint_meeting, self.leaders, self.depts, self.sc.first_weekday)
                          if m.joint_meeting.enabled else None)
 
     PER_ISSUE = SiloedPolicy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable", "wrong_area")
