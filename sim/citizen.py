@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 
-from .records import AppealRecord, note
+from .records import AppealRecord, note, step
 from .world import Office
 
 
-def visit(office: Office, rec: AppealRecord, travel: float, work: float, patience: float | None = None):
-    """Process body: one trip to ``office`` and service there; returns False if the citizen gave up.
+def visit(office: Office, rec: AppealRecord, travel: float, work: float, patience: float | None = None,
+          activity: str = "department work"):
+    """Process body: one trip to ``office`` and service there (``activity``); returns False if the citizen gave up.
 
     Counts the trip and the citizen hours (travel, open-hours queueing, service),
     sets ``filed`` on the appeal's first arrival anywhere.
@@ -33,7 +34,8 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
         yield env.timeout(arrive - now)
     if rec.filed is None:
         rec.filed = arrive
-    return (yield from served(office, rec, work, patience, "in person"))
+        step(rec, arrive, "filed", office)
+    return (yield from served(office, rec, work, patience, "in person", activity))
 
 
 def call(office: Office, rec: AppealRecord, talk: float, patience: float | None):
@@ -42,10 +44,10 @@ def call(office: Office, rec: AppealRecord, talk: float, patience: float | None)
     No trip; the wait and the talk count as citizen hours.  Returns False if the caller hung up.
     """
     note(rec, office.env.now, "calls the 12345 hotline")
-    return (yield from served(office, rec, talk, patience, "on the phone"))
+    return (yield from served(office, rec, talk, patience, "on the phone", "hotline call"))
 
 
-def served(office: Office, rec: AppealRecord, work: float, patience: float | None, how: str):
+def served(office: Office, rec: AppealRecord, work: float, patience: float | None, how: str, activity: str):
     """Process body: queue at ``office`` from now (giving up after ``patience`` open hours), then ``work`` hours.
 
     Returns False if the citizen gave up; the open hours queued and the work count as citizen hours.
@@ -68,19 +70,25 @@ def served(office: Office, rec: AppealRecord, work: float, patience: float | Non
         seen = f"is seen in person at the {office.label} after queueing" if how == "in person" else \
             f"is answered by the {office.label} after waiting"
         note(rec, now, f"{seen} {now - arrive:.1f} h ({work:.1f} h of work)")
+    step(rec, now, activity, office, "start")
     end = office.start(claim, work)
     if end is not None:
         yield end
+    step(rec, env.now, activity, office)
     return True
 
 
-def staff_job(office: Office, rec: AppealRecord, hours: float):
-    """Start ``office``'s work on the appeal (no process of its own); the event of its end.
+def staff_job(office: Office, rec: AppealRecord, hours: float, activity: str = "department work"):
+    """Start ``office``'s work (``activity``) on the appeal (no process of its own); the event of its end.
 
     ``yield staff_job(...)`` in a process waits for it; several at once run in parallel.
     """
     rec.staff_hours += hours
-    end = office.job(hours)
+    if rec.steps is None:
+        end = office.job(hours)
+    else:  # the event log: when staff take it up, and when they are done
+        end = office.job(hours, lambda: step(rec, office.env.now, activity, office, "start"))
+        end.callbacks.append(lambda _e: step(rec, office.env.now, activity, office))
     if rec.events is not None:
         note(rec, office.env.now, f"{office.label} takes it up ({hours:.1f} h of work)")
         end.callbacks.append(lambda _e: note(rec, office.env.now, f"{office.label} has done its part"))

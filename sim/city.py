@@ -4,7 +4,8 @@ Streets share no grid station, office or staff, so a city is simulated one stree
 at a time: each street's issue stream (seeded by replication and street number),
 every model on it, and at once its records reduced to a :class:`~sim.tally.Tally`,
 office statistics and a backlog series.  No street's records outlive it unless
-``appeals_dir`` asks for them on disk (one gzip CSV per street).
+``appeals_dir`` asks for them on disk (one gzip CSV per street), or ``events_dir`` for
+their event logs (:mod:`sim.eventlog`, one set of files per street).
 
 Shards are contiguous runs of streets; they run in this process, on local
 processes or on Dask (:mod:`sim.executors`), and their per-street results are
@@ -54,16 +55,19 @@ class StreetResult:
 
 
 def run_street(sc: Scenario, index: int, name: str, models: list[str], replication: int = 0,
-               appeals_dir: Path | None = None) -> StreetResult:
+               appeals_dir: Path | None = None, events_dir: Path | None = None) -> StreetResult:
     """Simulate every model on street number ``index`` and reduce it to mergeable results."""
     from .run import no_cyclic_gc
     with no_cyclic_gc():
-        return _run_street(sc, index, name, models, replication, appeals_dir)
+        return _run_street(sc, index, name, models, replication, appeals_dir, events_dir)
 
 
-def _run_street(sc, index, name, models, replication, appeals_dir) -> StreetResult:
+def _run_street(sc, index, name, models, replication, appeals_dir, events_dir) -> StreetResult:
     from .run import simulate_models
-    runs = simulate_models(sc, models, replication, street=index)
+    runs = simulate_models(sc, models, replication, street=index, events=events_dir is not None)
+    if events_dir is not None:
+        from . import eventlog
+        eventlog.write(eventlog.frames(runs, sc, name), lambda f, w: atomic_write(Path(events_dir) / f, w), name)
     staff = [(r.model, name, k, n) for r in runs for k, n in staffing(r.world.scenario, r.world.model).items()]
     appeals = pd.concat([to_frame(r.records) for r in runs], ignore_index=True)
     appeals.insert(0, "street", name)
@@ -81,8 +85,8 @@ def _run_street(sc, index, name, models, replication, appeals_dir) -> StreetResu
 
 
 def _shard_task(shared, shard: list[tuple[int, str, Scenario]]) -> list[StreetResult]:
-    models, replication, appeals_dir = shared
-    return [run_street(sc, i, name, models, replication, appeals_dir) for i, name, sc in shard]
+    models, replication, appeals_dir, events_dir = shared
+    return [run_street(sc, i, name, models, replication, appeals_dir, events_dir) for i, name, sc in shard]
 
 
 @dataclass
@@ -148,18 +152,20 @@ def shard_streets(streets: list, shards: int) -> list[list]:
 
 def run_city(sc: Scenario, models: list[str] | None = None, replication: int = 0, shards: int = 1,
              workers: int = 1, scheduler: str | None = None, appeals_dir: Path | None = None,
-             progress: bool = False) -> CityResult:
+             progress: bool = False, events_dir: Path | None = None) -> CityResult:
     """Simulate every street of ``sc`` under each model, in ``shards`` shards on ``workers`` processes.
 
     ``scheduler`` is None (local processes), ``'local'`` (a Dask LocalCluster) or a Dask
     scheduler address; ``appeals_dir``, when given, receives one ``<street>.csv.gz`` of
-    per-appeal records per street (on a remote cluster it must be storage the workers share).
+    per-appeal records per street (on a remote cluster it must be storage the workers share), and
+    ``events_dir`` one event log per street (``<street>.csv.gz``, ``.parquet``, ``.xes.gz``).
     """
     from .executors import execute
     models = list(models or sc.models)
     streets = [(i, name, street) for i, (name, street) in enumerate(sc.streets())]
-    if appeals_dir is not None:
-        Path(appeals_dir).mkdir(parents=True, exist_ok=True)
+    for folder in (appeals_dir, events_dir):
+        if folder is not None:
+            Path(folder).mkdir(parents=True, exist_ok=True)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -167,7 +173,7 @@ def run_city(sc: Scenario, models: list[str] | None = None, replication: int = 0
     done: dict[int, StreetResult] = {}
     merged = _Merge(models)
     for results in execute(_shard_task, shard_streets(streets, shards), workers, scheduler,
-                           shared=(models, replication, appeals_dir)):
+                           shared=(models, replication, appeals_dir, events_dir)):
         for r in results:
             done[r.index] = r
         merged.take(done)  # fold in the streets now contiguous with those already merged

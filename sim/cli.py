@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
                    "such as tcp://host:8786")
     r.add_argument("--appeals", action="store_true", help="city scenarios: also write per-appeal records, "
                    "one appeals/<street>.csv.gz per street (off by default: millions of rows)")
+    r.add_argument("--event-log", action="store_true", help="also write the event log (one row per step of every "
+                   "appeal, XES/pm4py column names) as events.csv.gz, events.parquet and events.xes.gz; city "
+                   "scenarios: one events/<street>.* per street")
 
     c = sub.add_parser("compare", help="independent replications of every model, with paired CIs")
     _scenario_args(c)
@@ -49,6 +52,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="auto: CI half-width for rates and shares, absolute (default 0.01 = 1 point)")
     c.add_argument("--max-reps", type=_whole(2), default=200, help="auto: the cap on replications")
     c.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
+    c.add_argument("--event-log", action="store_true", help="also write each replication's event log as "
+                   "events/rep-<n>.csv.gz, .parquet and .xes.gz")
 
     cal = sub.add_parser("calibrate", help="fit a scenario (the status quo) to a work-order log (12345, 311)")
     cal.add_argument("log", help="the log: CSV (UTF-8 or GB18030), or Excel")
@@ -242,7 +247,7 @@ def cmd_run(args) -> int:
     if sc.city is not None:
         return _run_city(args, sc, out, command, started)
     t0 = time.perf_counter()
-    result = run(sc, models=args.model, progress=not args.quiet and sys.stderr.isatty())
+    result = run(sc, models=args.model, progress=not args.quiet and sys.stderr.isatty(), events=args.event_log)
     wall = time.perf_counter() - t0
     write_results(result, out, command, started, wall, plots=not args.no_plots)
     if not args.quiet:
@@ -278,6 +283,7 @@ def _run_city(args, sc, out, command, started) -> int:
     shards = args.shards or (1 if args.workers == 1 and not args.scheduler else 8 * args.workers)
     result = run_city(sc, models=args.model, shards=shards, workers=args.workers,
                       scheduler=args.scheduler, appeals_dir=out / "appeals" if args.appeals else None,
+                      events_dir=_events_dir(out) if args.event_log else None,
                       progress=not args.quiet and sys.stderr.isatty())
     wall = time.perf_counter() - t0
     write_city(result, out, command, started, wall, plots=not args.no_plots)
@@ -304,7 +310,8 @@ def cmd_compare(args) -> int:
     t0 = time.perf_counter()
     exp = experiment(sc, reps=args.reps if args.reps == "auto" else int(args.reps), models=args.model,
                      workers=max(args.workers, 1), precision=args.precision, abs_precision=args.abs_precision,
-                     max_reps=args.max_reps, progress=not args.quiet and sys.stderr.isatty())
+                     max_reps=args.max_reps, progress=not args.quiet and sys.stderr.isatty(),
+                     events_dir=_events_dir(out) if args.event_log else None)
     wall = time.perf_counter() - t0
     write_experiment(exp, out, command, started, wall)
     if not args.quiet:
@@ -314,6 +321,16 @@ def cmd_compare(args) -> int:
         print("\n".join(comparison_sentences(exp.comparison) + exp.notes))
         print(f"\nResults written to {out}/")
     return 0
+
+
+def _events_dir(out: Path) -> Path:
+    """``out/events``, emptied of an earlier run's event logs (its other files stay)."""
+    from .eventlog import FILES
+    folder = out / "events"
+    for old in folder.glob("*") if folder.is_dir() else ():
+        if old.is_file() and old.name.endswith(FILES):
+            old.unlink()
+    return folder
 
 
 def cmd_calibrate(args) -> int:

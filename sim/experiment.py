@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,14 +50,19 @@ OFFICE_MEASURES = {"mean_wait_h": "mean wait in queue (h)", "share_waited": "P(w
 
 
 def replication_rows(sc: Scenario, replication: int, models: list[str] | None = None,
-                     offices: bool = False) -> pd.DataFrame:
+                     offices: bool = False, events_dir: Path | None = None) -> pd.DataFrame:
     """Overall metrics of every model in one replication: replication, model, metric, value.
 
-    With ``offices``, also each office's :data:`OFFICE_MEASURES` as metrics ``<measure>@<office>``.
+    With ``offices``, also each office's :data:`OFFICE_MEASURES` as metrics ``<measure>@<office>``;
+    with ``events_dir``, the replication's event log is written there as ``rep-<n>.*``.
     """
     from .run import run
 
-    res = run(sc, models=models, replication=replication, dimensions=("all",))
+    res = run(sc, models=models, replication=replication, dimensions=("all",), events=events_dir is not None)
+    if events_dir is not None:
+        from . import eventlog
+        from .output import atomic_write
+        eventlog.write(res.events, lambda f, w: atomic_write(Path(events_dir) / f, w), f"rep-{replication:03d}")
     s = res.summary
     util = res.utilisation.groupby("model", sort=False)["utilisation"].max().rename("max_utilisation")
     rows = s[["model", "metric", "value"]]
@@ -76,7 +82,8 @@ def _worker(args):
 
 
 def run_replications(sc: Scenario, replications, models: list[str] | dict[int, list[str]] | None = None,
-                     workers: int = 1, progress: bool = False, offices: bool = False) -> pd.DataFrame:
+                     workers: int = 1, progress: bool = False, offices: bool = False,
+                     events_dir: Path | None = None) -> pd.DataFrame:
     """Rows of :func:`replication_rows` for each replication index, run on ``workers`` processes.
 
     ``models`` may map each replication to its own list (arms that differ by replication).
@@ -91,12 +98,12 @@ def run_replications(sc: Scenario, replications, models: list[str] | dict[int, l
     frames = []
     if workers <= 1 or len(reps) <= 1:
         for r in reps:
-            frames.append(replication_rows(sc, r, models[r], offices))
+            frames.append(replication_rows(sc, r, models[r], offices, events_dir))
             if bar:
                 bar.update()
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_worker, (sc, r, models[r], offices)) for r in reps]
+            futures = [pool.submit(_worker, (sc, r, models[r], offices, events_dir)) for r in reps]
             for fut in as_completed(futures):
                 frames.append(fut.result())
                 if bar:
@@ -259,8 +266,10 @@ class Experiment:
 
 def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = None, workers: int = 1,
                precision: float = 0.05, abs_precision: float = 0.01, min_reps: int = 10, max_reps: int = 200,
-               alpha: float = 0.05, progress: bool = False) -> Experiment:
+               alpha: float = 0.05, progress: bool = False, events_dir: Path | None = None) -> Experiment:
     """Run replications (a number, or ``"auto"`` for sequential precision control) and compare.
+
+    ``events_dir`` receives each replication's event log (``rep-<n>.*``, see :mod:`sim.eventlog`).
 
     With ``reps="auto"``, replications are added until every headline metric's CI
     half-width is within ``precision`` × |mean| (times, counts) or ``abs_precision``
@@ -270,13 +279,13 @@ def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = No
     notes = []
     if reps == "auto":
         n = min_reps
-        df = run_replications(sc, range(n), models, workers, progress, offices=True)
+        df = run_replications(sc, range(n), models, workers, progress, True, events_dir)
         while True:
             gaps = precision_gaps(df, precision, abs_precision, alpha)
             if gaps["ok"].all() or n >= max_reps:
                 break
             want = int(min(max_reps, max(n + workers, gaps["reps_needed"].replace(np.inf, max_reps).max())))
-            df = pd.concat([df, run_replications(sc, range(n, want), models, workers, progress, offices=True)],
+            df = pd.concat([df, run_replications(sc, range(n, want), models, workers, progress, True, events_dir)],
                            ignore_index=True)
             n = want
         reached = bool(gaps["ok"].all())
@@ -284,7 +293,7 @@ def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = No
                      + ("with every headline CI within its precision target" if reached else
                         f"(the cap of {max_reps}) with {int((~gaps['ok']).sum())} CI(s) still wider than target"))
     else:
-        df = run_replications(sc, range(int(reps)), models, workers, progress, offices=True)
+        df = run_replications(sc, range(int(reps)), models, workers, progress, True, events_dir)
         gaps = precision_gaps(df, precision, abs_precision, alpha)
         reached = bool(gaps["ok"].all())
     notes += checks.lines(df.assign(dimension="all"), sc.baseline, sc)

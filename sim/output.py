@@ -52,7 +52,7 @@ def provenance(scenario, models: list[str], command: str, started: str, wall_sec
 
 
 #: What a results folder holds, for folders written before provenance listed its files.
-_OUTPUT_SUFFIXES = {".csv", ".md", ".html", ".png", ".yaml", ".json", ".gz"}
+_OUTPUT_SUFFIXES = {".csv", ".md", ".html", ".png", ".yaml", ".json", ".gz", ".parquet"}
 
 
 class ResultsFolder:
@@ -115,11 +115,14 @@ class ResultsFolder:
 
 
 def _write(out: Path, tables: dict, scenario, report_md, report_html, figures, plots: bool, models: list[str],
-           command: str, started: str, wall_seconds: float, **extra) -> list[Path]:
-    """A results folder: ``tables`` as CSV, the scenario, the reports and figures (built only when asked)."""
+           command: str, started: str, wall_seconds: float, events=None, **extra) -> list[Path]:
+    """A results folder: ``tables`` as CSV, the event log if any, the scenario, the reports and figures."""
     folder = ResultsFolder(out)
     for name, df in tables.items():
         folder.table(name, df)
+    if events is not None:
+        from . import eventlog
+        eventlog.write(events, folder.put)
     folder.text("scenario.yaml", scenario.to_yaml())
     folder.text("report.md", report_md())
     if plots:
@@ -144,7 +147,7 @@ def write_results(result, out: Path, command: str, started: str, wall_seconds: f
               "utilisation.csv": result.utilisation, "backlog.csv": result.backlog}
     return _write(out, tables, result.scenario, lambda: markdown_report(result, table, command),
                   lambda: run_report(result, table, command), figures, plots,
-                  [r.model for r in result.runs], command, started, wall_seconds)
+                  [r.model for r in result.runs], command, started, wall_seconds, result.events)
 
 
 def write_city(result, out: Path, command: str, started: str, wall_seconds: float,

@@ -54,9 +54,10 @@ class AppealRecord:
     citizen_hours: float = 0.0
     staff_hours: float = 0.0
     events: Optional[list] = None     # (time, text) steps, kept only for appeals being traced
+    steps: Optional[list] = None      # (time, activity, office, lifecycle), kept only for an event log
 
 
-COLUMNS = [f.name for f in fields(AppealRecord) if f.name != "events"]
+COLUMNS = [f.name for f in fields(AppealRecord) if f.name not in ("events", "steps")]
 
 
 def note(rec: AppealRecord, t: float, text) -> None:
@@ -67,6 +68,18 @@ def note(rec: AppealRecord, t: float, text) -> None:
     """
     if rec.events is not None:
         rec.events.append((float(t), text() if callable(text) else text))
+
+
+def step(rec: AppealRecord, t: float, activity: str, office=None, lifecycle: str = "complete") -> None:
+    """Log an activity of the appeal for the event log (a no-op unless one is asked for).
+
+    ``office`` is the :class:`~sim.world.Office` doing it (None for the citizen's own steps);
+    ``lifecycle`` is XES's ``start`` or ``complete``.  See :mod:`sim.eventlog`.
+    """
+    if rec.steps is not None:
+        rec.steps.append((float(t), activity, office, lifecycle))
+
+
 _row = operator.attrgetter(*COLUMNS)
 
 

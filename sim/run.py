@@ -101,18 +101,22 @@ def no_cyclic_gc():
 
 @no_cyclic_gc()
 def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0, tick=None,
-             policy: str | None = None, traced=(), probes=()) -> ModelRun:
+             policy: str | None = None, traced=(), probes=(), events: bool = False) -> ModelRun:
     """Run ``model`` on ``issues`` until the horizon; ``tick(hours)`` is called as the clock advances.
 
     ``policy`` is the governance policy (``siloed`` or ``merged``) when ``model`` names a variant;
     the appeals whose issue ids are in ``traced`` keep a log of their steps (``record.events``);
-    each of ``probes`` is called with the world and returns a process body to run alongside (monitors).
+    each of ``probes`` is called with the world and returns a process body to run alongside (monitors);
+    ``events`` keeps every appeal's steps for the event log (``record.steps``, see :mod:`sim.eventlog`).
     """
     world = World(sc, policy or model)
     policy = POLICIES[policy or model](world, issues).ready()
     records = make_records(model, policy, replication)
     for i in traced:
         records[i].events = []
+    if events:
+        for rec in records:
+            rec.steps = []
     policy.start()
     _Source(world.env, policy, records, issues.created)
     if sc.warmup_days > 0:
@@ -130,7 +134,7 @@ def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0
 
 
 def simulate_models(scenario: Scenario, models: list[str], replication: int = 0, street: int = 0,
-                    tick=None) -> list[ModelRun]:
+                    tick=None, events: bool = False) -> list[ModelRun]:
     """Each of ``models`` (or variants) on street ``street``'s issue stream, in order.
 
     Arms whose demand is the same share the very same stream (common random numbers).
@@ -142,7 +146,7 @@ def simulate_models(scenario: Scenario, models: list[str], replication: int = 0,
         key = stream_key(sc)
         if key not in streams:
             streams[key] = generate_issues(sc, replication, street)
-        runs.append(simulate(sc, m, streams[key], replication, tick=tick, policy=policy))
+        runs.append(simulate(sc, m, streams[key], replication, tick=tick, policy=policy, events=events))
     return runs
 
 
@@ -157,14 +161,16 @@ class RunResult:
     backlog: pd.DataFrame
     staffing: pd.DataFrame
     runs: list[ModelRun] = field(default_factory=list, repr=False)
+    events: pd.DataFrame | None = None  # the event log (:mod:`sim.eventlog`), when asked for
 
 
 def run(scenario: Scenario, models: list[str] | None = None, replication: int = 0,
-        progress: bool = False, dimensions: tuple[str, ...] = DIMENSIONS) -> RunResult:
+        progress: bool = False, dimensions: tuple[str, ...] = DIMENSIONS, events: bool = False) -> RunResult:
     """Simulate each model on the same issue stream and summarise.
 
     ``progress`` shows a bar on the terminal when the run takes more than two seconds;
-    ``dimensions`` are the breakdowns of the summary (``all``, ``group``, ``category``, ``area``).
+    ``dimensions`` are the breakdowns of the summary (``all``, ``group``, ``category``, ``area``);
+    ``events`` also builds the event log (``RunResult.events``).
     """
     models = list(models or scenario.models)
     bar = None
@@ -172,7 +178,7 @@ def run(scenario: Scenario, models: list[str] | None = None, replication: int = 
         from tqdm import tqdm
         bar = tqdm(total=round(scenario.horizon * len(models)), unit="h", desc="simulating", delay=2.0,
                    leave=False)
-    runs = simulate_models(scenario, models, replication, tick=bar.update if bar else None)
+    runs = simulate_models(scenario, models, replication, tick=bar.update if bar else None, events=events)
     if bar:
         bar.close()
     appeals = pd.concat([to_frame(r.records) for r in runs], ignore_index=True)
@@ -184,4 +190,8 @@ def run(scenario: Scenario, models: list[str] | None = None, replication: int = 
     back = backlog(appeals, scenario.horizon, models=models)
     summary = pd.concat([summarise(appeals, scenario, util, dimensions, models),
                          trend_rows(back, scenario.warmup_days * 24.0, scenario.horizon)], ignore_index=True)
-    return RunResult(scenario, appeals, summary, util, back, staff, runs)
+    log = None
+    if events:
+        from .eventlog import frames
+        log = frames(runs, scenario)
+    return RunResult(scenario, appeals, summary, util, back, staff, runs, log)

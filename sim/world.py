@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import Callable
 
 import simpy
 
@@ -202,18 +203,23 @@ class Office:
         self._release()
         self._depart(claim)
 
-    def job(self, hours: float) -> simpy.Event:
+    def job(self, hours: float, on_start: Callable[[], None] | None = None) -> simpy.Event:
         """Queue for a staff member and work ``hours`` of open time, with no process of its own.
 
-        Returns the event that fires when the work is done.
+        Returns the event that fires when the work is done; ``on_start()`` is called when a
+        staff member takes it up (for the event log: no event of its own, so nothing reorders).
         """
         claim = self.request(event=False)
         if claim.granted:
+            if on_start is not None:
+                on_start()
             end = self.start(claim, hours)
             return self.env.timeout(0) if end is None else end
         done = self.env.event()
 
         def granted():  # when a desk frees for the queued claim
+            if on_start is not None:
+                on_start()
             end = self.start(claim, hours)
             if end is None:
                 done.succeed()

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..citizen import call, p_satisfied, staff_job, visit
 from ..issues import IssueStream, pick, quantiles
-from ..records import CHANNELS, HOTLINE, ONLINE, AppealRecord, note
+from ..records import CHANNELS, HOTLINE, ONLINE, AppealRecord, note, step
 from ..world import World
 
 
@@ -133,6 +133,7 @@ class Policy:
         """
         env = self.env
         rec.filed = env.now
+        step(rec, env.now, "filed", self.hotline if self.channel[i] == HOTLINE else None)
         if self.channel[i] == HOTLINE and not (yield from call(self.hotline, rec, self.talk[i],
                                                                self.hotline_patience[i])):
             return False
@@ -141,12 +142,15 @@ class Policy:
         yield env.timeout(self.dispatch[i])
         if self.wrong_dispatch[i] and wrong is not None:
             note(rec, env.now, lambda: f"dispatched to the wrong unit first: the {wrong.label}")
+            step(rec, env.now, "dispatch", wrong)
             rec.referrals += 1
-            yield staff_job(wrong, rec, wrong_hours)
+            yield staff_job(wrong, rec, wrong_hours, "intake")
+            step(rec, env.now, "referral", wrong)
             yield env.timeout(self.redispatch[i])
             note(rec, env.now, "re-dispatched (no trip)")
-        yield staff_job(right, rec, right_hours)
-        rec.first_response = env.now
+        step(rec, env.now, "dispatch", right)
+        yield staff_job(right, rec, right_hours, "intake")
+        self.responds(rec, right)
         note(rec, env.now, "first response: the handling unit contacts the citizen (响应)")
         return True
 
@@ -223,7 +227,9 @@ class Policy:
         """If a finder found issue ``i``, it is filed and answered now (no citizen trip); returns whether."""
         if self.channel[i] < FIRST_FINDER:
             return False
-        rec.filed = rec.first_response = self.env.now
+        rec.filed = self.env.now
+        step(rec, rec.filed, "filed")
+        self.responds(rec)
         note(rec, self.env.now, lambda: f"found by {FINDER_LABELS[rec.channel]} before anyone files it "
                                         "(主动发现): first response")
         return True
@@ -242,6 +248,11 @@ class Policy:
                                 f"{', '.join(spec.departments)}" + (f"; {', '.join(extra)}" if extra else ""))
 
     # ---- shared steps
+    def responds(self, rec: AppealRecord, office=None) -> None:
+        """The first response (响应): the first contact of the handling unit with the citizen, now."""
+        rec.first_response = self.env.now
+        step(rec, rec.first_response, "response", office)
+
     def resolve(self, i: int, rec: AppealRecord, round_: int = 0) -> bool:
         """Close the appeal now and draw satisfaction; returns whether the citizen is satisfied.
 
@@ -250,6 +261,7 @@ class Policy:
         """
         rec.resolved = self.env.now
         rec.state = "resolved"
+        step(rec, rec.resolved, "resolution")
         p = p_satisfied(self.sc.satisfaction, rec.resolved - rec.created, rec.trips, rec.bounces)
         rec.satisfied = self.u_satisfied[i][round_] < p
         if round_ == 0:
@@ -276,9 +288,10 @@ class Policy:
                 return self._feedback_call(office, rec, self.feedback_delay[i], self.call[i])  # the appeal is done
             yield self.env.timeout(self.feedback_delay[i])
             note(rec, self.env.now, "feedback call (回访)")
-            yield staff_job(office, rec, self.call[i])
+            yield staff_job(office, rec, self.call[i], "feedback call")
             rec.reopened += 1
             note(rec, self.env.now, "unsatisfied: the appeal is reopened")
+            step(rec, self.env.now, "reopen", office)
             rec.state, rec.resolved, rec.satisfied = "open", None, None
             yield from redo()
 
@@ -286,7 +299,7 @@ class Policy:
         """The feedback call (回访) of an appeal that will not reopen: the office's time, no process."""
         def call(_event):
             note(rec, self.env.now, "feedback call (回访)")
-            staff_job(office, rec, hours)
+            staff_job(office, rec, hours, "feedback call")
         self.env.timeout(delay).callbacks.append(call)
 
     def gives_up(self, i: int, rec: AppealRecord, k: int) -> bool:
@@ -304,4 +317,5 @@ class Policy:
         """The citizen gave up (while queueing, or when sent elsewhere)."""
         rec.abandoned = self.env.now
         rec.state = "abandoned"
+        step(rec, rec.abandoned, "gave up")
         note(rec, self.env.now, "the appeal is abandoned")

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..citizen import staff_job, visit
 from ..issues import another
-from ..records import IN_PERSON, AppealRecord, note
+from ..records import IN_PERSON, AppealRecord, note, step
 from .siloed import SiloedPolicy
 
 
@@ -133,9 +133,9 @@ class MergedPolicy(SiloedPolicy):
         env = self.env
         travel = self.groups[self.group_of[i]].travel.comprehensive_station
         note(rec, env.now, "decides to file at the one door of the comprehensive grid (一门受理)")
-        if not (yield from visit(self.stations[area], rec, travel, self.intake[i], self.patience[i][0])):
+        if not (yield from visit(self.stations[area], rec, travel, self.intake[i], self.patience[i][0], "intake")):
             return False
-        rec.first_response = env.now
+        self.responds(rec, self.stations[area])
         note(rec, env.now, "first response: intake done (响应)")
         return True
 
@@ -153,7 +153,7 @@ class MergedPolicy(SiloedPolicy):
             return (yield from super().reopen(i, rec, last))
         if self.fb.reopen_trip:
             travel = self.groups[self.group_of[i]].travel.comprehensive_station
-            yield from visit(self.stations[self.area_of[i]], rec, travel, 0.0)
+            yield from visit(self.stations[self.area_of[i]], rec, travel, 0.0, activity="intake")
         yield from self.handle(i, rec, again=True)
 
     def ownership(self, i: int, rec: AppealRecord, carried: bool):
@@ -161,7 +161,7 @@ class MergedPolicy(SiloedPolicy):
         if not self.reform.coordination:
             return (yield from super().ownership(i, rec, carried))
         note(rec, self.env.now, "the grid leader coordinates the departments instead of bouncing the case")
-        yield staff_job(self.leaders[self.area_of[i]], rec, self.coordination[i])
+        yield staff_job(self.leaders[self.area_of[i]], rec, self.coordination[i], "coordination")
         return True
 
     def handle(self, i: int, rec: AppealRecord, again: bool = False):
@@ -173,13 +173,13 @@ class MergedPolicy(SiloedPolicy):
         env, r, area = self.env, self.reform, self.area_of[i]
         carried, work = self.carried(i), self.case_work(i)
         if r.triage:
-            yield staff_job(self.leaders[area], rec, self.triage[i])
+            yield staff_job(self.leaders[area], rec, self.triage[i], "triage")
             carried = False  # the grid holds the case now
         stationed = self.stationed[area]
         if r.delegation and self.delegable[i] and not self.hard[i] and stationed is not None and stationed.capacity:
             note(rec, env.now, "a delegated simple matter: solved on the spot by stationed staff")
             hours = sum(h for _, h in work)
-            yield staff_job(stationed, rec, hours)  # delegated power: same work, one desk
+            yield staff_job(stationed, rec, hours, "on-the-spot work")  # delegated power: same work, one desk
             return stationed, hours
         meeting = self.hard[i] and self.meetings is not None
         settled = again or (meeting and self.sc.merged.joint_meeting.settles_ownership)
@@ -189,7 +189,9 @@ class MergedPolicy(SiloedPolicy):
             carried = False
         if meeting:
             note(rec, env.now, "a hard case: waits for the next joint meeting (联席会议)")
+            step(rec, env.now, "joint meeting", lifecycle="start")
             yield self.meetings.wait(area, [d for d, _ in work])
+            step(rec, env.now, "joint meeting")
             note(rec, env.now, "the joint meeting assigns it")
             carried = False
         if not r.parallel_dispatch:
@@ -202,5 +204,5 @@ class MergedPolicy(SiloedPolicy):
             yield env.all_of([self.dept_part(i, rec, d, h) for d, h in work])
             last = self.depts[work[-1][0]], work[-1][1]
         if r.one_door:
-            yield staff_job(self.stations[area], rec, self.closing[i])
+            yield staff_job(self.stations[area], rec, self.closing[i], "closing")
         return last

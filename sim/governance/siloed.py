@@ -14,7 +14,7 @@ import numpy as np
 
 from ..citizen import staff_job, visit
 from ..issues import another, quantiles
-from ..records import IN_PERSON, AppealRecord, note
+from ..records import IN_PERSON, AppealRecord, note, step
 from .base import Policy
 
 
@@ -62,6 +62,7 @@ class SiloedPolicy(Policy):
             cur = another(u["bounce_dept"][:, k], cur, n_dept)  # next department: uniform over the others
 
     def appeal(self, i: int, rec: AppealRecord):
+        step(rec, rec.created, "issue arises")
         if rec.events is not None:
             self.arises(i, rec)
         if not self.found(i, rec):   # a finder's find needs no door: no trips
@@ -122,17 +123,20 @@ class SiloedPolicy(Policy):
         note(rec, env.now, lambda: f"decides to file; picks the {self.line_names[pick]} line grid"
              + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
         station = self.line_stations[pick][area]
-        if not (yield from visit(station, rec, travel.line_station, self.line_intake[i][0], self.patience[i][0])):
+        if not (yield from visit(station, rec, travel.line_station, self.line_intake[i][0], self.patience[i][0],
+                                 "intake")):
             return False
-        rec.first_response = env.now
+        self.responds(rec, station)
         note(rec, env.now, "first response: intake done (响应)")
         if pick != right:
             rec.referrals += 1
+            step(rec, env.now, "referral", station)
             note(rec, env.now, lambda: f"referred to the {self.line_names[right]} line grid: another trip")
             if self.gives_up(i, rec, 0):
                 return False
             station = self.line_stations[right][area]
-            if not (yield from visit(station, rec, travel.line_station, self.line_intake[i][1], self.patience[i][1])):
+            if not (yield from visit(station, rec, travel.line_station, self.line_intake[i][1], self.patience[i][1],
+                                     "intake")):
                 return False
         return True
 
@@ -159,11 +163,12 @@ class SiloedPolicy(Policy):
         for k in range(self.sc.siloed.max_bounces):
             office = self.depts[self.bounce_dept[i][k]]
             if k == 0 or not carried:  # the station passed it on: no trip for the first assessment
-                yield staff_job(office, rec, self.assessment[i][k])
+                yield staff_job(office, rec, self.assessment[i][k], "assessment")
             else:
-                yield from visit(office, rec, travel.department, self.assessment[i][k])
+                yield from visit(office, rec, travel.department, self.assessment[i][k], activity="assessment")
             rec.bounces += 1
             rec.referrals += 1
+            step(rec, self.env.now, "bounce", office)
             note(rec, self.env.now, lambda: f"{office.label} says it is not theirs: bounce {rec.bounces} (踢皮球)")
             if carried and self.gives_up(i, rec, 1 + k):
                 return False
@@ -172,6 +177,8 @@ class SiloedPolicy(Policy):
             rec.trips += 1  # the trip to the street office
             rec.citizen_hours += travel.department
         rec.escalated = True
+        step(rec, self.env.now, "escalation", lifecycle="start")
         yield self.env.timeout(self.escalation[i])
+        step(rec, self.env.now, "escalation")
         note(rec, self.env.now, "the street assigns the departments")
         return True
