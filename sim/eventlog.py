@@ -81,9 +81,9 @@ def office_group(key: str) -> str:
 
 def frame(run, sc, street: str | None = None) -> pd.DataFrame:
     """The event log of one :class:`~sim.run.ModelRun` simulated with ``events=True``, in time order per case."""
-    recs = [r for r in run.records if r.steps]
-    n = [len(r.steps) for r in recs]
-    steps = [s for r in recs for s in r.steps]
+    recs = [r for r in run.records if r.steps is not None]
+    n = [1 + len(r.steps) for r in recs]
+    steps = [s for r in recs for s in [(r.created, "issue arises", None, "complete"), *r.steps]]
     t = np.array([s[0] for s in steps], dtype=float)
     offices = [s[2] for s in steps]
     origin = pd.Timestamp(sc.start_date or NOMINAL_START)
@@ -115,12 +115,61 @@ def frames(runs, sc, street: str | None = None) -> pd.DataFrame:
     return pd.concat([frame(r, sc, street) for r in runs], ignore_index=True) if runs else pd.DataFrame()
 
 
+def process_map(df: pd.DataFrame) -> pd.DataFrame:
+    """The directly-follows graph of the log's ``complete`` events: source, target, cases' transitions.
+
+    ``source`` is ``▶`` for a case's first activity and ``target`` ``■`` after its last, as
+    process-mining tools draw start and end; pm4py's ``discover_dfg`` gives the same counts.
+
+    >>> log = pd.DataFrame({"case:concept:name": ["a", "a", "b"], "concept:name": ["filed", "resolution", "filed"],
+    ...                     "lifecycle:transition": "complete"})
+    >>> process_map(log).values.tolist()
+    [['▶', 'filed', 2], ['filed', 'resolution', 1], ['filed', '■', 1], ['resolution', '■', 1]]
+    """
+    done = df[df["lifecycle:transition"] == "complete"]
+    case = done["case:concept:name"].astype(str).to_numpy()
+    act = done["concept:name"].astype(str).to_numpy()
+    first = np.r_[True, case[1:] != case[:-1]]
+    last = np.r_[first[1:], True]
+    src = np.where(first, "▶", np.concatenate([[""], act[:-1]]))
+    edges = pd.DataFrame({"source": np.concatenate([src, act[last]]),
+                          "target": np.concatenate([act, np.full(last.sum(), "■")])})
+    counts = edges.value_counts().rename("transitions").reset_index()
+    return counts.sort_values(["transitions", "source", "target"], ascending=[False, True, True],
+                              kind="stable").reset_index(drop=True)
+
+
+def mermaid(edges: pd.DataFrame, title: str, min_share: float = 0.01) -> str:
+    """A process map as a Mermaid flowchart (GitHub and most Markdown viewers draw it).
+
+    Edges taken by fewer than ``min_share`` of the cases are left out (and counted in a note).
+    """
+    cases = edges.loc[edges["source"] == "▶", "transitions"].sum()
+    keep = edges[edges["transitions"] >= min_share * cases]
+    nodes = {n: f"n{k}" for k, n in enumerate(dict.fromkeys([*keep["source"], *keep["target"]]))}
+    lines = [f"%% {title}: {cases} cases; edges under {min_share:.0%} of cases left out "
+             f"({len(edges) - len(keep)} of {len(edges)})", "flowchart TD"]
+    lines += [f"  {k}([\"{n}\"])" if n in ("▶", "■") else f"  {k}[\"{n}\"]" for n, k in nodes.items()]
+    lines += [f"  {nodes[s]} -->|{n}| {nodes[t]}" for s, t, n in keep.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def process_maps(df: pd.DataFrame) -> str:
+    """The process map of each model in the log, as Markdown with a Mermaid chart each."""
+    parts = ["# Process maps", "",
+             "Directly-follows graphs of the event log's completed activities, one per model (all replications "
+             "in the file; the numbers are transitions). Activities: see `sim/eventlog.py`.", ""]
+    for model, g in df.groupby("case:model", observed=True, sort=False):
+        parts += [f"## {model}", "", "```mermaid", mermaid(process_map(g), str(model)), "```", ""]
+    return "\n".join(parts)
+
+
 #: The files an event log is written as, by suffix.
-FILES = (".csv.gz", ".parquet", ".xes.gz")
+FILES = (".csv.gz", ".parquet", ".xes.gz", "-process-map.md")
 
 
 def write(df: pd.DataFrame, put, stem: str = "events") -> None:
-    """Write ``df`` as ``<stem>.csv.gz``, ``<stem>.parquet`` and ``<stem>.xes.gz`` through ``put(name, writer)``.
+    """Write ``df`` as ``<stem>.csv.gz``, ``.parquet``, ``.xes.gz`` and its process maps, through ``put(name, writer)``.
 
     ``put`` is :meth:`sim.output.ResultsFolder.put` (atomic files) or any callable of a name and a
     function that writes a path.
@@ -128,6 +177,7 @@ def write(df: pd.DataFrame, put, stem: str = "events") -> None:
     put(f"{stem}.csv.gz", lambda p: df.to_csv(p, index=False, compression="gzip", date_format="%Y-%m-%d %H:%M:%S.%f"))
     put(f"{stem}.parquet", lambda p: df.to_parquet(p, index=False))
     put(f"{stem}.xes.gz", lambda p: write_xes(df, p))
+    put(f"{stem}-process-map.md", lambda p: Path(p).write_text(process_maps(df), encoding="utf-8"))
 
 
 _XES_HEAD = """<?xml version="1.0" encoding="UTF-8" ?>

@@ -62,7 +62,6 @@ class SiloedPolicy(Policy):
             cur = another(u["bounce_dept"][:, k], cur, n_dept)  # next department: uniform over the others
 
     def appeal(self, i: int, rec: AppealRecord):
-        step(rec, rec.created, "issue arises")
         if rec.events is not None:
             self.arises(i, rec)
         if not self.found(i, rec):   # a finder's find needs no door: no trips
