@@ -3,10 +3,13 @@
 What the log identifies: arrivals (rate by weekday and hour, observed hours only), the mix of
 categories, channels and areas, which department handles which category, and each one's time
 to close (censored fits).  What it cannot: the split of time to close into queueing, work and
-scheduling, so the first version takes the time to close as the department's work time on an
-always-open calendar with enough staff not to queue; citizens' report delay, patience and
-travel; everything of the merged arm.  Each of those is listed in ``flags`` and in the
-scenario's description.
+scheduling, so the time to close is taken as the department's work time on its calendar with
+enough staff not to queue; citizens' report delay, patience and travel; everything of the
+merged arm.  Each of those is listed in ``flags`` and in the scenario's description.
+
+An event log with the start and complete of department work (gridsim's own, or a process-mining
+export) identifies more: the work time itself (fitted from the spells of work, not from the time
+to close) and a lower bound on each department's headcount (the most spells at work at once).
 """
 from __future__ import annotations
 
@@ -99,14 +102,21 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
         open_share = cal.open_hours_per_week / 168.0
         flags.append(f"departments work to the given calendar ({work_calendar}): times to close are fitted in "
                      "its open hours")
-    fits, services = _service_fits(rows, censor_at, flags, clock)
+    work = _spells(rows, log.work, clock)
+    if len(work):
+        fits, services = _work_fits(rows, work, flags)
+    else:
+        fits, services = _service_fits(rows, censor_at, flags, clock)
     depts = sorted(rows["department"].unique())
     hours = (end - start).total_seconds() / 3600.0
     raw["departments"] = {}
     for d in depts:
-        load = sum(len(g) / hours * services[k]["mean"] for k, g in rows[rows["department"] == d].groupby("key"))
-        load /= open_share  # the week's work is done in its open hours
-        staff = math.ceil(load + 3 * math.sqrt(load) + 1)  # no queue to speak of: time to close is the work
+        if len(work):
+            staff = max(most_at_once(work[work["department"] == d]), 1)
+        else:
+            load = sum(len(g) / hours * services[k]["mean"] for k, g in rows[rows["department"] == d].groupby("key"))
+            load /= open_share  # the week's work is done in its open hours
+            staff = math.ceil(load + 3 * math.sqrt(load) + 1)  # no queue to speak of: time to close is the work
         raw["departments"][slug(d)] = {"headcount": staff, "calendar": "work" if clock else "always",
                                        "stationed_share": 0.0}
     raw["categories"] = {k: {"departments": [slug(g["department"].iloc[0])], "line_grid": "intake",
@@ -130,7 +140,11 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
         flags.append("requests the departments report themselves (e.g. LA's Driver Self Report) are a group 'crews' "
                      "filing online: the log has no time the issues arose, so inspection crews racing citizens "
                      "cannot be fitted")
-    flags += ["time to close is taken as each department's work time (on its calendar), with staff enough not "
+    flags += [("work time is fitted from the log's spells of department work (start to complete"
+               + (", in the work calendar's open hours" if clock else "") + "); each department's headcount is "
+               "the most spells at work at once: a lower bound, equal to the headcount only if the department "
+               "was ever fully busy; the intake, hotline and dispatch steps are not fitted (zero)") if len(work) else
+              "time to close is taken as each department's work time (on its calendar), with staff enough not "
               "to queue: the log cannot split it into queueing, work and scheduling, so headcounts are a "
               "stand-in (offered load + 3 √load + 1), not a staffing estimate",
               "citizens' report delay (0), patience, travel and the hotline's talk time are not in the log: assumed",
@@ -179,6 +193,57 @@ def _service_fits(rows: pd.DataFrame, censor_at, flags: list[str], clock=None):
         table.append({"category": key, "department": dept, "pooled": False, "borrowed": borrowed,
                       "rows": len(g), "excluded_cancelled_or_referred": excluded, **services[key]})
     return pd.DataFrame(table), services
+
+
+def _spells(rows: pd.DataFrame, work: pd.DataFrame | None, clock=None) -> pd.DataFrame:
+    """An event log's spells of department work on the fitted requests, with their category ids and hours."""
+    if work is None or not len(work):
+        return pd.DataFrame(columns=["id", "department", "start", "end", "hours", "key"])
+    key = rows.set_index("id")["key"]
+    w = work[work["id"].isin(key.index)].copy()
+    w["key"] = w["id"].map(key)
+    if clock is not None:
+        w["hours"] = clock(w["start"], w["end"])
+    return w.reset_index(drop=True)
+
+
+def _work_fits(rows: pd.DataFrame, work: pd.DataFrame, flags: list[str]):
+    """Fitted work time per category id from its spells of work (a department's pool where a category has few)."""
+    table, services, pools = [], {}, {}
+    for dept, g in work.groupby("department"):
+        pools[dept] = fit_duration(g["hours"].to_numpy(), np.array([]))
+        table.append({"category": f"(all {dept})", "department": dept, "pooled": True, "spells": len(g),
+                      **pools[dept]})
+    for key, g in rows.groupby("key"):
+        dept = g["department"].iloc[0]
+        spells = work.loc[(work["key"] == key) & (work["department"] == dept), "hours"].to_numpy()
+        borrowed = len(spells) < MIN_ROWS
+        if not borrowed:
+            services[key] = fit_duration(spells, np.array([]))
+        else:
+            services[key] = pools.get(dept) or {"dist": "fixed", "mean": 1.0, "cv": 0.0}
+            flags.append(f"category {key}: {len(spells)} spells of work, fewer than {MIN_ROWS}: uses the "
+                         f"{dept} pool's work time" if dept in pools else f"category {key}: no work seen: 1 h assumed")
+        table.append({"category": key, "department": dept, "pooled": False, "borrowed": borrowed,
+                      "rows": len(g), "spells": len(spells), **services[key]})
+    return pd.DataFrame(table), services
+
+
+def most_at_once(spells: pd.DataFrame) -> int:
+    """The most spells of work under way at the same time (a spell ending frees its desk before one starts).
+
+    >>> t = pd.to_datetime(["2024-01-01 08:00", "2024-01-01 09:00", "2024-01-01 10:00"])
+    >>> most_at_once(pd.DataFrame({"start": t[[0, 1, 2]], "end": t[[2, 2, 2]] + pd.Timedelta(hours=1)}))
+    3
+    >>> most_at_once(pd.DataFrame({"start": t[[0, 2]], "end": t[[2, 2]]}))
+    1
+    """
+    if not len(spells):
+        return 0
+    times = np.concatenate([spells["end"].to_numpy(), spells["start"].to_numpy()])
+    step = np.concatenate([-np.ones(len(spells), int), np.ones(len(spells), int)])
+    order = np.lexsort((step, times))  # at a tie, ends first
+    return int(np.cumsum(step[order]).max())
 
 
 def _deadline(g: pd.DataFrame) -> dict:
@@ -239,6 +304,18 @@ def parameters(sc: Scenario) -> dict[str, float]:
     return out
 
 
+def _resample(log: Log, counts: np.ndarray) -> Log:
+    """``log`` with each request ``counts`` times (copies get ids of their own, and their spells of work)."""
+    t = log.table
+    copies = t.loc[np.repeat(t.index.to_numpy(), counts)]
+    new_id = copies["id"].astype(str) + "#" + copies.groupby(level=0).cumcount().astype(str)
+    work = log.work
+    if work is not None:
+        ids = pd.DataFrame({"id": copies["id"].to_numpy(), "copy": new_id.to_numpy()})
+        work = work.merge(ids, on="id").drop(columns="id").rename(columns={"copy": "id"})
+    return Log(copies.assign(id=new_id.to_numpy()).reset_index(drop=True), log.source, log.format, work=work)
+
+
 def bootstrap(log: Log, n: int, window: tuple | None = None, work_calendar: dict | None = None,
               seed: int = 0) -> pd.DataFrame:
     """The spread of every fitted parameter over ``n`` Poisson-bootstrap refits of the log.
@@ -251,9 +328,7 @@ def bootstrap(log: Log, n: int, window: tuple | None = None, work_calendar: dict
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
     draws: dict[str, list[float]] = {k: [] for k in base}
     for _ in range(n):
-        t = log.table
-        again = Log(t.loc[np.repeat(t.index.to_numpy(), rng.poisson(1.0, len(t)))].reset_index(drop=True),
-                    log.source, log.format)
+        again = _resample(log, rng.poisson(1.0, len(log.table)))
         for k, v in parameters(calibrate(again, window, work_calendar=work_calendar).scenario).items():
             if k in draws:
                 draws[k].append(v)

@@ -7,7 +7,9 @@ label), ``area`` and ``status`` (closed, open, cancelled, referred_out).  Nothin
 names, phone numbers, addresses and free text never leave this module.
 
 Presets name the columns of the exports this project has seen; a small YAML column map
-(``--columns map.yaml``, the keys of :data:`FIELDS`) covers any other.
+(``--columns map.yaml``, the keys of :data:`FIELDS`) covers any other.  An event log in the
+XES / pm4py column names (CSV, Parquet or XES; ``--format eventlog``, or found by ``auto``) is read
+one row per case by :mod:`.events`, with the spells of department work it shows (``Log.work``).
 
 >>> sorted(PRESETS)
 ['12345', 'la311', 'la311-api', 'nyc311', 'nyc311-api']
@@ -45,8 +47,10 @@ PRESETS: dict[str, dict[str, str]] = {
 #: Channel labels (lower case, matched as substrings, first match wins) -> the model's channel.
 CHANNEL_WORDS = (
     ("driver self report", "inspection"), ("self report", "inspection"), ("主动发现", "inspection"),
-    ("巡查", "inspection"), ("walk", "in_person"), ("来访", "in_person"), ("窗口", "in_person"),
-    ("call", "hotline"), ("phone", "hotline"), ("电话", "hotline"), ("热线", "hotline"), ("12345", "hotline"),
+    ("巡查", "inspection"), ("inspection", "inspection"), ("patrol", "inspection"), ("in_person", "in_person"),
+    ("walk", "in_person"), ("desk", "in_person"), ("internet", "online"), ("来访", "in_person"), ("窗口", "in_person"),
+    ("call", "hotline"), ("hotline", "hotline"), ("phone", "hotline"), ("电话", "hotline"), ("热线", "hotline"),
+    ("12345", "hotline"),
     ("mobile", "online"), ("app", "online"), ("self service", "online"), ("online", "online"),
     ("email", "online"), ("e-mail", "online"), ("web", "online"), ("网站", "online"), ("微信", "online"),
     ("网络", "online"), ("小程序", "online"),
@@ -64,6 +68,7 @@ class Log:
     source: str
     format: str
     quality: list[tuple[str, int]] = field(default_factory=list)  # (what, rows)
+    work: pd.DataFrame | None = None  # an event log's spells of department work (:func:`.events.work_spells`)
 
     def quality_frame(self) -> pd.DataFrame:
         return pd.DataFrame(self.quality, columns=["what", "rows"])
@@ -80,6 +85,15 @@ def _read_raw(path: Path) -> pd.DataFrame:
     """The file as text columns: CSV (UTF-8, or GB18030/GBK as 12345 exports come) or Excel."""
     if not path.is_file():
         raise ScenarioError(str(path), ["no such file"])
+    name = path.name.lower()
+    if name.endswith((".xes", ".xes.gz")):
+        from .events import read_xes
+        return read_xes(path)
+    if name.endswith(".parquet"):
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError) as exc:
+            raise ScenarioError(str(path), [f"not a readable Parquet file ({exc})"]) from None
     if path.suffix.lower() in (".xlsx", ".xls"):
         try:
             return pd.read_excel(path, dtype=str)
@@ -111,12 +125,27 @@ def columns_for(raw: pd.DataFrame, fmt: str, columns: dict | None, source: str) 
         fmt, mapping = found[0], PRESETS[found[0]]
     elif fmt in PRESETS:
         mapping = PRESETS[fmt]
+    elif fmt == "eventlog":
+        raise ScenarioError(source, ["--format eventlog: expected the columns case:concept:name, concept:name and "
+                                     "time:timestamp (XES / pm4py names)"])
     else:
-        raise ScenarioError("--format", [f"expected auto or one of {sorted(PRESETS)}, got {fmt!r}"])
+        raise ScenarioError("--format", [f"expected auto, eventlog or one of {sorted(PRESETS)}, got {fmt!r}"])
     missing = [f"{f} ({mapping.get(f)!r})" for f in REQUIRED if mapping.get(f) not in raw.columns]
     if missing:
         raise ScenarioError(source, [f"missing the columns of {', '.join(missing)} ({fmt})"])
     return fmt, {f: c for f, c in mapping.items() if c in raw.columns}
+
+
+def _one_model(raw: pd.DataFrame, quality: list) -> pd.DataFrame:
+    """A gridsim event log holds every model's cases: keep the status quo's (siloed), which a real log records."""
+    if "case:model" not in raw.columns or raw["case:model"].nunique() < 2:
+        return raw
+    keep = raw["case:model"].astype(str) == "siloed"
+    if not keep.any():
+        raise ScenarioError("case:model", [f"several models ({sorted(set(raw['case:model'].astype(str)))}) and no "
+                                           "siloed among them: keep one model's cases in the file"])
+    quality.append(("dropped: events of other models than siloed (the status quo)", int((~keep).sum())))
+    return raw[keep]
 
 
 def _times(text: pd.Series) -> pd.Series:
@@ -130,13 +159,22 @@ def _times(text: pd.Series) -> pd.Series:
 
 def read_log(path, fmt: str = "auto", columns: dict | None = None) -> Log:
     """Read ``path`` into a :class:`Log`; bad rows are counted and dropped, never a crash."""
+    from .events import cases, is_event_log
     path = Path(path)
     raw = _read_raw(path)
-    fmt, cols = columns_for(raw, fmt, columns, str(path))
-    df = pd.DataFrame({f: raw[c] for f, c in cols.items()})
-    quality = [("rows read", len(df))]
-    for f in ("created", "closed", "due"):
-        df[f] = _times(df[f]) if f in df else pd.NaT
+    work = None
+    if fmt in ("auto", "eventlog") and not columns and is_event_log(raw.columns):
+        quality = [("events read", len(raw))]
+        raw = _one_model(raw, quality)
+        df, work = cases(raw)
+        fmt = "eventlog"
+        quality.append(("rows read (one per case)", len(df)))
+    else:
+        fmt, cols = columns_for(raw, fmt, columns, str(path))
+        df = pd.DataFrame({f: raw[c] for f, c in cols.items()})
+        quality = [("rows read", len(df))]
+        for f in ("created", "closed", "due"):
+            df[f] = _times(df[f]) if f in df else pd.NaT
     df["source"] = df["channel"].fillna("") if "channel" in df else ""
     df["channel"] = [_word(v, CHANNEL_WORDS, "other") for v in df["source"]]
     status = df["status"] if "status" in df else pd.Series("", index=df.index)
@@ -163,4 +201,7 @@ def read_log(path, fmt: str = "auto", columns: dict | None = None) -> Log:
         quality.append((f"kept: channel {ch}", int((df["channel"] == ch).sum())))
     quality.append(("kept: area missing", int((df["area"] == "").sum())))
     cols_out = ["id", "created", "closed", "due", "department", "category", "channel", "source", "area", "status"]
-    return Log(df.reindex(columns=cols_out), str(path), fmt, quality)
+    if work is not None:
+        work = work[work["id"].isin(df["id"])].reset_index(drop=True)
+        quality.append(("spells of department work (start and complete)", len(work)))
+    return Log(df.reindex(columns=cols_out), str(path), fmt, quality, work)
