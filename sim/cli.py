@@ -57,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
 
     cal = sub.add_parser("calibrate", help="fit a scenario (the status quo) to a work-order log (12345, 311)")
     cal.add_argument("log", help="the log: CSV (UTF-8 or GB18030), or Excel")
-    cal.add_argument("--format", default="auto", help="auto, la311, la311-api, nyc311, nyc311-api or 12345")
+    cal.add_argument("--format", default="auto", help="auto, la311, la311-api, nyc311, nyc311-api, 12345 or eventlog "
+                     "(XES/pm4py column names, also .parquet, .xes, .xes.gz)")
     cal.add_argument("--columns", type=Path, help="YAML map of the log's column names (id, created, closed, due, "
                      "department, category, channel, status, area)")
     cal.add_argument("--fit-window", nargs=2, metavar=("START", "END"), help="fit on requests created in "
