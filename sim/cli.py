@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--work-calendar", metavar="YAML", help="when departments work, as a scenario calendar, e.g. "
                      "'{weekdays: [0, 1, 2, 3, 4], hours: [[7, 17]], holidays: [us-federal-2017, us-federal-2018]}': "
                      "times to close are fitted in its open hours (default: always open)")
+    cal.add_argument("--by-simulation", action="store_true", help="also fit each department's work time and "
+                     "headcount so that the simulated time to close (P50, P90) matches the log's, by least squares "
+                     "on common random numbers; a department the log cannot identify keeps the no-queue stand-in")
+    cal.add_argument("--sim-reps", type=_whole(1), default=3, help="--by-simulation: replications a step (default 3)")
     cal.add_argument("--out", type=Path, required=True, help="the folder to write")
     cal.add_argument("--quiet", action="store_true")
 
@@ -347,9 +351,14 @@ def cmd_calibrate(args) -> int:
     log = read_log(args.log, args.format, columns)
     cal = calibrate(log, window, args.name, _work_calendar(args.work_calendar))
     spread = bootstrap(log, args.bootstrap, window, _work_calendar(args.work_calendar)) if args.bootstrap else None
+    simfit = None
+    if args.by_simulation:
+        from .calibrate.simfit import applied, fit_by_simulation
+        sf = fit_by_simulation(cal, log, args.sim_reps)
+        cal, simfit = applied(cal, sf), sf.table
     wall = time.perf_counter() - t0
     write_calibration(cal, log, args.out, "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]), started, wall,
-                      spread)
+                      spread, simfit)
     if not args.quiet:
         print(log.quality_frame().to_string(index=False))
         print(f"\n{len(cal.scenario.departments)} departments, {len(cal.scenario.categories)} categories, "

@@ -11,9 +11,9 @@ __all__ = ["Calibration", "Log", "calibrate", "read_log", "write_calibration", "
 
 
 def write_calibration(cal: Calibration, log: Log, out: Path, command: str, started: str, wall: float,
-                      spread=None) -> None:
-    """``scenario.yaml`` (runs as it is), ``quality.csv``, ``fits.csv``, ``calibration.html`` in ``out``, and
-    ``uncertainty.csv`` with a bootstrap's ``spread``."""
+                      spread=None, simfit=None) -> None:
+    """``scenario.yaml`` (runs as it is), ``quality.csv``, ``fits.csv``, ``calibration.html`` in ``out``,
+    ``uncertainty.csv`` with a bootstrap's ``spread`` and ``simfit.csv`` with a simulation-based fit's table."""
     from ..output import ResultsFolder
     from .report import calibration_html, scenario_yaml
 
@@ -23,6 +23,8 @@ def write_calibration(cal: Calibration, log: Log, out: Path, command: str, start
     folder.table("fits.csv", cal.fits)
     if spread is not None:
         folder.table("uncertainty.csv", spread)
+    if simfit is not None:
+        folder.table("simfit.csv", simfit)
     folder.text("calibration.html", calibration_html(cal, log, command))
     folder.provenance(cal.scenario, ["siloed"], command, started, wall, log=log.source, format=log.format,
                       fit_window=[str(w) for w in cal.window])

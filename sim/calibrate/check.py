@@ -66,11 +66,36 @@ def _measures(hours, event, due=None) -> dict:
     return out
 
 
+def simulate_window(sc: Scenario, a: pd.Timestamp, b: pd.Timestamp, taken: pd.Timestamp, replications,
+                    tail_days: float = 60.0, seed: int | None = None) -> list[pd.DataFrame]:
+    """The siloed arm's requests filed in ``[a, b)``, one table per replication: ``dept``, ``hours`` to close.
+
+    The run goes on past ``b`` for as long as the log did after it (``taken``, at most ``tail_days``), so
+    that its requests are censored as the log's are: ``event`` is RESOLVED or OPEN at the horizon.
+    """
+    from ..run import run
+
+    day0 = a.normalize()
+    tail = min(tail_days, max((taken - b).total_seconds() / 86400.0, 1.0))
+    horizon = (b - day0).total_seconds() / 86400.0 + tail
+    run_sc = sc.model_copy(update={"start_date": day0.date(), "horizon_days": horizon, "warmup_days": 0.0,
+                                   "seed": sc.seed if seed is None else seed})
+    dept = {k: c.departments[0] for k, c in sc.categories.items()}
+    deadline = {k: c.resolution_deadline_hours for k, c in sc.categories.items()}
+    sims = []
+    for r in replications:
+        app = run(run_sc, models=["siloed"], replication=r, dimensions=("all",)).appeals
+        app = app[(app["created_at"] >= a) & (app["created_at"] < b) & app["filed"].notna()]
+        ended = app["first_resolved"].fillna(run_sc.horizon)
+        sims.append(app.assign(dept=app["category"].map(dept), hours=(ended - app["filed"]).to_numpy(),
+                               event=np.where(app["first_resolved"].notna(), RESOLVED, OPEN),
+                               due_h=app["category"].map(deadline).astype(float)))
+    return sims
+
+
 def check_fit(sc: Scenario, log: Log, window: tuple | None = None, reps: int = 10, tail_days: float = 60.0,
               seed: int | None = None) -> FitCheck:
     """Simulate ``sc`` ``reps`` times over the check window and compare it with ``log`` there."""
-    from ..run import run
-
     if window is None:
         if sc.calibration is None:
             raise ScenarioError("--window", ["the scenario records no fit window (not from gridsim calibrate): "
@@ -81,25 +106,10 @@ def check_fit(sc: Scenario, log: Log, window: tuple | None = None, reps: int = 1
     obs = _log_side(log, a, b)
     if obs.empty:
         raise ScenarioError("--window", [f"no request of the log was created in [{a}, {b})"])
-    day0 = a.normalize()
     taken = max(log.table["closed"].max(), log.table["created"].max())
-    tail = min(tail_days, max((taken - b).total_seconds() / 86400.0, 1.0))
-    horizon = (b - day0).total_seconds() / 86400.0 + tail
-    run_sc = sc.model_copy(update={"start_date": day0.date(), "horizon_days": horizon, "warmup_days": 0.0,
-                                   "seed": sc.seed if seed is None else seed})
+    sims = simulate_window(sc, a, b, taken, range(reps), tail_days, seed)
     depts = {d: slug(d) for d in obs["department"].unique()}
     rows, curves = [], {d: {"sim": []} for d in depts}
-    sims = []
-    for r in range(reps):
-        app = run(run_sc, models=["siloed"], replication=r, dimensions=("all",)).appeals
-        app = app[(app["created_at"] >= a) & (app["created_at"] < b) & app["filed"].notna()]
-        app = app.assign(dept=app["category"].map({k: c.departments[0] for k, c in sc.categories.items()}))
-        ended = app["first_resolved"].fillna(run_sc.horizon)
-        app = app.assign(hours=(ended - app["filed"]).to_numpy(), event=np.where(app["first_resolved"].notna(),
-                                                                                    RESOLVED, OPEN))
-        dl = app["category"].map({k: c.resolution_deadline_hours for k, c in sc.categories.items()})
-        app = app.assign(due_h=dl.astype(float))
-        sims.append(app)
     # arrivals: in all, and by hour of day
     rows += _compare("arrivals in the window", "all", len(obs), [len(s) for s in sims])
     for h in range(24):
