@@ -85,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     cf.add_argument("--window", nargs=2, metavar=("START", "END"), help="requests created in [START, END) "
                     "(default: the log after the scenario's fit window)")
     cf.add_argument("--reps", type=_whole(2), default=10, help="replications (default 10)")
+    cf.add_argument("--replay-arrivals", action="store_true", help="simulate the log's own requests of the window "
+                    "(times, categories, areas) instead of the scenario's arrivals: the service side alone")
     cf.add_argument("--tail-days", type=_share, default=60.0, help="days simulated after the window so "
                     "that its requests can close (default 60, or as long as the log saw)")
     cf.add_argument("--no-plots", action="store_true", help="skip fit.html")
@@ -410,7 +412,7 @@ def cmd_check_fit(args) -> int:
     log = read_log(args.log, args.format, read_yaml(args.columns) if args.columns else None)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    fc = check_fit(sc, log, window, args.reps, args.tail_days)
+    fc = check_fit(sc, log, window, args.reps, args.tail_days, replay=args.replay_arrivals)
     wall = time.perf_counter() - t0
     write_fit_check(fc, log, sc, args.out, "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]), started,
                     wall, plots=not args.no_plots)

@@ -167,9 +167,22 @@ def generate_issues(sc: Scenario, replication: int = 0, street: int = 0) -> Issu
         amix = area_weights if spec.area_mix is None else np.array([spec.area_mix.get(a, 0.0) for a in areas])
         area[m] = pick(amix, u_area[m])
 
+    return issues_from(sc, created, group, category, area, replication, street)
+
+
+def issues_from(sc: Scenario, created: np.ndarray, group: np.ndarray, category: np.ndarray, area: np.ndarray,
+                replication: int = 0, street: int = 0) -> IssueStream:
+    """An issue stream with the given arrivals and attributes (codes into the scenario's groups, categories and
+    areas, in order of ``created``), and every other draw made as :func:`generate_issues` makes it.
+
+    For a replayed log (``gridsim check-fit --replay-arrivals``) as for the scenario's own arrivals.
+    """
+    n = len(created)
     u = {name: np.column_stack([_uniform_column(sc.seed, replication, street, name, j, n) for j in range(k)])
          for name, k in _columns(sc).items()}
-    return IssueStream(created, group, category, area, u, groups, cats, areas, list(sc.departments))
+    return IssueStream(np.asarray(created, dtype=float), np.asarray(group, dtype=np.int32),
+                       np.asarray(category, dtype=np.int32), np.asarray(area, dtype=np.int32), u,
+                       list(sc.groups), list(sc.categories), list(sc.areas), list(sc.departments))
 
 
 def quantiles(u: np.ndarray, keys: np.ndarray, dists: dict) -> np.ndarray:

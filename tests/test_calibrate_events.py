@@ -111,3 +111,22 @@ def test_cli_calibrates_from_an_xes_file_and_refuses_a_table_that_is_not_an_even
     r = _gridsim("calibrate", str(bad), "--out", str(tmp_path / "bad"))
     assert r.returncode == 2 and "not a readable XES file" in r.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_replayed_arrivals_check_the_service_side_out_of_sample(exported):
+    """Fit on 40 days of the known street's log (spells of work), check on the 20 after with its own arrivals."""
+    from sim.calibrate.check import check_fit
+    _, out = exported
+    log = read_log(out / "events.parquet")
+    start = log.table["created"].min().normalize()
+    split = start + pd.Timedelta(days=40)
+    cal = calibrate(log, (start, split))
+    fc = check_fit(cal.scenario, log, (split, log.table["created"].max() + pd.Timedelta(seconds=1)), reps=6,
+                   tail_days=3, replay=True)
+    t = fc.table.set_index(["what", "level"])
+    arrivals = t.loc[("arrivals in the window", "all")]
+    assert arrivals["observed"] == arrivals["simulated"] == arrivals["prediction_lo"]  # the log's own requests
+    for dept in ("alpha", "beta"):
+        for what in ("time to close p50 (h)", "time to close p90 (h)"):
+            row = t.loc[(what, dept)]
+            assert row["prediction_lo"] <= row["observed"] <= row["prediction_hi"], (dept, what)

@@ -67,24 +67,31 @@ def _measures(hours, event, due=None) -> dict:
 
 
 def simulate_window(sc: Scenario, a: pd.Timestamp, b: pd.Timestamp, taken: pd.Timestamp, replications,
-                    tail_days: float = 60.0, seed: int | None = None) -> list[pd.DataFrame]:
+                    tail_days: float = 60.0, seed: int | None = None, replay: pd.DataFrame | None = None
+                    ) -> list[pd.DataFrame]:
     """The siloed arm's requests filed in ``[a, b)``, one table per replication: ``dept``, ``hours`` to close.
 
     The run goes on past ``b`` for as long as the log did after it (``taken``, at most ``tail_days``), so
-    that its requests are censored as the log's are: ``event`` is RESOLVED or OPEN at the horizon.
+    that its requests are censored as the log's are: ``event`` is RESOLVED or OPEN at the horizon.  With
+    ``replay`` (the log's requests in the window), their own arrival times, categories and areas are
+    simulated instead of the scenario's arrivals (:func:`replayed`).
     """
-    from ..run import run
+    from ..issues import generate_issues
+    from ..records import to_frame, with_dates
+    from ..run import simulate
 
     day0 = a.normalize()
     tail = min(tail_days, max((taken - b).total_seconds() / 86400.0, 1.0))
     horizon = (b - day0).total_seconds() / 86400.0 + tail
     run_sc = sc.model_copy(update={"start_date": day0.date(), "horizon_days": horizon, "warmup_days": 0.0,
                                    "seed": sc.seed if seed is None else seed})
+    policy, arm = run_sc.arm("siloed")
     dept = {k: c.departments[0] for k, c in sc.categories.items()}
     deadline = {k: c.resolution_deadline_hours for k, c in sc.categories.items()}
     sims = []
     for r in replications:
-        app = run(run_sc, models=["siloed"], replication=r, dimensions=("all",)).appeals
+        issues = generate_issues(arm, r) if replay is None else replayed(arm, replay, day0, r)
+        app = with_dates(to_frame(simulate(arm, "siloed", issues, r, policy=policy).records), day0.date())
         app = app[(app["created_at"] >= a) & (app["created_at"] < b) & app["filed"].notna()]
         ended = app["first_resolved"].fillna(run_sc.horizon)
         sims.append(app.assign(dept=app["category"].map(dept), hours=(ended - app["filed"]).to_numpy(),
@@ -93,9 +100,35 @@ def simulate_window(sc: Scenario, a: pd.Timestamp, b: pd.Timestamp, taken: pd.Ti
     return sims
 
 
+def replayed(sc: Scenario, rows: pd.DataFrame, day0: pd.Timestamp, replication: int):
+    """The log's requests ``rows`` as the issue stream of replication ``replication`` (times from ``day0``).
+
+    Each keeps its creation time, category (as calibrated: by department, crews apart) and area (the
+    first area where the log's is missing or not in the scenario); a category the scenario does not
+    have is left out.  Everything else (channels, work times, ...) is drawn as usual.
+    """
+    from ..issues import issues_from
+    from .build import _category_keys
+    groups = np.where(rows["channel"] == "inspection", "crews", "citizens")
+    keys = _category_keys(rows.assign(group=groups))
+    known = keys.isin(list(sc.categories)).to_numpy() & np.isin(groups, list(sc.groups))
+    rows, keys, groups = rows[known], keys[known], groups[known]
+    t = to_hours(rows["created"] - day0)
+    order = np.argsort(t, kind="stable")
+    code = {a: i for i, a in enumerate(sc.areas)}
+    area = rows["area"].map(lambda x: code.get(slug(x), 0) if x else 0).to_numpy()
+    cat, grp = [{k: i for i, k in enumerate(names)} for names in (sc.categories, sc.groups)]
+    return issues_from(sc, t[order], np.array([grp[g] for g in groups])[order],
+                       keys.map(cat).to_numpy()[order], area[order], replication)
+
+
 def check_fit(sc: Scenario, log: Log, window: tuple | None = None, reps: int = 10, tail_days: float = 60.0,
-              seed: int | None = None) -> FitCheck:
-    """Simulate ``sc`` ``reps`` times over the check window and compare it with ``log`` there."""
+              seed: int | None = None, replay: bool = False) -> FitCheck:
+    """Simulate ``sc`` ``reps`` times over the check window and compare it with ``log`` there.
+
+    ``replay`` feeds the log's own requests of the window (times, categories, areas) instead of the
+    scenario's arrivals, to judge the service side apart from the arrival side.
+    """
     if window is None:
         if sc.calibration is None:
             raise ScenarioError("--window", ["the scenario records no fit window (not from gridsim calibrate): "
@@ -107,13 +140,14 @@ def check_fit(sc: Scenario, log: Log, window: tuple | None = None, reps: int = 1
     if obs.empty:
         raise ScenarioError("--window", [f"no request of the log was created in [{a}, {b})"])
     taken = max(log.table["closed"].max(), log.table["created"].max())
-    sims = simulate_window(sc, a, b, taken, range(reps), tail_days, seed)
+    arrivals = log.table[(log.table["created"] >= a) & (log.table["created"] < b)]  # every status: all arrived
+    sims = simulate_window(sc, a, b, taken, range(reps), tail_days, seed, arrivals if replay else None)
     depts = {d: slug(d) for d in obs["department"].unique()}
     rows, curves = [], {d: {"sim": []} for d in depts}
     # arrivals: in all, and by hour of day
-    rows += _compare("arrivals in the window", "all", len(obs), [len(s) for s in sims])
+    rows += _compare("arrivals in the window", "all", len(arrivals), [len(s) for s in sims])
     for h in range(24):
-        rows += _compare("arrivals by hour of day", f"{h:02d}", int((obs["created"].dt.hour == h).sum()),
+        rows += _compare("arrivals by hour of day", f"{h:02d}", int((arrivals["created"].dt.hour == h).sum()),
                          [int((s["created_at"].dt.hour == h).sum()) for s in sims])
     for dept, key in depts.items():
         o = obs[obs["department"] == dept]
