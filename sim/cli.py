@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="auto: CI half-width for rates and shares, absolute (default 0.01 = 1 point)")
     c.add_argument("--max-reps", type=_whole(2), default=200, help="auto: the cap on replications")
     c.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
+    c.add_argument("--calibration-uncertainty", type=Path, metavar="BOOTSTRAP_CSV", help="bootstrap.csv of gridsim "
+                   "calibrate --bootstrap N: replication r runs on refit r mod N, so that the intervals include the "
+                   "calibration's uncertainty")
     c.add_argument("--event-log", action="store_true", help="also write each replication's event log as "
                    "events/rep-<n>.csv.gz, .parquet and .xes.gz")
 
@@ -314,11 +317,16 @@ def cmd_compare(args) -> int:
     sc, out, command, started = _setup(args, "-compare")
     if args.reps != "auto" and not (args.reps.isdigit() and int(args.reps) >= 2):
         raise ScenarioError("--reps", [f"expected a whole number >= 2 or 'auto', got {args.reps!r}"])
+    draws = None
+    if args.calibration_uncertainty is not None:
+        from .calibrate.uncertainty import read_draws, scenario_for
+        draws = read_draws(args.calibration_uncertainty)
+        scenario_for(sc, draws.iloc[0], str(args.calibration_uncertainty))  # a path that does not fit: exit 2 now
     t0 = time.perf_counter()
     exp = experiment(sc, reps=args.reps if args.reps == "auto" else int(args.reps), models=args.model,
                      workers=max(args.workers, 1), precision=args.precision, abs_precision=args.abs_precision,
                      max_reps=args.max_reps, progress=not args.quiet and sys.stderr.isatty(),
-                     events_dir=_events_dir(out) if args.event_log else None)
+                     events_dir=_events_dir(out) if args.event_log else None, draws=draws)
     wall = time.perf_counter() - t0
     write_experiment(exp, out, command, started, wall)
     if not args.quiet:
@@ -342,7 +350,7 @@ def _events_dir(out: Path) -> Path:
 
 def cmd_calibrate(args) -> int:
     from .calibrate import calibrate, read_log, write_calibration
-    from .calibrate.build import bootstrap
+    from .calibrate.build import bootstrap, bootstrap_draws
     from .scenario import read_yaml
 
     _check_out(args.out)
@@ -352,7 +360,8 @@ def cmd_calibrate(args) -> int:
     t0 = time.perf_counter()
     log = read_log(args.log, args.format, columns)
     cal = calibrate(log, window, args.name, _work_calendar(args.work_calendar))
-    spread = bootstrap(log, args.bootstrap, window, _work_calendar(args.work_calendar)) if args.bootstrap else None
+    draws = bootstrap_draws(log, args.bootstrap, window, _work_calendar(args.work_calendar)) if args.bootstrap else None
+    spread = bootstrap(log, args.bootstrap, draws=draws) if args.bootstrap else None
     simfit = None
     if args.by_simulation:
         from .calibrate.simfit import applied, fit_by_simulation
@@ -360,7 +369,7 @@ def cmd_calibrate(args) -> int:
         cal, simfit = applied(cal, sf), sf.table
     wall = time.perf_counter() - t0
     write_calibration(cal, log, args.out, "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]), started, wall,
-                      spread, simfit)
+                      spread, simfit, draws)
     if not args.quiet:
         print(log.quality_frame().to_string(index=False))
         print(f"\n{len(cal.scenario.departments)} departments, {len(cal.scenario.categories)} categories, "

@@ -83,12 +83,18 @@ def _worker(args):
 
 def run_replications(sc: Scenario, replications, models: list[str] | dict[int, list[str]] | None = None,
                      workers: int = 1, progress: bool = False, offices: bool = False,
-                     events_dir: Path | None = None) -> pd.DataFrame:
+                     events_dir: Path | None = None, draws: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows of :func:`replication_rows` for each replication index, run on ``workers`` processes.
 
-    ``models`` may map each replication to its own list (arms that differ by replication).
+    ``models`` may map each replication to its own list (arms that differ by replication); with
+    ``draws`` (:func:`sim.calibrate.uncertainty.read_draws`), replication ``r`` runs on the scenario
+    scaled by row ``r mod len(draws)``: the calibration's uncertainty.
     """
     reps = list(replications)
+    scenarios = {r: sc for r in reps}
+    if draws is not None:
+        from .calibrate.uncertainty import scenario_for
+        scenarios = {r: scenario_for(sc, draws.iloc[r % len(draws)]) for r in reps}
     if not isinstance(models, dict):
         models = {r: models for r in reps}
     bar = None
@@ -98,12 +104,12 @@ def run_replications(sc: Scenario, replications, models: list[str] | dict[int, l
     frames = []
     if workers <= 1 or len(reps) <= 1:
         for r in reps:
-            frames.append(replication_rows(sc, r, models[r], offices, events_dir))
+            frames.append(replication_rows(scenarios[r], r, models[r], offices, events_dir))
             if bar:
                 bar.update()
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_worker, (sc, r, models[r], offices, events_dir)) for r in reps]
+            futures = [pool.submit(_worker, (scenarios[r], r, models[r], offices, events_dir)) for r in reps]
             for fut in as_completed(futures):
                 frames.append(fut.result())
                 if bar:
@@ -266,10 +272,12 @@ class Experiment:
 
 def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = None, workers: int = 1,
                precision: float = 0.05, abs_precision: float = 0.01, min_reps: int = 10, max_reps: int = 200,
-               alpha: float = 0.05, progress: bool = False, events_dir: Path | None = None) -> Experiment:
+               alpha: float = 0.05, progress: bool = False, events_dir: Path | None = None,
+               draws: pd.DataFrame | None = None) -> Experiment:
     """Run replications (a number, or ``"auto"`` for sequential precision control) and compare.
 
-    ``events_dir`` receives each replication's event log (``rep-<n>.*``, see :mod:`sim.eventlog`).
+    ``events_dir`` receives each replication's event log (``rep-<n>.*``, see :mod:`sim.eventlog`);
+    with ``draws``, each replication runs on its own refit of the calibration (:func:`run_replications`).
 
     With ``reps="auto"``, replications are added until every headline metric's CI
     half-width is within ``precision`` × |mean| (times, counts) or ``abs_precision``
@@ -279,23 +287,28 @@ def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = No
     notes = []
     if reps == "auto":
         n = min_reps
-        df = run_replications(sc, range(n), models, workers, progress, True, events_dir)
+        df = run_replications(sc, range(n), models, workers, progress, True, events_dir, draws)
         while True:
             gaps = precision_gaps(df, precision, abs_precision, alpha)
             if gaps["ok"].all() or n >= max_reps:
                 break
             want = int(min(max_reps, max(n + workers, gaps["reps_needed"].replace(np.inf, max_reps).max())))
-            df = pd.concat([df, run_replications(sc, range(n, want), models, workers, progress, True, events_dir)],
-                           ignore_index=True)
+            more = run_replications(sc, range(n, want), models, workers, progress, True, events_dir, draws)
+            df = pd.concat([df, more], ignore_index=True)
             n = want
         reached = bool(gaps["ok"].all())
         notes.append(f"sequential replications: stopped at {n} "
                      + ("with every headline CI within its precision target" if reached else
                         f"(the cap of {max_reps}) with {int((~gaps['ok']).sum())} CI(s) still wider than target"))
     else:
-        df = run_replications(sc, range(int(reps)), models, workers, progress, True, events_dir)
+        df = run_replications(sc, range(int(reps)), models, workers, progress, True, events_dir, draws)
         gaps = precision_gaps(df, precision, abs_precision, alpha)
         reached = bool(gaps["ok"].all())
+    if draws is not None:
+        notes.append(f"calibration uncertainty: replication r runs on bootstrap refit r mod {len(draws)} of the "
+                     "calibration (both arms alike), so the intervals include how well the log fixed the parameters"
+                     + ("" if df["replication"].nunique() >= len(draws) else
+                        f"; only {df['replication'].nunique()} of the {len(draws)} refits were used"))
     notes += checks.lines(df.assign(dimension="all"), sc.baseline, sc)
     others = [m for m in models if m != sc.baseline]
     if len(others) > 1:

@@ -14,7 +14,7 @@ from sim import eventlog
 from sim.calibrate import calibrate, read_log
 from sim.calibrate.build import bootstrap, parameters
 from sim.run import run
-from sim.scenario import load_scenario
+from sim.scenario import build_scenario, load_scenario
 
 DATA = Path(__file__).parent / "data"
 Z = stats.norm.ppf(0.975)
@@ -130,3 +130,39 @@ def test_replayed_arrivals_check_the_service_side_out_of_sample(exported):
         for what in ("time to close p50 (h)", "time to close p90 (h)"):
             row = t.loc[(what, dept)]
             assert row["prediction_lo"] <= row["observed"] <= row["prediction_hi"], (dept, what)
+
+
+def test_compare_carries_the_calibration_uncertainty(exported, tmp_path):
+    from sim.calibrate.build import bootstrap_draws
+    from sim.calibrate.uncertainty import read_draws, scenario_for
+    _, out = exported
+    log = read_log(out / "events.parquet")
+    sc = calibrate(log).scenario
+    draws = bootstrap_draws(log, 4, seed=1)
+    draws.to_csv(tmp_path / "bootstrap.csv", index=False)
+    ratios = read_draws(tmp_path / "bootstrap.csv")
+    assert len(ratios) == 4
+    key = "groups.citizens.arrivals_per_day"
+    for r in range(4):
+        varied = scenario_for(sc, ratios.iloc[r])
+        expect = sc.groups["citizens"].arrivals_per_day * draws[key].iloc[r + 1] / draws[key].iloc[0]
+        assert varied.groups["citizens"].arrivals_per_day == pytest.approx(expect)
+        assert varied.categories["b"].service["beta"].mean_value == pytest.approx(
+            draws["categories.b.service.beta.mean"].iloc[r + 1], rel=1e-3)
+    scen = tmp_path / "cal.yaml"
+    scen.write_text(sc.to_yaml(), encoding="utf-8")
+    r = _gridsim("compare", str(scen), "--reps", "4", "--workers", "1", "--days", "10", "--calibration-uncertainty",
+                 str(tmp_path / "bootstrap.csv"), "--out", str(tmp_path / "cmp"))
+    assert r.returncode == 0, r.stderr
+    assert "calibration uncertainty" in r.stdout
+    reps = pd.read_csv(tmp_path / "cmp" / "replications.csv")
+    issues = reps[(reps["metric"] == "issues") & (reps["model"] == "siloed")]["value"]
+    assert issues.nunique() == 4
+    raw = sc.to_dict()
+    raw["groups"] = {"people": raw["groups"].pop("citizens")}  # a scenario the draws do not fit
+    other = build_scenario(raw, "renamed")
+    scen.write_text(other.to_yaml(), encoding="utf-8")
+    r = _gridsim("compare", str(scen), "--reps", "2", "--calibration-uncertainty", str(tmp_path / "bootstrap.csv"),
+                 "--out", str(tmp_path / "bad"))
+    assert r.returncode == 2 and "bootstrap.csv" in r.stderr and "groups.citizens" in r.stderr
+    assert not (tmp_path / "bad").exists()

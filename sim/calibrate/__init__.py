@@ -11,9 +11,10 @@ __all__ = ["Calibration", "Log", "calibrate", "read_log", "write_calibration", "
 
 
 def write_calibration(cal: Calibration, log: Log, out: Path, command: str, started: str, wall: float,
-                      spread=None, simfit=None) -> None:
+                      spread=None, simfit=None, draws=None) -> None:
     """``scenario.yaml`` (runs as it is), ``quality.csv``, ``fits.csv``, ``calibration.html`` in ``out``,
-    ``uncertainty.csv`` with a bootstrap's ``spread`` and ``simfit.csv`` with a simulation-based fit's table."""
+    ``uncertainty.csv`` and ``bootstrap.csv`` with a bootstrap's ``spread`` and ``draws``, and ``simfit.csv`` with a
+    simulation-based fit's table."""
     from ..output import ResultsFolder
     from .report import calibration_html, scenario_yaml
 
@@ -23,6 +24,8 @@ def write_calibration(cal: Calibration, log: Log, out: Path, command: str, start
     folder.table("fits.csv", cal.fits)
     if spread is not None:
         folder.table("uncertainty.csv", spread)
+    if draws is not None:
+        folder.table("bootstrap.csv", draws)
     if simfit is not None:
         folder.table("simfit.csv", simfit)
     folder.text("calibration.html", calibration_html(cal, log, command))

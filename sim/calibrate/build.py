@@ -316,25 +316,37 @@ def _resample(log: Log, counts: np.ndarray) -> Log:
     return Log(copies.assign(id=new_id.to_numpy()).reset_index(drop=True), log.source, log.format, work=work)
 
 
-def bootstrap(log: Log, n: int, window: tuple | None = None, work_calendar: dict | None = None,
-              seed: int = 0) -> pd.DataFrame:
-    """The spread of every fitted parameter over ``n`` Poisson-bootstrap refits of the log.
+def bootstrap_draws(log: Log, n: int, window: tuple | None = None, work_calendar: dict | None = None,
+                    seed: int = 0) -> pd.DataFrame:
+    """Every fitted parameter (:func:`parameters`, scenario paths): the estimate, then ``n`` Poisson-bootstrap refits.
 
     Each refit weighs every request by a Poisson(1) count (so the number of requests varies as a
     Poisson process's would, unlike a resample of fixed size) and calibrates again on the same window.
-    A category a refit does not see gets no value there (``n`` says how many had it).
+    A category a refit does not see gets no value there (NaN).  The first row (``refit`` ``estimate``)
+    is the fit itself; ``gridsim compare --calibration-uncertainty`` scales a scenario's parameters by
+    refit ``r mod n`` over it in replication ``r`` (:mod:`.uncertainty`).
     """
     base = parameters(calibrate(log, window, work_calendar=work_calendar).scenario)
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
-    draws: dict[str, list[float]] = {k: [] for k in base}
+    rows = []
     for _ in range(n):
         again = _resample(log, rng.poisson(1.0, len(log.table)))
-        for k, v in parameters(calibrate(again, window, work_calendar=work_calendar).scenario).items():
-            if k in draws:
-                draws[k].append(v)
+        got = parameters(calibrate(again, window, work_calendar=work_calendar).scenario)
+        rows.append({k: got.get(k, np.nan) for k in base})
+    out = pd.DataFrame([base] + rows, columns=list(base))
+    out.insert(0, "refit", ["estimate"] + [str(i) for i in range(n)])
+    return out
+
+
+def bootstrap(log: Log, n: int, window: tuple | None = None, work_calendar: dict | None = None,
+              seed: int = 0, draws: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The spread of every fitted parameter over ``n`` refits of :func:`bootstrap_draws` (or the given ``draws``)."""
+    if draws is None:
+        draws = bootstrap_draws(log, n, window, work_calendar, seed)
+    first, refits = draws.iloc[0], draws.iloc[1:]
     rows = []
-    for k, est in base.items():
-        x = np.asarray(draws[k], dtype=float)
+    for k in draws.columns[1:]:
+        est, x = first[k], refits[k].dropna().to_numpy(dtype=float)
         rows.append({"parameter": k, "estimate": est, "n": len(x),
                      "bootstrap_sd": float(x.std(ddof=1)) if len(x) > 1 else np.nan,
                      "lo_2.5%": float(np.percentile(x, 2.5)) if len(x) else np.nan,
