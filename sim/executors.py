@@ -9,9 +9,32 @@ in order by key, so the numbers never depend on where or when a task ran.
 """
 from __future__ import annotations
 
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
 CONNECT_TIMEOUT_S = 10  # an address nobody answers is refused after this, not after Dask's 30 s and a traceback
+ORPHAN_CHECK_S = 0.5    # how often a worker looks whether its parent is still there
+
+
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """Local worker processes that die with their parent, even one killed with ``kill -9``.
+
+    A killed parent cannot shut its pool down, and its workers would wait for work for ever;
+    each worker watches its parent instead (every :data:`ORPHAN_CHECK_S` seconds) and exits
+    when it is gone.  Every local pool of the package is made here.
+    """
+    return ProcessPoolExecutor(max_workers=workers, initializer=_watch_parent, initargs=(os.getpid(),))
+
+
+def _watch_parent(parent: int) -> None:
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK_S)
+        os._exit(1)  # the parent is gone: nobody will read what this worker makes
+    threading.Thread(target=watch, name="gridsim-orphan-watch", daemon=True).start()
 
 
 def execute(task: Callable[[Any, Any], Any], items: Iterable, workers: int = 1, scheduler: str | None = None,
@@ -32,8 +55,8 @@ def execute(task: Callable[[Any, Any], Any], items: Iterable, workers: int = 1, 
         for item in items:
             yield task(shared, item)
     else:
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        from concurrent.futures import as_completed
+        with process_pool(workers) as pool:
             futures = [pool.submit(task, shared, item) for item in items]
             for fut in as_completed(futures):
                 yield fut.result()

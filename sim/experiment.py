@@ -26,7 +26,7 @@ stated in the ``ci_level`` column.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from . import checks
+from .executors import process_pool
 from .metrics import HEADLINE
 from .scenario import Scenario
 
@@ -108,7 +109,7 @@ def run_replications(sc: Scenario, replications, models: list[str] | dict[int, l
             if bar:
                 bar.update()
     else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_pool(workers) as pool:
             futures = [pool.submit(_worker, (scenarios[r], r, models[r], offices, events_dir)) for r in reps]
             for fut in as_completed(futures):
                 frames.append(fut.result())
@@ -341,7 +342,7 @@ def welch(sc: Scenario, reps: int = 10, window: int = 7, models: list[str] | Non
     """Welch's method: daily outputs averaged over replications, with a centred moving average."""
     jobs = [(sc, r, models) for r in range(reps)]
     if workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with process_pool(workers) as pool:
             frames = list(pool.map(_daily_worker, jobs))
     else:
         frames = [daily_series(*j) for j in jobs]

@@ -99,8 +99,8 @@ def sojourns(args) -> float:
 
 def replicate(fn, jobs):
     """Run independent replications on both cores."""
-    from concurrent.futures import ProcessPoolExecutor
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    from .executors import process_pool
+    with process_pool(2) as pool:
         return list(pool.map(fn, jobs))
 
 
