@@ -125,6 +125,26 @@ def test_a_12345_export_in_gb18030(tmp_path):
     assert list(log.table.channel) == ["hotline", "online"] and list(log.table.status) == ["closed", "open"]
 
 
+def test_a_12345_export_as_an_excel_workbook(tmp_path):
+    """12345 exports come as .xlsx with real date cells: read as the CSV export is; a broken workbook is exit 2."""
+    path = tmp_path / "工单.xlsx"
+    df = pd.DataFrame({"工单编号": ["B1", "B2", "B3"],
+                       "受理时间": pd.to_datetime(["2024-05-06 09:10", "2024-05-06 10:20", None]),
+                       "办结时间": pd.to_datetime(["2024-05-07 10:00", None, None]),
+                       "承办单位": ["城管中队", "房管办", "房管办"], "诉求类型": ["占道经营", "物业维修", "物业维修"],
+                       "来源渠道": ["12345热线", "网站", "来访"], "所属街道": ["北片", "南片", "南片"]})
+    df.to_excel(path, index=False)
+    log = read_log(path)
+    assert log.format == "12345" and len(log.table) == 2
+    assert dict(log.quality)["dropped: created date missing or unreadable"] == 1
+    assert log.table["created"].tolist() == [pd.Timestamp("2024-05-06 09:10"), pd.Timestamp("2024-05-06 10:20")]
+    assert list(log.table.status) == ["closed", "open"] and list(log.table.channel) == ["hotline", "online"]
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    assert main(["calibrate", str(broken), "--out", str(tmp_path / "no")]) == 2
+    assert not (tmp_path / "no").exists()
+
+
 def test_outputs_hold_no_personal_data(tmp_path):
     """A log with names, phones, addresses and free text: none of it reaches the results folder."""
     log = pd.read_csv(LA, dtype=str, nrows=600)

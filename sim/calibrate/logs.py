@@ -94,12 +94,15 @@ def _read_raw(path: Path) -> pd.DataFrame:
             return pd.read_parquet(path)
         except (OSError, ValueError) as exc:
             raise ScenarioError(str(path), [f"not a readable Parquet file ({exc})"]) from None
-    if path.suffix.lower() in (".xlsx", ".xls"):
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        import zipfile
         try:
-            return pd.read_excel(path, dtype=str)
-        except ImportError as exc:
-            raise ScenarioError(str(path), [f"reading Excel needs openpyxl ({exc}); pip install openpyxl, or save "
-                                            "the sheet as CSV"]) from None
+            return pd.read_excel(path, dtype=str)  # the first sheet
+        except ImportError as exc:  # .xls (the old binary format) needs xlrd, not a dependency
+            raise ScenarioError(str(path), [f"reading this workbook needs a package that is not installed ({exc}); "
+                                            "save the sheet as .xlsx or CSV"]) from None
+        except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
+            raise ScenarioError(str(path), [f"not a readable Excel workbook ({type(exc).__name__}: {exc})"]) from None
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False, na_values=[""])
