@@ -70,8 +70,9 @@ def _parser() -> argparse.ArgumentParser:
     cal.add_argument("--bootstrap", type=_whole(0), default=0, metavar="N", help="refit on N Poisson-bootstrap "
                      "resamples of the log and write each parameter's spread to uncertainty.csv (default 0)")
     cal.add_argument("--work-calendar", metavar="YAML", help="when departments work, as a scenario calendar, e.g. "
-                     "'{weekdays: [0, 1, 2, 3, 4], hours: [[7, 17]], holidays: [us-federal-2017, us-federal-2018]}': "
-                     "times to close are fitted in its open hours (default: always open)")
+                     "'{weekdays: [0, 1, 2, 3, 4], hours: [[7, 17]], holidays: [us-federal-2017, us-federal-2018]}', "
+                     "or a map of them by the log's department names ('default' for the others): times to close "
+                     "are fitted in its open hours (default: always open)")
     cal.add_argument("--by-simulation", action="store_true", help="also fit each department's work time and "
                      "headcount so that the simulated time to close (P50, P90) matches the log's, by least squares "
                      "on common random numbers; a department the log cannot identify keeps the no-queue stand-in")
@@ -394,20 +395,26 @@ def _window(text: list[str] | None, flag: str):
 
 
 def _work_calendar(text: str | None) -> dict | None:
-    """``--work-calendar``: a YAML mapping, checked as a scenario calendar."""
+    """``--work-calendar``: a YAML calendar, or a map of calendars by department, checked as scenario calendars."""
     import yaml
     from pydantic import ValidationError
 
+    from .calibrate.build import is_calendar
     from .scenario import CalendarSpec
     if text is None:
         return None
     try:
         spec = yaml.safe_load(text)
-        CalendarSpec(**spec)
+        if not isinstance(spec, dict):
+            raise TypeError(f"a mapping, not {type(spec).__name__}")
+        if is_calendar(spec):
+            return CalendarSpec(**spec).model_dump(mode="json")
+        return {str(d): CalendarSpec(**c).model_dump(mode="json") for d, c in spec.items()}
     except (yaml.YAMLError, TypeError, ValidationError) as exc:
         raise ScenarioError("--work-calendar", [f"expected a calendar such as '{{weekdays: [0, 1, 2, 3, 4], hours: "
-                                                f"[[7, 17]]}}', got {text!r} ({str(exc).splitlines()[0]})"]) from None
-    return CalendarSpec(**spec).model_dump(mode="json")
+                                                f"[[7, 17]]}}', or a map of them by department ('{{BOS: {{...}}, "
+                                                f"default: {{...}}}}'), got {text!r} ({str(exc).splitlines()[0]})"]
+                            ) from None
 
 
 def cmd_check_fit(args) -> int:

@@ -145,6 +145,24 @@ def test_a_12345_export_as_an_excel_workbook(tmp_path):
     assert not (tmp_path / "no").exists()
 
 
+def test_work_calendars_by_department(tmp_path):
+    """One department on a weekday calendar, the others always open; a department the log lacks is exit 2."""
+    weekdays = {"weekdays": [0, 1, 2, 3, 4], "hours": [[7, 17]], "holidays": ["us-federal-2017"]}
+    log = read_log(LA)
+    one = calibrate(log, work_calendar={"BOS": weekdays}).scenario
+    assert one.departments["bos"].calendar == "work_bos" and one.calendars["work_bos"].weekdays == [0, 1, 2, 3, 4]
+    assert {d.calendar for k, d in one.departments.items() if k != "bos"} == {"always"}
+    every = calibrate(log, work_calendar=weekdays).scenario
+    assert {d.calendar for d in every.departments.values()} == {"work"}
+    # BOS's time to close is fitted in its open hours: the same as with one calendar for all
+    assert one.categories["bulky_items"].service["bos"].mean_value == pytest.approx(
+        every.categories["bulky_items"].service["bos"].mean_value)
+    assert main(["calibrate", str(LA), "--work-calendar", "{XYZ: {hours: [[7, 17]]}}", "--out",
+                 str(tmp_path / "no")]) == 2
+    assert main(["calibrate", str(LA), "--work-calendar", "[1, 2]", "--out", str(tmp_path / "no")]) == 2
+    assert not (tmp_path / "no").exists()
+
+
 def test_outputs_hold_no_personal_data(tmp_path):
     """A log with names, phones, addresses and free text: none of it reaches the results folder."""
     log = pd.read_csv(LA, dtype=str, nrows=600)

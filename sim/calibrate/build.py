@@ -77,13 +77,58 @@ def _open_clock(spec: dict, day0: pd.Timestamp):
     return clock, cal
 
 
+def is_calendar(spec) -> bool:
+    """Whether ``spec`` is one calendar (its keys are a calendar's fields), not a map of them by department.
+
+    >>> is_calendar({"weekdays": [0, 1, 2, 3, 4]}), is_calendar({"BOS": {"hours": [[7, 17]]}})
+    (True, False)
+    """
+    from ..scenario import CalendarSpec
+    return isinstance(spec, dict) and bool(spec) and set(spec) <= set(CalendarSpec.model_fields)
+
+
+@dataclass
+class WorkClock:
+    """When one department works: its calendar's name in the scenario, spec, open-hours clock and open share."""
+
+    name: str = "always"
+    spec: dict | None = None
+    clock: object = None
+    open_share: float = 1.0
+
+
+def work_clocks(work_calendar: dict | None, depts, day0: pd.Timestamp) -> dict[str, WorkClock]:
+    """Each department's :class:`WorkClock`: one calendar for all, or a map by the log's department names
+    (``default`` for the others); a department no calendar covers is always open."""
+    from ..scenario import ScenarioError
+    if not work_calendar:
+        return {d: WorkClock() for d in depts}
+    single = is_calendar(work_calendar)
+    per = {"default": work_calendar} if single else work_calendar
+    unknown = sorted(set(per) - set(depts) - {"default"})
+    if unknown:
+        raise ScenarioError("--work-calendar", [f"no department {unknown} in the log (it has {sorted(depts)}; "
+                                                "'default' for the others)"])
+    out = {}
+    for d in depts:
+        spec = per.get(d, per.get("default"))
+        if spec is None:
+            out[d] = WorkClock()
+            continue
+        clock, cal = _open_clock(spec, day0)
+        out[d] = WorkClock("work" if single else f"work_{slug(d)}", dict(spec), clock,
+                           cal.open_hours_per_week / 168.0)
+    return out
+
+
 def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
               work_calendar: dict | None = None) -> Calibration:
     """Fit a scenario to ``log`` on ``window`` (``(start, end)`` timestamps; default: the span of its rows).
 
-    ``work_calendar`` (a calendar as in scenarios: weekdays, hours, holidays) is when departments work:
-    times to close are then fitted in its open hours, so nights, weekends and holidays lengthen them
-    in the simulation as in the log (default: always open, times to close as they are).
+    ``work_calendar`` (a calendar as in scenarios: weekdays, hours, holidays; or a map of them by the
+    log's department names, ``default`` for the others) is when departments work: times to close are
+    then fitted in its open hours, so nights, weekends and holidays lengthen them in the simulation
+    as in the log (default: always open, times to close as they are).
     """
     t = log.table
     first, last = t["created"].min(), t["created"].max() + pd.Timedelta(seconds=1)  # the last row is inside
@@ -95,19 +140,18 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
     rows["group"] = np.where(rows["channel"] == "inspection", "crews", "citizens")
     rows["key"] = _category_keys(rows)
     raw = _base(log, start, end, name)
-    clock, open_share = None, 1.0
-    if work_calendar:
-        clock, cal = _open_clock(work_calendar, start.normalize())
-        raw["calendars"]["work"] = dict(work_calendar)
-        open_share = cal.open_hours_per_week / 168.0
-        flags.append(f"departments work to the given calendar ({work_calendar}): times to close are fitted in "
-                     "its open hours")
-    work = _spells(rows, log.work, clock)
+    depts = sorted(rows["department"].unique())
+    clocks = work_clocks(work_calendar, depts, start.normalize())
+    for d, c in clocks.items():
+        if c.spec is not None:
+            raw["calendars"][c.name] = c.spec
+            flags.append(f"{d} works to the given calendar ({c.spec}): its times to close are fitted in its open "
+                         "hours")
+    work = _spells(rows, log.work, clocks)
     if len(work):
         fits, services = _work_fits(rows, work, flags)
     else:
-        fits, services = _service_fits(rows, censor_at, flags, clock)
-    depts = sorted(rows["department"].unique())
+        fits, services = _service_fits(rows, censor_at, flags, clocks)
     hours = (end - start).total_seconds() / 3600.0
     raw["departments"] = {}
     for d in depts:
@@ -115,10 +159,9 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
             staff = max(most_at_once(work[work["department"] == d]), 1)
         else:
             load = sum(len(g) / hours * services[k]["mean"] for k, g in rows[rows["department"] == d].groupby("key"))
-            load /= open_share  # the week's work is done in its open hours
+            load /= clocks[d].open_share  # the week's work is done in its open hours
             staff = math.ceil(load + 3 * math.sqrt(load) + 1)  # no queue to speak of: time to close is the work
-        raw["departments"][slug(d)] = {"headcount": staff, "calendar": "work" if clock else "always",
-                                       "stationed_share": 0.0}
+        raw["departments"][slug(d)] = {"headcount": staff, "calendar": clocks[d].name, "stationed_share": 0.0}
     raw["categories"] = {k: {"departments": [slug(g["department"].iloc[0])], "line_grid": "intake",
                              "service": {slug(g["department"].iloc[0]): schema_dist(services[k])},
                              "discoverable": bool((g["group"] == "crews").any()),
@@ -141,7 +184,7 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
                      "filing online: the log has no time the issues arose, so inspection crews racing citizens "
                      "cannot be fitted")
     flags += [("work time is fitted from the log's spells of department work (start to complete"
-               + (", in the work calendar's open hours" if clock else "") + "); each department's headcount is "
+               + (", in the work calendar's open hours" if work_calendar else "") + "); each department's headcount is "
                "the most spells at work at once: a lower bound, equal to the headcount only if the department "
                "was ever fully busy; the intake, hotline and dispatch steps are not fitted (zero)") if len(work) else
               "time to close is taken as each department's work time (on its calendar), with staff enough not "
@@ -168,18 +211,18 @@ def _category_keys(rows: pd.DataFrame) -> pd.Series:
     return key
 
 
-def _service_fits(rows: pd.DataFrame, censor_at, flags: list[str], clock=None):
+def _service_fits(rows: pd.DataFrame, censor_at, flags: list[str], clocks: dict[str, WorkClock]):
     """Fitted time to close per category id (a department's pooled fit where a category has few rows)."""
     table, services, pools = [], {}, {}
     for (dept, crew), g in rows.groupby(["department", rows["group"] == "crews"]):
-        done, still = _durations(g, censor_at, clock)
+        done, still = _durations(g, censor_at, clocks[dept].clock)
         if len(done):
             pools[(dept, crew)] = fit_duration(done, still)
             table.append({"category": f"(all {dept}{' crews' if crew else ''})", "department": dept,
                           "pooled": True, **pools[(dept, crew)]})
     for key, g in rows.groupby("key"):
         dept, crew = g["department"].iloc[0], bool((g["group"] == "crews").iloc[0])
-        done, still = _durations(g, censor_at, clock)
+        done, still = _durations(g, censor_at, clocks[dept].clock)
         if len(done) >= MIN_ROWS:
             services[key] = fit_duration(done, still)
             borrowed = False
@@ -195,15 +238,18 @@ def _service_fits(rows: pd.DataFrame, censor_at, flags: list[str], clock=None):
     return pd.DataFrame(table), services
 
 
-def _spells(rows: pd.DataFrame, work: pd.DataFrame | None, clock=None) -> pd.DataFrame:
-    """An event log's spells of department work on the fitted requests, with their category ids and hours."""
+def _spells(rows: pd.DataFrame, work: pd.DataFrame | None, clocks: dict[str, WorkClock]) -> pd.DataFrame:
+    """An event log's spells of department work on the fitted requests, with their category ids and hours
+    (open hours of the department's work calendar, where it has one)."""
     if work is None or not len(work):
         return pd.DataFrame(columns=["id", "department", "start", "end", "hours", "key"])
     key = rows.set_index("id")["key"]
     w = work[work["id"].isin(key.index)].copy()
     w["key"] = w["id"].map(key)
-    if clock is not None:
-        w["hours"] = clock(w["start"], w["end"])
+    for d, g in w.groupby("department"):
+        clock = clocks[d].clock if d in clocks else None
+        if clock is not None:
+            w.loc[g.index, "hours"] = clock(g["start"], g["end"])
     return w.reset_index(drop=True)
 
 
