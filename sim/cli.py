@@ -230,8 +230,14 @@ def _writable_folder(folder: Path, flag: str) -> None:
 
 def _check_out(out: Path) -> None:
     """A results folder: not an existing file, and somewhere files can be written (checked before simulating)."""
+    from .output import foreign_entries
     if out.exists() and not out.is_dir():
         raise ScenarioError("--out", [f"{out}: exists and is not a folder (expected a results folder)"])
+    foreign = foreign_entries(out)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise ScenarioError("--out", [f"{out}: a folder of yours, not a gridsim results folder (it holds {shown} "
+                                      "and no provenance.json): name a new or empty folder, nothing was written"])
     _writable_folder(out, "--out")
 
 

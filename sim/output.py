@@ -55,6 +55,25 @@ def provenance(scenario, models: list[str], command: str, started: str, wall_sec
 _OUTPUT_SUFFIXES = {".csv", ".md", ".html", ".png", ".yaml", ".json", ".gz", ".parquet"}
 
 
+def foreign_entries(out: Path) -> list[str]:
+    """What in folder ``out`` a gridsim run did not write: a folder that is not a results folder (no
+    ``provenance.json``) and holds anything else is the user's, and no run writes into it.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = (Path(d) / "summary.csv").write_text(""), (Path(d) / "notes.txt").write_text("")
+    ...     foreign_entries(Path(d))
+    ['notes.txt']
+    """
+    out = Path(out)
+    if not out.is_dir() or (out / "provenance.json").is_file():
+        return []
+    ours = {"appeals", "events"}  # the per-street and per-replication subfolders
+    return sorted(p.name for p in out.iterdir()
+                  if not (p.name in ours and p.is_dir()) and not (p.is_file() and (
+                      p.suffix in _OUTPUT_SUFFIXES or ".tmp" in p.name)))
+
+
 class ResultsFolder:
     """A results folder that writes each file atomically and remembers what it wrote.
 

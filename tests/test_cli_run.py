@@ -243,6 +243,30 @@ def test_out_at_an_existing_file_is_refused_before_simulating(gridsim_cli, tmp_p
     assert target.read_text() == "mine"
 
 
+@pytest.mark.parametrize("command", [["run", "--no-plots"], ["compare", "--reps", "2"], ["explain", "--reps", "2"]])
+def test_a_folder_of_the_users_is_never_written_into(gridsim_cli, tmp_path, command):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    p = gridsim_cli(*command, "--days", "2", "--set", "warmup_days=0", "--out", str(mine))
+    assert p.returncode == 2 and "a folder of yours" in p.stderr and "notes.txt" in p.stderr, p.stderr
+    assert [x.name for x in mine.iterdir()] == ["notes.txt"] and (mine / "notes.txt").read_text() == "mine"
+    # the working folder is a folder of the user's too (`--out ""` is `--out .`)
+    p = subprocess.run([sys.executable, "-m", "sim", *command, "--days", "2", "--set", "warmup_days=0", "--out", ""],
+                       capture_output=True, text=True, cwd=mine)
+    assert p.returncode == 2 and "a folder of yours" in p.stderr
+    assert [x.name for x in mine.iterdir()] == ["notes.txt"]
+
+
+def test_an_empty_folder_is_filled_and_a_results_folder_replaced(gridsim_cli, tmp_path):
+    out = tmp_path / "empty"
+    out.mkdir()
+    for seed in ("1", "2"):  # the second run finds the first's results folder (its provenance.json)
+        assert gridsim_cli("run", "--no-plots", "--days", "2", "--seed", seed, "--set", "warmup_days=0",
+                           "--out", str(out)).returncode == 0
+        assert json.loads((out / "provenance.json").read_text())["seed"] == int(seed)
+
+
 def test_animate_makes_its_folder_and_compare_survives_a_run_with_no_issue(gridsim_cli, tmp_path):
     gif = tmp_path / "new" / "deeper" / "day.gif"
     p = gridsim_cli("animate", "--out", str(gif))
