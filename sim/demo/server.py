@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from functools import lru_cache
+from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -37,8 +37,18 @@ METRICS = {
 }
 _BASE: dict = {"path": None}
 # One simulation at a time: requests arrive on several threads, and matplotlib's pyplot
-# (used for the figures) is not thread-safe.
+# (used for the figures) is not thread-safe.  The cache and the pages' latest requests have a
+# light lock of their own, so that a setting already simulated never waits behind a slow run.
 _LOCK = threading.Lock()
+_STATE = threading.Lock()
+CACHE_SIZE = 64      # lever settings kept (each a few hundred KB of figures): memory stays bounded
+PAGES = 1000         # pages whose latest request is remembered
+_CACHE: OrderedDict = OrderedDict()
+_LATEST: OrderedDict = OrderedDict()  # page id -> its newest request's number
+
+
+class Superseded(Exception):
+    """A newer request from the same page came in while this one waited: it is not run."""
 
 
 def lever_overrides(levers: dict) -> list[str]:
@@ -65,8 +75,7 @@ def scenario_for(levers: dict):
     return build_scenario(raw, str(path))
 
 
-@lru_cache(maxsize=64)
-def _run_cached(key: tuple) -> dict:
+def _simulate(key: tuple) -> dict:
     from ..html import figure_tag
     from ..plots import figures, plt
     from ..run import run
@@ -82,14 +91,43 @@ def _run_cached(key: tuple) -> dict:
             "issues": int((res.appeals["model"] == "siloed").sum()), "plots": plots}
 
 
-def simulate_levers(levers: dict) -> dict:
-    """Run both models for lever values; cached, so moving back to a setting is instant."""
+def simulate_levers(levers: dict, page: str | None = None, number: int = 0) -> dict:
+    """Run both models for lever values; cached, so moving back to a setting is instant.
+
+    ``page`` and ``number`` identify the request (the page's id and its count of requests): one
+    still waiting when a newer request of the same page arrives raises :class:`Superseded`.
+    """
     clean = {k: float(levers.get(k, d[4])) for k, d in LEVERS.items()}
     for k, (label, lo, hi, step, default) in LEVERS.items():
         if not lo <= clean[k] <= hi:
             raise ValueError(f"{k} must be between {lo} and {hi}")
+    key = tuple(sorted(clean.items()))
+    with _STATE:
+        if page is not None:
+            _LATEST[page] = max(number, _LATEST.pop(page, number))
+            while len(_LATEST) > PAGES:
+                _LATEST.popitem(last=False)
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
     with _LOCK:
-        return _run_cached(tuple(sorted(clean.items())))
+        with _STATE:
+            if key in _CACHE:  # simulated meanwhile for another request
+                return _CACHE[key]
+            if page is not None and _LATEST.get(page, number) > number:
+                raise Superseded(f"request {number} of this page was superseded by a newer one")
+        result = _simulate(key)
+        with _STATE:
+            _CACHE[key] = result
+            while len(_CACHE) > CACHE_SIZE:
+                _CACHE.popitem(last=False)
+        return result
+
+
+def clear_cache() -> None:
+    with _STATE:
+        _CACHE.clear()
+        _LATEST.clear()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -111,8 +149,13 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, page().encode(), "text/html; charset=utf-8")
         if url.path == "/api/run":
             try:
-                q = {k: float(v[0]) for k, v in parse_qs(url.query).items() if k in LEVERS}
-                data = simulate_levers(q)
+                query = parse_qs(url.query)
+                q = {k: float(v[0]) for k, v in query.items() if k in LEVERS}
+                page_id = query.get("page", [None])[0]
+                data = simulate_levers(q, page_id[:64] if page_id else None, int(query.get("n", ["0"])[0]))
+            except Superseded as exc:  # the page has moved on: nothing to show
+                return self._send(409, json.dumps({"superseded": True, "error": str(exc)}).encode(),
+                                  "application/json")
             except (ValueError, ScenarioError) as exc:  # bad lever values: the request's fault
                 return self._send(400, json.dumps({"error": str(exc)}).encode(), "application/json")
             except Exception as exc:  # noqa: BLE001 (anything else: said to the page, the server keeps serving)
@@ -135,7 +178,7 @@ def page() -> str:
 def make_server(port: int = 8050, scenario: str | None = None, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     """A server for the demo (not started); ``port=0`` picks a free port."""
     _BASE["path"] = scenario
-    _run_cached.cache_clear()
+    clear_cache()
     return ThreadingHTTPServer((host, port), Handler)
 
 
