@@ -88,6 +88,13 @@ class IssueStream:
     def __len__(self) -> int:
         return len(self.created)
 
+    def before(self, t: float) -> "IssueStream":
+        """The issues that arise before ``t``, with exactly the draws they have in the whole stream."""
+        k = int(np.searchsorted(self.created, t, side="left"))
+        return IssueStream(self.created[:k], self.group[:k], self.category[:k], self.area[:k],
+                           {name: u[:k] for name, u in self.u.items()}, self.groups, self.categories, self.areas,
+                           self.departments)
+
 
 def arrival_times(rate_per_hour: np.ndarray, rng: np.random.Generator, last_hour: float = 1.0) -> np.ndarray:
     """A non-stationary Poisson process with a piecewise-constant hourly rate (exact, vectorised).
