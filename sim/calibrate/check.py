@@ -72,8 +72,8 @@ def simulate_window(sc: Scenario, a: pd.Timestamp, b: pd.Timestamp, taken: pd.Ti
     """The siloed arm's requests filed in ``[a, b)``, one table per replication: ``dept``, ``hours`` to close.
 
     The run goes on past ``b`` for as long as the log did after it (``taken``, at most ``tail_days``), so
-    that its requests are censored as the log's are: ``event`` is RESOLVED or OPEN at the horizon.  No
-    issue arises after ``b``: in a calibrated scenario each category has one department and every office
+    that its requests are censored as the log's are: ``event`` is RESOLVED or OPEN at the horizon.  Where
+    each category has one department (a calibrated scenario), no issue arises after ``b``: every office
     serves first come, first served, so later arrivals could not delay the window's requests, and
     simulating them would cost weeks of arrivals for nothing (the window's issues keep their draws).  With
     ``replay`` (the log's requests in the window), their own arrival times, categories and areas are
@@ -94,7 +94,8 @@ def simulate_window(sc: Scenario, a: pd.Timestamp, b: pd.Timestamp, taken: pd.Ti
     sims = []
     for r in replications:
         issues = generate_issues(arm, r) if replay is None else replayed(arm, replay, day0, r)
-        issues = issues.before(to_hours(pd.Series([b - day0]))[0])
+        if all(len(c.departments) == 1 for c in sc.categories.values()):
+            issues = issues.before(to_hours(pd.Series([b - day0]))[0])
         app = with_dates(to_frame(simulate(arm, "siloed", issues, r, policy=policy).records), day0.date())
         app = app[(app["created_at"] >= a) & (app["created_at"] < b) & app["filed"].notna()]
         ended = app["first_resolved"].fillna(run_sc.horizon)
