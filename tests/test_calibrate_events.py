@@ -166,3 +166,23 @@ def test_compare_carries_the_calibration_uncertainty(exported, tmp_path):
                  "--out", str(tmp_path / "bad"))
     assert r.returncode == 2 and "bootstrap.csv" in r.stderr and "groups.citizens" in r.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_dropping_arrivals_after_the_check_window_changes_no_figure(exported, monkeypatch):
+    """One department a category, first come first served: later arrivals cannot delay the window's requests."""
+    from sim.calibrate.check import check_fit
+    from sim.issues import IssueStream, generate_issues
+    truth, out = exported
+    whole = generate_issues(truth)
+    part = whole.before(500.0)
+    k = len(part)
+    assert 0 < k < len(whole) and (whole.created[k - 1] < 500.0 <= whole.created[k])
+    assert all((part.u[n] == whole.u[n][:k]).all() for n in whole.u) and (part.category == whole.category[:k]).all()
+    log = read_log(out / "events.parquet")
+    start = log.table["created"].min().normalize()
+    cal = calibrate(log, (start, start + pd.Timedelta(days=30)))
+    window = (start + pd.Timedelta(days=30), start + pd.Timedelta(days=40))
+    cut = check_fit(cal.scenario, log, window, reps=2, tail_days=10).table
+    monkeypatch.setattr(IssueStream, "before", lambda self, t: self)
+    full = check_fit(cal.scenario, log, window, reps=2, tail_days=10).table
+    pd.testing.assert_frame_equal(cut.drop(columns="reps"), full.drop(columns="reps"))
