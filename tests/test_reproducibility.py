@@ -30,13 +30,16 @@ def _gridsim(*args: str):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """``gridsim run --no-plots --days 10`` four times (run concurrently): a and b with seed 3,
-    c with seed 4, and d with seed 3 into a folder that already holds larger, stale results."""
+    c with seed 4, and d with seed 3 into an earlier run's results folder that holds larger, stale results."""
     root = tmp_path_factory.mktemp("repro")
     stale = root / "d"
     stale.mkdir()
     junk = "model,junk\n" + "stale,row\n" * 200_000  # far longer than the new file
     for name in ("appeals.csv", "summary.csv", "scenario.yaml"):
         (stale / name).write_text(junk)
+    # an earlier run's results folder (its provenance.json), into which the user put a file of their own
+    (stale / "provenance.json").write_text(json.dumps({"complete": True, "files": [
+        "appeals.csv", "summary.csv", "scenario.yaml", "provenance.json"]}))
     (stale / "unrelated.txt").write_text("not ours")
     seeds = {"a": 3, "b": 3, "c": 4, "d": 3}
 
