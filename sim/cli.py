@@ -8,6 +8,7 @@ before anything is written.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shlex
@@ -158,6 +159,9 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--out", type=Path, help="write the migrated file here instead of to stdout")
     where.add_argument("--in-place", action="store_true",
                        help="rewrite FILE itself, keeping the original as FILE.bak")
+    for command in sub.choices.values():
+        command.add_argument("--allow-large", action="store_true", help="lift the size limits on input (file "
+                             "bytes, YAML values, issues a street draws; see sim/limits.py): only memory bounds a run")
     return p
 
 
@@ -229,7 +233,8 @@ def _writable_folder(folder: Path, flag: str) -> None:
 
 
 def _check_out(out: Path) -> None:
-    """A results folder: not an existing file, and somewhere files can be written (checked before simulating)."""
+    """A results folder: not an existing file, not a folder of the user's, in a folder we may write in (it is
+    staged beside ``out`` and renamed onto it), all checked before simulating."""
     from .output import foreign_entries
     if out.exists() and not out.is_dir():
         raise ScenarioError("--out", [f"{out}: exists and is not a folder (expected a results folder)"])
@@ -238,7 +243,12 @@ def _check_out(out: Path) -> None:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
         raise ScenarioError("--out", [f"{out}: a folder of yours, not a gridsim results folder (it holds {shown} "
                                       "and no provenance.json): name a new or empty folder, nothing was written"])
-    _writable_folder(out, "--out")
+    here = Path.cwd().resolve()
+    if out.resolve() in (here, *here.parents):
+        name = str(out) or "\"\""
+        raise ScenarioError("--out", [f"{name}: the working folder or one above it, which a run would replace as a "
+                                      "whole: name a folder inside it, nothing was written"])
+    _writable_folder(out.absolute().parent, "--out")  # the run is staged beside ``out``, then renamed onto it
 
 
 def _source(args) -> str:
@@ -292,18 +302,19 @@ def _print_checks(summary, baseline: str, sc=None) -> None:
 def _run_city(args, sc, out, command, started) -> int:
     """``gridsim run`` on a city scenario: sharded streets, streaming metrics."""
     from .city import run_city
-    from .output import write_city
+    from .output import ResultsFolder, write_city
     from .report import city_verdict, comparison_table, format_table
 
     t0 = time.perf_counter()
     # several shards a worker, so that workers finishing early take more (streets differ in size)
     shards = args.shards or (1 if args.workers == 1 and not args.scheduler else 8 * args.workers)
-    result = run_city(sc, models=args.model, shards=shards, workers=args.workers,
-                      scheduler=args.scheduler, appeals_dir=out / "appeals" if args.appeals else None,
-                      events_dir=_events_dir(out) if args.event_log else None,
-                      progress=not args.quiet and sys.stderr.isatty())
-    wall = time.perf_counter() - t0
-    write_city(result, out, command, started, wall, plots=not args.no_plots)
+    with ResultsFolder(out) as folder:
+        result = run_city(sc, models=args.model, shards=shards, workers=args.workers,
+                          scheduler=args.scheduler, appeals_dir=folder.folder("appeals") if args.appeals else None,
+                          events_dir=folder.folder("events") if args.event_log else None,
+                          progress=not args.quiet and sys.stderr.isatty())
+        wall = time.perf_counter() - t0
+        write_city(result, folder, command, started, wall, plots=not args.no_plots)
     if not args.quiet:
         n = next(iter(result.issues.values()))
         print(f"{sc.name}: {len(result.streets)} streets, {sc.horizon_days:g} days, seed {sc.seed}, "
@@ -318,7 +329,7 @@ def _run_city(args, sc, out, command, started) -> int:
 
 def cmd_compare(args) -> int:
     from .experiment import experiment
-    from .output import write_experiment
+    from .output import ResultsFolder, write_experiment
     from .report import comparison_sentences, format_comparison
 
     sc, out, command, started = _setup(args, "-compare")
@@ -330,12 +341,13 @@ def cmd_compare(args) -> int:
         draws = read_draws(args.calibration_uncertainty)
         scenario_for(sc, draws.iloc[0], str(args.calibration_uncertainty))  # a path that does not fit: exit 2 now
     t0 = time.perf_counter()
-    exp = experiment(sc, reps=args.reps if args.reps == "auto" else int(args.reps), models=args.model,
-                     workers=max(args.workers, 1), precision=args.precision, abs_precision=args.abs_precision,
-                     max_reps=args.max_reps, progress=not args.quiet and sys.stderr.isatty(),
-                     events_dir=_events_dir(out) if args.event_log else None, draws=draws)
-    wall = time.perf_counter() - t0
-    write_experiment(exp, out, command, started, wall)
+    with ResultsFolder(out) as folder:
+        exp = experiment(sc, reps=args.reps if args.reps == "auto" else int(args.reps), models=args.model,
+                         workers=max(args.workers, 1), precision=args.precision, abs_precision=args.abs_precision,
+                         max_reps=args.max_reps, progress=not args.quiet and sys.stderr.isatty(),
+                         events_dir=folder.folder("events") if args.event_log else None, draws=draws)
+        wall = time.perf_counter() - t0
+        write_experiment(exp, folder, command, started, wall)
     if not args.quiet:
         print(f"{sc.name}: {exp.n_reps} replications of {sc.horizon_days:g} days, master seed {sc.seed}, "
               f"{args.workers} worker(s), {wall:.1f} s\n")
@@ -343,16 +355,6 @@ def cmd_compare(args) -> int:
         print("\n".join(comparison_sentences(exp.comparison) + exp.notes))
         print(f"\nResults written to {out}/")
     return 0
-
-
-def _events_dir(out: Path) -> Path:
-    """``out/events``, emptied of an earlier run's event logs (its other files stay)."""
-    from .eventlog import FILES
-    folder = out / "events"
-    for old in folder.glob("*") if folder.is_dir() else ():
-        if old.is_file() and old.name.endswith(FILES):
-            old.unlink()
-    return folder
 
 
 def cmd_calibrate(args) -> int:
@@ -480,10 +482,13 @@ def cmd_warmup(args) -> int:
     from .plots import warmup_figure
 
     sc, out, command, started = _setup(args, "-warmup")
+    t0 = time.perf_counter()
     series = welch(sc, reps=args.reps, window=args.window, models=args.model, workers=max(args.workers, 1))
-    folder = ResultsFolder(out)
-    folder.table("warmup.csv", series)
-    folder.figures({"warmup.png": warmup_figure(series, args.window)})
+    with ResultsFolder(out) as folder:
+        folder.table("warmup.csv", series)
+        folder.figures({"warmup.png": warmup_figure(series, args.window)})
+        folder.provenance(sc, args.model or list(sc.models), command, started, time.perf_counter() - t0,
+                          replications=args.reps, window=args.window)
     if not args.quiet:
         print(f"Welch's plot of {args.reps} replications written to {out}/warmup.png")
         print(f"suggested warm-up: {suggest_warmup(series)} days (when the moving-average backlog first comes "
@@ -648,8 +653,9 @@ def main(argv: list[str] | None = None) -> int:
                "check-fit": cmd_check_fit, "warmup": cmd_warmup, "sweep": cmd_sweep,
                "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo,
                "validate": cmd_validate, "schema": cmd_schema, "migrate": cmd_migrate}[args.command]
+    from .limits import allowing_large
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), allowing_large() if args.allow_large else contextlib.nullcontext():
             warnings.showwarning = _show_note
             return handler(args)
     except ScenarioError as exc:
@@ -663,7 +669,8 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 1
     except KeyboardInterrupt:
-        print("interrupted: files already written are complete; the rest were not written", file=sys.stderr)
+        print("interrupted: nothing was written (a results folder is as it was; a sweep keeps its finished points)",
+              file=sys.stderr)
         return 130
 
 

@@ -1,13 +1,15 @@
-"""The results folder, written atomically (temp file, then rename).
+"""The results folder, written atomically: each file (temp file, then rename) and the folder as a whole.
 
-An interrupted run never leaves a half-written file: each file appears whole
-or not at all, and files from an earlier run are replaced only by complete ones.
+An interrupted run never leaves a half-written file or a folder that mixes two runs: the run is
+staged in a hidden folder beside the results folder and renamed into place when complete.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable
@@ -75,41 +77,57 @@ def foreign_entries(out: Path) -> list[str]:
 
 
 class ResultsFolder:
-    """A results folder that writes each file atomically and remembers what it wrote.
+    """A results folder written as a whole: into a hidden folder beside it, renamed in place at the end.
 
-    A folder is complete when its ``provenance.json`` is there (``"complete": true``, with the
-    files of the run): it is written last, and a run into an earlier run's folder first removes
-    the old one, so a folder interrupted half-way has none.  Files of the earlier run that this
-    run does not write (its plots, say, after ``--no-plots``) are removed before the new
-    provenance is written, and so are temp files an interrupted run left behind: a folder never
-    mixes two runs.
+    Files go into ``.<name>.partial-<pid>`` next to ``out``; :meth:`provenance` writes
+    ``provenance.json`` (``"complete": true``, the run's files) last and then puts the new folder
+    where ``out`` was.  So ``out`` holds one whole run or the earlier one, never a mix: a run
+    killed half-way leaves only its hidden partial folder, which the next run into ``out``
+    removes.  Files of the user's in an earlier run's folder (not in its provenance) move into
+    the new one.  Used as a context manager, an error discards the partial folder.
+
+    ``staged=False`` writes in place instead, file by file, for folders that grow across runs
+    (a sweep's analysis beside its resumable points).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d, ResultsFolder(Path(d) / "run") as f:
+    ...     f.text("report.md", "hello")
+    ...     (Path(d) / "run").exists()
+    False
     """
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, staged: bool = True):
         self.out = Path(out)
-        self.written: list[Path] = []
-        self.previous = self._begin()
+        self.names: list[str] = []
+        self.staged = staged
+        self.root = _partial(self.out) if staged else self.out
+        if not staged:
+            for tmp in self.out.glob(".*.tmp*") if self.out.is_dir() else ():
+                tmp.unlink(missing_ok=True)
 
-    def _begin(self) -> set[str]:
-        """Mark the folder incomplete and return the names of the earlier run's files."""
-        prov = self.out / "provenance.json"
-        names: set[str] = set()
-        if prov.is_file():
-            try:
-                names = set(json.loads(prov.read_text(encoding="utf-8")).get("files", []))
-            except (OSError, ValueError):
-                pass
-            if not names:  # written before provenance listed its files: the kinds of file runs write
-                names = {p.name for p in self.out.iterdir() if p.is_file() and p.suffix in _OUTPUT_SUFFIXES}
-            prov.unlink()
-        for tmp in self.out.glob(".*.tmp*") if self.out.is_dir() else ():
-            tmp.unlink(missing_ok=True)
-        return names - {"provenance.json"}
+    def __enter__(self) -> "ResultsFolder":
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if self.staged and self.root.exists():
+            shutil.rmtree(self.root, ignore_errors=True)
+            if kind is None:
+                raise RuntimeError(f"{self.out}: results folder closed before its provenance.json was written")
+
+    @property
+    def written(self) -> list[Path]:
+        """The files written, where they are (or will be, once the folder is complete)."""
+        return [self.out / n for n in self.names]
+
+    def folder(self, name: str) -> Path:
+        """A subfolder for files written during the run (event logs, per-street records)."""
+        (self.root / name).mkdir(parents=True, exist_ok=True)
+        return self.root / name
 
     def put(self, name: str, write: Callable[[str], None]) -> None:
         """Write ``name`` with ``write(tmp_path)``, atomically."""
-        atomic_write(self.out / name, write)
-        self.written.append(self.out / name)
+        atomic_write(self.root / name, write)
+        self.names.append(name)
 
     def table(self, name: str, df) -> None:
         self.put(name, lambda p: df.to_csv(p, index=False))
@@ -124,30 +142,92 @@ class ResultsFolder:
             plt.close(fig)
 
     def provenance(self, scenario, models, command, started, wall_seconds, **extra) -> None:
-        """Write provenance.json last: the earlier run's other files go, and the folder is complete."""
-        names = [p.name for p in self.written]
-        for stale in self.previous - set(names):
-            (self.out / stale).unlink(missing_ok=True)
+        """Write provenance.json last, then put the whole folder in place: it is complete."""
+        subfolders = sorted(p.name for p in self.root.iterdir() if p.is_dir())
         prov = provenance(scenario, models, command, started, wall_seconds, **extra)
-        prov |= {"complete": True, "files": names + ["provenance.json"]}
+        prov |= {"complete": True, "files": self.names + ["provenance.json"], "folders": subfolders}
         self.text("provenance.json", json.dumps(prov, indent=2, ensure_ascii=False))
+        if self.staged:
+            _replace(self.out, self.root)
+
+
+@contextlib.contextmanager
+def opened(out: "Path | ResultsFolder"):
+    """``out`` itself if it is a :class:`ResultsFolder` already (the caller's, opened before the run
+    to receive files during it), else a new one on the path, discarded if writing fails."""
+    if isinstance(out, ResultsFolder):
+        yield out
+    else:
+        with ResultsFolder(out) as folder:
+            yield folder
+
+
+def _partial(out: Path) -> Path:
+    """A new hidden folder beside ``out`` to stage a run in; partial folders of dead runs are removed."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for old in out.parent.iterdir():
+        kind, _, pid = old.name.rpartition("-")
+        if kind in (f".{out.name}.partial", f".{out.name}.old") and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(folder, ignore_errors=True)  # a pid reused after a killed run
+    folder.mkdir()
+    return folder
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # someone else's process
+        return True
+    return True
+
+
+def _owned(folder: Path) -> set[str]:
+    """What in an earlier results folder its run wrote (what its provenance lists, or any output file)."""
+    try:
+        prov = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+        names = set(prov.get("files", [])) | set(prov.get("folders", []))
+    except (OSError, ValueError, AttributeError):
+        names = set()
+    if len(names) <= 1:  # written before provenance listed its files: the kinds of file runs write
+        names |= {p.name for p in folder.iterdir() if p.suffix in _OUTPUT_SUFFIXES}
+    return names | {"appeals", "events", "provenance.json"} | {p.name for p in folder.glob(".*.tmp*")}
+
+
+def _replace(out: Path, new: Path) -> None:
+    """Put folder ``new`` where ``out`` is, keeping the user's files of the old one."""
+    if not out.exists():
+        os.replace(new, out)
+        return
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    shutil.rmtree(old, ignore_errors=True)
+    os.replace(out, old)
+    os.replace(new, out)
+    owned = _owned(old)
+    for p in old.iterdir():
+        if p.name not in owned and not (out / p.name).exists():
+            os.replace(p, out / p.name)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _write(out: Path, tables: dict, scenario, report_md, report_html, figures, plots: bool, models: list[str],
            command: str, started: str, wall_seconds: float, events=None, **extra) -> list[Path]:
     """A results folder: ``tables`` as CSV, the event log if any, the scenario, the reports and figures."""
-    folder = ResultsFolder(out)
-    for name, df in tables.items():
-        folder.table(name, df)
-    if events is not None:
-        from . import eventlog
-        eventlog.write(events, folder.put)
-    folder.text("scenario.yaml", scenario.to_yaml())
-    folder.text("report.md", report_md())
-    if plots:
-        folder.text("report.html", report_html())
-        folder.figures(figures())
-    folder.provenance(scenario, models, command, started, wall_seconds, **extra)
+    with opened(out) as folder:
+        for name, df in tables.items():
+            folder.table(name, df)
+        if events is not None:
+            from . import eventlog
+            eventlog.write(events, folder.put)
+        folder.text("scenario.yaml", scenario.to_yaml())
+        folder.text("report.md", report_md())
+        if plots:
+            folder.text("report.html", report_html())
+            folder.figures(figures())
+        folder.provenance(scenario, models, command, started, wall_seconds, **extra)
     return folder.written
 
 
@@ -195,20 +275,20 @@ def write_experiment(exp, out: Path, command: str, started: str, wall_seconds: f
     from .experiment import office_table
     from .report import experiment_report
 
-    folder = ResultsFolder(out)
-    folder.table("replications.csv", exp.replications)
-    folder.table("comparison.csv", exp.comparison)
-    folder.table("precision.csv", exp.precision)
-    folder.table("offices.csv", office_table(exp.replications))
-    folder.text("scenario.yaml", exp.scenario.to_yaml())
-    folder.text("report.md", experiment_report(exp, command))
-    if plots:
-        from .html import experiment_report_html
-        folder.text("report.html", experiment_report_html(exp, command))
-        from .plots import forest_figure
-        folder.figures({"forest.png": forest_figure(exp.comparison)})
-    folder.provenance(exp.scenario, list(exp.replications["model"].unique()), command, started, wall_seconds,
-                      replications=exp.n_reps)
+    with opened(out) as folder:
+        folder.table("replications.csv", exp.replications)
+        folder.table("comparison.csv", exp.comparison)
+        folder.table("precision.csv", exp.precision)
+        folder.table("offices.csv", office_table(exp.replications))
+        folder.text("scenario.yaml", exp.scenario.to_yaml())
+        folder.text("report.md", experiment_report(exp, command))
+        if plots:
+            from .html import experiment_report_html
+            folder.text("report.html", experiment_report_html(exp, command))
+            from .plots import forest_figure
+            folder.figures({"forest.png": forest_figure(exp.comparison)})
+        folder.provenance(exp.scenario, list(exp.replications["model"].unique()), command, started, wall_seconds,
+                          replications=exp.n_reps)
     return folder.written
 
 
@@ -217,14 +297,14 @@ def write_explanation(ex, out: Path, command: str, started: str, wall_seconds: f
     """Write ``explain.csv``, the replications, ``explain.md`` and ``explain.png`` into ``out``."""
     from .explain import markdown
 
-    folder = ResultsFolder(out)
-    folder.table("explain.csv", ex.table)
-    folder.table("replications.csv", ex.replications)
-    folder.text("scenario.yaml", ex.scenario.to_yaml())
-    folder.text("explain.md", markdown(ex, command))
-    if plots:
-        from .plots import explain_figure
-        folder.figures({"explain.png": explain_figure(ex.table)})
-    folder.provenance(ex.scenario, list(ex.scenario.models), command, started, wall_seconds,
-                      replications=ex.n_reps, switches=[s.name for s in ex.switches])
+    with opened(out) as folder:
+        folder.table("explain.csv", ex.table)
+        folder.table("replications.csv", ex.replications)
+        folder.text("scenario.yaml", ex.scenario.to_yaml())
+        folder.text("explain.md", markdown(ex, command))
+        if plots:
+            from .plots import explain_figure
+            folder.figures({"explain.png": explain_figure(ex.table)})
+        folder.provenance(ex.scenario, list(ex.scenario.models), command, started, wall_seconds,
+                          replications=ex.n_reps, switches=[s.name for s in ex.switches])
     return folder.written

@@ -31,14 +31,12 @@ from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativ
 from .calendar import Calendar, DatedCalendar
 from .holidays import HOLIDAYS, expand
 from .distributions import Distribution
+from .limits import HINT, limits
 from .migrate import migrate, old_field_hint
 
 DEFAULT_SCENARIO_PATH = Path(__file__).with_name("data") / "default.yaml"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 MODELS = ("siloed", "merged")
-MAX_ISSUES = 2e7            # issues one street may draw (each is a record in memory)
-MAX_YAML_VALUES = 1_000_000  # values a scenario file may expand to (YAML aliases share, expansion copies)
-MAX_YAML_DEPTH = 60
 Probability = Field(ge=0.0, le=1.0)
 Weight = Annotated[float, Field(ge=0.0, le=1e6)]  # a relative weight: large enough for any profile, never inf
 
@@ -711,10 +709,10 @@ def _reference_problems(sc: Scenario, complete: bool = True):
         yield "channels.hotline.operators: groups call the hotline (channel_mix.hotline > 0) but it has no operators"
     if whole(sc.groups) and sc.horizon_days is not None:
         expected = sum(g.arrivals_per_day for g in sc.groups.values()) * sc.horizon_days
-        if expected > MAX_ISSUES:
+        if expected > limits().street_issues:
             yield (f"groups: about {expected / 1e6:,.0f} million issues over {sc.horizon_days:g} days, more than the "
-                   f"{MAX_ISSUES / 1e6:.0f} million a street can hold in memory (the Shanghai year is 5.2 million "
-                   "over 215 streets): shorten horizon_days or lower arrivals_per_day")
+                   f"{limits().street_issues / 1e6:.0f} million a street may draw (the Shanghai year is 5.2 million "
+                   f"over 215 streets): shorten horizon_days or lower arrivals_per_day {HINT}")
     if whole(sc.groups) and not any(g.arrivals_per_day > 0 for g in sc.groups.values()):
         yield "groups: expected at least one group with arrivals_per_day > 0"
 
@@ -867,7 +865,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def check_size(raw, source: str) -> None:
-    """Refuse data that would expand past :data:`MAX_YAML_VALUES` values or nest past :data:`MAX_YAML_DEPTH`.
+    """Refuse data that would expand past the values or nest past the depth :func:`sim.limits.limits` allows.
 
     YAML aliases let a few kilobytes stand for billions of values (a "billion laughs"): loading
     shares them, but validating and copying a scenario expands them.  Counting each shared part
@@ -881,12 +879,13 @@ def check_size(raw, source: str) -> None:
     sim.scenario.ScenarioError: x: expands to 1,001,001 values or more (YAML aliases?), ...
     """
     sizes: dict[int, int] = {}
+    most, deepest = limits().yaml_values, limits().yaml_depth
 
     def size(x, depth: int) -> int:
         if not isinstance(x, (dict, list)):
             return 1
-        if depth > MAX_YAML_DEPTH:
-            raise ScenarioError(source, [f"nested more than {MAX_YAML_DEPTH} levels deep: not a scenario"])
+        if depth > deepest:
+            raise ScenarioError(source, [f"nested more than {deepest} levels deep: not a scenario {HINT}"])
         k = id(x)
         if k in sizes:
             if sizes[k] < 0:
@@ -895,9 +894,9 @@ def check_size(raw, source: str) -> None:
         sizes[k] = -1
         n = 1 + sum(size(v, depth + 1) for v in (x.values() if isinstance(x, dict) else x))
         sizes[k] = n
-        if n > MAX_YAML_VALUES:
+        if n > most:
             raise ScenarioError(source, [f"expands to {n:,} values or more (YAML aliases?), over the "
-                                         f"{MAX_YAML_VALUES:,} a scenario may hold"])
+                                         f"{most:,.0f} a scenario may hold {HINT}"])
         return n
     size(raw, 0)
 
@@ -906,6 +905,10 @@ def read_yaml(path: str | Path) -> dict:
     """Read a scenario file into raw data, with clear errors for missing, empty or non-YAML files."""
     source = str(path)
     try:
+        size = Path(path).stat().st_size
+        if size > limits().file_bytes:
+            raise ScenarioError(source, [f"{size:,} bytes, more than the {limits().file_bytes:,.0f} a scenario file "
+                                         f"may have {HINT}"])
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(source, ["file not found"]) from None

@@ -232,7 +232,7 @@ def analyze(folder: Path, metrics: list[str] | None = None) -> dict:
     sweep = Sweep.model_validate(yaml.safe_load((folder / "sweep.yaml").read_text()))
     metrics = metrics or [m for m in HEADLINE if m in df.columns]
     ratios = point_ratios(df, params, metrics=metrics)
-    out = ResultsFolder(folder)
+    out = ResultsFolder(folder, staged=False)  # beside the sweep's points, which resume
     out.table("ratios.csv", ratios)
     figs = {}
     shown = [m for m in (KEY, "resolution_time_p90", "satisfaction_rate", "citizen_hours_per_appeal")
