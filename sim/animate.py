@@ -53,7 +53,8 @@ def sample_day(sc: Scenario, day: int, step_minutes: float = 10.0) -> dict:
 def animate(sc: Scenario, path: str, day: int = 2, step_minutes: float = 15.0, fps: int = 6) -> str:
     """Write the animation of day ``day`` to ``path`` (GIF; MP4 if asked for and ffmpeg exists)."""
     from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
-    from .plots import COLOURS, plt
+    from .models import colour
+    from .plots import plt
     from .trace import clock
 
     data = sample_day(sc, day, step_minutes)
@@ -65,7 +66,7 @@ def animate(sc: Scenario, path: str, day: int = 2, step_minutes: float = 15.0, f
         n = len(f["names"])
         top = max(max(max(q) + max(b) for q, b in zip(f["queue"], f["busy"])), 1)
         busy = ax.barh(range(n), f["busy"][0], color="#bbbbbb", label="staff busy")
-        queue = ax.barh(range(n), f["queue"][0], left=f["busy"][0], color=COLOURS.get(m, "#7570b3"),
+        queue = ax.barh(range(n), f["queue"][0], left=f["busy"][0], color=colour(m),
                         label="appeals queueing")
         ax.set_yticks(range(n), [x.replace(":", " ") for x in f["names"]], fontsize=8)
         ax.invert_yaxis()
@@ -82,7 +83,7 @@ def animate(sc: Scenario, path: str, day: int = 2, step_minutes: float = 15.0, f
                 rb.set_width(f["busy"][k][j])
                 rq.set_x(f["busy"][k][j])
                 rq.set_width(f["queue"][k][j])
-            ax.set_title(f"{m}: {f['arrived'][k]} issues arisen so far today", color=COLOURS.get(m, "k"))
+            ax.set_title(f"{m}: {f['arrived'][k]} issues arisen so far today", color=colour(m))
         title.set_text(f"{sc.name} — {clock(data['times'][k], sc.start_date)}")
         return []
 

@@ -16,12 +16,8 @@ CJK_FONT = Path(__file__).with_name("fonts") / "wqy-microhei.ttc"
 font_manager.fontManager.addfont(str(CJK_FONT))
 plt.rcParams["font.family"] = ["DejaVu Sans", "WenQuanYi Micro Hei"]
 
-#: One colour per model in every figure.
-COLOURS = {"siloed": "#d95f02", "merged": "#1b9e77"}
-
-
-def _colour(model: str) -> str:
-    return COLOURS.get(model, "#7570b3")
+#: One colour per model in every figure: the model's own (sim.models), a spare one for a variant.
+from .models import colour as _colour  # noqa: E402
 
 
 def _legend(ax, **kw) -> None:

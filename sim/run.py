@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from .governance import POLICIES
+from .models import get as policy_class
 from .issues import IssueStream, generate_issues, stream_key
 from .metrics import DIMENSIONS, backlog, summarise, utilisation
 from .records import CHANNELS, AppealRecord, to_frame, with_dates
@@ -110,7 +110,7 @@ def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0
     ``events`` keeps every appeal's steps for the event log (``record.steps``, see :mod:`sim.eventlog`).
     """
     world = World(sc, policy or model)
-    policy = POLICIES[policy or model](world, issues).ready()
+    policy = policy_class(policy or model, sc.plugins)(world, issues).ready()
     records = make_records(model, policy, replication)
     for i in traced:
         records[i].events = []

@@ -31,12 +31,13 @@ from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativ
 from .calendar import Calendar, DatedCalendar
 from .holidays import HOLIDAYS, expand
 from .distributions import Distribution
+from . import models
 from .limits import HINT, limits
 from .migrate import migrate, old_field_hint
 
 DEFAULT_SCENARIO_PATH = Path(__file__).with_name("data") / "default.yaml"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-MODELS = ("siloed", "merged")
+MODELS = ("siloed", "merged")  # the shipped models, run by default; plug-ins: sim.models
 Probability = Field(ge=0.0, le=1.0)
 Weight = Annotated[float, Field(ge=0.0, le=1e6)]  # a relative weight: large enough for any profile, never inf
 
@@ -432,7 +433,7 @@ class Variant(Strict):
     joint meetings is ``{policy: merged, set: {merged.joint_meeting.enabled: false}}``.
     """
 
-    policy: Literal["siloed", "merged"]
+    policy: str = Field(description="the governance model it varies: siloed, merged or a plug-in's")
     description: str = ""
     set: dict[str, Any] = Field(default_factory=dict)
 
@@ -476,6 +477,9 @@ class Scenario(Strict):
     schema_version: int = Field(default=2, ge=2, le=2, description="the scenario format's version; older files "
                                                                    "are migrated (gridsim migrate FILE)")
     name: str = Field(description="letters, digits, '_', '-' and '.' (it names the results folder)")
+    plugins: list[str] = Field(default_factory=list, description=(
+        "modules (dotted paths) that register governance models of their own (sim.models), imported when "
+        "the scenario is read and in every worker that runs it"))
     description: str = ""
     seed: NonNegativeInt = 0
     horizon_days: PositiveFloat = Field(le=1e5, description=(
@@ -559,11 +563,16 @@ class Scenario(Strict):
         return self.merged.grid_leaders_per_area if r.triage or r.coordination or self.merged.joint_meeting.enabled \
             else 0
 
+    def known_models(self) -> list[str]:
+        """Every registered governance model, this scenario's plug-ins loaded (:mod:`sim.models`)."""
+        models.load(self.plugins)
+        return models.names()
+
     def arm(self, name: str) -> tuple[str, "Scenario"]:
         """The policy and the scenario of a model or variant called ``name``."""
-        if name in MODELS:
-            return name, self
         if name not in self.variants:
+            if name in self.known_models():
+                return name, self
             raise ScenarioError("models", [f"unknown model {name!r} (expected one of {self.arm_names()})"])
         v = self.variants[name]
         raw = self.to_dict()
@@ -603,7 +612,7 @@ class Scenario(Strict):
 
     def arm_names(self) -> list[str]:
         """Every model and variant name this scenario can run."""
-        return list(MODELS) + list(self.variants)
+        return self.known_models() + list(self.variants)
 
     def to_dict(self) -> dict:
         """Plain data (JSON/YAML-ready), with every default filled in."""
@@ -683,13 +692,20 @@ def _reference_problems(sc: Scenario, complete: bool = True):
     if None not in (sc.warmup_days, sc.horizon_days) and sc.warmup_days >= sc.horizon_days:
         yield (f"warmup_days: expected less than horizon_days ({sc.horizon_days:g}), got {sc.warmup_days:g}: "
                "nothing would be measured; shorten the warm-up too (e.g. --set warmup_days=0) or lengthen the run")
+    try:
+        models.load(sc.plugins or [])
+    except ScenarioError as exc:
+        yield from (f"plugins: {e}" for e in exc.errors)
+    known = models.names()
     if sc.variants is not None:
         for m in [*(sc.models or []), *([sc.baseline] if sc.baseline is not None else [])]:
-            if m not in MODELS and m not in sc.variants:
-                yield f"models: unknown model {m!r} (expected siloed, merged or a name in variants)"
-    for name in sc.variants or {}:
-        if name in MODELS:
-            yield f"variants.{name}: a variant cannot be called like a built-in model"
+            if m not in known and m not in sc.variants:
+                yield f"models: unknown model {m!r} (expected {', '.join(known)} or a name in variants)"
+    for name, v in (sc.variants or {}).items():
+        if name in known:
+            yield f"variants.{name}: a variant cannot be called like a governance model"
+        elif v is not None and v.policy not in known:
+            yield f"variants.{name}.policy: unknown governance model {v.policy!r} (expected {', '.join(known)})"
         elif complete:  # a variant is checked as a whole scenario, so only when this one is
             try:
                 sc.arm(name)

@@ -283,33 +283,10 @@ def uses_hotline(sc: Scenario) -> bool:
 
 def staffing(sc: Scenario, model: str) -> dict[str, int]:
     """Headcount by office key (``dept:X``, ``line:G:A``, ``station:A``, ``leader:A``, ``stationed:A``,
-    and ``hotline:12345``, the same in both models, when any group calls it).
-
-    Merged, the switches of ``merged.reform`` decide which offices there are: one station per area
-    (one door) or the line stations, grid leaders only when a step needs one, stationed staff only
-    with stationing.
-    """
-    hotline = {"hotline:12345": sc.channels.hotline.operators} if uses_hotline(sc) else {}
-    if model == "siloed":
-        return {f"dept:{d}": s.headcount for d, s in sc.departments.items()} | line_stations(sc) | hotline
-    stationed = stationed_counts(sc)
-    out = {f"dept:{d}": s.headcount - stationed[d] for d, s in sc.departments.items()}
-    reform, extra, leaders = sc.merged.reform, sc.merged.extra_staff, sc.grid_leaders()
-    # extra staff for stationing join the intake desks when nothing is stationed
-    extra_intake = extra.intake_per_area + (0 if reform.stationing else extra.stationed_per_area)
-    if not reform.one_door:
-        out |= line_stations(sc, leaders, extra_intake)
-    weights = [a.weight for a in sc.areas.values()]
-    per_area = largest_remainder(sum(stationed.values()), weights)  # one pool per comprehensive grid
-    intake = sum(g.intake_staff for g in sc.line_grids.values())
-    for a, n in zip(sc.areas, per_area):
-        if reform.one_door:
-            out[f"station:{a}"] = intake - leaders + extra_intake
-        if leaders:
-            out[f"leader:{a}"] = leaders
-        if reform.stationing:
-            out[f"stationed:{a}"] = int(n) + extra.stationed_per_area
-    return out | hotline
+    and ``hotline:12345``, the same in both models, when any group calls it): the registered model's
+    own rule (``Policy.staffing``)."""
+    from .models import get
+    return get(model, sc.plugins).staffing(sc)
 
 
 def line_stations(sc: Scenario, leaders: int = 0, extra: int = 0) -> dict[str, int]:

@@ -10,6 +10,9 @@ import pytest
 from sim.scenario import apply_overrides, build_scenario
 
 REPO = Path(__file__).resolve().parents[1]
+PLUGINS = REPO / "tests" / "plugins"  # a toy governance model, registered as a plug-in (gridsim_toy)
+sys.path.insert(0, str(PLUGINS))
+import gridsim_toy  # noqa: E402,F401  (every registered model runs through the conservation and fairness tests)
 
 FIXED = lambda v: {"dist": "fixed", "value": v}  # noqa: E731
 

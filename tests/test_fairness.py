@@ -2,7 +2,7 @@
 import pytest
 from conftest import make_scenario
 
-from sim import checks
+from sim import checks, models
 from sim.run import run
 from sim.scenario import ScenarioError, load_scenario
 from sim.world import World, staffing
@@ -22,8 +22,8 @@ def _staffed(sc, model, start, end):
 
 def test_staffed_hours_are_headcount_times_open_hours_after_the_warm_up():
     sc = load_scenario(overrides=["horizon_days=14", "warmup_days=3"])
-    s = run(sc).summary
-    for model in ("siloed", "merged"):
+    s = run(sc, models=models.names()).summary
+    for model in models.names():  # every registered model, the toy plug-in too
         assert _overall(s, "staffed_hours", model) == pytest.approx(_staffed(sc, model, 72.0, sc.horizon))
         assert _overall(s, "staffed_hours_horizon", model) == pytest.approx(_staffed(sc, model, 0.0, sc.horizon))
         assert _overall(s, "headcount", model) == sum(staffing(sc, model).values())

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.governance import POLICIES
+from sim.models import get as policy_class
 from sim.issues import generate_issues
 from sim.output import atomic_write
 from sim.world import World
@@ -160,8 +160,8 @@ def test_issue_stream_is_identical_in_both_models(default10):
 def test_demand_draws_are_identical_in_both_models():
     sc = sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0"])
     issues = generate_issues(sc)
-    siloed = POLICIES["siloed"](World(sc, "siloed"), issues)
-    merged = POLICIES["merged"](World(sc, "merged"), issues)
+    siloed = policy_class("siloed")(World(sc, "siloed"), issues)
+    merged = policy_class("merged")(World(sc, "merged"), issues)
     assert siloed.service.shape == (len(issues), len(sc.departments))
     assert np.isfinite(siloed.service).any()
     assert np.array_equal(siloed.service, merged.service, equal_nan=True)

@@ -3,12 +3,15 @@
 A policy decides where an appeal goes and what happens at each step.  The merged
 policy is the siloed one with the reform's steps behind switches (``reform.py``), so
 a variant is a scenario switch such as ``merged.reform.triage: false`` or
-``merged.joint_meeting.enabled: false``, or a subclass registered in ``POLICIES``.
+``merged.joint_meeting.enabled: false``, a scenario variant, or a plug-in: a subclass in a
+module of its own, registered with :func:`sim.models.register` (see :mod:`sim.models`).
 """
+from ..models import register
 from .base import Policy
 from .merged import MergedPolicy
 from .siloed import SiloedPolicy
 
-POLICIES: dict[str, type[Policy]] = {"siloed": SiloedPolicy, "merged": MergedPolicy}
+register(SiloedPolicy)
+register(MergedPolicy)
 
-__all__ = ["Policy", "SiloedPolicy", "MergedPolicy", "POLICIES"]
+__all__ = ["Policy", "SiloedPolicy", "MergedPolicy", "register"]

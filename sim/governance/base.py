@@ -16,7 +16,7 @@ import numpy as np
 from ..citizen import call, p_satisfied, staff_job, visit
 from ..issues import IssueStream, pick, quantiles
 from ..records import CHANNELS, HOTLINE, ONLINE, AppealRecord, note, step
-from ..world import World
+from ..world import World, uses_hotline
 
 
 FINDER_LABELS = {"inspection": "a department's inspection crew", "patrol": "a grid patrol"}
@@ -32,6 +32,23 @@ class Policy:
     """
 
     name = "base"
+    #: How reports and plots show the model (see :mod:`sim.models`): its name in English and Chinese,
+    #: and its colour.
+    label, label_zh, colour = "", "", ""
+    #: The scenario block of this model's settings (``siloed``, ``merged``): a plug-in that refines a
+    #: shipped model reads that model's block.
+    config_block = ""
+
+    @classmethod
+    def offices(cls, sc) -> dict[str, int]:
+        """Headcount by office key of this model's own offices (``dept:X``, ``line:G:A``, ...)."""
+        raise NotImplementedError
+
+    @classmethod
+    def staffing(cls, sc) -> dict[str, int]:
+        """Headcount by office key: the model's :meth:`offices`, and the 12345 hotline, the same in every model,
+        when any group calls it."""
+        return cls.offices(sc) | ({"hotline:12345": sc.channels.hotline.operators} if uses_hotline(sc) else {})
 
     def __init__(self, world: World, issues: IssueStream):
         sc = world.scenario
@@ -81,7 +98,7 @@ class Policy:
 
     def config(self):
         """This model's block of the scenario (``siloed`` or ``merged``)."""
-        return getattr(self.sc, self.name)
+        return getattr(self.sc, self.config_block or self.name)
 
     def dispatch_spec(self):
         """How hotline and online work orders reach the handling unit in this model (``Dispatch``)."""

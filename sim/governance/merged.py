@@ -25,6 +25,7 @@ import numpy as np
 from ..citizen import staff_job, visit
 from ..issues import another
 from ..records import IN_PERSON, AppealRecord, note, step
+from ..world import largest_remainder, line_stations, stationed_counts
 from .siloed import SiloedPolicy
 
 
@@ -78,7 +79,31 @@ class MergedPolicy(SiloedPolicy):
     do (the parent class); with every switch off this is the siloed process, draw for draw.
     """
 
-    name = "merged"
+    name, config_block = "merged", "merged"
+    label, label_zh, colour = "merged comprehensive grid", "多格合一综合网格", "#1b9e77"
+
+    @classmethod
+    def offices(cls, sc) -> dict[str, int]:
+        """Which offices there are follows the switches of ``merged.reform``: one station per area (one door)
+        or the line stations, grid leaders only when a step needs one, stationed staff only with stationing."""
+        stationed = stationed_counts(sc)
+        out = {f"dept:{d}": s.headcount - stationed[d] for d, s in sc.departments.items()}
+        reform, extra, leaders = sc.merged.reform, sc.merged.extra_staff, sc.grid_leaders()
+        # extra staff for stationing join the intake desks when nothing is stationed
+        extra_intake = extra.intake_per_area + (0 if reform.stationing else extra.stationed_per_area)
+        if not reform.one_door:
+            out |= line_stations(sc, leaders, extra_intake)
+        weights = [a.weight for a in sc.areas.values()]
+        per_area = largest_remainder(sum(stationed.values()), weights)  # one pool per comprehensive grid
+        intake = sum(g.intake_staff for g in sc.line_grids.values())
+        for a, n in zip(sc.areas, per_area):
+            if reform.one_door:
+                out[f"station:{a}"] = intake - leaders + extra_intake
+            if leaders:
+                out[f"leader:{a}"] = leaders
+            if reform.stationing:
+                out[f"stationed:{a}"] = int(n) + extra.stationed_per_area
+        return out
 
     def __init__(self, world, issues):
         self.reform = world.scenario.merged.reform

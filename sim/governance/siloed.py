@@ -15,6 +15,7 @@ import numpy as np
 from ..citizen import staff_job, visit
 from ..issues import another, quantiles
 from ..records import IN_PERSON, AppealRecord, note, step
+from ..world import line_stations
 from .base import Policy
 
 
@@ -26,7 +27,13 @@ class SiloedPolicy(Policy):
     The merged grid overrides these steps, each behind a reform switch that falls back to this class.
     """
 
-    name = "siloed"
+    name, config_block = "siloed", "siloed"
+    label, label_zh, colour = "siloed line grids", "条线网格", "#d95f02"
+
+    @classmethod
+    def offices(cls, sc) -> dict[str, int]:
+        """Every department at full headcount, and one station per line grid per area."""
+        return {f"dept:{d}": s.headcount for d, s in sc.departments.items()} | line_stations(sc)
 
     def __init__(self, world, issues):
         super().__init__(world, issues)

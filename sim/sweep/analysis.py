@@ -1,4 +1,4 @@
-"""Analysing a sweep: merged/siloed ratios across the design, Sobol indices, scenario discovery.
+"""Analysing a sweep: each model's ratio to siloed across the design, Sobol indices, scenario discovery.
 
 For each point the ratio of a metric is mean(model) / mean(baseline) over the
 point's replications (paired by replication, so the delta-method interval of
@@ -108,8 +108,8 @@ def prim_boxes(ratios: pd.DataFrame, params: list[str], metric: str = KEY, thres
 
 # ------------------------------------------------------------------ figures and the written summary
 
-def heatmap_figure(ratios: pd.DataFrame, params: list[str], metrics: list[str]):
-    """Ratio for two factors (others averaged), one panel per metric; below 1 = merged lower."""
+def heatmap_figure(ratios: pd.DataFrame, params: list[str], metrics: list[str], pair=("merged", "siloed")):
+    """Ratio ``model/baseline`` for two factors (others averaged), one panel per metric; below 1 = model lower."""
     from ..plots import plt
     a, b = params[:2]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 4), squeeze=False)
@@ -125,52 +125,54 @@ def heatmap_figure(ratios: pd.DataFrame, params: list[str], metrics: list[str]):
         for i in range(grid.shape[0]):
             for j in range(grid.shape[1]):
                 ax.text(j, i, f"{grid.iloc[i, j]:.2f}", ha="center", va="center", fontsize=8)
-        ax.set_title(f"merged/siloed: {HEADLINE[m][1]}", fontsize=9)
+        ax.set_title(f"{pair[0]}/{pair[1]}: {HEADLINE[m][1]}", fontsize=9)
         fig.colorbar(im, ax=ax, shrink=0.8)
-    fig.suptitle("Blue = merged better, red = merged worse" + (f" (averaged over {', '.join(params[2:])})"
-                                                                if len(params) > 2 else ""))
+    fig.suptitle(f"Blue = {pair[0]} better, red = {pair[0]} worse" + (f" (averaged over {', '.join(params[2:])})"
+                                                                      if len(params) > 2 else ""))
     fig.tight_layout()
     return fig
 
 
-def lines_figure(ratios: pd.DataFrame, param: str, metrics: list[str]):
-    """Ratio against one factor with its 95% CI band, one panel per metric."""
-    from ..plots import COLOURS, plt
+def lines_figure(ratios: pd.DataFrame, param: str, metrics: list[str], pair=("merged", "siloed")):
+    """Ratio ``model/baseline`` against one factor with its 95% CI band, one panel per metric."""
+    from ..models import colour
+    from ..plots import plt
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
     for ax, m in zip(axes[0], metrics):
         r = ratios[ratios["metric"] == m].sort_values(param)
-        ax.plot(r[param], r["ratio"], "o-", color=COLOURS["merged"])
-        ax.fill_between(r[param], r["ratio_lo"], r["ratio_hi"], color=COLOURS["merged"], alpha=0.2)
+        ax.plot(r[param], r["ratio"], "o-", color=colour(pair[0]))
+        ax.fill_between(r[param], r["ratio_lo"], r["ratio_hi"], color=colour(pair[0]), alpha=0.2)
         ax.axhline(1, color="grey", ls="--", lw=1)
         ax.set_xlabel(param)
-        ax.set_ylabel("merged / siloed")
+        ax.set_ylabel(f"{pair[0]} / {pair[1]}")
         ax.set_title(HEADLINE[m][1], fontsize=9)
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
-def scatter_figure(ratios: pd.DataFrame, params: list[str], metric: str = KEY):
-    """Ratio of the key metric against each parameter over the design."""
-    from ..plots import COLOURS, plt
+def scatter_figure(ratios: pd.DataFrame, params: list[str], metric: str = KEY, pair=("merged", "siloed")):
+    """Ratio ``model/baseline`` of the key metric against each parameter over the design."""
+    from ..models import colour
+    from ..plots import plt
     r = ratios[ratios["metric"] == metric]
     cols = min(3, len(params))
     rows = -(-len(params) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
     for ax, p in zip(axes.flat, params):
-        ax.scatter(r[p], r["ratio"], s=8, color=COLOURS["merged"], alpha=0.6)
+        ax.scatter(r[p], r["ratio"], s=8, color=colour(pair[0]), alpha=0.6)
         ax.axhline(1, color="grey", ls="--", lw=1)
         ax.set_xlabel(p)
-        ax.set_ylabel("merged / siloed")
+        ax.set_ylabel(f"{pair[0]} / {pair[1]}")
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[len(params):]:
         ax.axis("off")
-    fig.suptitle(f"merged/siloed {HEADLINE[metric][1]} across the design")
+    fig.suptitle(f"{pair[0]}/{pair[1]} {HEADLINE[metric][1]} across the design")
     fig.tight_layout()
     return fig
 
 
-def sobol_figure(indices: pd.DataFrame):
+def sobol_figure(indices: pd.DataFrame, pair=("merged", "siloed")):
     """First-order and total Sobol indices with 95% CIs."""
     from ..plots import plt
     fig, ax = plt.subplots(figsize=(7, 0.5 * len(indices) + 1.5))
@@ -178,7 +180,7 @@ def sobol_figure(indices: pd.DataFrame):
     ax.barh(y + 0.2, indices["S1"], 0.4, xerr=indices["S1_conf"], label="first order S1", color="#7570b3")
     ax.barh(y - 0.2, indices["ST"], 0.4, xerr=indices["ST_conf"], label="total ST", color="#1b9e77")
     ax.set_yticks(y, indices["parameter"])
-    ax.set_xlabel("Sobol index (share of variance of the merged/siloed ratio)")
+    ax.set_xlabel(f"Sobol index (share of variance of the {pair[0]}/{pair[1]} ratio)")
     ax.set_title(f"Which lever matters: {HEADLINE[indices['metric'].iloc[0]][1]}")
     ax.legend()
     ax.grid(axis="x", alpha=0.3)
@@ -186,39 +188,55 @@ def sobol_figure(indices: pd.DataFrame):
     return fig
 
 
-def summary_markdown(info: dict, ratios: pd.DataFrame, params: list[str], indices=None, boxes=None) -> str:
-    """Where merging helps most, least or hurts, and which levers matter."""
+def summary_markdown(info: dict, ratios: pd.DataFrame, params: list[str], indices=None, boxes=None,
+                     pair=("merged", "siloed"), title: bool = True) -> str:
+    """Where ``model`` (merging, by default) helps most, least or hurts against the baseline, and which levers
+    matter."""
+    model, base = pair
     r = ratios[ratios["metric"] == KEY].dropna(subset=["ratio"]).sort_values("ratio")
     fmt = lambda row: ", ".join(f"{p} = {row[p]:.3g}" for p in params)  # noqa: E731
-    lines = [f"# Sweep {info['name']}: where does merging pay?", "",
-             f"Design {info['design']}, {r['point'].nunique()} points, {info['replications']} replications each; "
-             f"key metric: merged/siloed {HEADLINE[KEY][1]} (below 1: merged faster).", ""]
+    what = "merging" if model == "merged" else model
+    lines = ([f"# Sweep {info['name']}: where does merging pay?", ""] if title else []) + [
+        f"## {model} against {base}", "",
+        f"Design {info['design']}, {r['point'].nunique()} points, {info['replications']} replications each; "
+        f"key metric: {model}/{base} {HEADLINE[KEY][1]} (below 1: {model} faster).", ""]
     if len(r):
         best, worst = r.iloc[0], r.iloc[-1]
-        lines += [f"- **Merging helps most** at {fmt(best)}: ratio {best['ratio']:.2f}.",
-                  f"- **Merging helps least{' or hurts' if worst['ratio'] > 1 else ''}** at {fmt(worst)}: "
-                  f"ratio {worst['ratio']:.2f}.",
-                  f"- Merged is faster at {100 * (r['ratio'] < 1).mean():.0f}% of the points "
+        lines += [f"- **{what.capitalize()} helps most** at {fmt(best)}: ratio {best['ratio']:.2f}.",
+                  f"- **{what.capitalize()} helps least{' or hurts' if worst['ratio'] > 1 else ''}** at "
+                  f"{fmt(worst)}: ratio {worst['ratio']:.2f}.",
+                  f"- {model.capitalize()} is faster at {100 * (r['ratio'] < 1).mean():.0f}% of the points "
                   f"(median ratio {r['ratio'].median():.2f}).", ""]
     others = ratios[ratios["metric"] != KEY].groupby("metric")["ratio"].median()
     if len(others):
-        lines += ["Median merged/siloed ratio over the design, other headline metrics:", ""]
+        lines += [f"Median {model}/{base} ratio over the design, other headline metrics:", ""]
         lines += [f"- {HEADLINE[m][1]}: {v:.2f}" for m, v in others.items()] + [""]
     if indices is not None and len(indices):
-        lines += ["## Which levers matter (Sobol indices of the ratio)", "",
+        lines += ["### Which levers matter (Sobol indices of the ratio)", "",
                   "| lever | S1 | 95% CI | ST | 95% CI |", "|---|---|---|---|---|"]
         lines += [f"| {x.parameter} | {x.S1:.2f} | ±{x.S1_conf:.2f} | {x.ST:.2f} | ±{x.ST_conf:.2f} |"
                   for x in indices.itertuples()] + [""]
     if boxes is not None:
-        lines += ["## When does merging lose? (PRIM scenario discovery, ratio > 1)", ""]
+        lines += [f"### When does {what} lose? (PRIM scenario discovery, ratio > 1)", ""]
         if len(boxes):
             lines += ["| box | coverage | density | points | limits |", "|---|---|---|---|---|"]
             lines += [f"| {b.box} | {b.coverage:.2f} | {b.density:.2f} | {b.n_points} | {b.limits} |"
                       for b in boxes.itertuples()]
         else:
-            lines.append("Merging never loses (or always loses) on the key metric in this design: no box to find.")
+            lines.append(f"{model.capitalize()} never loses (or always loses) on the key metric in this design: "
+                         "no box to find.")
         lines.append("")
     return "\n".join(lines)
+
+
+def pairs(models: list[str]) -> list[tuple[str, str]]:
+    """``(model, baseline)`` of a sweep's comparisons: every model against siloed (or the first model).
+
+    >>> pairs(["siloed", "merged", "signposted"])
+    [('merged', 'siloed'), ('signposted', 'siloed')]
+    """
+    base = "siloed" if "siloed" in models else models[0]
+    return [(m, base) for m in models if m != base]
 
 
 def analyze(folder: Path, metrics: list[str] | None = None) -> dict:
@@ -231,34 +249,44 @@ def analyze(folder: Path, metrics: list[str] | None = None) -> dict:
     df, info, params = load_results(folder)
     sweep = Sweep.model_validate(yaml.safe_load((folder / "sweep.yaml").read_text()))
     metrics = metrics or [m for m in HEADLINE if m in df.columns]
-    ratios = point_ratios(df, params, metrics=metrics)
     out = ResultsFolder(folder, staged=False)  # beside the sweep's points, which resume
-    out.table("ratios.csv", ratios)
-    figs = {}
     shown = [m for m in (KEY, "resolution_time_p90", "satisfaction_rate", "citizen_hours_per_appeal")
              if m in metrics]
-    kind = info["design"]
-    if kind in ("factorial", "oat") and len(params) == 1:
-        figs["ratio_lines.png"] = lines_figure(ratios, params[0], shown)
-    elif kind == "factorial":
-        figs["ratio_heatmap.png"] = heatmap_figure(ratios, params, shown)
-    else:
-        figs["ratio_scatter.png"] = scatter_figure(ratios, params)
-    indices = boxes = None
-    if kind == "saltelli":
-        bounds = {k: sweep.parameters[k].bounds for k in params}
-        indices = pd.concat([sobol_indices(ratios, params, bounds, m) for m in shown], ignore_index=True)
-        out.table("sobol.csv", indices)
-        figs["sobol.png"] = sobol_figure(indices[indices["metric"] == KEY])
-    notes = []
-    if kind in ("lhs", "sobol", "saltelli"):
-        try:
-            boxes = prim_boxes(ratios, params)
-            out.table("prim.csv", boxes)
-        except ImportError:
-            notes.append("PRIM scenario discovery skipped: install the extra with pip install -e '.[discovery]'")
+    kind, notes, figs = info["design"], [], {}
+    tables: dict[str, list] = {"ratios.csv": [], "sobol.csv": [], "prim.csv": []}
+    texts = []
+    compared = pairs(info["models"])
+    if not compared:
+        raise ScenarioError(str(folder), [f"the sweep ran one model ({info['models'][0]}): nothing to compare"])
+    for n, pair in enumerate(compared):
+        tag = "" if n == 0 else f"-{pair[0]}"  # the first comparison (merged/siloed) keeps the plain file names
+        ratios = point_ratios(df, params, *pair, metrics=metrics)
+        tables["ratios.csv"].append(ratios.assign(model=pair[0], baseline=pair[1]))
+        if kind in ("factorial", "oat") and len(params) == 1:
+            figs[f"ratio_lines{tag}.png"] = lines_figure(ratios, params[0], shown, pair)
+        elif kind == "factorial":
+            figs[f"ratio_heatmap{tag}.png"] = heatmap_figure(ratios, params, shown, pair)
+        else:
+            figs[f"ratio_scatter{tag}.png"] = scatter_figure(ratios, params, pair=pair)
+        indices = boxes = None
+        if kind == "saltelli":
+            bounds = {k: sweep.parameters[k].bounds for k in params}
+            indices = pd.concat([sobol_indices(ratios, params, bounds, m) for m in shown], ignore_index=True)
+            tables["sobol.csv"].append(indices.assign(model=pair[0], baseline=pair[1]))
+            figs[f"sobol{tag}.png"] = sobol_figure(indices[indices["metric"] == KEY], pair)
+        if kind in ("lhs", "sobol", "saltelli"):
+            try:
+                boxes = prim_boxes(ratios, params)
+                tables["prim.csv"].append(boxes.assign(model=pair[0], baseline=pair[1]))
+            except ImportError:
+                notes = ["PRIM scenario discovery skipped: install the extra with pip install -e '.[discovery]'"]
+        key_idx = None if indices is None else indices[indices["metric"] == KEY]
+        texts.append(summary_markdown(info, ratios, params, key_idx, boxes, pair, title=n == 0))
+    found = {name: pd.concat(parts, ignore_index=True) for name, parts in tables.items() if parts}
+    for name, table in found.items():
+        out.table(name, table)
     out.figures(figs)
-    key_idx = None if indices is None else indices[indices["metric"] == KEY]
-    text = summary_markdown(info, ratios, params, key_idx, boxes) + "".join(f"\n{n}\n" for n in notes)
+    text = "\n".join(texts) + "".join(f"\n{n}\n" for n in notes)
     out.text("summary.md", text)
-    return {"ratios": ratios, "sobol": indices, "prim": boxes, "summary": text, "written": out.written}
+    return {"ratios": found["ratios.csv"], "sobol": found.get("sobol.csv"), "prim": found.get("prim.csv"),
+            "summary": text, "written": out.written}
