@@ -23,6 +23,7 @@ True
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -216,7 +217,9 @@ class _Merge:
 
 def _office_kinds(util: pd.DataFrame) -> pd.DataFrame:
     """Utilisation by kind of office over the whole city (work hours over staffed open hours)."""
-    kind = util["office"].str.replace(r"^(line:[^:]+|station|leader|stationed):.*$", r"\1", regex=True)
+    from .models import area_offices
+    per_area = "|".join(["line:[^:]+", *map(re.escape, area_offices())])  # a line grid's stations, or a model's
+    kind = util["office"].str.replace(rf"^({per_area}):.*$", r"\1", regex=True)
     g = util.assign(kind=kind).groupby(["model", "kind"], sort=False)
     agg = g.agg(work=("work_hours", "sum"), available=("staffed_hours", "sum"), headcount=("headcount", "sum"))
     return pd.DataFrame({"model": agg.index.get_level_values(0), "metric": "utilisation", "dimension": "office",

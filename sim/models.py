@@ -17,10 +17,10 @@ A module is loaded
 ['siloed', 'merged']
 >>> get("merged").label_zh
 '多格合一综合网格'
->>> get("toy")
+>>> get("toy")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-sim.scenario.ScenarioError: models: unknown governance model 'toy' (registered: siloed, merged; ...
+sim.scenario.ScenarioError: models: unknown governance model 'toy' (registered: siloed, merged...
 """
 from __future__ import annotations
 
@@ -113,3 +113,8 @@ def label(model: str) -> str:
         return model
     cls = _REGISTRY[model]
     return f"{cls.label} ({cls.label_zh})" if cls.label_zh else cls.label
+
+
+def area_offices() -> dict[str, str]:
+    """Every registered model's kinds of office kept one per area (key ``kind:area``), with their labels."""
+    return {k: v for name in names() for k, v in _REGISTRY[name].area_offices.items()}

@@ -90,10 +90,11 @@ class ResultsFolder:
     (a sweep's analysis beside its resumable points).
 
     >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d, ResultsFolder(Path(d) / "run") as f:
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     f = ResultsFolder(Path(d) / "run")
     ...     f.text("report.md", "hello")
-    ...     (Path(d) / "run").exists()
-    False
+    ...     [p.name for p in Path(d).iterdir()] == [f".run.partial-{os.getpid()}"]  # not yet in place
+    True
     """
 
     def __init__(self, out: Path, staged: bool = True):

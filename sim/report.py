@@ -134,47 +134,27 @@ def verdict(summary: pd.DataFrame, baseline: str = "siloed", how_sure: str | Non
 
 
 def mechanisms(result) -> list[str]:
-    """What drives the result: one line per mechanism of the brief, measured in this run."""
-    a, u = result.appeals, result.utilisation
-    if not {"siloed", "merged"} <= set(a.loc[a["filed"].notna(), "model"]):
-        return []  # needs appeals filed under both models
+    """What drives the result: one line per mechanism of the brief, measured in this run.
+
+    Each model says what drives its difference from the baseline (``Policy.mechanisms``); the filing
+    channels, the same in every model, are said once.
+    """
+    from .models import get
+    a, u, base = result.appeals, result.utilisation, result.scenario.baseline
+    filed_models = set(a.loc[a["filed"].notna(), "model"])
+    others = [r for r in result.runs if r.model != base and r.model in filed_models]
+    if base not in filed_models or not others:
+        return []  # needs appeals filed under the baseline and another model
     lines = []
-    # a measured window with no open hours leaves utilisation undefined (NaN): nothing to say then
-    leaders = u[(u["model"] == "merged") & u["office"].str.startswith("leader:")].dropna(subset=["utilisation"])
-    if len(leaders):
-        top = leaders.loc[leaders["utilisation"].idxmax()]
-        lines.append(f"grid leader load: busiest grid leader ({top['office'].split(':')[1]}) works "
-                     f"{100 * top['utilisation']:.0f}% of open hours (triage and coordination of every appeal)")
-    depts = u[u["office"].str.startswith("dept:")].pivot(index="office", columns="model", values="utilisation")
-    gap = (depts["merged"] - depts["siloed"]).dropna() if {"merged", "siloed"} <= set(depts.columns) else depts
-    if len(gap):
-        worst = gap.idxmax()
-        lines.append(f"thinner departments: {worst.split(':')[1]} goes from {100 * depts.loc[worst, 'siloed']:.0f}% "
-                     f"to {100 * depts.loc[worst, 'merged']:.0f}% utilisation after stationing staff in grids")
-    hard = a[a["hard"] & a["resolved"].notna()]
-    if len(hard):
-        t = (hard["resolved"] - hard["created"]).groupby(hard["model"]).median()
-        lines.append(f"joint meetings: hard cases resolve in a median {t.get('merged', np.nan):.0f} h merged "
-                     f"vs {t.get('siloed', np.nan):.0f} h siloed ({(a['hard'] & (a['model'] == 'merged')).sum()} hard cases)")
-    filed = a[a["filed"].notna()]
-    trips = filed.groupby("model")["trips"].mean()
-    share3 = filed.assign(t3=filed["trips"] >= 3).groupby("model")["t3"].mean()
-    lines.append(f"multi-office trips (多头跑): {trips['siloed']:.2f} trips per appeal siloed vs "
-                 f"{trips['merged']:.2f} merged; {100 * share3['siloed']:.0f}% of siloed appeals need 3+ trips")
-    unclear = filed[filed["unclear"]]
-    if len(unclear):
-        b = unclear.groupby("model")["bounces"].mean()
-        lines.append(f"bounces (踢皮球): unclear-ownership appeals bounce {b.get('siloed', 0):.1f} times siloed, "
-                     f"{b.get('merged', 0):.1f} merged")
-    share = filed.groupby("model")["channel"].value_counts(normalize=True)
-    ch = {c: share.get(("siloed", c), 0.0) for c in ("in_person", "hotline", "online")}
-    lines.append(f"filing channels (the same in both models): {100 * ch['in_person']:.0f}% in person, "
-                 f"{100 * ch['hotline']:.0f}% by the 12345 hotline, {100 * ch['online']:.0f}% online; trips and "
-                 "多头跑 happen only in person or when a department asks the citizen to come in")
-    lines.append(f"proactive discovery (主动发现): grid patrols found {100 * share.get(('merged', 'patrol'), 0):.0f}% "
-                 "of merged appeals before anyone filed; departments' inspection crews "
-                 f"{100 * share.get(('merged', 'inspection'), 0):.0f}% merged and "
-                 f"{100 * share.get(('siloed', 'inspection'), 0):.0f}% siloed")
+    for r in others:
+        said = get(r.world.model, result.scenario.plugins).mechanisms(a, u, r.model, base)
+        lines += [f"{r.model}: {x}" for x in said] if len(others) > 1 else said
+    filed = a[(a["filed"].notna()) & (a["model"] == base)]
+    ch = filed["channel"].value_counts(normalize=True)
+    lines.insert(len(lines) - (1 if len(others) == 1 else 0), (
+        f"filing channels (the same in both models): {100 * ch.get('in_person', 0.0):.0f}% in person, "
+        f"{100 * ch.get('hotline', 0.0):.0f}% by the 12345 hotline, {100 * ch.get('online', 0.0):.0f}% online; "
+        "trips and 多头跑 happen only in person or when a department asks the citizen to come in"))
     return lines
 
 

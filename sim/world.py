@@ -308,12 +308,9 @@ def line_stations(sc: Scenario, leaders: int = 0, extra: int = 0) -> dict[str, i
     return {f"line:{g}:{a}": n[g] for g in sc.line_grids for a in sc.areas}
 
 
-_KINDS = {"station": "comprehensive grid station (综合网格)", "leader": "grid leader (网格长)",
-          "stationed": "stationed staff (下沉力量)", "hotline": "hotline operators"}
-
-
 def office_label(sc: Scenario, key: str) -> str:
-    """A readable name for an office key, with the Chinese term where the scenario gives one."""
+    """A readable name for an office key, with the Chinese term where the scenario gives one; a model's own
+    kinds of office are named by the model (``Policy.area_offices``)."""
     kind, name, *rest = key.split(":")
     if kind == "dept":
         zh = sc.departments[name].name_zh
@@ -321,7 +318,10 @@ def office_label(sc: Scenario, key: str) -> str:
     if kind == "line":
         zh = sc.line_grids[name].name_zh
         return f"{name} line-grid station" + (f" ({zh})" if zh else "") + f" in {rest[0]}"
-    return f"{_KINDS[kind]} in {name}"
+    if kind == "hotline":
+        return f"hotline operators in {name}"
+    from .models import area_offices
+    return f"{area_offices().get(kind, kind)} in {name}"
 
 
 class World:

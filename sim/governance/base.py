@@ -38,6 +38,8 @@ class Policy:
     #: The scenario block of this model's settings (``siloed``, ``merged``): a plug-in that refines a
     #: shipped model reads that model's block.
     config_block = ""
+    #: This model's own kinds of office, one per area (office key ``kind:area``), with their labels.
+    area_offices: dict[str, str] = {}
 
     @classmethod
     def offices(cls, sc) -> dict[str, int]:
@@ -49,6 +51,31 @@ class Policy:
         """Headcount by office key: the model's :meth:`offices`, and the 12345 hotline, the same in every model,
         when any group calls it."""
         return cls.offices(sc) | ({"hotline:12345": sc.channels.hotline.operators} if uses_hotline(sc) else {})
+
+    @classmethod
+    def mechanisms(cls, appeals, utilisation, model: str, base: str) -> list[str]:
+        """What drives ``model``'s difference from ``base`` in a run, for the report: one line each, measured
+        (``appeals`` and ``utilisation`` are the run's tables).  Trips, bounces and discovery here; a model
+        adds its own."""
+        a = appeals[appeals["filed"].notna()]
+        trips = a.groupby("model")["trips"].mean()
+        share3 = (a["trips"] >= 3).groupby(a["model"]).mean()
+        lines = [f"multi-office trips (多头跑): {trips[base]:.2f} trips per appeal {base} vs "
+                 f"{trips[model]:.2f} {model}; {100 * share3[base]:.0f}% of {base} appeals need 3+ trips"]
+        unclear = a[a["unclear"]]
+        if len(unclear):
+            b = unclear.groupby("model")["bounces"].mean()
+            lines.append(f"bounces (踢皮球): unclear-ownership appeals bounce {b.get(base, 0):.1f} times {base}, "
+                         f"{b.get(model, 0):.1f} {model}")
+        found = a.groupby("model")["channel"].value_counts(normalize=True)
+        return lines + [cls.discovery(found, model, base)]
+
+    @staticmethod
+    def discovery(found, model: str, base: str) -> str:
+        """The line on issues found before anyone filed; ``found`` is the share of appeals by (model, channel)."""
+        return (f"proactive discovery (主动发现): departments' inspection crews found "
+                f"{100 * found.get((model, 'inspection'), 0):.0f}% of {model} appeals and "
+                f"{100 * found.get((base, 'inspection'), 0):.0f}% of {base}")
 
     def __init__(self, world: World, issues: IssueStream):
         sc = world.scenario

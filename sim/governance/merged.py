@@ -81,6 +81,40 @@ class MergedPolicy(SiloedPolicy):
 
     name, config_block = "merged", "merged"
     label, label_zh, colour = "merged comprehensive grid", "多格合一综合网格", "#1b9e77"
+    area_offices = {"station": "comprehensive grid station (综合网格)", "leader": "grid leader (网格长)",
+                    "stationed": "stationed staff (下沉力量)"}
+
+    @classmethod
+    def mechanisms(cls, appeals, utilisation, model: str, base: str) -> list[str]:
+        """The grid leaders' load, the departments thinned by stationing and the joint meetings' hard cases,
+        then the trips, bounces and discovery every model reports."""
+        a, u, lines = appeals, utilisation, []
+        # a measured window with no open hours leaves utilisation undefined (NaN): nothing to say then
+        leaders = u[(u["model"] == model) & u["office"].str.startswith("leader:")].dropna(subset=["utilisation"])
+        if len(leaders):
+            top = leaders.loc[leaders["utilisation"].idxmax()]
+            lines.append(f"grid leader load: busiest grid leader ({top['office'].split(':')[1]}) works "
+                         f"{100 * top['utilisation']:.0f}% of open hours (triage and coordination of every appeal)")
+        depts = u[u["office"].str.startswith("dept:")].pivot(index="office", columns="model", values="utilisation")
+        gap = (depts[model] - depts[base]).dropna() if {model, base} <= set(depts.columns) else depts
+        if len(gap):
+            worst = gap.idxmax()
+            lines.append(f"thinner departments: {worst.split(':')[1]} goes from {100 * depts.loc[worst, base]:.0f}% "
+                         f"to {100 * depts.loc[worst, model]:.0f}% utilisation after stationing staff in grids")
+        hard = a[a["hard"] & a["resolved"].notna()]
+        if len(hard):
+            t = (hard["resolved"] - hard["created"]).groupby(hard["model"]).median()
+            lines.append(f"joint meetings: hard cases resolve in a median {t.get(model, np.nan):.0f} h {model} "
+                         f"vs {t.get(base, np.nan):.0f} h {base} ({(a['hard'] & (a['model'] == model)).sum()} "
+                         "hard cases)")
+        return lines + super().mechanisms(appeals, utilisation, model, base)
+
+    @staticmethod
+    def discovery(found, model: str, base: str) -> str:
+        return (f"proactive discovery (主动发现): grid patrols found {100 * found.get((model, 'patrol'), 0):.0f}% "
+                f"of {model} appeals before anyone filed; departments' inspection crews "
+                f"{100 * found.get((model, 'inspection'), 0):.0f}% {model} and "
+                f"{100 * found.get((base, 'inspection'), 0):.0f}% {base}")
 
     @classmethod
     def offices(cls, sc) -> dict[str, int]:
