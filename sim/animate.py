@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from .issues import generate_issues
-from .output import atomic_write
+from .files import atomic_write
 from .scenario import Scenario, ScenarioError
+from .style import styled
 
 _ORDER = {"hotline": 0, "line": 1, "station": 1, "leader": 2, "stationed": 3, "dept": 4}
 
@@ -50,16 +51,17 @@ def sample_day(sc: Scenario, day: int, step_minutes: float = 10.0) -> dict:
     return out
 
 
+@styled
 def animate(sc: Scenario, path: str, day: int = 2, step_minutes: float = 15.0, fps: int = 6) -> str:
     """Write the animation of day ``day`` to ``path`` (GIF; MP4 if asked for and ffmpeg exists)."""
     from matplotlib.animation import FFMpegWriter, FuncAnimation, PillowWriter
     from .models import colour
-    from .plots import plt
+    from .style import subplots
     from .trace import clock
 
     data = sample_day(sc, day, step_minutes)
     models = list(data["models"])
-    fig, axes = plt.subplots(1, len(models), figsize=(6.5 * len(models), 7), squeeze=False)
+    fig, axes = subplots(1, len(models), figsize=(6.5 * len(models), 7), squeeze=False)
     bars = []
     for ax, m in zip(axes[0], models):
         f = data["models"][m]
@@ -96,5 +98,4 @@ def animate(sc: Scenario, path: str, day: int = 2, step_minutes: float = 15.0, f
     else:
         writer, dpi = PillowWriter(fps=fps), 70
     atomic_write(Path(path), lambda tmp: anim.save(tmp, writer=writer, dpi=dpi))  # whole, or not at all
-    plt.close(fig)
     return path

@@ -63,7 +63,7 @@ def stability_lines(summary: pd.DataFrame) -> list[str]:
     One run: the batch-means trend of :mod:`sim.stability`.  Replications: the mean of the replications'
     slopes with a Student-t interval (replications are independent, so this is the sharper test).
     """
-    from .experiment import mean_ci  # experiment imports this module
+    from .statistics import mean_ci
     out = []
     reps = summary["replication"].nunique() if "replication" in summary.columns else 1
     v = overall(summary)

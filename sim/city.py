@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 
 from .metrics import HEADLINE, backlog, by_street, capacity, utilisation
-from .output import atomic_write
+from .files import atomic_write
 from .records import to_frame
-from .scenario import Scenario
+from .scenario import Scenario, street_kind  # noqa: F401  (street_kind: for older code)
 from .tally import Tally
 from .stability import trend_rows
 from .world import staffing
@@ -68,7 +68,7 @@ def _run_street(sc, index, name, models, replication, appeals_dir, events_dir) -
     runs = simulate_models(sc, models, replication, street=index, events=events_dir is not None)
     if events_dir is not None:
         from . import eventlog
-        eventlog.write(eventlog.frames(runs, sc, name), lambda f, w: atomic_write(Path(events_dir) / f, w), name)
+        eventlog.write_into(events_dir, eventlog.frames(runs, sc, name), name)
     staff = [(r.model, name, k, n) for r in runs for k, n in staffing(r.world.scenario, r.world.model).items()]
     appeals = pd.concat([to_frame(r.records) for r in runs], ignore_index=True)
     appeals.insert(0, "street", name)
@@ -104,15 +104,6 @@ class CityResult:
     differences: pd.DataFrame | None = None  # :func:`street_differences` of the summary
 
 
-def street_kind(street: str) -> str:
-    """The kind of a street from its name (``<kind>-001`` onwards).
-
-    >>> street_kind("large_town-017")
-    'large_town'
-    """
-    return street.rsplit("-", 1)[0]
-
-
 def street_differences(summary: pd.DataFrame, baseline: str = "siloed", alpha: float = 0.05) -> pd.DataFrame:
     """How sure a single city run is: each headline metric's street-by-street difference, model − baseline.
 
@@ -122,7 +113,7 @@ def street_differences(summary: pd.DataFrame, baseline: str = "siloed", alpha: f
     average street of this city's mix of kinds.  It is the mean of street-level values,
     not the pooled city-wide value of ``comparison.csv``.
     """
-    from .experiment import stratified_mean_ci
+    from .statistics import stratified_mean_ci
     rows = []
     for metric, (better, _label) in HEADLINE.items():
         wide = by_street(summary, metric)

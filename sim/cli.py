@@ -584,7 +584,7 @@ def cmd_migrate(args) -> int:
 
     from . import __version__
     from .migrate import CURRENT, migrate, schema_version
-    from .output import atomic_write
+    from .files import atomic_write
     from .scenario import read_yaml
 
     path, source = Path(args.scenario), str(args.scenario)

@@ -180,6 +180,12 @@ def write(df: pd.DataFrame, put, stem: str = "events") -> None:
     put(f"{stem}-process-map.md", lambda p: Path(p).write_text(process_maps(df), encoding="utf-8"))
 
 
+def write_into(folder, df: pd.DataFrame, stem: str) -> None:
+    """:func:`write` into ``folder``, each file atomically (a replication's or a street's log)."""
+    from .files import atomic_write
+    write(df, lambda name, writer: atomic_write(Path(folder) / name, writer), stem)
+
+
 _XES_HEAD = """<?xml version="1.0" encoding="UTF-8" ?>
 <log xes.version="1849-2016" xes.features="nested-attributes" xmlns="http://www.xes-standard.org/">
 <extension name="Concept" prefix="concept" uri="http://www.xes-standard.org/concept.xesext"/>

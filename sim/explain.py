@@ -42,9 +42,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .experiment import is_rate, mean_ci, run_replications
+from .experiment import run_replications
 from .governance.reform import COMMON, SWITCHES, Switch
-from .metrics import HEADLINE
+from .metrics import HEADLINE, is_rate
+from .statistics import mean_ci
 from .scenario import Scenario, ScenarioError, Variant
 
 WITHOUT, ALONE, NULL, BOTH = "without:", "alone:", "null-reform", "both-without:"

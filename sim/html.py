@@ -213,7 +213,7 @@ def experiment_report_html(exp, command: str) -> str:
 
 def city_brief(result) -> str:
     """The city's kinds of street: how many, what they are, their areas and demand."""
-    from .city import street_kind
+    from .scenario import street_kind
     from .world import staffing
     sc = result.scenario
     kinds = {}

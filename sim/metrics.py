@@ -17,6 +17,8 @@ warm-up are simulated but left out of every metric.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -28,21 +30,79 @@ SUMMARY_COLUMNS = ["model", "metric", "dimension", "level", "value", "n"]
 #: Capacity of a model's offices (see :func:`capacity`): what "the same headcount" is checked against.
 CAPACITY = ("headcount", "staffed_hours", "staffed_hours_horizon")
 
-#: Headline metrics, each with its better direction and a label.
-HEADLINE: dict[str, tuple[str, str]] = {
-    "resolution_time_p50": ("lower", "resolution time P50 (h)"),
-    "resolution_time_p90": ("lower", "resolution time P90 (h)"),
-    "response_time_p50": ("lower", "response time P50 (h)"),
-    "response_rate": ("higher", "响应率 response rate"),
-    "resolution_rate": ("higher", "解决率 resolution rate"),
-    "satisfaction_rate": ("higher", "满意率 satisfaction rate"),
-    "satisfied_share": ("higher", "satisfied ÷ filed"),
-    "trips_per_appeal": ("lower", "trips per appeal"),
-    "citizen_hours_per_appeal": ("lower", "citizen hours per appeal"),
-    "share_3plus_trips": ("lower", "share with 3+ trips"),
-    "abandonment_rate": ("lower", "abandonment rate"),
-    "staff_hours_per_appeal": ("lower", "staff hours per appeal"),
-}
+@dataclass(frozen=True)
+class Metric:
+    """A metric gridsim reports: its name in the tables, its labels, unit, better direction and kind.
+
+    ``kind`` is ``time`` (hours), ``rate`` (a share in [0, 1]: shown in percent, its differences in
+    points, its precision absolute), ``count`` (whole numbers) or ``mean`` (a per-appeal mean).
+
+    >>> METRICS["response_rate"].label, METRICS["response_rate"].kind
+    ('响应率 response rate', 'rate')
+    """
+    name: str
+    en: str
+    zh: str = ""
+    kind: str = "mean"
+    better: str | None = None  # "lower" or "higher"; None: no better direction (a count, a capacity)
+
+    @property
+    def unit(self) -> str:
+        return "h" if self.kind == "time" else ""
+
+    @property
+    def label(self) -> str:
+        """The label of tables and plots: the Chinese term first where there is one, the unit last."""
+        return " ".join(filter(None, (self.zh, self.en))) + (f" ({self.unit})" if self.unit else "")
+
+
+def _m(name, en, zh="", kind="mean", better=None) -> Metric:
+    return Metric(name, en, zh, kind, better)
+
+
+#: Every metric with a label, in the order of the tables.  Metrics not here (per-office measures,
+#: breakdowns) are reported too: :func:`is_rate` tells their kind by name.
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    _m("appeals_filed", "appeals filed", kind="count"),
+    _m("headcount", "headcount", kind="count"),
+    _m("staffed_hours", "staffed hours", kind="count"),
+    _m("response_time_mean", "response time mean", kind="time", better="lower"),
+    _m("response_time_p50", "response time P50", kind="time", better="lower"),
+    _m("response_time_p90", "response time P90", kind="time", better="lower"),
+    _m("resolution_time_mean", "resolution time mean", kind="time", better="lower"),
+    _m("resolution_time_p50", "resolution time P50", kind="time", better="lower"),
+    _m("resolution_time_p90", "resolution time P90", kind="time", better="lower"),
+    _m("response_rate", "response rate", "响应率", "rate", "higher"),
+    _m("resolution_rate", "resolution rate", "解决率", "rate", "higher"),
+    _m("satisfaction_rate", "satisfaction rate", "满意率", "rate", "higher"),
+    _m("satisfied_share", "satisfied ÷ filed", kind="rate", better="higher"),
+    _m("final_satisfaction_rate", "after feedback", "满意率", "rate", "higher"),
+    _m("final_satisfied_share", "satisfied ÷ filed, final", kind="rate", better="higher"),
+    _m("trips_per_appeal", "trips per appeal", better="lower"),
+    _m("share_3plus_trips", "share with 3+ trips", kind="rate", better="lower"),
+    _m("citizen_hours_per_appeal", "citizen hours per appeal", better="lower"),
+    _m("staff_hours_per_appeal", "staff hours per appeal", better="lower"),
+    _m("referrals_per_appeal", "referrals per appeal", better="lower"),
+    _m("bounces_per_appeal", "bounces per appeal", better="lower"),
+    _m("abandonment_rate", "abandonment rate", kind="rate", better="lower"),
+    _m("open_share", "still open at horizon", kind="rate", better="lower"),
+)}
+#: The headline metrics (better direction and label), in the order of verdicts, comparisons and sweeps.
+_HEADLINE = ("resolution_time_p50", "resolution_time_p90", "response_time_p50", "response_rate",
+                   "resolution_rate", "satisfaction_rate", "satisfied_share", "trips_per_appeal",
+                   "citizen_hours_per_appeal", "share_3plus_trips", "abandonment_rate", "staff_hours_per_appeal")
+HEADLINE: dict[str, tuple[str, str]] = {k: (METRICS[k].better, METRICS[k].label) for k in _HEADLINE}
+
+
+def is_rate(metric: str) -> bool:
+    """Rates and shares (bounded in [0, 1], means can be near 0): percent, points, absolute precision.
+
+    >>> is_rate("satisfaction_rate"), is_rate("trips_per_appeal"), is_rate("share_waited@dept:police")
+    (True, False, True)
+    """
+    if metric in METRICS:
+        return METRICS[metric].kind == "rate"
+    return metric.endswith(("_rate", "_share")) or metric.startswith("share_")
 
 
 #: Times measured per filed appeal (NaN until reached), summarised by mean and quantiles.

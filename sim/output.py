@@ -10,31 +10,11 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 from . import __version__
-
-
-def atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp_path)`` then rename the temp file onto ``path`` (making its folder if need be).
-
-    The temp file ends in ``.tmp`` and the path's own suffix, for writers that go by the extension.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; results are for reading
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+from .files import atomic_write  # noqa: F401  (its home was here: older code imports it from sim.output)
 
 
 def provenance(scenario, models: list[str], command: str, started: str, wall_seconds: float,
@@ -61,8 +41,7 @@ def foreign_entries(out: Path) -> list[str]:
     """What in folder ``out`` a gridsim run did not write: a folder that is not a results folder (no
     ``provenance.json``) and holds anything else is the user's, and no run writes into it.
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
+    >>>     >>> with tempfile.TemporaryDirectory() as d:
     ...     _ = (Path(d) / "summary.csv").write_text(""), (Path(d) / "notes.txt").write_text("")
     ...     foreign_entries(Path(d))
     ['notes.txt']
@@ -89,8 +68,7 @@ class ResultsFolder:
     ``staged=False`` writes in place instead, file by file, for folders that grow across runs
     (a sweep's analysis beside its resumable points).
 
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as d:
+    >>>     >>> with tempfile.TemporaryDirectory() as d:
     ...     f = ResultsFolder(Path(d) / "run")
     ...     f.text("report.md", "hello")
     ...     [p.name for p in Path(d).iterdir()] == [f".run.partial-{os.getpid()}"]  # not yet in place

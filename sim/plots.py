@@ -1,23 +1,15 @@
-"""PNG plots of one run: time distributions, the three rates, trips and backlog, by model."""
+"""PNG plots of one run: time distributions, the three rates, trips and backlog, by model.
+
+Importing this module changes no global matplotlib state (see :mod:`sim.style`).
+"""
 from __future__ import annotations
 
-import matplotlib
+import matplotlib.pyplot as plt  # noqa: F401  (for plt.close by older callers; the figures here are not pyplot's)
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-from pathlib import Path  # noqa: E402
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-
-# Chinese labels render with the shipped WenQuanYi Micro Hei (Apache-2.0), as a fallback to DejaVu Sans.
-CJK_FONT = Path(__file__).with_name("fonts") / "wqy-microhei.ttc"
-font_manager.fontManager.addfont(str(CJK_FONT))
-plt.rcParams["font.family"] = ["DejaVu Sans", "WenQuanYi Micro Hei"]
-
-#: One colour per model in every figure: the model's own (sim.models), a spare one for a variant.
-from .models import colour as _colour  # noqa: E402
+from .models import colour as _colour  # one colour per model in every figure: the model's own
+from .style import CJK_FONT, STYLE, styled, subplots  # noqa: F401
 
 
 def _legend(ax, **kw) -> None:
@@ -27,10 +19,10 @@ def _legend(ax, **kw) -> None:
     else:
         ax.text(0.5, 0.5, "no appeals to show", transform=ax.transAxes, ha="center", va="center", color="grey")
 
-
+@styled
 def times_figure(appeals: pd.DataFrame):
     """ECDFs of response and resolution time (from the issue arising), by model."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig, axes = subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, col, title in zip(axes, ("first_response", "resolved"), ("Response time", "Resolution time")):
         for model, df in appeals.groupby("model", sort=False):
             x = np.sort((df[col] - df["created"]).dropna().to_numpy())
@@ -46,13 +38,13 @@ def times_figure(appeals: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-
+@styled
 def rates_figure(summary: pd.DataFrame):
     """The three hotline rates by model and group (and overall)."""
     metrics = [("response_rate", "Response rate"), ("resolution_rate", "Resolution rate"),
                ("satisfaction_rate", "Satisfaction rate")]
     s = summary[summary["dimension"].isin(["all", "group"])]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), sharey=True)
+    fig, axes = subplots(1, 3, figsize=(13, 4), sharey=True)
     models = list(dict.fromkeys(s["model"]))
     for ax, (metric, title) in zip(axes, metrics):
         m = s[s["metric"] == metric]
@@ -72,10 +64,10 @@ def rates_figure(summary: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-
+@styled
 def trips_figure(appeals: pd.DataFrame):
     """Share of filed appeals by number of trips, by model."""
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = subplots(figsize=(6, 4))
     filed = appeals.dropna(subset=["filed"])
     models = list(dict.fromkeys(filed["model"]))
     top = int(filed["trips"].max()) if len(filed) else 0
@@ -94,14 +86,14 @@ def trips_figure(appeals: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-
+@styled
 def breakdown_figure(summary: pd.DataFrame, dimension: str, metric: str = "resolution_time_p50"):
     """A headline metric by group or category (or area), bars per model."""
     from .metrics import HEADLINE
     s = summary[(summary["dimension"] == dimension) & (summary["metric"] == metric)]
     levels = list(dict.fromkeys(s["level"]))
     models = list(dict.fromkeys(s["model"]))
-    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(levels) + 2), 4))
+    fig, ax = subplots(figsize=(max(6, 0.8 * len(levels) + 2), 4))
     x = np.arange(len(levels))
     w = 0.8 / max(len(models), 1)
     for k, model in enumerate(models):
@@ -115,10 +107,10 @@ def breakdown_figure(summary: pd.DataFrame, dimension: str, metric: str = "resol
     fig.tight_layout()
     return fig
 
-
+@styled
 def backlog_figure(backlog: pd.DataFrame):
     """Issues arisen and not yet resolved or abandoned, over time, by model."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = subplots(figsize=(9, 4))
     for model, df in backlog.groupby("model", sort=False):
         ax.plot(df["time_h"] / 24.0, df["backlog"], color=_colour(model), label=model)
     ax.set_xlabel("day")
@@ -129,13 +121,12 @@ def backlog_figure(backlog: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-
 def figures(result) -> dict[str, object]:
     """All figures of a run, by file name."""
     return {"times.png": times_figure(result.appeals), "rates.png": rates_figure(result.summary),
             "trips.png": trips_figure(result.appeals), "backlog.png": backlog_figure(result.backlog)}
 
-
+@styled
 def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str = "resolution_time_p50"):
     """One point a street: ``metric`` under ``baseline`` (x) against each other model (y), by kind of street.
 
@@ -145,11 +136,11 @@ def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str 
     from .metrics import HEADLINE, by_street
     wide = by_street(summary, metric)
     label = HEADLINE.get(metric, ("", metric))[1]
-    fig, ax = plt.subplots(figsize=(6.5, 6))
+    fig, ax = subplots(figsize=(6.5, 6))
     if baseline not in wide:
         _legend(ax)
         return fig
-    from .city import street_kind
+    from .scenario import street_kind
     kinds = wide.index.map(street_kind)
     markers = dict(zip(dict.fromkeys(kinds), "osD^v<>p"))
     others = [m for m in wide.columns if m != baseline]
@@ -168,21 +159,20 @@ def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str 
     fig.tight_layout()
     return fig
 
-
 def city_figures(result) -> dict[str, object]:
     """All figures of a city run, by file name (from the merged tables: no per-appeal records needed)."""
     return {"streets.png": streets_figure(result.summary, result.scenario.baseline),
             "rates.png": rates_figure(result.summary), "backlog.png": backlog_figure(result.backlog),
             "categories.png": breakdown_figure(result.summary, "category")}
 
-
+@styled
 def forest_figure(comparison: pd.DataFrame):
     """Ratios model / baseline with their confidence intervals, one row per headline metric."""
     from .metrics import HEADLINE
 
     models = list(dict.fromkeys(comparison["model"]))
     metrics = list(dict.fromkeys(comparison["metric"]))
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(metrics) + 1.5))
+    fig, ax = subplots(figsize=(8, 0.45 * len(metrics) + 1.5))
     y = np.arange(len(metrics))[::-1]
     step = 0.6 / max(len(models), 1)
     for k, model in enumerate(models):
@@ -202,10 +192,10 @@ def forest_figure(comparison: pd.DataFrame):
     fig.tight_layout()
     return fig
 
-
+@styled
 def warmup_figure(series: pd.DataFrame, window: int):
     """Welch's plot: replication-averaged daily outputs and their moving averages, by model."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = subplots(1, 2, figsize=(11, 4))
     for ax, col, title in zip(axes, ("backlog", "resolution_time"),
                               ("Open issues at the end of each day", "Mean resolution time of issues arising that day (h)")):
         for model, g in series.groupby("model", sort=False):
@@ -219,14 +209,14 @@ def warmup_figure(series: pd.DataFrame, window: int):
     fig.tight_layout()
     return fig
 
-
+@styled
 def explain_figure(table: pd.DataFrame):
     """One panel per headline metric: the total difference and each switch's part in it, with CIs.
 
     Bars are Shapley values where computed (they add up to the total), else one-at-a-time effects;
     the diamonds are the one-at-a-time effects (merged − merged without the switch).
     """
-    from .experiment import is_rate
+    from .metrics import is_rate
     from .metrics import HEADLINE
 
     shap = table["shapley"].notna().any()
@@ -235,7 +225,7 @@ def explain_figure(table: pd.DataFrame):
              if n != "null_reform" and not (shap and n == "remainder")]
     cols = 3
     rows = -(-len(metrics) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(13, 0.28 * len(names) * rows + 1.2 * rows), squeeze=False,
+    fig, axes = subplots(rows, cols, figsize=(13, 0.28 * len(names) * rows + 1.2 * rows), squeeze=False,
                              sharey=True)
     y = np.arange(len(names))[::-1]
     bar = "shapley" if shap else "effect"

@@ -11,39 +11,13 @@ import numpy as np
 import pandas as pd
 
 from . import checks
-from .metrics import HEADLINE, worst_served
+from .metrics import HEADLINE, METRICS, worst_served
 
-#: Rows of the terminal table: metric id and label.
-TABLE_ROWS = {
-    "appeals_filed": "appeals filed",
-    "headcount": "headcount",
-    "staffed_hours": "staffed hours",
-    "response_time_mean": "response time mean (h)",
-    "response_time_p50": "response time P50 (h)",
-    "response_time_p90": "response time P90 (h)",
-    "resolution_time_mean": "resolution time mean (h)",
-    "resolution_time_p50": "resolution time P50 (h)",
-    "resolution_time_p90": "resolution time P90 (h)",
-    "response_rate": "响应率 response rate",
-    "resolution_rate": "解决率 resolution rate",
-    "satisfaction_rate": "满意率 satisfaction rate",
-    "satisfied_share": "satisfied ÷ filed",
-    "final_satisfaction_rate": "满意率 after feedback",
-    "final_satisfied_share": "satisfied ÷ filed, final",
-    "trips_per_appeal": "trips per appeal",
-    "share_3plus_trips": "share with 3+ trips",
-    "citizen_hours_per_appeal": "citizen hours per appeal",
-    "staff_hours_per_appeal": "staff hours per appeal",
-    "referrals_per_appeal": "referrals per appeal",
-    "bounces_per_appeal": "bounces per appeal",
-    "abandonment_rate": "abandonment rate",
-    "open_share": "still open at horizon",
-}
-#: Rows shown as whole numbers.
-COUNT_METRICS = {"appeals_filed", "headcount", "staffed_hours"}
-RATE_METRICS = {"response_rate", "resolution_rate", "satisfaction_rate", "satisfied_share",
-                "final_satisfaction_rate", "final_satisfied_share", "share_3plus_trips",
-                "abandonment_rate", "open_share"}
+#: Rows of the terminal table: metric id and label (sim.metrics.METRICS, in its order).
+TABLE_ROWS = {k: m.label for k, m in METRICS.items()}
+#: Rows shown as whole numbers, and rows shown in percent.
+COUNT_METRICS = {k for k, m in METRICS.items() if m.kind == "count"}
+RATE_METRICS = {k for k, m in METRICS.items() if m.kind == "rate"}
 
 
 def comparison_table(summary: pd.DataFrame, baseline: str = "siloed") -> pd.DataFrame:

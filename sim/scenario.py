@@ -628,6 +628,15 @@ class Scenario(Strict):
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def street_kind(street: str) -> str:
+    """The kind of a street from its name (``<kind>-001`` onwards).
+
+    >>> street_kind("large_town-017")
+    'large_town'
+    """
+    return street.rsplit("-", 1)[0]
+
+
 def _reference_problems(sc: Scenario, complete: bool = True):
     """Yield ``path: message`` for every reference to something that does not exist.
 

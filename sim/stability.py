@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+
+from .statistics import t_quantile
 
 WEEK, DAY = 168.0, 24.0
 MIN_WEEKS = 4      # fewer whole weeks than this: daily batches, or a weekly slope rests on too few points
@@ -54,7 +55,7 @@ def _ols_slope(x: np.ndarray, y: np.ndarray, level: float = 0.95) -> tuple[float
     slope = float(dx @ (y - y.mean())) / sxx
     resid = y - y.mean() - slope * dx
     df = x.size - 2
-    half = stats.t.ppf(0.5 + level / 2, df) * np.sqrt(float(resid @ resid) / df / sxx)
+    half = t_quantile(level, df) * np.sqrt(float(resid @ resid) / df / sxx)
     return slope, slope - half, slope + half
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from .scenario import Scenario, build_scenario
+from .statistics import mean_ci
 
 ZERO = {"dist": "fixed", "value": 0.0}
 
@@ -73,9 +73,7 @@ def nelson_tantawi_2(lam: float, mu: float) -> float:
 
 def ci(values, level: float = 0.99) -> tuple[float, float, float]:
     """Mean and Student-t interval over independent replications."""
-    x = np.asarray(values, dtype=float)
-    h = stats.t.ppf(0.5 + level / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-    return float(x.mean()), float(x.mean() - h), float(x.mean() + h)
+    return mean_ci(np.asarray(values, dtype=float), level)
 
 
 def office_stats(args) -> dict:

@@ -16,7 +16,7 @@ import pytest
 import sim
 from sim.models import get as policy_class
 from sim.issues import generate_issues
-from sim.output import atomic_write
+from sim.files import atomic_write
 from sim.world import World
 
 RESULT_FILES = ("appeals.csv", "summary.csv", "utilisation.csv", "backlog.csv", "scenario.yaml")

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
 from ..scenario import Scenario, ScenarioError
+from ..statistics import t_quantile
 from ..survival import OPEN, RESOLVED, cif_quantile, cumulative_incidence
 from .build import slug, to_hours
 from .logs import Log
@@ -185,7 +184,7 @@ def _compare(what: str, level: str, observed: float, simulated: list[float], jud
     n = len(x)
     mean = float(x.mean()) if n else np.nan
     if n >= 2:
-        t = stats.t.ppf(0.975, n - 1)
+        t = t_quantile(0.95, n - 1)
         sd = x.std(ddof=1)
         lo, hi = mean - t * sd / np.sqrt(n), mean + t * sd / np.sqrt(n)
         plo, phi = mean - t * sd * np.sqrt(1 + 1 / n), mean + t * sd * np.sqrt(1 + 1 / n)

@@ -8,6 +8,7 @@ import pandas as pd
 
 from .build import Calibration
 from .logs import Log
+from ..style import styled
 
 
 def scenario_yaml(cal: Calibration) -> str:
@@ -48,14 +49,15 @@ def calibration_html(cal: Calibration, log: Log, command: str) -> str:
                 f"{len(cal.scenario.categories)} categories; fit window {cal.window[0]} to {cal.window[1]}.")
 
 
+@styled
 def fit_figure(fc):
     """One panel per department: the log's time to close against each replication's, as CDFs."""
-    from ..plots import plt
+    from ..style import subplots
 
     depts = list(fc.curves)
     cols = min(3, len(depts))
     rows = -(-len(depts) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     for ax, d in zip(axes.flat, depts):
         for k, (t, f) in enumerate(fc.curves[d]["sim"]):
             ax.step(np.maximum(t, 1e-2), f, where="post", color="#1b9e77", alpha=0.35, lw=1,

@@ -15,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..experiment import paired_stats
+from ..statistics import paired_stats
 from ..metrics import HEADLINE
 from ..scenario import ScenarioError
+from ..style import styled
 
 KEY = "resolution_time_p50"
 
@@ -108,11 +109,12 @@ def prim_boxes(ratios: pd.DataFrame, params: list[str], metric: str = KEY, thres
 
 # ------------------------------------------------------------------ figures and the written summary
 
+@styled
 def heatmap_figure(ratios: pd.DataFrame, params: list[str], metrics: list[str], pair=("merged", "siloed")):
     """Ratio ``model/baseline`` for two factors (others averaged), one panel per metric; below 1 = model lower."""
-    from ..plots import plt
+    from ..style import subplots
     a, b = params[:2]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.6 * len(metrics), 4), squeeze=False)
+    fig, axes = subplots(1, len(metrics), figsize=(4.6 * len(metrics), 4), squeeze=False)
     for ax, m in zip(axes[0], metrics):
         grid = ratios[ratios["metric"] == m].pivot_table(index=a, columns=b, values="ratio", aggfunc="mean")
         span = max(abs(np.nanmax(grid.to_numpy()) - 1), abs(np.nanmin(grid.to_numpy()) - 1), 0.05)
@@ -133,11 +135,12 @@ def heatmap_figure(ratios: pd.DataFrame, params: list[str], metrics: list[str], 
     return fig
 
 
+@styled
 def lines_figure(ratios: pd.DataFrame, param: str, metrics: list[str], pair=("merged", "siloed")):
     """Ratio ``model/baseline`` against one factor with its 95% CI band, one panel per metric."""
     from ..models import colour
-    from ..plots import plt
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
+    from ..style import subplots
+    fig, axes = subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.6), squeeze=False)
     for ax, m in zip(axes[0], metrics):
         r = ratios[ratios["metric"] == m].sort_values(param)
         ax.plot(r[param], r["ratio"], "o-", color=colour(pair[0]))
@@ -151,14 +154,15 @@ def lines_figure(ratios: pd.DataFrame, param: str, metrics: list[str], pair=("me
     return fig
 
 
+@styled
 def scatter_figure(ratios: pd.DataFrame, params: list[str], metric: str = KEY, pair=("merged", "siloed")):
     """Ratio ``model/baseline`` of the key metric against each parameter over the design."""
     from ..models import colour
-    from ..plots import plt
+    from ..style import subplots
     r = ratios[ratios["metric"] == metric]
     cols = min(3, len(params))
     rows = -(-len(params) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, figsize=(4 * cols, 3.2 * rows), squeeze=False)
     for ax, p in zip(axes.flat, params):
         ax.scatter(r[p], r["ratio"], s=8, color=colour(pair[0]), alpha=0.6)
         ax.axhline(1, color="grey", ls="--", lw=1)
@@ -172,10 +176,11 @@ def scatter_figure(ratios: pd.DataFrame, params: list[str], metric: str = KEY, p
     return fig
 
 
+@styled
 def sobol_figure(indices: pd.DataFrame, pair=("merged", "siloed")):
     """First-order and total Sobol indices with 95% CIs."""
-    from ..plots import plt
-    fig, ax = plt.subplots(figsize=(7, 0.5 * len(indices) + 1.5))
+    from ..style import subplots
+    fig, ax = subplots(figsize=(7, 0.5 * len(indices) + 1.5))
     y = np.arange(len(indices))[::-1]
     ax.barh(y + 0.2, indices["S1"], 0.4, xerr=indices["S1_conf"], label="first order S1", color="#7570b3")
     ax.barh(y - 0.2, indices["ST"], 0.4, xerr=indices["ST_conf"], label="total ST", color="#1b9e77")

@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..executors import execute
-from ..output import atomic_write
+from ..files import atomic_write
 from ..scenario import ScenarioError
 from .design import design_points
 from .spec import SweepPlan, sweep_yaml
