@@ -27,6 +27,8 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .errors import ScenarioError
+
 #: The schema version this gridsim writes and reads.
 CURRENT = 2
 
@@ -66,8 +68,6 @@ _TOLERANCE = 5e-4
 
 
 def _fail(source: str, errors: list[str]):
-    # imported here: the scenario loader imports this module
-    from .scenario import ScenarioError
     raise ScenarioError(source, errors)
 
 

@@ -20,13 +20,15 @@ A module is loaded
 >>> get("toy")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-sim.scenario.ScenarioError: models: unknown governance model 'toy' (registered: siloed, merged...
+sim.errors.ScenarioError: models: unknown governance model 'toy' (registered: siloed, merged...
 """
 from __future__ import annotations
 
 import importlib
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Iterable
+
+from .errors import ScenarioError
 
 if TYPE_CHECKING:
     from .governance.base import Policy
@@ -68,7 +70,6 @@ def _ensure() -> None:
 
 def load(modules: Iterable[str], source: str = "plugins") -> None:
     """Import each plug-in module (dotted path), so that the models it registers are known."""
-    from .scenario import ScenarioError
     _ensure()
     problems = []
     for m in modules:
@@ -92,7 +93,6 @@ def is_model(name: str) -> bool:
 
 def get(name: str, plugins: Iterable[str] = ()) -> type["Policy"]:
     """The policy class of model ``name``, importing ``plugins`` (a scenario's) if it is not known yet."""
-    from .scenario import ScenarioError
     if name not in names():
         load(plugins)
     if name not in _REGISTRY:

@@ -32,6 +32,7 @@ from .calendar import Calendar, DatedCalendar
 from .holidays import HOLIDAYS, expand
 from .distributions import Distribution
 from . import models
+from .errors import ScenarioError
 from .limits import HINT, limits
 from .migrate import migrate, old_field_hint
 
@@ -48,15 +49,6 @@ def _is_date(text: str) -> bool:
     except (TypeError, ValueError):
         return False
     return True
-
-
-class ScenarioError(Exception):
-    """A scenario file that cannot be used; ``errors`` lists every problem found."""
-
-    def __init__(self, source: str, errors: list[str]):
-        self.source = source
-        self.errors = errors
-        super().__init__("\n".join(f"{source}: {e}" for e in errors))
 
 
 class Strict(BaseModel):
@@ -901,7 +893,7 @@ def check_size(raw, source: str) -> None:
     >>> check_size({"a": [[shared] * 1000] * 1000}, "x")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    sim.scenario.ScenarioError: x: expands to 1,001,001 values or more (YAML aliases?), ...
+    sim.errors.ScenarioError: x: expands to 1,001,001 values or more (YAML aliases?), ...
     """
     sizes: dict[int, int] = {}
     most, deepest = limits().yaml_values, limits().yaml_depth
