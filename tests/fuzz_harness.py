@@ -32,14 +32,16 @@ import yaml
 from hypothesis import strategies as st
 
 import sim.cli
-import sim.experiment  # noqa: F401  (what the commands import lazily, imported once in the parent)
-import sim.output  # noqa: F401
-import sim.plots  # noqa: F401
-import sim.report  # noqa: F401
-import sim.trace  # noqa: F401
+import sim.experiment  # what the commands import lazily, imported once in the parent
+import sim.output
+import sim.plots
+import sim.report
+import sim.trace
+from sim.scenario import DEFAULT_SCENARIO_PATH
+
 from test_fuzz import BASES, HOSTILE, PATHS, REPO, _put
 
-TIMEOUT = 60.0    # seconds a call may take (a case takes about one)
+TIMEOUT = 60.0    # seconds a call may take (one takes about a second)
 MEMORY = 2 << 30  # bytes of address space a call may map (the parent maps about 0.6 GiB)
 DAYS = (1, 2)     # --days of the simulating commands: short, so that a case runs in about a second
 
@@ -53,33 +55,51 @@ HOSTILE_TEXT = st.one_of(
                      "0x7fffffffffffffff", "2024-02-30", "!!python/name:os.system", "!!binary aGk=", "a: b: c",
                      "[" * 2000 + "]" * 2000, "[" * 50, "'open", "{dist: gamma, mean: 1, cv: 1e-200}",
                      "{dist: fixed, value: -1}", "{dist: lognormal, mean: 1e308, cv: 1}",
-                     "[&a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], "
-                     "&c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]]"]),
-    st.one_of(HOSTILE, PLAUSIBLE).map(lambda v: yaml.safe_dump(v, default_flow_style=True, width=10**9).removesuffix("\n...\n").strip()),
+                     ("[&a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], "
+                      "&c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]]")]),
+    st.one_of(HOSTILE, PLAUSIBLE).map(lambda v: yaml.safe_dump(v, default_flow_style=True, width=10**9)
+                                      .removesuffix("\n...\n").strip()),
     st.text(max_size=8))
 #: --set paths: every field of the default scenario (a list item's index too), and paths that are not one.
 SET_PATHS = st.one_of(st.sampled_from([".".join(map(str, p)) for p in PATHS["default"]]),
                       st.sampled_from(["", ".", "a..b", "nosuch", "name.x", "seed.", "部门", "departments.police.x",
-                                       "groups.residents.arrivals_per_day.mean", "calendars.office.hours.0"]))
+                                       "groups.residents.arrivals_per_day.mean", "calendars.office.hours.0",
+                                       "start_date", "models", "baseline", "variants", "plugins", "city"]))
+#: Where a mutant's hostile YAML text goes (a plain scalar in the dump, replaced by the text).
+SPLICE = "fuzz-yaml-text-here"
+
+
+class YamlText(str):
+    """A mutant's new value given as YAML text, spliced into the file as written (bad dates, aliases...)."""
+
+    def __repr__(self) -> str:
+        return f"YAML text {str(self)!r}"
 
 
 @st.composite
 def mutant_cases(draw) -> dict:
-    """A shipped scenario (warm-up off, so that a short run measures something) with one field made hostile."""
+    """A shipped scenario with one field (any depth) made hostile: a value, or YAML text in its place."""
     name = draw(st.sampled_from(sorted(BASES)))
     path = draw(st.sampled_from(PATHS[name]))
-    value = draw(st.one_of(HOSTILE, PLAUSIBLE))
-    raw = _put(_put(BASES[name], ("warmup_days",), 0), path, value)
+    value = draw(st.one_of(HOSTILE, PLAUSIBLE, HOSTILE_TEXT.map(YamlText)))
     days = str(draw(st.sampled_from(DAYS)))
-    return {"mutant": f"{name}.yaml: {'.'.join(map(str, path))} = {value!r}", "scenario": raw,
+    return {"mutant": (name, path, value),
             "calls": [["validate", "{scenario}"],
                       ["run", "{scenario}", "--days", days, "--no-plots", "--out", "{out}", "--quiet"]]}
+
+
+def mutant_text(name: str, path: tuple, value) -> str:
+    """The mutant's file: the shipped scenario, warm-up off (so that a short run measures something), one field
+    replaced."""
+    raw = _put(_put(BASES[name], ("warmup_days",), 0), path, SPLICE if isinstance(value, YamlText) else value)
+    text = yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+    return text.replace(SPLICE, value, 1) if isinstance(value, YamlText) else text
 
 
 @st.composite
 def set_cases(draw) -> dict:
     """The default scenario (the file or the embedded one) with one to three random ``--set PATH=VALUE``,
-    through ``validate`` and one of run, trace and compare."""
+    through ``validate`` (which takes no embedded scenario: the file it is) and one of run, trace and compare."""
     sets = draw(st.lists(st.tuples(SET_PATHS, st.one_of(HOSTILE_TEXT, PLAUSIBLE.map(str))), min_size=1, max_size=3))
     args = [a for p, v in sets for a in ("--set", f"{p}={v}")]
     where = draw(st.sampled_from([[], [str(REPO / "scenarios" / "default.yaml")]]))  # the embedded one, or the file
@@ -88,7 +108,7 @@ def set_cases(draw) -> dict:
         ["run", *where, *days, "--no-plots", "--out", "{out}", "--quiet"],
         ["trace", *where, *days],
         ["compare", *where, *days, "--reps", "2", "--workers", "1", "--out", "{out}", "--quiet"]]))
-    return {"mutant": None, "scenario": None, "calls": [["validate", *where, *args], command + args]}
+    return {"mutant": None, "calls": [["validate", *(where or [str(DEFAULT_SCENARIO_PATH)]), *args], command + args]}
 
 
 #: The two kinds, drawn half and half (hypothesis's one_of favoured the --set cases three to one).
@@ -131,7 +151,7 @@ def run_cli(argv: list[str], cwd: Path, logs: Path, timeout: float = TIMEOUT, me
             try:
                 code = sim.cli.main(argv)
             except SystemExit as exc:  # argparse, as the gridsim script would exit
-                code = exc.code if isinstance(exc.code, int) else (exc.code is not None)
+                code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
                 if isinstance(exc.code, str):
                     print(exc.code, file=sys.stderr)
             except BaseException:  # noqa: BLE001 (as the interpreter would print it)
@@ -160,46 +180,48 @@ def run_cli(argv: list[str], cwd: Path, logs: Path, timeout: float = TIMEOUT, me
         os.killpg(pid, signal.SIGKILL)  # anything the call left behind
     except OSError:
         pass
-    read = lambda name: (logs / name).read_text(encoding="utf-8", errors="backslashreplace")  # noqa: E731
-    return Outcome(os.waitstatus_to_exitcode(status), read("stdout"), read("stderr"), time.monotonic() - t0,
-                   timed_out)
+    stdout, stderr = ((logs / name).read_text(encoding="utf-8", errors="backslashreplace")
+                      for name in ("stdout", "stderr"))
+    return Outcome(os.waitstatus_to_exitcode(status), stdout, stderr, time.monotonic() - t0, timed_out)
 
 
 _HEADER = re.compile(r"error: invalid (scenario|input) \((\d+) problems?\):")
-_ARGPARSE = re.compile(r"gridsim [\w-]+: error: .+")
+_ARGPARSE = re.compile(r"gridsim( [\w-]+)?: error: .+")
 
 
-def clean_refusal(stderr: str) -> bool:
-    """A refusal as gridsim prints one: notes, then argparse's usage and error line, or the CLI's header and
-    exactly one indented line per problem it counts."""
-    lines = [line for line in stderr.splitlines() if not line.startswith("note: ")]
-    if "Traceback" in stderr or not lines:
-        return False
-    if _ARGPARSE.fullmatch(lines[-1]):
-        return lines[0].startswith("usage: ") and all(line.startswith(" ") for line in lines[1:-1])
+def refusal_problem(stderr: str) -> str | None:
+    """What is wrong with a refusal's stderr (None: as gridsim prints one -- notes, then argparse's usage and
+    error line, or the CLI's header and one indented line for each problem it counts)."""
+    if not stderr.strip():
+        return "exit 2 with nothing on stderr"
+    # split at "\n" only (not str.splitlines, which also splits at the form feeds a problem may quote)
+    lines = [line for line in stderr.rstrip("\n").split("\n") if not line.startswith("note: ")]
+    if _ARGPARSE.fullmatch(lines[-1]) and lines[0].startswith("usage: ") \
+            and all(line.startswith(" ") for line in lines[1:-1]):
+        return None
     head = _HEADER.fullmatch(lines[0])
-    return bool(head) and len(lines) == 1 + int(head[2]) and all(line.startswith("  ") for line in lines[1:])
+    if not head:
+        return "exit 2 without the error header on stderr"
+    if len(lines) != 1 + int(head[2]) or not all(line.startswith("  ") for line in lines[1:]):
+        return f"exit 2, but {head[2]} problem(s) on {len(lines) - 1} lines (a message of several lines?)"
+    return None
 
 
 def problems(argv: list[str], outcome: Outcome, cwd: Path, out: Path) -> list[str]:
     """What is wrong with one call's outcome (nothing: it ran, or it refused cleanly)."""
-    writes = "{out}" in argv
-    stray = sorted(p.name for p in cwd.iterdir())  # nothing may land in the working folder
-    found = [f"wrote {stray} in the working folder"] if stray else []
     if outcome.timed_out:
         return [f"no exit within the time limit (killed after {outcome.seconds:.0f} s)"]
     if outcome.code < 0:
         return [f"killed by signal {signal.Signals(-outcome.code).name}"]
-    if "Traceback" in outcome.stderr or "MemoryError" in outcome.stderr:
-        found.append("a traceback on stderr")
+    stray = sorted(p.name for p in cwd.iterdir())  # nothing may land in the working folder
+    crashed = "Traceback" in outcome.stderr or "MemoryError" in outcome.stderr
+    found = [f"wrote {stray} in the working folder"] * bool(stray) + ["a traceback on stderr"] * crashed
     if outcome.code == 0:
-        if writes and not (out / "provenance.json").is_file():
+        if "{out}" in argv and not (out / "provenance.json").is_file():
             found.append(f"exit 0 without {out.name}/provenance.json")
-        if not writes and out.exists():
-            found.append(f"exit 0, and wrote {out.name}/")
     elif outcome.code == 2:
-        if not clean_refusal(outcome.stderr):
-            found.append("exit 2 without a clean message on stderr")
+        if not crashed and (wrong := refusal_problem(outcome.stderr)):
+            found.append(wrong)
         if outcome.stdout:
             found.append("exit 2 with output on stdout")
         if out.exists() and any(out.iterdir()):
@@ -211,17 +233,19 @@ def problems(argv: list[str], outcome: Outcome, cwd: Path, out: Path) -> list[st
 
 def run_case(case: dict, root: Path) -> list[dict]:
     """Every call of ``case``, each in fresh folders under ``root``: argv, exit code, seconds, problems, stderr."""
-    scenario = root / "in" / "mutant.yaml"
-    if case["scenario"] is not None:
-        scenario.parent.mkdir(parents=True, exist_ok=True)
-        scenario.write_text(yaml.safe_dump(case["scenario"], sort_keys=False, allow_unicode=True), encoding="utf-8")
+    scenario, mutant = root / "in" / "mutant.yaml", None
+    if case["mutant"] is not None:
+        name, path, value = case["mutant"]
+        mutant = f"{name}.yaml with {'.'.join(map(str, path))} = {value!r}"
+        scenario.parent.mkdir(parents=True)
+        scenario.write_text(mutant_text(*case["mutant"]), encoding="utf-8")
     results = []
     for i, template in enumerate(case["calls"]):
         cwd, out = root / f"cwd{i}", root / f"out{i}"
         cwd.mkdir(parents=True)
         argv = [a.replace("{scenario}", str(scenario)).replace("{out}", str(out)) for a in template]
         o = run_cli(argv, cwd, root / f"logs{i}")
-        results.append({"argv": argv, "mutant": case["mutant"], "code": o.code, "seconds": round(o.seconds, 2),
+        results.append({"argv": argv, "mutant": mutant, "code": o.code, "seconds": round(o.seconds, 2),
                         "problems": problems(template, o, cwd, out), "stderr": o.stderr, "stdout": o.stdout})
     return results
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import copy
 import json
+import queue
 import threading
 from collections import OrderedDict
+from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -39,6 +41,8 @@ _BASE: dict = {"path": None}
 # One simulation at a time: requests arrive on several threads, and matplotlib's pyplot
 # (used for the figures) is not thread-safe.  The cache and the pages' latest requests have a
 # light lock of their own, so that a setting already simulated never waits behind a slow run.
+# The simulations themselves run on one long-lived thread (see _on_worker), not on the
+# requests' threads.
 _LOCK = threading.Lock()
 _STATE = threading.Lock()
 CACHE_SIZE = 64      # lever settings kept (each a few hundred KB of figures): memory stays bounded
@@ -77,18 +81,52 @@ def scenario_for(levers: dict):
 
 def _simulate(key: tuple) -> dict:
     from ..html import figure_tag
-    from ..plots import figures, plt
+    from ..plots import rates_figure, times_figure, trips_figure
     from ..run import run
     levers = dict(key)
     res = run(scenario_for(levers), dimensions=("all", "group"))
     s = res.summary[res.summary["dimension"] == "all"].set_index(["model", "metric"])["value"]
     table = {m: {model: float(s[(model, m)]) for model in ("siloed", "merged")} for m in METRICS}
-    figs = figures(res)
-    plots = {k.removesuffix(".png"): figure_tag(figs.pop(k), k) for k in ("times.png", "rates.png", "trips.png")}
-    for fig in figs.values():  # the figures the page does not show: closed, not left in pyplot's registry
-        plt.close(fig)
+    # only the three figures the page shows are made; figure_tag closes each (none is left in pyplot's registry)
+    plots = {"times": figure_tag(times_figure(res.appeals), "times.png"),
+             "rates": figure_tag(rates_figure(res.summary), "rates.png"),
+             "trips": figure_tag(trips_figure(res.appeals), "trips.png")}
     return {"levers": levers, "metrics": table, "labels": METRICS,
             "issues": int((res.appeals["model"] == "siloed").sum()), "plots": plots}
+
+
+_JOBS: queue.SimpleQueue = queue.SimpleQueue()
+_WORKER: list[threading.Thread] = []  # the one simulation thread, started on first use
+
+
+def _work() -> None:
+    while True:
+        fn, args, future = _JOBS.get()
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 (handed to the waiting request, which answers 500)
+                future.set_exception(exc)
+        del fn, args, future  # nothing of a finished run stays referenced while the thread waits
+
+
+def _on_worker(fn, *args):
+    """``fn(*args)``, run on the one simulation thread; the caller waits for it.
+
+    Requests arrive on a new thread each (``ThreadingHTTPServer``), and glibc gives a thread
+    that starts while another is still running a malloc arena of its own, up to eight per
+    core.  Were the simulations run on the requests' threads, each arena would in turn grow
+    to a whole run's peak (NumPy, pandas and matplotlib buffers) and keep it: memory that
+    steps up, tens of MiB at a time, long after the cache is full.  On one thread, every
+    run's large allocations come from one arena, which the next run reuses.
+    """
+    with _STATE:
+        if not _WORKER or not _WORKER[0].is_alive():
+            _WORKER[:] = [threading.Thread(target=_work, name="gridsim-demo-simulation", daemon=True)]
+            _WORKER[0].start()
+    future: Future = Future()
+    _JOBS.put((fn, args, future))
+    return future.result()
 
 
 def simulate_levers(levers: dict, page: str | None = None, number: int = 0) -> dict:
@@ -116,7 +154,7 @@ def simulate_levers(levers: dict, page: str | None = None, number: int = 0) -> d
                 return _CACHE[key]
             if page is not None and _LATEST.get(page, number) > number:
                 raise Superseded(f"request {number} of this page was superseded by a newer one")
-        result = _simulate(key)
+        result = _on_worker(_simulate, key)  # the module's _simulate as it is now (tests replace it)
         with _STATE:
             _CACHE[key] = result
             while len(_CACHE) > CACHE_SIZE:
