@@ -17,7 +17,7 @@ import math
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, NonNegativeFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import stats
 
 
@@ -38,11 +38,17 @@ class Exponential(_Dist):
     """Exponential with the given mean (hours)."""
 
     dist: Literal["exponential"]
-    mean: PositiveFloat
+    mean: Hours
 
     def _frozen(self):
         return stats.expon(scale=self.mean)
 
+
+#: Hours a distribution's parameters may take: a million (114 years) is beyond any wait or piece of work, and
+#: keeps every draw and every sum of draws finite (means near 1e308 overflowed to inf times).
+MAX_HOURS = 1e6
+Hours = Annotated[float, Field(gt=0, le=MAX_HOURS, allow_inf_nan=False)]
+NonNegativeHours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
 
 #: Coefficients of variation a distribution may have: far beyond any service time, and inside what
 #: floating point can turn into a distribution (cv 1e200 overflowed, 1e-200 divided by zero).
@@ -53,7 +59,7 @@ class Lognormal(_Dist):
     """Lognormal given by its mean and coefficient of variation (sd / mean)."""
 
     dist: Literal["lognormal"]
-    mean: PositiveFloat
+    mean: Hours
     cv: float = CV
 
     def _frozen(self):
@@ -65,7 +71,7 @@ class Gamma(_Dist):
     """Gamma given by its mean and coefficient of variation."""
 
     dist: Literal["gamma"]
-    mean: PositiveFloat
+    mean: Hours
     cv: float = CV
 
     def _frozen(self):
@@ -77,9 +83,9 @@ class Triangular(_Dist):
     """Triangular on ``[low, high]`` with the given mode."""
 
     dist: Literal["triangular"]
-    low: NonNegativeFloat
-    mode: NonNegativeFloat
-    high: PositiveFloat
+    low: NonNegativeHours
+    mode: NonNegativeHours
+    high: Hours
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -96,8 +102,8 @@ class Uniform(_Dist):
     """Uniform on ``[low, high]``."""
 
     dist: Literal["uniform"]
-    low: NonNegativeFloat
-    high: PositiveFloat
+    low: NonNegativeHours
+    high: Hours
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -113,7 +119,7 @@ class Fixed(_Dist):
     """Always the same value."""
 
     dist: Literal["fixed"]
-    value: NonNegativeFloat
+    value: NonNegativeHours
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), float(self.value))

@@ -850,6 +850,24 @@ LEVERS = {"delegated_share": (delegate_simplest, delegated_share_of),
           "in_person_share": (file_in_person, in_person_share_of)}
 
 
+def yaml_problem(exc: Exception) -> str:
+    """What is wrong with some YAML, on one line, and where: PyYAML's messages span several lines, and a value
+    it cannot build (a date such as 2024-02-30) is a ValueError.
+
+    >>> try:
+    ...     yaml.safe_load("a: b: c")
+    ... except yaml.YAMLError as exc:
+    ...     yaml_problem(exc)
+    'not valid YAML at line 1, column 5: mapping values are not allowed here'
+    """
+    where = getattr(exc, "problem_mark", None)
+    at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
+    what = getattr(exc, "problem", None) or str(exc)
+    if isinstance(exc, ValueError):
+        what += " (a date that does not exist?)"
+    return " ".join(f"not valid YAML{at}: {what}".split())
+
+
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     """Apply ``path.to.field=value`` overrides (values parsed as YAML) to raw scenario data."""
     for item in overrides or []:
@@ -858,8 +876,8 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
         path, _, text = item.partition("=")
         try:
             value = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ScenarioError("--set", [f"{path}: value is not valid YAML ({exc})"]) from None
+        except (yaml.YAMLError, ValueError) as exc:
+            raise ScenarioError("--set", [f"{path}: value is {yaml_problem(exc)}"]) from None
         except RecursionError:
             raise ScenarioError("--set", [f"{path}: nested too deeply"]) from None
         check_size(value, f"--set {path}")
@@ -933,10 +951,8 @@ def read_yaml(path: str | Path) -> dict:
         raise ScenarioError(source, [f"cannot read file ({exc})"]) from None
     try:
         raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        raise ScenarioError(source, [f"not valid YAML{at}: {getattr(exc, 'problem', exc)}"]) from None
+    except (yaml.YAMLError, ValueError) as exc:
+        raise ScenarioError(source, [yaml_problem(exc)]) from None
     except RecursionError:
         raise ScenarioError(source, ["nested too deeply to be a scenario"]) from None
     check_size(raw, source)
