@@ -3,7 +3,7 @@
     python benchmarks/demo_memory.py [--requests 1000] [--days 7]
 
 Each request asks for a random lever setting (a short horizon, so that a thousand take minutes);
-the server's resident memory is printed every tenth of the way.  The cache keeps the last
+the server's resident memory is printed every tenth of the way and once the cache is full.  The cache keeps the last
 ``sim.demo.server.CACHE_SIZE`` settings, so memory should level off after that many.
 """
 import argparse
@@ -40,8 +40,9 @@ def main() -> None:
         q = "&".join(f"{k}={min(max(v, demo.LEVERS[k][1]), demo.LEVERS[k][2]):g}" for k, v in levers.items())
         with urllib.request.urlopen(f"{url}api/run?{q}", timeout=300) as r:
             json.loads(r.read())
-        if i % max(a.requests // 10, 1) == 0:
-            print(f"  after {i:5d} requests: {rss_mib():6.0f} MiB resident, {time.perf_counter() - t0:6.0f} s")
+        if i % max(a.requests // 10, 1) == 0 or i == demo.CACHE_SIZE:
+            full = " (the cache just full)" if i == demo.CACHE_SIZE else ""
+            print(f"  after {i:5d} requests: {rss_mib():6.0f} MiB resident, {time.perf_counter() - t0:6.0f} s{full}")
     srv.shutdown()
 
 

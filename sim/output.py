@@ -11,7 +11,7 @@ import os
 import platform
 import shutil
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from . import __version__
 from .files import atomic_write  # noqa: F401  (its home was here: older code imports it from sim.output)
@@ -103,7 +103,7 @@ class ResultsFolder:
         (self.root / name).mkdir(parents=True, exist_ok=True)
         return self.root / name
 
-    def put(self, name: str, write: Callable[[str], None]) -> None:
+    def put(self, name: str, write: Callable[[str], object]) -> None:
         """Write ``name`` with ``write(tmp_path)``, atomically."""
         atomic_write(self.root / name, write)
         self.names.append(name)
@@ -131,7 +131,7 @@ class ResultsFolder:
 
 
 @contextlib.contextmanager
-def opened(out: "Path | ResultsFolder"):
+def opened(out: Path | ResultsFolder) -> Iterator[ResultsFolder]:
     """``out`` itself if it is a :class:`ResultsFolder` already (the caller's, opened before the run
     to receive files during it), else a new one on the path, discarded if writing fails."""
     if isinstance(out, ResultsFolder):
@@ -192,8 +192,8 @@ def _replace(out: Path, new: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _write(out: Path, tables: dict, scenario, report_md, report_html, figures, plots: bool, models: list[str],
-           command: str, started: str, wall_seconds: float, events=None, **extra) -> list[Path]:
+def _write(out: Path | ResultsFolder, tables: dict, scenario, report_md, report_html, figures, plots: bool,
+           models: list[str], command: str, started: str, wall_seconds: float, events=None, **extra) -> list[Path]:
     """A results folder: ``tables`` as CSV, the event log if any, the scenario, the reports and figures."""
     with opened(out) as folder:
         for name, df in tables.items():
@@ -210,7 +210,7 @@ def _write(out: Path, tables: dict, scenario, report_md, report_html, figures, p
     return folder.written
 
 
-def write_results(result, out: Path, command: str, started: str, wall_seconds: float,
+def write_results(result, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float,
                   plots: bool = True) -> list[Path]:
     """Write every output of a run into ``out``; returns the paths written."""
     from .html import run_report
@@ -228,7 +228,7 @@ def write_results(result, out: Path, command: str, started: str, wall_seconds: f
                   [r.model for r in result.runs], command, started, wall_seconds, result.events)
 
 
-def write_city(result, out: Path, command: str, started: str, wall_seconds: float,
+def write_city(result, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float,
                plots: bool = True) -> list[Path]:
     """Write the merged tables of a city run into ``out`` (per-appeal records, if any, are already there)."""
     from .html import city_report_html
@@ -248,7 +248,7 @@ def write_city(result, out: Path, command: str, started: str, wall_seconds: floa
                   streets=len(result.streets), issues_per_model=result.issues)
 
 
-def write_experiment(exp, out: Path, command: str, started: str, wall_seconds: float,
+def write_experiment(exp, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float,
                      plots: bool = True) -> list[Path]:
     """Write the outputs of a replicated comparison into ``out``."""
     from .experiment import office_table
@@ -271,7 +271,7 @@ def write_experiment(exp, out: Path, command: str, started: str, wall_seconds: f
     return folder.written
 
 
-def write_explanation(ex, out: Path, command: str, started: str, wall_seconds: float,
+def write_explanation(ex, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float,
                       plots: bool = True) -> list[Path]:
     """Write ``explain.csv``, the replications, ``explain.md`` and ``explain.png`` into ``out``."""
     from .explain import markdown
