@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ def sample_day(sc: Scenario, day: int, step_minutes: float = 10.0) -> dict:
         raise ScenarioError("--day", [f"expected a day between 1 and {sc.horizon_days:g}"])
     t0 = (day - 1) * 24.0
     times = t0 + np.arange(0, 24 * 60, step_minutes) / 60.0
-    out = {"times": times, "models": {}}
+    out: dict[str, Any] = {"times": times, "models": {}}
     for m in sc.models:
         policy, arm = sc.arm(m)
         issues = generate_issues(arm)
@@ -91,6 +92,7 @@ def animate(sc: Scenario, path: str, day: int = 2, step_minutes: float = 15.0, f
 
     fig.tight_layout(rect=(0, 0, 1, 0.95))
     anim = FuncAnimation(fig, draw, frames=len(data["times"]), blit=False)
+    writer: FFMpegWriter | PillowWriter
     if path.endswith(".mp4"):
         if not shutil.which("ffmpeg"):
             raise ScenarioError("--out", ["MP4 needs ffmpeg, which is not installed: use a .gif name"])

@@ -63,7 +63,8 @@ def run_street(sc: Scenario, index: int, name: str, models: list[str], replicati
         return _run_street(sc, index, name, models, replication, appeals_dir, events_dir)
 
 
-def _run_street(sc, index, name, models, replication, appeals_dir, events_dir) -> StreetResult:
+def _run_street(sc: Scenario, index: int, name: str, models: list[str], replication: int,
+                appeals_dir: Path | None, events_dir: Path | None) -> StreetResult:
     from .run import simulate_models
     runs = simulate_models(sc, models, replication, street=index, events=events_dir is not None)
     if events_dir is not None:
@@ -85,7 +86,8 @@ def _run_street(sc, index, name, models, replication, appeals_dir, events_dir) -
                         {m: int((appeals["model"] == m).sum()) for m in models})
 
 
-def _shard_task(shared, shard: list[tuple[int, str, Scenario]]) -> list[StreetResult]:
+def _shard_task(shared: tuple[list[str], int, Path | None, Path | None],
+                shard: list[tuple[int, str, Scenario]]) -> list[StreetResult]:
     models, replication, appeals_dir, events_dir = shared
     return [run_street(sc, i, name, models, replication, appeals_dir, events_dir) for i, name, sc in shard]
 
@@ -179,10 +181,12 @@ def run_city(sc: Scenario, models: list[str] | None = None, replication: int = 0
 class _Merge:
     """Folds street results in street order (so sums add up in one order whatever the sharding)."""
 
-    def __init__(self, models):
+    def __init__(self, models: list[str]) -> None:
         self.models, self.next = models, 0
         self.tally = Tally()
-        self.util, self.staff, self.backlog = [], [], None
+        self.util: list[pd.DataFrame] = []
+        self.staff: list[pd.DataFrame] = []
+        self.backlog: pd.Series | None = None
         self.issues = {m: 0 for m in models}
 
     def take(self, done: dict[int, StreetResult]) -> None:

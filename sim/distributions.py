@@ -14,7 +14,7 @@ Every distribution turns pre-drawn uniforms into values by its inverse CDF
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -23,6 +23,10 @@ from scipy import stats
 
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    def _frozen(self) -> Any:
+        """The frozen ``scipy.stats`` distribution (SciPy has no type stubs); each distribution defines it."""
+        raise NotImplementedError
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Values at the quantiles ``u`` (vectorised)."""

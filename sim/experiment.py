@@ -26,6 +26,7 @@ stated in the ``ci_level`` column.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,13 +73,14 @@ def replication_rows(sc: Scenario, replication: int, models: list[str] | None = 
     return out
 
 
-def _worker(args):
+def _worker(args: tuple[Scenario, int, list[str] | None, bool, Path | None]) -> pd.DataFrame:
     return replication_rows(*args)
 
 
-def run_replications(sc: Scenario, replications, models: list[str] | dict[int, list[str]] | None = None,
-                     workers: int = 1, progress: bool = False, offices: bool = False,
-                     events_dir: Path | None = None, draws: pd.DataFrame | None = None) -> pd.DataFrame:
+def run_replications(sc: Scenario, replications: Iterable[int],
+                     models: list[str] | dict[int, list[str]] | None = None, workers: int = 1,
+                     progress: bool = False, offices: bool = False, events_dir: Path | None = None,
+                     draws: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rows of :func:`replication_rows` for each replication index, run on ``workers`` processes.
 
     ``models`` may map each replication to its own list (arms that differ by replication); with
@@ -90,8 +92,7 @@ def run_replications(sc: Scenario, replications, models: list[str] | dict[int, l
     if draws is not None:
         from .calibrate.uncertainty import scenario_for
         scenarios = {r: scenario_for(sc, draws.iloc[r % len(draws)]) for r in reps}
-    if not isinstance(models, dict):
-        models = {r: models for r in reps}
+    per_rep = models if isinstance(models, dict) else {r: models for r in reps}
     bar = None
     if progress:
         from tqdm import tqdm
@@ -99,12 +100,12 @@ def run_replications(sc: Scenario, replications, models: list[str] | dict[int, l
     frames = []
     if workers <= 1 or len(reps) <= 1:
         for r in reps:
-            frames.append(replication_rows(scenarios[r], r, models[r], offices, events_dir))
+            frames.append(replication_rows(scenarios[r], r, per_rep[r], offices, events_dir))
             if bar:
                 bar.update()
     else:
         with process_pool(workers) as pool:
-            futures = [pool.submit(_worker, (scenarios[r], r, models[r], offices, events_dir)) for r in reps]
+            futures = [pool.submit(_worker, (scenarios[r], r, per_rep[r], offices, events_dir)) for r in reps]
             for fut in as_completed(futures):
                 frames.append(fut.result())
                 if bar:
@@ -171,6 +172,7 @@ def precision_gaps(reps: pd.DataFrame, rel: float, absolute: float, alpha: float
         n = int(g["value"].notna().sum())
         half = (hi - lo) / 2 if not np.isnan(lo) else np.inf
         target = absolute if is_rate(metric) else rel * abs(m)
+        need: float  # replications needed: a whole number, or inf
         if half <= target:
             need = n
         elif np.isfinite(half) and target > 0 and n > 0:
@@ -260,7 +262,7 @@ def daily_series(sc: Scenario, replication: int, models: list[str] | None = None
     return out
 
 
-def _daily_worker(args):
+def _daily_worker(args: tuple[Scenario, int, list[str] | None]) -> pd.DataFrame:
     return daily_series(*args)
 
 

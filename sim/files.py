@@ -12,7 +12,7 @@ from typing import Callable
 
 
 def atomic_write(path: Path, write: Callable[[str], object]) -> None:
-    """Call ``write(tmp_path)`` (what it returns is ignored) then rename the temp file onto ``path`` (making its folder if need be).
+    """Call ``write(tmp_path)`` then rename the temp file onto ``path`` (making its folder if need be).
 
     The temp file ends in ``.tmp`` and the path's own suffix, for writers that go by the extension.
     """

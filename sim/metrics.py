@@ -91,7 +91,17 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
 _HEADLINE = ("resolution_time_p50", "resolution_time_p90", "response_time_p50", "response_rate",
                    "resolution_rate", "satisfaction_rate", "satisfied_share", "trips_per_appeal",
                    "citizen_hours_per_appeal", "share_3plus_trips", "abandonment_rate", "staff_hours_per_appeal")
-HEADLINE: dict[str, tuple[str, str]] = {k: (METRICS[k].better, METRICS[k].label) for k in _HEADLINE}
+
+
+def _better(name: str) -> str:
+    """The better direction of a headline metric: each has one."""
+    better = METRICS[name].better
+    if better is None:
+        raise ValueError(f"headline metric {name!r} needs a better direction")
+    return better
+
+
+HEADLINE: dict[str, tuple[str, str]] = {k: (_better(k), METRICS[k].label) for k in _HEADLINE}
 
 
 def is_rate(metric: str) -> bool:

@@ -306,7 +306,9 @@ def _v1_to_v2(raw: dict, source: str) -> list[str]:
                          f"the hours; at {hours:g} h a day k = {k:.3g} finds {chance:.3g} now; {fix}")
 
     # 3. what the file relied on without saying so
-    categories = raw.get("categories") if isinstance(raw.get("categories"), dict) else {}
+    categories = raw.get("categories")
+    if not isinstance(categories, dict):
+        categories = {}
     hard = sorted(k for k, c in categories.items()
                   if isinstance(c, dict) and _number(c.get("p_hard")) and c["p_hard"] > 0)
     context = {"calendar": _get(raw, ("merged", "calendar"), "<merged.calendar>"),

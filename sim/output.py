@@ -11,10 +11,13 @@ import os
 import platform
 import shutil
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import __version__
 from .files import atomic_write  # noqa: F401  (its home was here: older code imports it from sim.output)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def provenance(scenario, models: list[str], command: str, started: str, wall_seconds: float,
@@ -41,7 +44,8 @@ def foreign_entries(out: Path) -> list[str]:
     """What in folder ``out`` a gridsim run did not write: a folder that is not a results folder (no
     ``provenance.json``) and holds anything else is the user's, and no run writes into it.
 
-    >>>     >>> with tempfile.TemporaryDirectory() as d:
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
     ...     _ = (Path(d) / "summary.csv").write_text(""), (Path(d) / "notes.txt").write_text("")
     ...     foreign_entries(Path(d))
     ['notes.txt']
@@ -68,7 +72,8 @@ class ResultsFolder:
     ``staged=False`` writes in place instead, file by file, for folders that grow across runs
     (a sweep's analysis beside its resumable points).
 
-    >>>     >>> with tempfile.TemporaryDirectory() as d:
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
     ...     f = ResultsFolder(Path(d) / "run")
     ...     f.text("report.md", "hello")
     ...     [p.name for p in Path(d).iterdir()] == [f".run.partial-{os.getpid()}"]  # not yet in place
@@ -114,10 +119,12 @@ class ResultsFolder:
     def text(self, name: str, text: str) -> None:
         self.put(name, lambda p: Path(p).write_text(text, encoding="utf-8"))
 
-    def figures(self, figs: dict) -> None:
+    def figures(self, figs: dict[str, Figure]) -> None:
         from .plots import plt
         for name, fig in figs.items():
-            self.put(name, lambda p, fig=fig: fig.savefig(p, format="png", dpi=110))
+            def save(p: str, fig: Figure = fig) -> None:
+                fig.savefig(p, format="png", dpi=110)
+            self.put(name, save)
             plt.close(fig)
 
     def provenance(self, scenario, models, command, started, wall_seconds, **extra) -> None:

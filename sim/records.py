@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, fields
-from typing import Optional
+from typing import Literal, Optional
 
 import pandas as pd
 
 END_STATES = ("resolved", "abandoned", "open")
+#: How a citizen files (the keys of a group's ``channel_mix``).
+CitizenChannel = Literal["in_person", "hotline", "online"]
+CITIZEN_CHANNELS: tuple[CitizenChannel, ...] = ("in_person", "hotline", "online")
 #: How an appeal was filed: by the citizen (in person, by the 12345 hotline, online or by app), or by a
 #: finder before them (a department's inspection crew, a grid patrol).
-CHANNELS = ("in_person", "hotline", "online", "inspection", "patrol")
+CHANNELS: tuple[str, ...] = CITIZEN_CHANNELS + ("inspection", "patrol")
 IN_PERSON, HOTLINE, ONLINE = 0, 1, 2
 
 

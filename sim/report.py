@@ -80,7 +80,8 @@ def verdict(summary: pd.DataFrame, baseline: str = "siloed", how_sure: str | Non
     for model in models:
         if model == baseline or baseline not in models:
             continue
-        better, worse = [], []
+        better: list[str] = []
+        worse: list[str] = []
         for metric, (direction, label) in HEADLINE.items():
             a, b = s.get((metric, baseline), np.nan), s.get((metric, model), np.nan)
             if pd.isna(a) or pd.isna(b) or a == b:
@@ -252,7 +253,9 @@ def comparison_sentences(comp: pd.DataFrame) -> list[str]:
     out = []
     for model, g in comp.groupby("model", sort=False):
         base = g["baseline"].iloc[0]
-        better, worse, unsure = [], [], []
+        better: list[str] = []
+        worse: list[str] = []
+        unsure: list[str] = []
         for r in g.itertuples():
             label = HEADLINE.get(r.metric, ("", r.metric))[1]
             if pd.isna(r.diff_lo):

@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,6 +25,12 @@ from .scenario import Scenario
 from .stability import trend_rows
 from .world import World, staffing
 
+if TYPE_CHECKING:
+    from .governance.base import Policy, ProcessBody
+
+#: Called with the hours the clock advanced (a progress bar's ``update``).
+Tick = Callable[[float], object]
+
 
 @dataclass
 class ModelRun:
@@ -33,7 +41,7 @@ class ModelRun:
     records: list[AppealRecord]
 
 
-def make_records(model: str, policy, replication: int) -> list[AppealRecord]:
+def make_records(model: str, policy: Policy, replication: int) -> list[AppealRecord]:
     """One open record per issue, with the issue's own attributes filled in."""
     iss = policy.issues
     depts = [";".join(spec.departments) for spec in policy.cats]
@@ -52,14 +60,15 @@ class _Source:
     arrivals are the commonest event and a generator resume each is dear.
     """
 
-    def __init__(self, env: simpy.Environment, policy, records: list[AppealRecord], created):
+    def __init__(self, env: simpy.Environment, policy: Policy, records: list[AppealRecord],
+                 created: np.ndarray) -> None:
         start = created + policy.start_delay
         order = np.argsort(start, kind="stable")
         self.order, self.start = order.tolist(), start[order].tolist()  # Python floats keep env.now a float
         self.env, self.policy, self.records, self.k = env, policy, records, 0
         self._next(None)
 
-    def _next(self, _event) -> None:
+    def _next(self, _event: simpy.Event | None) -> None:
         env, k, n = self.env, self.k, len(self.start)
         while k < n and self.start[k] <= env.now:
             i = self.order[k]
@@ -70,7 +79,7 @@ class _Source:
             env.timeout(self.start[k] - env.now).callbacks.append(self._next)
 
 
-def _end_warmup(world: World, at: float):
+def _end_warmup(world: World, at: float) -> ProcessBody[None]:
     """Office statistics (utilisation, waits) count from the end of the warm-up."""
     yield world.env.timeout(at)
     for office in world.offices.values():
@@ -78,7 +87,7 @@ def _end_warmup(world: World, at: float):
 
 
 @contextmanager
-def no_cyclic_gc():
+def no_cyclic_gc() -> Iterator[None]:
     """Pause Python's cyclic garbage collector (reference counting still frees memory).
 
     While a run builds and holds tens of thousands of records, processes and events, the
@@ -100,8 +109,9 @@ def no_cyclic_gc():
 
 
 @no_cyclic_gc()
-def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0, tick=None,
-             policy: str | None = None, traced=(), probes=(), events: bool = False) -> ModelRun:
+def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0, tick: Tick | None = None,
+             policy: str | None = None, traced: Iterable[int] = (),
+             probes: Iterable[Callable[[World], ProcessBody[object]]] = (), events: bool = False) -> ModelRun:
     """Run ``model`` on ``issues`` until the horizon; ``tick(hours)`` is called as the clock advances.
 
     ``policy`` is the governance policy (``siloed`` or ``merged``) when ``model`` names a variant;
@@ -110,15 +120,15 @@ def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0
     ``events`` keeps every appeal's steps for the event log (``record.steps``, see :mod:`sim.eventlog`).
     """
     world = World(sc, policy or model)
-    policy = policy_class(policy or model, sc.plugins)(world, issues).ready()
-    records = make_records(model, policy, replication)
+    routing = policy_class(policy or model, sc.plugins)(world, issues).ready()
+    records = make_records(model, routing, replication)
     for i in traced:
         records[i].events = []
     if events:
         for rec in records:
             rec.steps = []
-    policy.start()
-    _Source(world.env, policy, records, issues.created)
+    routing.start()
+    _Source(world.env, routing, records, issues.created)
     if sc.warmup_days > 0:
         world.env.process(_end_warmup(world, sc.warmup_days * 24.0))
     for probe in probes:
@@ -134,7 +144,7 @@ def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0
 
 
 def simulate_models(scenario: Scenario, models: list[str], replication: int = 0, street: int = 0,
-                    tick=None, events: bool = False) -> list[ModelRun]:
+                    tick: Tick | None = None, events: bool = False) -> list[ModelRun]:
     """Each of ``models`` (or variants) on street ``street``'s issue stream, in order.
 
     Arms whose demand is the same share the very same stream (common random numbers).

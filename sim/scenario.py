@@ -22,7 +22,7 @@ import warnings
 from functools import cache
 from pathlib import Path
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, Optional, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, get_args
 
 import yaml
 from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt,
@@ -35,6 +35,9 @@ from . import models
 from .errors import ScenarioError
 from .limits import HINT, limits
 from .migrate import migrate, old_field_hint
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 DEFAULT_SCENARIO_PATH = Path(__file__).with_name("data") / "default.yaml"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -52,6 +55,8 @@ def _is_date(text: str) -> bool:
 
 
 class Strict(BaseModel):
+    # Defaults are validated too, so a distribution's default is written as scenario data ({"dist": ...});
+    # such a field repeats validate_default=True, which tells type checkers the default is data to validate.
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
@@ -118,7 +123,7 @@ class Discovery(Strict):
 
     enabled: bool = True
     effectiveness: NonNegativeFloat = Field(default=0.1, description="k in the finding chance 1 - exp(-k × hours)")
-    delay: Distribution = Field(default={"dist": "exponential", "mean": 8.0},
+    delay: Distribution = Field(default={"dist": "exponential", "mean": 8.0}, validate_default=True,
                                 description="open hours of the finder from an issue arising to finding it")
     staff_hours_per_day: NonNegativeFloat = Field(default=2.0, description="staff hours a day spent finding")
     start_hour: float = Field(default=9.0, ge=0.0, lt=24.0, description="when the day's finding work starts")
@@ -156,7 +161,7 @@ class Department(Strict):
         description="share of staff stationed (下沉) in comprehensive grids when merged; "
                     "defaults to merged.stationed_share")
     assessment: Distribution = Field(
-        default={"dist": "lognormal", "mean": 0.5, "cv": 0.5},
+        default={"dist": "lognormal", "mean": 0.5, "cv": 0.5}, validate_default=True,
         description="staff hours to assess a case whose ownership is unclear (siloed bounce)")
     inspection: Inspection = Field(default_factory=Inspection,
                                    description="the department's own inspection crew (both models); none by default")
@@ -282,8 +287,8 @@ class Feedback(Strict):
     """
 
     enabled: bool = True
-    delay: Distribution = Field(default={"dist": "fixed", "value": 24.0})
-    call: Distribution = Field(default={"dist": "fixed", "value": 0.1})
+    delay: Distribution = Field(default={"dist": "fixed", "value": 24.0}, validate_default=True)
+    call: Distribution = Field(default={"dist": "fixed", "value": 0.1}, validate_default=True)
     reopen_probability: float = Field(default=0.5, ge=0.0, le=1.0)
     max_reopens: int = Field(default=1, ge=0, le=3)
     reopen_trip: bool = Field(default=False, description="the citizen must come in again for a reopened case "
@@ -305,7 +310,7 @@ class Dispatch(Strict):
     """
 
     p_wrong: float = Field(default=0.1, ge=0.0, le=1.0, description="chance a work order goes to a wrong unit first")
-    redispatch: Distribution = Field(default={"dist": "exponential", "mean": 24.0},
+    redispatch: Distribution = Field(default={"dist": "exponential", "mean": 24.0}, validate_default=True,
                                      description="hours from the wrong unit's intake to the right unit")
 
 
@@ -314,18 +319,18 @@ class Hotline(Strict):
 
     operators: NonNegativeInt = Field(default=2, description="operators on duty (the same in both models)")
     calendar: Optional[str] = Field(default=None, description="operators' calendar; null = 24 hours a day")
-    talk: Distribution = Field(default={"dist": "lognormal", "mean": 0.1, "cv": 0.5},
+    talk: Distribution = Field(default={"dist": "lognormal", "mean": 0.1, "cv": 0.5}, validate_default=True,
                                description="operator hours per call")
-    patience: Distribution = Field(default={"dist": "exponential", "mean": 0.05},
+    patience: Distribution = Field(default={"dist": "exponential", "mean": 0.05}, validate_default=True,
                                    description="open hours a caller waits for an operator before hanging up")
-    dispatch: Distribution = Field(default={"dist": "exponential", "mean": 2.0},
+    dispatch: Distribution = Field(default={"dist": "exponential", "mean": 2.0}, validate_default=True,
                                    description="hours from the end of the call to the handling unit")
 
 
 class Online(Strict):
     """Online and app filing: no trip and no queue; the work order reaches the handling unit after ``dispatch``."""
 
-    dispatch: Distribution = Field(default={"dist": "exponential", "mean": 1.0},
+    dispatch: Distribution = Field(default={"dist": "exponential", "mean": 1.0}, validate_default=True,
                                    description="hours from filing to the handling unit (whose intake waits for "
                                                "its opening hours)")
 
@@ -384,7 +389,8 @@ class Merged(Strict):
                     "calendar id (e.g. the grid's) moves them to it; reports state the staffed hours either way")
     grid_leaders_per_area: PositiveInt = Field(
         default=1, description="grid leaders (网格长) per comprehensive grid, taken from the area's intake staff")
-    dispatch: Dispatch = Field(default=Dispatch(p_wrong=0.05, redispatch={"dist": "exponential", "mean": 4.0}),
+    dispatch: Dispatch = Field(default=Dispatch.model_validate({"p_wrong": 0.05,
+                                                                "redispatch": {"dist": "exponential", "mean": 4.0}}),
                                description="hotline and online work orders to the area's comprehensive grid")
     intake: Distribution
     triage: Distribution
@@ -400,7 +406,7 @@ class Siloed(Strict):
     """Line grids on their own."""
 
     max_bounces: NonNegativeInt = Field(default=2, le=20, description="bounces before the street takes the case")
-    escalation: Distribution = Field(default={"dist": "exponential", "mean": 48.0},
+    escalation: Distribution = Field(default={"dist": "exponential", "mean": 48.0}, validate_default=True,
                                      description="hours for the street to take and assign an escalated case")
     dispatch: Dispatch = Field(default=Dispatch(),
                                description="hotline and online work orders to the right line grid")
@@ -749,7 +755,9 @@ def _valid_or_none(model: type[BaseModel], value):
 def _field_model(name: str) -> type[BaseModel]:
     """A model holding just the scenario field ``name`` (with its type, constraints and default)."""
     field = Scenario.model_fields[name]
-    return create_model(f"Scenario_{name}", __base__=Strict, **{name: (field.annotation, field)})
+    # Any: a ** mapping must fit create_model's own keywords (__config__, ...) as well as the fields
+    definition: dict[str, Any] = {name: (field.annotation, field)}
+    return create_model(f"Scenario_{name}", __base__=Strict, **definition)
 
 
 def _well_formed(raw: dict) -> Scenario:
@@ -759,7 +767,7 @@ def _well_formed(raw: dict) -> Scenario:
     own; what is not well formed (or required and missing) is None, so cross-reference checks can
     run on the rest.  The names of a collection are its keys even where the entry is bad.
     """
-    parts = {}
+    parts: dict[str, Any] = {}
     for name, field in Scenario.model_fields.items():
         if name not in raw:
             if field.is_required():
@@ -967,7 +975,7 @@ _LEADING_FIELD = re.compile(r"([A-Za-z_]\w*): (.*)", re.DOTALL)
 _DIST_TAGS = ("exponential", "lognormal", "gamma", "triangular", "uniform", "fixed")
 
 
-def _format_error(err: dict) -> list[str]:
+def _format_error(err: ErrorDetails) -> list[str]:
     """One pydantic error as ``field.path: message`` lines."""
     # Drop the discriminated-union tag pydantic puts into paths (e.g. '...service.lognormal.cv').
     loc = [str(p) for p in err["loc"] if p not in _DIST_TAGS or err["type"] == "union_tag_invalid"]

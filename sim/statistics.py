@@ -65,7 +65,7 @@ def paired_stats(x: np.ndarray, y: np.ndarray, better: str, level: float) -> dic
     ok = ~(np.isnan(x) | np.isnan(y))
     x, y = x[ok], y[ok]
     n = len(x)
-    out = {"n_reps": n}
+    out: dict[str, float] = {"n_reps": n}
     d = y - x
     out["diff"], out["diff_lo"], out["diff_hi"] = mean_ci(d, level)
     if n < 2:

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # Chinese labels render with the shipped WenQuanYi Micro Hei (Apache-2.0), as a fallback to DejaVu Sans.
 CJK_FONT = Path(__file__).with_name("fonts") / "wqy-microhei.ttc"
 #: The settings every figure of gridsim is drawn with.
-STYLE = {"font.family": ["DejaVu Sans", "WenQuanYi Micro Hei"]}
+STYLE: dict[RcKeyType, Any] = {"font.family": ["DejaVu Sans", "WenQuanYi Micro Hei"]}
 
 
 @functools.cache

@@ -11,6 +11,8 @@ infinite patience, a constant Poisson arrival rate, one area, one group.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -206,7 +208,14 @@ def erlang_a_abandonment(lam: float, mu: float, theta: float, c: int, cap: int =
     return theta * float((np.maximum(n - c, 0) * p).sum()) / lam
 
 
-def _mmc_case(c: int, rho: float, tol: float, customers: int, service: dict = EXP, m2: float | None = None):
+#: A check run through the CLI: (metric, what it measures, formula, analytic value).
+CliCheck = tuple[str, str, str, float]
+#: A case of them: the scenario, its title, its checks and the largest relative half-width allowed.
+CliCase = tuple[Scenario, str, list[CliCheck], float]
+
+
+def _mmc_case(c: int, rho: float, tol: float, customers: int, service: dict = EXP,
+              m2: float | None = None) -> CliCase:
     lam = rho * c
     hours, warm = horizon(lam, rho)
     sc = textbook_scenario(lam, {"d": service}, {"d": c}, warm + customers / lam, warm,
@@ -224,7 +233,7 @@ def _mmc_case(c: int, rho: float, tol: float, customers: int, service: dict = EX
     return sc, f"{kind}, rho = {rho}", checks, tol
 
 
-def _intake_case(tol: float, customers: int):
+def _intake_case(tol: float, customers: int) -> CliCase:
     """The line station's intake desk as M/M/2 at rho 0.7: its waits, and the response time (wait + intake)."""
     c, rho, s = 2, 0.7, 0.5
     lam = rho * c / s
@@ -238,7 +247,7 @@ def _intake_case(tol: float, customers: int):
         ("response_time_from_filing_mean", "mean response time (h)", "Wq + E[intake]", wq + s)], tol
 
 
-def _patience_case(tol: float, customers: int):
+def _patience_case(tol: float, customers: int) -> CliCase:
     """Citizens who give up queueing at the intake desk: M/M/3+M (Erlang A), offered load 1.0 per desk."""
     c, lam, mu, theta = 3, 3.0, 1.0, 1.0
     hours, warm = horizon(lam / c, 0.8)
@@ -251,7 +260,7 @@ def _patience_case(tol: float, customers: int):
 
 #: name -> (builder, kwargs): the checks run through `gridsim compare`; ``tol`` is the largest relative 99%
 #: half-width allowed, so that a bias of 2 × tol (5% at rho <= 0.8, 10% at 0.9) could not pass.
-CLI_CASES = {
+CLI_CASES: dict[str, tuple[Callable[..., CliCase], dict[str, Any]]] = {
     "M/M/1 rho 0.5": (_mmc_case, dict(c=1, rho=0.5, tol=0.025, customers=120_000)),
     "M/M/1 rho 0.8": (_mmc_case, dict(c=1, rho=0.8, tol=0.025, customers=450_000)),
     "M/M/1 rho 0.9": (_mmc_case, dict(c=1, rho=0.9, tol=0.05, customers=300_000)),

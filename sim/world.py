@@ -34,8 +34,10 @@ class Claim:
     __slots__ = ("office", "since", "granted", "cancelled", "event", "on_grant", "end")
 
     def __init__(self, office: "Office", since: float):
-        self.office, self.since, self.granted, self.cancelled, self.event = office, since, False, False, None
-        self.on_grant = None  # called, instead of succeeding ``event``, when a desk frees for it
+        self.office, self.since, self.granted, self.cancelled = office, since, False, False
+        self.event: simpy.Event | None = None
+        # called, instead of succeeding ``event``, when a desk frees for it
+        self.on_grant: Callable[[], None] | None = None
         self.end = 0.0        # when its work ends, once started
 
     def ended(self, _event) -> None:
@@ -120,14 +122,15 @@ class Office:
 
         Only for a claim with an ``event`` (its process learns from it that the job gave up).
         """
-        if claim.event is None:
+        event = claim.event
+        if event is None:
             raise ValueError(f"{self.name}: give_up_at needs a claim made with request(event=True)")
 
         def give_up(_event):
             if not claim.granted:
                 claim.cancelled = True     # dropped when it reaches the head of the queue
                 self._depart(claim)
-                claim.event.succeed(False)
+                event.succeed(False)
         self.env.timeout(t - self.env.now).callbacks.append(give_up)
 
     def _release(self) -> None:
@@ -154,6 +157,7 @@ class Office:
             if not claim.cancelled:
                 claim.granted = True
                 if claim.on_grant is None:
+                    assert claim.event is not None  # a claim has an event, or its caller set on_grant
                     claim.event.succeed(True)
                 else:  # a job with no process: its work starts now, with no event in between
                     on_grant, claim.on_grant = claim.on_grant, None  # no cycle left for the collector

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,7 +94,7 @@ class WorkClock:
 
     name: str = "always"
     spec: dict | None = None
-    clock: object = None
+    clock: Callable[[pd.Series, pd.Series], np.ndarray] | None = None  # open hours between two timestamp Series
     open_share: float = 1.0
 
 

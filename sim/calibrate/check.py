@@ -13,6 +13,7 @@ interval over replications (mean ± t·sd·√(1 + 1/n)), beside the interval of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -147,7 +148,8 @@ def check_fit(sc: Scenario, log: Log, window: tuple | None = None, reps: int = 1
     arrivals = log.table[(log.table["created"] >= a) & (log.table["created"] < b)]  # every status: all arrived
     sims = simulate_window(sc, a, b, taken, range(reps), tail_days, seed, arrivals if replay else None)
     depts = {d: slug(d) for d in obs["department"].unique()}
-    rows, curves = [], {d: {"sim": []} for d in depts}
+    rows: list[dict] = []
+    curves: dict[str, dict[str, Any]] = {d: {"sim": []} for d in depts}  # as FitCheck.curves
     # arrivals: in all, and by hour of day
     rows += _compare("arrivals in the window", "all", len(arrivals), [len(s) for s in sims])
     for h in range(24):

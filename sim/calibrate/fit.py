@@ -109,7 +109,8 @@ def fit_duration(done: np.ndarray, open_for: np.ndarray) -> dict:
     span = max(done.max(initial=0.0), open_for.max(initial=0.0))
     moments = {n: _mean_cv(n, p) for n, (_, p) in fits.items()}
     plausible = [n for n, (m, cv) in moments.items() if m <= 3 * span and cv <= MAX_CV]
-    out = {"n_closed": int(len(done)), "n_open": int(len(open_for)), "n_stale": int(stale.sum())}
+    out: dict[str, float | str] = {"n_closed": int(len(done)), "n_open": int(len(open_for)),
+                                   "n_stale": int(stale.sum())}
     if plausible:
         best = min(plausible, key=lambda n: fits[n][0])
         (mean, cv), aic, note = moments[best], fits[best][0], ""

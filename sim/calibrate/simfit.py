@@ -177,7 +177,9 @@ def _span(x: pd.Series, fmt: str = ".0f") -> str:
     return f"{lo:{fmt}}" if lo == hi else f"{lo:{fmt}}–{hi:{fmt}}"
 
 
-def _residuals(sc, depts, mult, heads, target, window, span, replications) -> np.ndarray:
+def _residuals(sc: Scenario, depts: list[str], mult: dict[str, float], heads: dict[str, int],
+               target: dict[str, list[float]], window: dict[str, float],
+               span: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp], replications: range) -> np.ndarray:
     """Per department: log(simulated / observed) P50 and P90, and the busy ratios' difference (replications pooled)."""
     sims = []
     for app in simulate_window(with_parameters(sc, mult, heads), *span, replications):
@@ -201,5 +203,6 @@ def _residuals(sc, depts, mult, heads, target, window, span, replications) -> np
 def applied(cal: Calibration, sf: SimFit) -> Calibration:
     """``cal`` with the scenario of ``sf`` and its flags (in the scenario's ``calibration`` block too)."""
     flags = cal.flags + sf.flags
+    assert sf.scenario.calibration is not None  # calibrate() fills in the scenario's calibration block
     info = sf.scenario.calibration.model_copy(update={"assumed": flags[1:]})
     return replace(cal, scenario=sf.scenario.model_copy(update={"calibration": info}), flags=flags)

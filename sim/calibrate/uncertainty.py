@@ -40,7 +40,7 @@ def scenario_for(sc: Scenario, ratios: pd.Series, source: str = "bootstrap.csv")
         if ratio is None or not math.isfinite(ratio):
             continue
         *parents, leaf = str(path).split(".")
-        node = raw
+        node: object = raw
         for key in parents:
             node = node.get(key) if isinstance(node, dict) else None
             if node is None:

@@ -11,12 +11,27 @@ part, resolving, the feedback loop and giving up.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+
 import numpy as np
+import simpy
 
 from ..citizen import call, p_satisfied, staff_job, visit
 from ..issues import IssueStream, pick, quantiles
-from ..records import CHANNELS, HOTLINE, ONLINE, AppealRecord, note, step
-from ..world import World, uses_hotline
+from ..records import CHANNELS, CITIZEN_CHANNELS, HOTLINE, ONLINE, AppealRecord, note, step
+from ..world import Office, World, uses_hotline
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..calendar import Calendar, DatedCalendar
+    from ..distributions import Distribution
+    from ..scenario import Discovery, Dispatch, Merged, Scenario, Siloed
+
+_T = TypeVar("_T")
+#: A SimPy process body: it yields events, and returns a ``_T`` to the process that runs it by ``yield from``.
+ProcessBody = Generator[simpy.Event, Any, _T]
 
 
 FINDER_LABELS = {"inspection": "a department's inspection crew", "patrol": "a grid patrol"}
@@ -42,18 +57,18 @@ class Policy:
     area_offices: dict[str, str] = {}
 
     @classmethod
-    def offices(cls, sc) -> dict[str, int]:
+    def offices(cls, sc: Scenario) -> dict[str, int]:
         """Headcount by office key of this model's own offices (``dept:X``, ``line:G:A``, ...)."""
         raise NotImplementedError
 
     @classmethod
-    def staffing(cls, sc) -> dict[str, int]:
+    def staffing(cls, sc: Scenario) -> dict[str, int]:
         """Headcount by office key: the model's :meth:`offices`, and the 12345 hotline, the same in every model,
         when any group calls it."""
         return cls.offices(sc) | ({"hotline:12345": sc.channels.hotline.operators} if uses_hotline(sc) else {})
 
     @classmethod
-    def mechanisms(cls, appeals, utilisation, model: str, base: str) -> list[str]:
+    def mechanisms(cls, appeals: pd.DataFrame, utilisation: pd.DataFrame, model: str, base: str) -> list[str]:
         """What drives ``model``'s difference from ``base`` in a run, for the report: one line each, measured
         (``appeals`` and ``utilisation`` are the run's tables).  Trips, bounces and discovery here; a model
         adds its own."""
@@ -71,13 +86,13 @@ class Policy:
         return lines + [cls.discovery(found, model, base)]
 
     @staticmethod
-    def discovery(found, model: str, base: str) -> str:
+    def discovery(found: pd.Series, model: str, base: str) -> str:
         """The line on issues found before anyone filed; ``found`` is the share of appeals by (model, channel)."""
         return (f"proactive discovery (主动发现): departments' inspection crews found "
                 f"{100 * found.get((model, 'inspection'), 0):.0f}% of {model} appeals and "
                 f"{100 * found.get((base, 'inspection'), 0):.0f}% of {base}")
 
-    def __init__(self, world: World, issues: IssueStream):
+    def __init__(self, world: World, issues: IssueStream) -> None:
         sc = world.scenario
         self.world, self.env, self.sc, self.issues = world, world.env, sc, issues
         u, g, c = issues.u, issues.group, issues.category
@@ -110,10 +125,11 @@ class Policy:
     #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
     #: into lists of Python numbers: indexing NumPy arrays and NumPy scalar arithmetic cost
     #: several times more than lists and floats, and every later step of an appeal would pay.
-    PER_ISSUE = ("patience", "service", "unclear", "hard", "hard_work", "channel", "feedback_delay", "call",
-                 "come_in", "talk", "hotline_patience", "dispatch", "wrong_dispatch", "redispatch")
+    PER_ISSUE: tuple[str, ...] = ("patience", "service", "unclear", "hard", "hard_work", "channel", "feedback_delay",
+                                  "call", "come_in", "talk", "hotline_patience", "dispatch", "wrong_dispatch",
+                                  "redispatch")
 
-    def ready(self) -> "Policy":
+    def ready(self) -> Self:
         """Finish building (vectorised work done): per-issue arrays become lists for the processes."""
         for name in self.PER_ISSUE:
             setattr(self, name, getattr(self, name).tolist())
@@ -123,16 +139,16 @@ class Policy:
         self.u_give_up = iss.u["give_up"].tolist()
         return self
 
-    def config(self):
+    def config(self) -> Siloed | Merged:
         """This model's block of the scenario (``siloed`` or ``merged``)."""
         return getattr(self.sc, self.config_block or self.name)
 
-    def dispatch_spec(self):
+    def dispatch_spec(self) -> Dispatch:
         """How hotline and online work orders reach the handling unit in this model (``Dispatch``)."""
         return self.config().dispatch
 
     @staticmethod
-    def by_key(u: np.ndarray, keys: np.ndarray, dists: list) -> np.ndarray:
+    def by_key(u: np.ndarray, keys: np.ndarray, dists: list[Distribution | None]) -> np.ndarray:
         """``dists[keys[i]].ppf(u[i])`` for every issue, vectorised per key."""
         return quantiles(u, keys, {k: d for k, d in enumerate(dists) if d is not None})
 
@@ -148,13 +164,14 @@ class Policy:
         return [(d, row[d] + extra[d]) for d in self.cat_depts[c]] + [(d, extra[d]) for d in self.hard_only[c]]
 
     # ---- filing channels: in person, hotline (12345), online; the same draws in every model
-    def _channels(self, sc, u: dict, g: np.ndarray, c: np.ndarray) -> None:
+    def _channels(self, sc: Scenario, u: dict[str, np.ndarray], g: np.ndarray, c: np.ndarray) -> None:
         """How each citizen would file (``filing``), and the draws of the hotline, online and dispatch steps."""
         n = len(g)
         self.filing = np.zeros(n, dtype=np.int8)
         for k, spec in enumerate(self.groups):
             m = g == k
-            self.filing[m] = pick(np.array([spec.channel_mix.get(ch, 0.0) for ch in CHANNELS[:3]]), u["channel"][m, 0])
+            mix = np.array([spec.channel_mix.get(ch, 0.0) for ch in CITIZEN_CHANNELS])
+            self.filing[m] = pick(mix, u["channel"][m, 0])
         ch = sc.channels
         self.come_in = u["come_in"] < np.array([s.p_come_in for s in self.cats])[c][:, None]
         self.talk = ch.hotline.talk.ppf(u["talk"][:, 0])
@@ -166,7 +183,8 @@ class Policy:
         self.redispatch = d.redispatch.ppf(u["redispatch"][:, 0])
         self.hotline = self.world.offices.get("hotline:12345")  # None where no group calls it
 
-    def remote(self, i: int, rec: AppealRecord, right, right_hours: float, wrong=None, wrong_hours: float = 0.0):
+    def remote(self, i: int, rec: AppealRecord, right: Office, right_hours: float, wrong: Office | None = None,
+               wrong_hours: float = 0.0) -> ProcessBody[bool]:
         """Process body: a hotline call or an online filing reaches the handling unit ``right``.
 
         The call waits for an operator (the caller may hang up: False) and takes the talk time; the
@@ -178,9 +196,10 @@ class Policy:
         env = self.env
         rec.filed = env.now
         step(rec, env.now, "filed", self.hotline if self.channel[i] == HOTLINE else None)
-        if self.channel[i] == HOTLINE and not (yield from call(self.hotline, rec, self.talk[i],
-                                                               self.hotline_patience[i])):
-            return False
+        if self.channel[i] == HOTLINE:
+            assert self.hotline is not None  # a group calls the hotline, so it is staffed (Policy.staffing)
+            if not (yield from call(self.hotline, rec, self.talk[i], self.hotline_patience[i])):
+                return False
         if self.channel[i] == ONLINE:
             note(rec, env.now, "files online (app or website): no trip")
         yield env.timeout(self.dispatch[i])
@@ -198,7 +217,7 @@ class Policy:
         note(rec, env.now, "first response: the handling unit contacts the citizen (响应)")
         return True
 
-    def dept_part(self, i: int, rec: AppealRecord, d: int, hours: float):
+    def dept_part(self, i: int, rec: AppealRecord, d: int, hours: float) -> simpy.Event:
         """The event of department ``d``'s part: a visit if it asks the citizen to come in, else its staff's work.
 
         The chance (``p_come_in`` of the category, against a pre-drawn uniform per department) is the same in
@@ -211,7 +230,7 @@ class Policy:
         return self.env.process(visit(office, rec, self.groups[self.group_of[i]].travel.department, hours))
 
     # ---- discovery (主动发现): who files each issue, and when
-    def _discover(self, u: dict, discoverable: np.ndarray) -> None:
+    def _discover(self, u: dict[str, np.ndarray], discoverable: np.ndarray) -> None:
         """Race every finder against the citizen: ``channel`` (index into CHANNELS) and ``start_delay``.
 
         The earliest finder that finds an issue before its citizen would file it files it instead
@@ -226,7 +245,7 @@ class Policy:
         self.channel = np.where(found, channel, self.filing)
         self.start_delay = np.where(found, best, self.report_delay)  # hours from arising to the first step
 
-    def finders(self, u: dict, discoverable: np.ndarray):
+    def finders(self, u: dict[str, np.ndarray], discoverable: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
         """``(channel, hours from arising to being found)`` of each finder: the departments' inspection crews."""
         cat = self.issues.category
         for d, name in enumerate(self.dept_names):
@@ -235,7 +254,8 @@ class Policy:
             yield "inspection", self.found_after(spec, discoverable & needs, u["inspection"][:, d],
                                                  u["inspection_delay"][:, d], self.depts[d].calendar)
 
-    def found_after(self, spec, covers: np.ndarray, u_find: np.ndarray, u_delay: np.ndarray, calendar) -> np.ndarray:
+    def found_after(self, spec: Discovery, covers: np.ndarray, u_find: np.ndarray, u_delay: np.ndarray,
+                    calendar: Calendar | DatedCalendar) -> np.ndarray:
         """Hours from arising until ``spec``'s finder finds each issue (inf where it does not).
 
         Found with chance ``spec.chance()`` among the issues it ``covers``, ``spec.delay`` open hours
@@ -256,7 +276,7 @@ class Policy:
             if spec.chance() > 0 and self.depts[d].capacity > 0:
                 self.env.process(self.daily_work(self.depts[d], spec))
 
-    def daily_work(self, office, spec):
+    def daily_work(self, office: Office, spec: Discovery) -> ProcessBody[None]:
         """Process body: ``spec.staff_hours_per_day`` of ``office``'s time from ``spec.start_hour`` on each open day."""
         day = 0
         while True:
@@ -278,7 +298,7 @@ class Policy:
                                         "(主动发现): first response")
         return True
 
-    def appeal(self, i: int, rec: AppealRecord):
+    def appeal(self, i: int, rec: AppealRecord) -> ProcessBody[None]:
         """Process body for issue ``i``, started ``start_delay[i]`` hours after it arises."""
         raise NotImplementedError
 
@@ -292,7 +312,7 @@ class Policy:
                                 f"{', '.join(spec.departments)}" + (f"; {', '.join(extra)}" if extra else ""))
 
     # ---- shared steps
-    def responds(self, rec: AppealRecord, office=None) -> None:
+    def responds(self, rec: AppealRecord, office: Office | None = None) -> None:
         """The first response (响应): the first contact of the handling unit with the citizen, now."""
         rec.first_response = self.env.now
         step(rec, rec.first_response, "response", office)
@@ -316,7 +336,8 @@ class Policy:
                                     f"(P = {p:.2f})")
         return rec.satisfied
 
-    def close(self, i: int, rec: AppealRecord, office, redo):
+    def close(self, i: int, rec: AppealRecord, office: Office,
+              redo: Callable[[], ProcessBody[object]]) -> ProcessBody[None]:
         """Process body: resolve, then the feedback loop (回访) if this model makes the call.
 
         ``office`` (the one that closed the case) makes the call; an unsatisfied citizen's case
@@ -339,9 +360,9 @@ class Policy:
             rec.state, rec.resolved, rec.satisfied = "open", None, None
             yield from redo()
 
-    def _feedback_call(self, office, rec: AppealRecord, delay: float, hours: float) -> None:
+    def _feedback_call(self, office: Office, rec: AppealRecord, delay: float, hours: float) -> None:
         """The feedback call (回访) of an appeal that will not reopen: the office's time, no process."""
-        def call(_event):
+        def call(_event: simpy.Event) -> None:
             note(rec, self.env.now, "feedback call (回访)")
             staff_job(office, rec, hours, "feedback call")
         self.env.timeout(delay).callbacks.append(call)

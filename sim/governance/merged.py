@@ -19,14 +19,23 @@ siloed policy's own code, so that with every switch off this is the siloed proce
 from __future__ import annotations
 
 from collections import Counter, deque
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
+import simpy
 
 from ..citizen import staff_job, visit
-from ..issues import another
+from ..issues import IssueStream, another
 from ..records import IN_PERSON, AppealRecord, note, step
-from ..world import largest_remainder, line_stations, stationed_counts
+from ..world import Office, World, largest_remainder, line_stations, stationed_counts
+from .base import ProcessBody
 from .siloed import SiloedPolicy
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..scenario import Dispatch, JointMeeting, Scenario
 
 
 class JointMeetings:
@@ -37,10 +46,11 @@ class JointMeetings:
     case needs (one staff member each); the meeting lasts ``hours + per_case_hours`` × all cases.
     """
 
-    def __init__(self, env, spec, leaders, depts, first_weekday: int = 0):
+    def __init__(self, env: simpy.Environment, spec: JointMeeting, leaders: list[Office], depts: list[Office],
+                 first_weekday: int = 0) -> None:
         self.env, self.spec, self.leaders, self.depts = env, spec, leaders, depts
         self.first_weekday = first_weekday  # the weekday of t = 0
-        self.waiting: deque = deque()
+        self.waiting: deque[tuple[simpy.Event, int, list[int]]] = deque()
         self.held = 0
         env.process(self._run())
 
@@ -49,13 +59,13 @@ class JointMeetings:
         first = (self.spec.weekday - self.first_weekday) % 7
         return first * 24.0 + self.spec.hour + k * self.spec.every_days * 24.0
 
-    def wait(self, area: int, depts: list[int]):
+    def wait(self, area: int, depts: list[int]) -> simpy.Event:
         """An event that fires when a meeting has assigned this case (of ``area``, needing ``depts``)."""
         ev = self.env.event()
         self.waiting.append((ev, area, depts))
         return ev
 
-    def _run(self):
+    def _run(self) -> ProcessBody[None]:
         spec = self.spec
         while True:
             yield self.env.timeout(self.time_of(self.held) - self.env.now)
@@ -69,7 +79,11 @@ class JointMeetings:
             for office, k in cases.items():  # each attendee sits through the opening and its own cases
                 office.job(spec.hours + spec.per_case_hours * k)
             length = spec.hours + spec.per_case_hours * n
-            self.env.timeout(length).callbacks.append(lambda _e, agenda=agenda: [ev.succeed() for ev, _, _ in agenda])
+
+            def assign(_event: simpy.Event, agenda: list[tuple[simpy.Event, int, list[int]]] = agenda) -> None:
+                for ev, _, _ in agenda:  # the meeting ends: its cases are assigned
+                    ev.succeed()
+            self.env.timeout(length).callbacks.append(assign)
 
 
 class MergedPolicy(SiloedPolicy):
@@ -85,7 +99,7 @@ class MergedPolicy(SiloedPolicy):
                     "stationed": "stationed staff (下沉力量)"}
 
     @classmethod
-    def mechanisms(cls, appeals, utilisation, model: str, base: str) -> list[str]:
+    def mechanisms(cls, appeals: pd.DataFrame, utilisation: pd.DataFrame, model: str, base: str) -> list[str]:
         """The grid leaders' load, the departments thinned by stationing and the joint meetings' hard cases,
         then the trips, bounces and discovery every model reports."""
         a, u, lines = appeals, utilisation, []
@@ -110,14 +124,14 @@ class MergedPolicy(SiloedPolicy):
         return lines + super().mechanisms(appeals, utilisation, model, base)
 
     @staticmethod
-    def discovery(found, model: str, base: str) -> str:
+    def discovery(found: pd.Series, model: str, base: str) -> str:
         return (f"proactive discovery (主动发现): grid patrols found {100 * found.get((model, 'patrol'), 0):.0f}% "
                 f"of {model} appeals before anyone filed; departments' inspection crews "
                 f"{100 * found.get((model, 'inspection'), 0):.0f}% {model} and "
                 f"{100 * found.get((base, 'inspection'), 0):.0f}% {base}")
 
     @classmethod
-    def offices(cls, sc) -> dict[str, int]:
+    def offices(cls, sc: Scenario) -> dict[str, int]:
         """Which offices there are follows the switches of ``merged.reform``: one station per area (one door)
         or the line stations, grid leaders only when a step needs one, stationed staff only with stationing."""
         stationed = stationed_counts(sc)
@@ -139,10 +153,12 @@ class MergedPolicy(SiloedPolicy):
                 out[f"stationed:{a}"] = int(n) + extra.stationed_per_area
         return out
 
-    def __init__(self, world, issues):
+    def __init__(self, world: World, issues: IssueStream) -> None:
         self.reform = world.scenario.merged.reform
-        self.stations, self.leaders, self.stationed = ([world.offices.get(f"{kind}:{a}") for a in issues.areas]
-                                                       for kind in ("station", "leader", "stationed"))
+        # each area's station, grid leaders and stationed staff: None where the reform's switches leave none
+        per_area: list[list[Office | None]] = [[world.offices.get(f"{kind}:{a}") for a in issues.areas]
+                                               for kind in ("station", "leader", "stationed")]
+        self.stations, self.leaders, self.stationed = per_area
         super().__init__(world, issues)
         m, u, c = self.sc.merged, issues.u, issues.category
         self.intake = m.intake.ppf(u["intake"][:, 0])
@@ -152,32 +168,35 @@ class MergedPolicy(SiloedPolicy):
         self.delegable = np.array([s.delegable for s in self.cats])[c]
         # a wrong dispatch goes to another area's grid, uniform over the others
         self.wrong_area = another(u["dispatch_pick"][:, 0], issues.area, len(self.areas))
-        self.meetings = (JointMeetings(self.env, m.joint_meeting, self.leaders, self.depts, self.sc.first_weekday)
+        # a meeting needs a grid leader in every area, so there are some (Scenario.grid_leaders)
+        self.meetings = (JointMeetings(self.env, m.joint_meeting, cast(list[Office], self.leaders), self.depts,
+                                       self.sc.first_weekday)
                          if m.joint_meeting.enabled else None)
 
     PER_ISSUE = SiloedPolicy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable", "wrong_area")
 
-    def dispatch_spec(self):
+    def dispatch_spec(self) -> Dispatch:
         """Work orders go to the area's grid (``merged.dispatch``) with one door, else to a line grid as siloed."""
         return self.sc.merged.dispatch if self.reform.one_door else self.sc.siloed.dispatch
 
-    def finders(self, u: dict, discoverable: np.ndarray):
+    def finders(self, u: dict[str, np.ndarray], discoverable: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
         """The departments' inspection crews, then the grid's patrols (in each area with stationed staff)."""
         yield from super().finders(u, discoverable)
         if self.reform.stationing:
-            staffed = np.array([o.capacity > 0 for o in self.stationed])[self.issues.area]
+            stationed = cast(list[Office], self.stationed)  # with stationing, every area has stationed staff
+            staffed = np.array([o.capacity > 0 for o in stationed])[self.issues.area]
             yield "patrol", self.found_after(self.sc.merged.patrol, discoverable & staffed, u["patrol"][:, 0],
-                                             u["patrol_delay"][:, 0], self.stationed[0].calendar)
+                                             u["patrol_delay"][:, 0], stationed[0].calendar)
 
     def start(self) -> None:
         super().start()
         p = self.sc.merged.patrol
         if p.chance() > 0 and self.reform.stationing:
-            for office in self.stationed:
+            for office in cast(list[Office], self.stationed):  # with stationing, every area has stationed staff
                 if office.capacity > 0:
                     self.env.process(self.daily_work(office, p))
 
-    def door(self, i: int, rec: AppealRecord):
+    def door(self, i: int, rec: AppealRecord) -> ProcessBody[bool]:
         if not self.reform.one_door:
             return (yield from super().door(i, rec))
         area = self.area_of[i]
@@ -187,14 +206,16 @@ class MergedPolicy(SiloedPolicy):
         wrong = self.stations[other] if other != area else None
         return (yield from self.remote(i, rec, self.stations[area], self.intake[i], wrong, self.intake[i]))
 
-    def _door(self, i: int, rec: AppealRecord, area: int):
+    def _door(self, i: int, rec: AppealRecord, area: int) -> ProcessBody[bool]:
         """Process body: the citizen files at the one door (一门受理); False if they gave up queueing."""
         env = self.env
         travel = self.groups[self.group_of[i]].travel.comprehensive_station
         note(rec, env.now, "decides to file at the one door of the comprehensive grid (一门受理)")
-        if not (yield from visit(self.stations[area], rec, travel, self.intake[i], self.patience[i][0], "intake")):
+        station = self.stations[area]
+        assert station is not None  # with one door, every area has its station
+        if not (yield from visit(station, rec, travel, self.intake[i], self.patience[i][0], "intake")):
             return False
-        self.responds(rec, self.stations[area])
+        self.responds(rec, station)
         note(rec, env.now, "first response: intake done (响应)")
         return True
 
@@ -202,11 +223,11 @@ class MergedPolicy(SiloedPolicy):
         """With one door the grid holds every case: the citizen carries nothing."""
         return super().carried(i) and not self.reform.one_door
 
-    def closer(self, i: int, last: tuple) -> object:
+    def closer(self, i: int, last: tuple[Office, float]) -> Office:
         """The one door closes the case and calls back; without it, the last office to work on it."""
         return self.stations[self.area_of[i]] if self.reform.one_door else super().closer(i, last)
 
-    def reopen(self, i: int, rec: AppealRecord, last: tuple):
+    def reopen(self, i: int, rec: AppealRecord, last: tuple[Office, float]) -> ProcessBody[None]:
         """A reopened case goes back to the grid (the citizen comes in first if the model says so)."""
         if not self.reform.one_door:
             return (yield from super().reopen(i, rec, last))
@@ -215,7 +236,7 @@ class MergedPolicy(SiloedPolicy):
             yield from visit(self.stations[self.area_of[i]], rec, travel, 0.0, activity="intake")
         yield from self.handle(i, rec, again=True)
 
-    def ownership(self, i: int, rec: AppealRecord, carried: bool):
+    def ownership(self, i: int, rec: AppealRecord, carried: bool) -> ProcessBody[bool]:
         """The grid leader coordinates the departments instead of bouncing the case (when coordination is on)."""
         if not self.reform.coordination:
             return (yield from super().ownership(i, rec, carried))
@@ -223,7 +244,7 @@ class MergedPolicy(SiloedPolicy):
         yield staff_job(self.leaders[self.area_of[i]], rec, self.coordination[i], "coordination")
         return True
 
-    def handle(self, i: int, rec: AppealRecord, again: bool = False):
+    def handle(self, i: int, rec: AppealRecord, again: bool = False) -> ProcessBody[tuple[Office, float] | None]:
         """Triage, then on-the-spot solving, or ownership, the joint meeting and the departments; the closing step.
 
         ``again`` for a reopened case, whose ownership is settled already (no coordination or bounce).
@@ -240,16 +261,17 @@ class MergedPolicy(SiloedPolicy):
             hours = sum(h for _, h in work)
             yield staff_job(stationed, rec, hours, "on-the-spot work")  # delegated power: same work, one desk
             return stationed, hours
-        meeting = self.hard[i] and self.meetings is not None
-        settled = again or (meeting and self.sc.merged.joint_meeting.settles_ownership)
+        meetings = self.meetings if self.hard[i] else None  # a hard case waits for the joint meeting, if any
+        settled = again or (meetings is not None and self.sc.merged.joint_meeting.settles_ownership)
         if (self.unclear[i] or self.hard[i]) and not settled:
             if not (yield from self.ownership(i, rec, carried)):
-                return self.abandon(rec)
+                self.abandon(rec)
+                return None
             carried = False
-        if meeting:
+        if meetings is not None:
             note(rec, env.now, "a hard case: waits for the next joint meeting (联席会议)")
             step(rec, env.now, "joint meeting", lifecycle="start")
-            yield self.meetings.wait(area, [d for d, _ in work])
+            yield meetings.wait(area, [d for d, _ in work])
             step(rec, env.now, "joint meeting")
             note(rec, env.now, "the joint meeting assigns it")
             carried = False

@@ -10,13 +10,18 @@ escalation delay and has the departments handle it in turn.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..citizen import staff_job, visit
-from ..issues import another, quantiles
+from ..issues import IssueStream, another, quantiles
 from ..records import IN_PERSON, AppealRecord, note, step
-from ..world import line_stations
-from .base import Policy
+from ..world import Office, World, line_stations
+from .base import Policy, ProcessBody
+
+if TYPE_CHECKING:
+    from ..scenario import Scenario, Travel
 
 
 class SiloedPolicy(Policy):
@@ -31,11 +36,11 @@ class SiloedPolicy(Policy):
     label, label_zh, colour = "siloed line grids", "条线网格", "#d95f02"
 
     @classmethod
-    def offices(cls, sc) -> dict[str, int]:
+    def offices(cls, sc: Scenario) -> dict[str, int]:
         """Every department at full headcount, and one station per line grid per area."""
         return {f"dept:{d}": s.headcount for d, s in sc.departments.items()} | line_stations(sc)
 
-    def __init__(self, world, issues):
+    def __init__(self, world: World, issues: IssueStream) -> None:
         super().__init__(world, issues)
         sc, u, g, c = self.sc, issues.u, issues.group, issues.category
         self.line_names = list(sc.line_grids)
@@ -56,7 +61,7 @@ class SiloedPolicy(Policy):
     PER_ISSUE = Policy.PER_ISSUE + ("pick", "right", "wrong_line", "line_intake", "escalation", "bounce_dept",
                                     "assessment")
 
-    def _bounce_plan(self, u, c):
+    def _bounce_plan(self, u: dict[str, np.ndarray], c: np.ndarray) -> None:
         """Departments visited by each bounce and their assessment hours (vectorised)."""
         n_dept, n_b = len(self.dept_names), self.sc.siloed.max_bounces
         assess = {d: self.sc.departments[name].assessment for d, name in enumerate(self.dept_names)}
@@ -68,7 +73,7 @@ class SiloedPolicy(Policy):
             self.assessment[:, k] = quantiles(u["assessment"][:, k], cur, assess)
             cur = another(u["bounce_dept"][:, k], cur, n_dept)  # next department: uniform over the others
 
-    def appeal(self, i: int, rec: AppealRecord):
+    def appeal(self, i: int, rec: AppealRecord) -> ProcessBody[None]:
         if rec.events is not None:
             self.arises(i, rec)
         if not self.found(i, rec):   # a finder's find needs no door: no trips
@@ -78,7 +83,7 @@ class SiloedPolicy(Policy):
         if last is not None:
             yield from self.close(i, rec, self.closer(i, last), lambda: self.reopen(i, rec, last))
 
-    def door(self, i: int, rec: AppealRecord):
+    def door(self, i: int, rec: AppealRecord) -> ProcessBody[bool]:
         """Process body: the citizen files (in person at a line station, or a work order); False if they gave up."""
         if self.channel[i] == IN_PERSON:
             return (yield from self._doors(i, rec, self.groups[self.group_of[i]].travel))
@@ -88,7 +93,7 @@ class SiloedPolicy(Policy):
         """Whether the citizen carries the case from office to office (nobody holds it): filed in person."""
         return self.channel[i] == IN_PERSON
 
-    def handle(self, i: int, rec: AppealRecord):
+    def handle(self, i: int, rec: AppealRecord) -> ProcessBody[tuple[Office, float] | None]:
         """Process body: bounces if no line owns it alone, then the departments in turn.
 
         Returns the office that closes the case and its hours (None when the citizen gave up).
@@ -96,15 +101,17 @@ class SiloedPolicy(Policy):
         carried, work = self.carried(i), self.case_work(i)
         if self.unclear[i] or self.hard[i]:  # no line owns it alone
             if not (yield from self.ownership(i, rec, carried)):
-                return self.abandon(rec)
+                self.abandon(rec)
+                return None
             carried = False
         return (yield from self.in_turn(i, rec, work, carried))
 
-    def ownership(self, i: int, rec: AppealRecord, carried: bool):
+    def ownership(self, i: int, rec: AppealRecord, carried: bool) -> ProcessBody[bool]:
         """Process body: who owns a case no line owns alone: bounces, then the street; False if the citizen gave up."""
         return (yield from self._bounce(i, rec, self.groups[self.group_of[i]].travel, carried))
 
-    def in_turn(self, i: int, rec: AppealRecord, work: list[tuple[int, float]], carried: bool):
+    def in_turn(self, i: int, rec: AppealRecord, work: list[tuple[int, float]],
+                carried: bool) -> ProcessBody[tuple[Office, float]]:
         """Process body: the departments one after another; each after the first is a trip if the citizen carries it.
 
         Returns the last department's office and hours.
@@ -119,11 +126,11 @@ class SiloedPolicy(Policy):
                 yield from visit(office, rec, travel.department, hours)
         return self.depts[work[-1][0]], work[-1][1]
 
-    def closer(self, i: int, last: tuple) -> object:
+    def closer(self, i: int, last: tuple[Office, float]) -> Office:
         """The office that closes the case and makes the feedback call: the last to work on it."""
         return last[0]
 
-    def _doors(self, i: int, rec: AppealRecord, travel):
+    def _doors(self, i: int, rec: AppealRecord, travel: Travel) -> ProcessBody[bool]:
         """Process body: the chosen line station, and the right one after a wrong pick; False if the citizen gave up."""
         env, area, pick, right = self.env, self.area_of[i], self.pick[i], self.right[i]
         note(rec, env.now, lambda: f"decides to file; picks the {self.line_names[pick]} line grid"
@@ -146,14 +153,14 @@ class SiloedPolicy(Policy):
                 return False
         return True
 
-    def _work_order(self, i: int, rec: AppealRecord):
+    def _work_order(self, i: int, rec: AppealRecord) -> ProcessBody[bool]:
         """Process body: a hotline or online appeal goes to the right line grid (a wrong one first, sometimes)."""
         area, right, wrong = self.area_of[i], self.right[i], self.wrong_line[i]
         stations = self.line_stations
         return (yield from self.remote(i, rec, stations[right][area], self.line_intake[i][1],
                                        stations[wrong][area] if wrong != right else None, self.line_intake[i][1]))
 
-    def reopen(self, i: int, rec: AppealRecord, last: tuple):
+    def reopen(self, i: int, rec: AppealRecord, last: tuple[Office, float]) -> ProcessBody[None]:
         """Process body: a reopened case: the office that closed it redoes its part (in person if the model says so)."""
         office, hours = last
         if self.fb.reopen_trip:
@@ -161,7 +168,7 @@ class SiloedPolicy(Policy):
         else:
             yield staff_job(office, rec, hours)
 
-    def _bounce(self, i: int, rec: AppealRecord, travel, carried: bool = True):
+    def _bounce(self, i: int, rec: AppealRecord, travel: Travel, carried: bool = True) -> ProcessBody[bool]:
         """Bounces between departments, then escalation to the street (one trip each, if the citizen carries it).
 
         Returns False if the citizen gave up after a bounce.

@@ -10,10 +10,14 @@ True
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
 from scipy.stats import qmc
+
+if TYPE_CHECKING:
+    from .spec import SweepPlan
 
 
 def saltelli_unit(d: int, n: int, seed: int = 0) -> np.ndarray:
@@ -35,14 +39,15 @@ def saltelli_unit(d: int, n: int, seed: int = 0) -> np.ndarray:
     return np.array(rows)
 
 
-def design_points(plan) -> pd.DataFrame:
+def design_points(plan: SweepPlan) -> pd.DataFrame:
     """Every point of the plan's design: a ``point`` id and one column per parameter."""
     sweep = plan.sweep
     names = list(sweep.parameters)
     params = [sweep.parameters[k] for k in names]
     kind, n, seed = sweep.design.kind, sweep.design.n, sweep.design.seed
     if kind == "factorial":
-        rows = list(itertools.product(*[p.values for p in params]))
+        values = cast(list[list[Any]], [p.values for p in params])  # a factorial's parameters have values (Sweep)
+        rows = list(itertools.product(*values))
     elif kind == "oat":
         base = [plan.base_value(k) for k in names]
         rows = [tuple(base)]
@@ -54,6 +59,7 @@ def design_points(plan) -> pd.DataFrame:
                 if tuple(row) not in rows:
                     rows.append(tuple(row))
     else:
+        assert n is not None  # lhs, sobol and saltelli designs have n (Design)
         d = len(params)
         if kind == "lhs":
             unit = qmc.LatinHypercube(d, seed=seed).random(n)

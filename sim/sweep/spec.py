@@ -55,8 +55,9 @@ class Parameter(Strict):
     @property
     def bounds(self) -> tuple[float, float]:
         """The range sampled by LHS, Sobol and Saltelli designs."""
-        if self.low is not None:
+        if self.low is not None and self.high is not None:  # both or neither (_check)
             return (self.low, self.high)
+        assert self.values is not None  # no range: values (_check)
         nums = [float(v) for v in self.values]
         return (min(nums), max(nums))
 
