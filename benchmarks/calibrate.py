@@ -6,6 +6,7 @@ Times (best of ``--repeat``): reading and calibrating the LA log (target: under 
 two cores), its bootstrap refits, and a default-street run with and without the event log
 (the steps recorded, then the CSV, Parquet and XES written), as a ratio within one run.
 """
+
 import argparse
 import tempfile
 import time
@@ -37,8 +38,10 @@ def main() -> None:
     a = ap.parse_args()
     t_read, log = best(lambda: read_log(a.log), a.repeat)
     t_fit, cal = best(lambda: calibrate(log), a.repeat)
-    print(f"{a.log.name}: {len(log.table):,} requests, {len(cal.scenario.departments)} departments, "
-          f"{len(cal.scenario.categories)} categories")
+    print(
+        f"{a.log.name}: {len(log.table):,} requests, {len(cal.scenario.departments)} departments, "
+        f"{len(cal.scenario.categories)} categories"
+    )
     print(f"  read {t_read:.2f} s, calibrate {t_fit:.2f} s: {t_read + t_fit:.2f} s in all (target < 60 s)")
     t_boot, _ = best(lambda: bootstrap_draws(log, a.bootstrap), 1)
     print(f"  bootstrap, {a.bootstrap} refits: {t_boot:.1f} s ({t_boot / a.bootstrap:.2f} s a refit)")
@@ -48,8 +51,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         t_write, _ = best(lambda: eventlog.write(res.events, lambda name, w: w(str(Path(d) / name))), 1)
         sizes = {p.name: p.stat().st_size for p in Path(d).iterdir()}
-    print(f"  default street run: {t_plain:.2f} s; with the event log's steps {t_steps:.2f} s "
-          f"(× {t_steps / t_plain:.2f}); writing {len(res.events):,} events {t_write:.2f} s")
+    print(
+        f"  default street run: {t_plain:.2f} s; with the event log's steps {t_steps:.2f} s "
+        f"(× {t_steps / t_plain:.2f}); writing {len(res.events):,} events {t_write:.2f} s"
+    )
     print("  files: " + ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in sorted(sizes.items())))
 
 

@@ -7,6 +7,7 @@ resident memory of it and all its worker processes together (from /proc) every
 0.2 s; prints wall time, issues per model, throughput and the peak total RSS.
 Targets (issue 6): under 10 minutes and under 4 GB on the project's 2-core machine.
 """
+
 import argparse
 import os
 import subprocess
@@ -48,8 +49,18 @@ def main() -> None:
     ap.add_argument("--appeals", action="store_true", help="also write per-appeal records")
     args = ap.parse_args()
     out = Path(tempfile.mkdtemp(prefix="gridsim-shanghai-"))
-    cmd = [sys.executable, "-m", "sim", "run", str(ROOT / "scenarios" / "shanghai.yaml"), "--quiet",
-           "--workers", str(args.workers), "--out", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sim",
+        "run",
+        str(ROOT / "scenarios" / "shanghai.yaml"),
+        "--quiet",
+        "--workers",
+        str(args.workers),
+        "--out",
+        str(out),
+    ]
     cmd += ["--days", str(args.days)] if args.days else []
     cmd += ["--appeals"] if args.appeals else []
     t0 = time.perf_counter()
@@ -62,11 +73,14 @@ def main() -> None:
     if proc.returncode:
         sys.exit(f"gridsim failed with exit code {proc.returncode}")
     import json
+
     prov = json.loads((out / "provenance.json").read_text())
     n = prov["issues_per_model"]
     total = sum(n.values())
-    print(f"Shanghai, {prov['streets']} streets, {args.days or 365:g} days, {args.workers} worker(s): "
-          + ", ".join(f"{m} {k:,} issues" for m, k in n.items()))
+    print(
+        f"Shanghai, {prov['streets']} streets, {args.days or 365:g} days, {args.workers} worker(s): "
+        + ", ".join(f"{m} {k:,} issues" for m, k in n.items())
+    )
     print(f"  wall {wall:,.1f} s ({wall / 60:.1f} min; target < 10 min), {total / wall:,.0f} issue-models/s")
     print(f"  peak memory, all processes together: {peak:,.0f} MiB (target < 4096 MiB)")
     print(f"  results in {out}/")

@@ -6,6 +6,7 @@ lambda = 9/h, mu = 1/h, c = 10 (rho = 0.9).  Prints appeals per second of each e
 the ratios (targets: full model >= 0.6 x bare SimPy, >= 1.2 x Ciw) and each engine's
 mean wait in queue beside the Erlang C value, so a fast but wrong engine shows.
 """
+
 import argparse
 import random
 import sys
@@ -64,8 +65,12 @@ def bare_simpy(n: int) -> tuple[float, float]:
 def ciw_model(n: int) -> tuple[float, float]:
     """Ciw's M/M/c on the same queue."""
     import ciw
-    net = ciw.create_network(arrival_distributions=[ciw.dists.Exponential(LAM)],
-                             service_distributions=[ciw.dists.Exponential(MU)], number_of_servers=[C])
+
+    net = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(LAM)],
+        service_distributions=[ciw.dists.Exponential(MU)],
+        number_of_servers=[C],
+    )
     ciw.seed(5)
     sim = ciw.Simulation(net)
     t0 = time.perf_counter()
@@ -94,8 +99,10 @@ def main() -> None:
             if rate > best.get(name, (0.0, 0.0))[0]:
                 best[name] = (rate, w)
     rows = [(name, *best[name]) for name, _ in engines]
-    print(f"M/M/{C}, lambda={LAM}/h, mu={MU}/h, {n:,} appeals, best of {args.repeat} interleaved runs; "
-          f"Erlang C mean wait {wq:.3f} h")
+    print(
+        f"M/M/{C}, lambda={LAM}/h, mu={MU}/h, {n:,} appeals, best of {args.repeat} interleaved runs; "
+        f"Erlang C mean wait {wq:.3f} h"
+    )
     for name, rate, w in rows:
         print(f"  {name:<20} {rate:>10,.0f} appeals/s   mean wait {w:.3f} h")
     full, bare, ciw_rate = rows[0][1], rows[1][1], rows[2][1]

@@ -5,6 +5,7 @@
 Each layout runs ``--repeat`` times, interleaved (1, 2, 1, 2, ...), and the best wall time
 of each counts, so that a slow spell of a shared machine does not fall on one layout only.
 """
+
 import argparse
 import time
 
@@ -29,8 +30,10 @@ def main() -> None:
             frames[w] = run_replications(sc, range(a.reps), workers=w)
             walls[w].append(time.perf_counter() - t0)
     for w, times in walls.items():
-        print(f"  {w} process(es): {min(times):.2f} s for {a.reps} replications of {a.days:g} days "
-              f"(best of {a.repeat}: {', '.join(f'{t:.2f}' for t in times)})")
+        print(
+            f"  {w} process(es): {min(times):.2f} s for {a.reps} replications of {a.days:g} days "
+            f"(best of {a.repeat}: {', '.join(f'{t:.2f}' for t in times)})"
+        )
     pd.testing.assert_frame_equal(frames[1], frames[2])
     print(f"  speed-up 2 vs 1: {min(walls[1]) / min(walls[2]):.2f} (target >= 1.8); identical results: yes")
 

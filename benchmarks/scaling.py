@@ -9,6 +9,7 @@ exponent b of time ~ size^b and memory ~ size^b (1 = linear), memory counted abo
 the interpreter and libraries take before the run.  A street run keeps every record (for
 appeals.csv), so its memory grows with appeals; a city run (benchmarks/city.py) does not.
 """
+
 import argparse
 import json
 import resource
@@ -23,6 +24,7 @@ def one(kind: str, size: int) -> dict:
     import sim
     from sim.run import simulate
     from sim.issues import generate_issues
+
     base = sim.load_scenario()
     per_day = sum(g.arrivals_per_day for g in base.groups.values())
     if kind == "appeals":
@@ -42,8 +44,14 @@ def one(kind: str, size: int) -> dict:
         simulate(sc, m, issues)
     wall = time.perf_counter() - t0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB
-    return {"kind": kind, "size": size, "appeals": len(issues), "wall_s": wall, "peak_mib": rss,
-            "grown_mib": rss - base_mib}
+    return {
+        "kind": kind,
+        "size": size,
+        "appeals": len(issues),
+        "wall_s": wall,
+        "peak_mib": rss,
+        "grown_mib": rss - base_mib,
+    }
 
 
 def fit(xs, ys) -> float:
@@ -59,18 +67,24 @@ def main() -> None:
     if a.one:
         print(json.dumps(one(a.one[0], int(a.one[1]))))
         return
-    plans = {"appeals": [n for n in (10_000, 30_000, 100_000, 300_000, 1_000_000) if n <= a.max_appeals],
-             "grids": [n for n in (1, 10, 50, 200, 800) if n <= a.max_grids]}
+    plans = {
+        "appeals": [n for n in (10_000, 30_000, 100_000, 300_000, 1_000_000) if n <= a.max_appeals],
+        "grids": [n for n in (1, 10, 50, 200, 800) if n <= a.max_grids],
+    }
     for kind, sizes in plans.items():
         rows = []
         for n in sizes:
-            out = subprocess.run([sys.executable, __file__, "--one", kind, str(n)], capture_output=True,
-                                 text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, __file__, "--one", kind, str(n)], capture_output=True, text=True, check=True
+            )
             r = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append(r)
-            print(f"  {kind:>7} {n:>9,}: {r['appeals']:>9,} issues per model, {r['wall_s']:8.1f} s, "
-                  f"peak {r['peak_mib']:6.0f} MiB ({r['grown_mib']:6.0f} above the libraries), "
-                  f"{2 * r['appeals'] / r['wall_s']:8,.0f} appeals/s", flush=True)
+            print(
+                f"  {kind:>7} {n:>9,}: {r['appeals']:>9,} issues per model, {r['wall_s']:8.1f} s, "
+                f"peak {r['peak_mib']:6.0f} MiB ({r['grown_mib']:6.0f} above the libraries), "
+                f"{2 * r['appeals'] / r['wall_s']:8,.0f} appeals/s",
+                flush=True,
+            )
         report(kind, sizes, rows)
 
 
@@ -80,9 +94,13 @@ def report(kind: str, sizes: list[int], rows: list[dict]) -> None:
         wall = fit(sizes[lo:], [r["wall_s"] for r in rows[lo:]])
         mem = fit(sizes[lo:], [max(r["grown_mib"], 1) for r in rows[lo:]])
         span = "all points" if lo == 0 else f"from {sizes[lo]:,} {kind}"
-        print(f"  {kind} ({span}): time ~ {kind}^{wall:.2f}, memory above the libraries ~ {kind}^{mem:.2f} "
-              "(1.00 = linear)", flush=True)
+        print(
+            f"  {kind} ({span}): time ~ {kind}^{wall:.2f}, memory above the libraries ~ {kind}^{mem:.2f} "
+            "(1.00 = linear)",
+            flush=True,
+        )
     print(flush=True)
+
 
 if __name__ == "__main__":
     main()

@@ -5,6 +5,7 @@
 Every group files in person with the given share (the rest keeps its hotline : online ratio);
 both models see the same channels.  Prints merged/siloed ratios with their 95% intervals.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,9 +13,18 @@ import argparse
 from sim.experiment import experiment
 from sim.scenario import build_scenario, file_in_person, load_scenario
 
-KEEP = ("resolution_time_p50", "resolution_time_p90", "response_rate", "resolution_rate", "satisfaction_rate",
-        "satisfied_share", "trips_per_appeal", "citizen_hours_per_appeal", "abandonment_rate",
-        "staff_hours_per_appeal")
+KEEP = (
+    "resolution_time_p50",
+    "resolution_time_p90",
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "satisfied_share",
+    "trips_per_appeal",
+    "citizen_hours_per_appeal",
+    "abandonment_rate",
+    "staff_hours_per_appeal",
+)
 
 
 def main() -> None:
@@ -29,8 +39,10 @@ def main() -> None:
             c = experiment(sc, reps=a.reps, workers=a.workers).comparison
             print(f"## {sc.name}, {share:.0%} in person")
             for r in c[c.metric.isin(KEEP)].itertuples():
-                print(f"  {r.metric}: siloed {r.baseline_mean:.4g}, merged {r.model_mean:.4g}, "
-                      f"ratio {r.ratio:.2f} [{r.ratio_lo:.2f}, {r.ratio_hi:.2f}]")
+                print(
+                    f"  {r.metric}: siloed {r.baseline_mean:.4g}, merged {r.model_mean:.4g}, "
+                    f"ratio {r.ratio:.2f} [{r.ratio_lo:.2f}, {r.ratio_hi:.2f}]"
+                )
 
 
 if __name__ == "__main__":

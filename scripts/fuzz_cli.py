@@ -6,6 +6,7 @@ cleanly (exit 2), and every other outcome grouped by what went wrong, with the f
 
     python scripts/fuzz_cli.py --cases 1000 --seed 0 --json fuzz.jsonl
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,11 +30,13 @@ def draw(strategy, n: int, master_seed: int) -> list:
     drawn: list = []
 
     @seed(master_seed)
-    @settings(max_examples=n, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=n, database=None, deadline=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+    )
     @given(strategy)
     def collect(value):
         drawn.append(value)
+
     collect()
     return drawn[:n]
 
@@ -44,8 +47,9 @@ def draw_cases(n: int, master_seed: int, batch: int = 100) -> list[dict]:
     cases = []
     for k, kind in enumerate(KINDS.values()):
         want = n // len(KINDS) + (k < n % len(KINDS))
-        cases += [case for b in range(0, want, batch)
-                  for case in draw(kind, min(batch, want - b), master_seed * 100_003 + b)]
+        cases += [
+            case for b in range(0, want, batch) for case in draw(kind, min(batch, want - b), master_seed * 100_003 + b)
+        ]
     return cases
 
 
@@ -67,8 +71,11 @@ def run_all(cases: list[dict], workers: int, folder: Path) -> list[dict]:
         pids.append(pid)
     for pid in pids:
         os.waitpid(pid, 0)
-    rows = [json.loads(line) for w in range(workers)
-            for line in (folder / f"worker{w}.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.loads(line)
+        for w in range(workers)
+        for line in (folder / f"worker{w}.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     return sorted(rows, key=lambda r: r["case"])
 
 
@@ -87,14 +94,16 @@ def main(argv: list[str] | None = None) -> int:
     failed = [r for r in rows if r["problems"]]
     if args.json:
         args.json.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    print(f"{len(cases)} cases (seed {args.seed}), {len(rows)} calls in {time.monotonic() - t0:.0f} s on "
-          f"{args.workers} worker(s)")
+    print(
+        f"{len(cases)} cases (seed {args.seed}), {len(rows)} calls in {time.monotonic() - t0:.0f} s on "
+        f"{args.workers} worker(s)"
+    )
     print(f"  exit 0:        {sum(r['code'] == 0 and not r['problems'] for r in rows)}")
     print(f"  clean exit 2:  {sum(r['code'] == 2 and not r['problems'] for r in rows)}")
     print(f"  anything else: {len(failed)} calls, in {len({r['case'] for r in failed})} cases")
     for what, n in collections.Counter("; ".join(r["problems"]) for r in failed).most_common():
         print(f"    {n:5d}  {what}")
-    for r in failed[:args.show]:
+    for r in failed[: args.show]:
         print("\n" + report(r))
     return 1 if failed else 0
 

@@ -5,6 +5,7 @@
 >>> sorted(result.appeals["model"].unique())
 ['merged', 'siloed']
 """
+
 __version__ = "0.1.0"
 
 from .scenario import Scenario, ScenarioError, load_scenario  # noqa: E402

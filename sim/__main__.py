@@ -1,4 +1,5 @@
 """``python -m sim`` is the same as ``gridsim``."""
+
 import sys
 
 from .cli import main

@@ -6,6 +6,7 @@ Each frame shows, for every office of each model, staff busy (grey) and appeals
 queueing (colour), and a running count of issues arising that day.  MP4 is written
 instead when the file name ends in .mp4 and ffmpeg is present.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -25,6 +26,7 @@ _ORDER = {"hotline": 0, "line": 1, "station": 1, "leader": 2, "stationed": 3, "d
 def sample_day(sc: Scenario, day: int, step_minutes: float = 10.0) -> dict:
     """Queue and busy counts of every office, every ``step_minutes`` of day ``day`` (1-based), per model."""
     from .run import simulate
+
     if not 1 <= day <= sc.horizon_days:
         raise ScenarioError("--day", [f"expected a day between 1 and {sc.horizon_days:g}"])
     t0 = (day - 1) * 24.0
@@ -69,8 +71,7 @@ def animate(sc: Scenario, path: str, day: int = 2, step_minutes: float = 15.0, f
         n = len(f["names"])
         top = max(max(max(q) + max(b) for q, b in zip(f["queue"], f["busy"])), 1)
         busy = ax.barh(range(n), f["busy"][0], color="#bbbbbb", label="staff busy")
-        queue = ax.barh(range(n), f["queue"][0], left=f["busy"][0], color=colour(m),
-                        label="appeals queueing")
+        queue = ax.barh(range(n), f["queue"][0], left=f["busy"][0], color=colour(m), label="appeals queueing")
         ax.set_yticks(range(n), [x.replace(":", " ") for x in f["names"]], fontsize=8)
         ax.invert_yaxis()
         ax.set_xlim(0, top + 1)

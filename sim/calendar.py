@@ -17,6 +17,7 @@ resource is closed and resumes when it opens again:
 >>> ALWAYS.finish(5.0, 3.0)
 8.0
 """
+
 from __future__ import annotations
 
 import bisect

@@ -10,6 +10,7 @@ list means there is nothing to warn about.
 >>> capacity_lines(s, "siloed")[0].startswith("CAPACITY IS NOT EQUAL: merged has +12.0% staffed hours")
 True
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -42,14 +43,20 @@ def capacity_lines(summary: pd.DataFrame, baseline: str) -> list[str]:
         change = h / base_h - 1 if base_h else float("nan")
         whole = v.get(("staffed_hours_horizon", model), float("nan"))
         base_whole = v.get(("staffed_hours_horizon", baseline), float("nan"))
-        figures = (f"{h:,.0f} vs {base_h:,.0f} person-hours on duty after the warm-up, {whole:,.0f} vs "
-                   f"{base_whole:,.0f} over the whole horizon; headcount {n:,.0f} vs {base_n:,.0f}")
+        figures = (
+            f"{h:,.0f} vs {base_h:,.0f} person-hours on duty after the warm-up, {whole:,.0f} vs "
+            f"{base_whole:,.0f} over the whole horizon; headcount {n:,.0f} vs {base_n:,.0f}"
+        )
         if abs(change) > CAPACITY_TOLERANCE:
-            lines.append(f"CAPACITY IS NOT EQUAL: {model} has {100 * change:+.1f}% staffed hours of {baseline} "
-                         f"({figures}): part of any difference comes from the extra or missing hours.")
+            lines.append(
+                f"CAPACITY IS NOT EQUAL: {model} has {100 * change:+.1f}% staffed hours of {baseline} "
+                f"({figures}): part of any difference comes from the extra or missing hours."
+            )
         else:
-            lines.append(f"Equal capacity: {model} and {baseline} have the same staffed hours within "
-                         f"{100 * CAPACITY_TOLERANCE:.0f}% ({figures}).")
+            lines.append(
+                f"Equal capacity: {model} and {baseline} have the same staffed hours within "
+                f"{100 * CAPACITY_TOLERANCE:.0f}% ({figures})."
+            )
     return lines
 
 
@@ -64,6 +71,7 @@ def stability_lines(summary: pd.DataFrame) -> list[str]:
     slopes with a Student-t interval (replications are independent, so this is the sharper test).
     """
     from .statistics import mean_ci
+
     out = []
     reps = summary["replication"].nunique() if "replication" in summary.columns else 1
     v = overall(summary)
@@ -76,10 +84,12 @@ def stability_lines(summary: pd.DataFrame) -> list[str]:
             slope, lo, hi = (v.get((m, model), float("nan")) for m in TREND_METRICS)
             over = "batch means of one run"
         if lo > 0:
-            out.append(f"BACKLOG GROWS under {model}: {slope:+.2f} open issues a day after the warm-up (95% CI "
-                       f"{lo:+.2f} to {hi:+.2f}, {over}): its queues do not settle, so its times and rates "
-                       "depend on the horizon (a start-up from empty offices looks the same: check the warm-up "
-                       "with gridsim warmup).")
+            out.append(
+                f"BACKLOG GROWS under {model}: {slope:+.2f} open issues a day after the warm-up (95% CI "
+                f"{lo:+.2f} to {hi:+.2f}, {over}): its queues do not settle, so its times and rates "
+                "depend on the horizon (a start-up from empty offices looks the same: check the warm-up "
+                "with gridsim warmup)."
+            )
     return out
 
 
@@ -90,15 +100,19 @@ def censoring_lines(summary: pd.DataFrame) -> list[str]:
     if not models:
         return []
     cif = ", ".join(f"{v[('resolution_time_cif_p50', m)]:.1f} h {m}" for m in models)
-    out = ["Headline resolution-time quantiles are over resolved appeals. Counting appeals still open at the "
-           "horizon as censored and abandoned ones as a competing event (Aalen–Johansen), half of all filed "
-           f"appeals are resolved within: {cif} (resolution_time_cif_p50; NaN: fewer than half ever are)."]
+    out = [
+        "Headline resolution-time quantiles are over resolved appeals. Counting appeals still open at the "
+        "horizon as censored and abandoned ones as a competing event (Aalen–Johansen), half of all filed "
+        f"appeals are resolved within: {cif} (resolution_time_cif_p50; NaN: fewer than half ever are)."
+    ]
     for m in models:
         share = v.get(("open_share", m), 0.0)
         if share > OPEN_SHARE_LIMIT:
-            out.append(f"MANY OPEN: {100 * share:.1f}% of {m}'s appeals are still open at the horizon (over "
-                       f"{100 * OPEN_SHARE_LIMIT:.0f}%): its quantiles over resolved appeals understate its "
-                       "resolution times; read the censored estimate.")
+            out.append(
+                f"MANY OPEN: {100 * share:.1f}% of {m}'s appeals are still open at the horizon (over "
+                f"{100 * OPEN_SHARE_LIMIT:.0f}%): its quantiles over resolved appeals understate its "
+                "resolution times; read the censored estimate."
+            )
     return out
 
 
@@ -107,12 +121,18 @@ def reform_lines(sc) -> list[str]:
     if sc is None:
         return []
     from .governance.reform import SWITCHES
+
     off = [s.name for s in SWITCHES if s.reform and not s.on(sc)]
-    return [f"reform switches off in the merged arm: {', '.join(off)} (those steps are done as the line grids do "
-            "them; gridsim explain measures each switch that is on)"] if off else []
+    return (
+        [
+            f"reform switches off in the merged arm: {', '.join(off)} (those steps are done as the line grids do "
+            "them; gridsim explain measures each switch that is on)"
+        ]
+        if off
+        else []
+    )
 
 
 def lines(summary: pd.DataFrame, baseline: str, sc=None) -> list[str]:
     """Every check's sentences, in the order reports print them (with ``sc``, the reform switches it turns off)."""
-    return (reform_lines(sc) + capacity_lines(summary, baseline) + stability_lines(summary)
-            + censoring_lines(summary))
+    return reform_lines(sc) + capacity_lines(summary, baseline) + stability_lines(summary) + censoring_lines(summary)

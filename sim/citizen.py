@@ -4,6 +4,7 @@ Patience applies only while queueing in person at an intake desk, before any
 grid or department holds the case.  A citizen who reaches a closed office waits
 (at home) for it to open; queueing time counts only while the office is open.
 """
+
 from __future__ import annotations
 
 import math
@@ -12,8 +13,14 @@ from .records import AppealRecord, note, step
 from .world import Office
 
 
-def visit(office: Office, rec: AppealRecord, travel: float, work: float, patience: float | None = None,
-          activity: str = "department work"):
+def visit(
+    office: Office,
+    rec: AppealRecord,
+    travel: float,
+    work: float,
+    patience: float | None = None,
+    activity: str = "department work",
+):
     """Process body: one trip to ``office`` and service there (``activity``); returns False if the citizen gave up.
 
     Counts the trip and the citizen hours (travel, open-hours queueing, service),
@@ -28,8 +35,9 @@ def visit(office: Office, rec: AppealRecord, travel: float, work: float, patienc
     if traced:
         note(rec, now, f"sets off for the {office.label} (trip {rec.trips}, {travel:.1f} h travel)")
         if arrive > now + travel:
-            note(rec, now + travel, f"the {office.label} is closed then: arrives at its opening instead "
-                                    "(no wasted trip)")
+            note(
+                rec, now + travel, f"the {office.label} is closed then: arrives at its opening instead (no wasted trip)"
+            )
     if arrive > now:
         yield env.timeout(arrive - now)
     if rec.filed is None:
@@ -59,16 +67,25 @@ def served(office: Office, rec: AppealRecord, work: float, patience: float | Non
         if patience is not None:
             office.give_up_at(claim, office.calendar.add_open(arrive, patience))
         if not (yield claim.event):
-            note(rec, env.now, lambda: f"gives up {'queueing' if how == 'in person' else 'waiting'} at the "
-                                       f"{office.label} (patience ran out)")
+            note(
+                rec,
+                env.now,
+                lambda: (
+                    f"gives up {'queueing' if how == 'in person' else 'waiting'} at the "
+                    f"{office.label} (patience ran out)"
+                ),
+            )
             rec.citizen_hours += office.calendar.open_between(arrive, env.now)
             return False
     now = env.now
     rec.citizen_hours += office.calendar.open_between(arrive, now) + work
     rec.staff_hours += work
     if rec.events is not None:
-        seen = f"is seen in person at the {office.label} after queueing" if how == "in person" else \
-            f"is answered by the {office.label} after waiting"
+        seen = (
+            f"is seen in person at the {office.label} after queueing"
+            if how == "in person"
+            else f"is answered by the {office.label} after waiting"
+        )
         note(rec, now, f"{seen} {now - arrive:.1f} h ({work:.1f} h of work)")
     step(rec, now, activity, office, "start")
     end = office.start(claim, work)

@@ -21,6 +21,7 @@ unsharded one.
 ...                                           "and model == 'merged'")["value"].item()
 True
 """
+
 from __future__ import annotations
 
 import re
@@ -55,20 +56,37 @@ class StreetResult:
     issues: dict[str, int]
 
 
-def run_street(sc: Scenario, index: int, name: str, models: list[str], replication: int = 0,
-               appeals_dir: Path | None = None, events_dir: Path | None = None) -> StreetResult:
+def run_street(
+    sc: Scenario,
+    index: int,
+    name: str,
+    models: list[str],
+    replication: int = 0,
+    appeals_dir: Path | None = None,
+    events_dir: Path | None = None,
+) -> StreetResult:
     """Simulate every model on street number ``index`` and reduce it to mergeable results."""
     from .run import no_cyclic_gc
+
     with no_cyclic_gc():
         return _run_street(sc, index, name, models, replication, appeals_dir, events_dir)
 
 
-def _run_street(sc: Scenario, index: int, name: str, models: list[str], replication: int,
-                appeals_dir: Path | None, events_dir: Path | None) -> StreetResult:
+def _run_street(
+    sc: Scenario,
+    index: int,
+    name: str,
+    models: list[str],
+    replication: int,
+    appeals_dir: Path | None,
+    events_dir: Path | None,
+) -> StreetResult:
     from .run import simulate_models
+
     runs = simulate_models(sc, models, replication, street=index, events=events_dir is not None)
     if events_dir is not None:
         from . import eventlog
+
         eventlog.write_into(events_dir, eventlog.frames(runs, sc, name), name)
     staff = [(r.model, name, k, n) for r in runs for k, n in staffing(r.world.scenario, r.world.model).items()]
     appeals = pd.concat([to_frame(r.records) for r in runs], ignore_index=True)
@@ -81,13 +99,20 @@ def _run_street(sc: Scenario, index: int, name: str, models: list[str], replicat
     util = utilisation(runs, sc.horizon)
     util.insert(1, "street", name)
     tally = Tally.from_appeals(appeals, sc, CITY_DIMENSIONS, models, {"street": [name]})
-    return StreetResult(index, name, tally, util, backlog(appeals, sc.horizon, models=models),
-                        pd.DataFrame(staff, columns=["model", "street", "office", "headcount"]),
-                        {m: int((appeals["model"] == m).sum()) for m in models})
+    return StreetResult(
+        index,
+        name,
+        tally,
+        util,
+        backlog(appeals, sc.horizon, models=models),
+        pd.DataFrame(staff, columns=["model", "street", "office", "headcount"]),
+        {m: int((appeals["model"] == m).sum()) for m in models},
+    )
 
 
-def _shard_task(shared: tuple[list[str], int, Path | None, Path | None],
-                shard: list[tuple[int, str, Scenario]]) -> list[StreetResult]:
+def _shard_task(
+    shared: tuple[list[str], int, Path | None, Path | None], shard: list[tuple[int, str, Scenario]]
+) -> list[StreetResult]:
     models, replication, appeals_dir, events_dir = shared
     return [run_street(sc, i, name, models, replication, appeals_dir, events_dir) for i, name, sc in shard]
 
@@ -116,6 +141,7 @@ def street_differences(summary: pd.DataFrame, baseline: str = "siloed", alpha: f
     not the pooled city-wide value of ``comparison.csv``.
     """
     from .statistics import stratified_mean_ci
+
     rows = []
     for metric, (better, _label) in HEADLINE.items():
         wide = by_street(summary, metric)
@@ -126,12 +152,22 @@ def street_differences(summary: pd.DataFrame, baseline: str = "siloed", alpha: f
             d = (wide[model] - wide[baseline]).to_numpy(dtype=float)
             mean, lo, hi = stratified_mean_ci(d, kinds, 1 - alpha)
             ok = d[~np.isnan(d)]
-            rows.append({"metric": metric, "better": better, "baseline": baseline, "model": model,
-                         "streets": len(ok), "diff": mean, "diff_lo": lo, "diff_hi": hi,
-                         "share_better": float(np.mean(ok < 0 if better == "lower" else ok > 0)) if len(ok)
-                         else np.nan})
-    return pd.DataFrame(rows, columns=["metric", "better", "baseline", "model", "streets", "diff", "diff_lo",
-                                       "diff_hi", "share_better"])
+            rows.append(
+                {
+                    "metric": metric,
+                    "better": better,
+                    "baseline": baseline,
+                    "model": model,
+                    "streets": len(ok),
+                    "diff": mean,
+                    "diff_lo": lo,
+                    "diff_hi": hi,
+                    "share_better": float(np.mean(ok < 0 if better == "lower" else ok > 0)) if len(ok) else np.nan,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["metric", "better", "baseline", "model", "streets", "diff", "diff_lo", "diff_hi", "share_better"]
+    )
 
 
 def shard_streets(streets: list, shards: int) -> list[list]:
@@ -144,9 +180,17 @@ def shard_streets(streets: list, shards: int) -> list[list]:
     return [list(part) for part in np.array_split(np.array(streets, dtype=object), shards)]
 
 
-def run_city(sc: Scenario, models: list[str] | None = None, replication: int = 0, shards: int = 1,
-             workers: int = 1, scheduler: str | None = None, appeals_dir: Path | None = None,
-             progress: bool = False, events_dir: Path | None = None) -> CityResult:
+def run_city(
+    sc: Scenario,
+    models: list[str] | None = None,
+    replication: int = 0,
+    shards: int = 1,
+    workers: int = 1,
+    scheduler: str | None = None,
+    appeals_dir: Path | None = None,
+    progress: bool = False,
+    events_dir: Path | None = None,
+) -> CityResult:
     """Simulate every street of ``sc`` under each model, in ``shards`` shards on ``workers`` processes.
 
     ``scheduler`` is None (local processes), ``'local'`` (a Dask LocalCluster) or a Dask
@@ -155,6 +199,7 @@ def run_city(sc: Scenario, models: list[str] | None = None, replication: int = 0
     ``events_dir`` one event log per street (``<street>.csv.gz``, ``.parquet``, ``.xes.gz``).
     """
     from .executors import execute
+
     models = list(models or sc.models)
     streets = [(i, name, street) for i, (name, street) in enumerate(sc.streets())]
     for folder in (appeals_dir, events_dir):
@@ -163,11 +208,17 @@ def run_city(sc: Scenario, models: list[str] | None = None, replication: int = 0
     bar = None
     if progress:
         from tqdm import tqdm
+
         bar = tqdm(total=len(streets), unit="street", desc="simulating", leave=False)
     done: dict[int, StreetResult] = {}
     merged = _Merge(models)
-    for results in execute(_shard_task, shard_streets(streets, shards), workers, scheduler,
-                           shared=(models, replication, appeals_dir, events_dir)):
+    for results in execute(
+        _shard_task,
+        shard_streets(streets, shards),
+        workers,
+        scheduler,
+        shared=(models, replication, appeals_dir, events_dir),
+    ):
         for r in results:
             done[r.index] = r
         merged.take(done)  # fold in the streets now contiguous with those already merged
@@ -206,17 +257,33 @@ class _Merge:
         back = self.backlog.astype(int).reset_index() if self.backlog is not None else pd.DataFrame()
         trend = trend_rows(back, sc.warmup_days * 24.0, sc.horizon) if len(back) else None
         summary = pd.concat([self.tally.summary(), capacity(util), trend, _office_kinds(util)], ignore_index=True)
-        return CityResult(sc, summary, util, back, pd.concat(self.staff, ignore_index=True), self.issues, streets,
-                          street_differences(summary, sc.baseline))
+        return CityResult(
+            sc,
+            summary,
+            util,
+            back,
+            pd.concat(self.staff, ignore_index=True),
+            self.issues,
+            streets,
+            street_differences(summary, sc.baseline),
+        )
 
 
 def _office_kinds(util: pd.DataFrame) -> pd.DataFrame:
     """Utilisation by kind of office over the whole city (work hours over staffed open hours)."""
     from .models import area_offices
+
     per_area = "|".join(["line:[^:]+", *map(re.escape, area_offices())])  # a line grid's stations, or a model's
     kind = util["office"].str.replace(rf"^({per_area}):.*$", r"\1", regex=True)
     g = util.assign(kind=kind).groupby(["model", "kind"], sort=False)
     agg = g.agg(work=("work_hours", "sum"), available=("staffed_hours", "sum"), headcount=("headcount", "sum"))
-    return pd.DataFrame({"model": agg.index.get_level_values(0), "metric": "utilisation", "dimension": "office",
-                         "level": agg.index.get_level_values(1), "value": (agg["work"] / agg["available"]).to_numpy(),
-                         "n": agg["headcount"].to_numpy()})
+    return pd.DataFrame(
+        {
+            "model": agg.index.get_level_values(0),
+            "metric": "utilisation",
+            "dimension": "office",
+            "level": agg.index.get_level_values(1),
+            "value": (agg["work"] / agg["available"]).to_numpy(),
+            "n": agg["headcount"].to_numpy(),
+        }
+    )

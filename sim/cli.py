@@ -5,6 +5,7 @@ Bad input (a scenario or override that does not validate) prints every problem
 with the file and field path, and exits with code 2, without a traceback and
 before anything is written.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,88 +26,165 @@ EXIT_BAD_INPUT = 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gridsim", description=(
-        "Simulate citizens' appeals (诉求) under siloed line grids and the merged comprehensive grid (多格合一)."))
+    p = argparse.ArgumentParser(
+        prog="gridsim",
+        description=(
+            "Simulate citizens' appeals (诉求) under siloed line grids and the merged comprehensive grid (多格合一)."
+        ),
+    )
     p.add_argument("--version", action="version", version=f"gridsim {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="simulate both models on one scenario and write a results folder")
     _scenario_args(r)
     r.add_argument("--no-plots", action="store_true", help="skip the PNG plots and report.html")
-    r.add_argument("--shards", type=_whole(1), help="city scenarios: split the streets into this many shards "
-                   "(default: 8 per worker)")
+    r.add_argument(
+        "--shards",
+        type=_whole(1),
+        help="city scenarios: split the streets into this many shards (default: 8 per worker)",
+    )
     r.add_argument("--workers", type=_whole(1), default=1, help="city scenarios: local processes (default 1)")
-    r.add_argument("--scheduler", help="city scenarios: Dask, 'local' for a LocalCluster or an address "
-                   "such as tcp://host:8786")
-    r.add_argument("--appeals", action="store_true", help="city scenarios: also write per-appeal records, "
-                   "one appeals/<street>.csv.gz per street (off by default: millions of rows)")
-    r.add_argument("--event-log", action="store_true", help="also write the event log (one row per step of every "
-                   "appeal, XES/pm4py column names) as events.csv.gz, events.parquet and events.xes.gz; city "
-                   "scenarios: one events/<street>.* per street")
+    r.add_argument(
+        "--scheduler", help="city scenarios: Dask, 'local' for a LocalCluster or an address such as tcp://host:8786"
+    )
+    r.add_argument(
+        "--appeals",
+        action="store_true",
+        help="city scenarios: also write per-appeal records, "
+        "one appeals/<street>.csv.gz per street (off by default: millions of rows)",
+    )
+    r.add_argument(
+        "--event-log",
+        action="store_true",
+        help="also write the event log (one row per step of every "
+        "appeal, XES/pm4py column names) as events.csv.gz, events.parquet and events.xes.gz; city "
+        "scenarios: one events/<street>.* per street",
+    )
 
     c = sub.add_parser("compare", help="independent replications of every model, with paired CIs")
     _scenario_args(c)
     c.add_argument("--reps", default="30", help="replications, or 'auto' to stop at the precision target")
-    c.add_argument("--precision", type=_share, default=0.05,
-                   help="auto: CI half-width as a share of the mean, for times and counts (default 0.05)")
-    c.add_argument("--abs-precision", type=_share, default=0.01,
-                   help="auto: CI half-width for rates and shares, absolute (default 0.01 = 1 point)")
+    c.add_argument(
+        "--precision",
+        type=_share,
+        default=0.05,
+        help="auto: CI half-width as a share of the mean, for times and counts (default 0.05)",
+    )
+    c.add_argument(
+        "--abs-precision",
+        type=_share,
+        default=0.01,
+        help="auto: CI half-width for rates and shares, absolute (default 0.01 = 1 point)",
+    )
     c.add_argument("--max-reps", type=_whole(2), default=200, help="auto: the cap on replications")
     c.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
-    c.add_argument("--calibration-uncertainty", type=Path, metavar="BOOTSTRAP_CSV", help="bootstrap.csv of gridsim "
-                   "calibrate --bootstrap N: replication r runs on refit r mod N, so that the intervals include the "
-                   "calibration's uncertainty")
-    c.add_argument("--event-log", action="store_true", help="also write each replication's event log as "
-                   "events/rep-<n>.csv.gz, .parquet and .xes.gz")
+    c.add_argument(
+        "--calibration-uncertainty",
+        type=Path,
+        metavar="BOOTSTRAP_CSV",
+        help="bootstrap.csv of gridsim "
+        "calibrate --bootstrap N: replication r runs on refit r mod N, so that the intervals include the "
+        "calibration's uncertainty",
+    )
+    c.add_argument(
+        "--event-log",
+        action="store_true",
+        help="also write each replication's event log as events/rep-<n>.csv.gz, .parquet and .xes.gz",
+    )
 
     cal = sub.add_parser("calibrate", help="fit a scenario (the status quo) to a work-order log (12345, 311)")
     cal.add_argument("log", help="the log: CSV (UTF-8 or GB18030), or Excel")
-    cal.add_argument("--format", default="auto", help="auto, la311, la311-api, nyc311, nyc311-api, 12345 or eventlog "
-                     "(XES/pm4py column names, also .parquet, .xes, .xes.gz)")
-    cal.add_argument("--columns", type=Path, help="YAML map of the log's column names (id, created, closed, due, "
-                     "department, category, channel, status, area)")
-    cal.add_argument("--fit-window", nargs=2, metavar=("START", "END"), help="fit on requests created in "
-                     "[START, END) (dates or timestamps); default: the span of the log")
+    cal.add_argument(
+        "--format",
+        default="auto",
+        help="auto, la311, la311-api, nyc311, nyc311-api, 12345 or eventlog "
+        "(XES/pm4py column names, also .parquet, .xes, .xes.gz)",
+    )
+    cal.add_argument(
+        "--columns",
+        type=Path,
+        help="YAML map of the log's column names (id, created, closed, due, "
+        "department, category, channel, status, area)",
+    )
+    cal.add_argument(
+        "--fit-window",
+        nargs=2,
+        metavar=("START", "END"),
+        help="fit on requests created in [START, END) (dates or timestamps); default: the span of the log",
+    )
     cal.add_argument("--name", help="the scenario's name (default: from the file name)")
-    cal.add_argument("--bootstrap", type=_whole(0), default=0, metavar="N", help="refit on N Poisson-bootstrap "
-                     "resamples of the log and write each parameter's spread to uncertainty.csv (default 0)")
-    cal.add_argument("--work-calendar", metavar="YAML", help="when departments work, as a scenario calendar, e.g. "
-                     "'{weekdays: [0, 1, 2, 3, 4], hours: [[7, 17]], holidays: [us-federal-2017, us-federal-2018]}', "
-                     "or a map of them by the log's department names ('default' for the others): times to close "
-                     "are fitted in its open hours (default: always open)")
-    cal.add_argument("--by-simulation", action="store_true", help="also fit each department's work time and "
-                     "headcount so that the simulated time to close (P50, P90) matches the log's, by least squares "
-                     "on common random numbers; a department the log cannot identify keeps the no-queue stand-in")
+    cal.add_argument(
+        "--bootstrap",
+        type=_whole(0),
+        default=0,
+        metavar="N",
+        help="refit on N Poisson-bootstrap "
+        "resamples of the log and write each parameter's spread to uncertainty.csv (default 0)",
+    )
+    cal.add_argument(
+        "--work-calendar",
+        metavar="YAML",
+        help="when departments work, as a scenario calendar, e.g. "
+        "'{weekdays: [0, 1, 2, 3, 4], hours: [[7, 17]], holidays: [us-federal-2017, us-federal-2018]}', "
+        "or a map of them by the log's department names ('default' for the others): times to close "
+        "are fitted in its open hours (default: always open)",
+    )
+    cal.add_argument(
+        "--by-simulation",
+        action="store_true",
+        help="also fit each department's work time and "
+        "headcount so that the simulated time to close (P50, P90) matches the log's, by least squares "
+        "on common random numbers; a department the log cannot identify keeps the no-queue stand-in",
+    )
     cal.add_argument("--sim-reps", type=_whole(1), default=3, help="--by-simulation: replications a step (default 3)")
     cal.add_argument("--out", type=Path, required=True, help="the folder to write")
     cal.add_argument("--quiet", action="store_true")
 
-    cf = sub.add_parser("check-fit", help="simulate a calibrated scenario and compare it with the log on days "
-                        "it was not fitted to")
+    cf = sub.add_parser(
+        "check-fit", help="simulate a calibrated scenario and compare it with the log on days it was not fitted to"
+    )
     cf.add_argument("scenario", help="the scenario (e.g. from gridsim calibrate)")
     cf.add_argument("--log", required=True, help="the work-order log")
     cf.add_argument("--format", default="auto", help="as for calibrate")
     cf.add_argument("--columns", type=Path, help="as for calibrate")
-    cf.add_argument("--window", nargs=2, metavar=("START", "END"), help="requests created in [START, END) "
-                    "(default: the log after the scenario's fit window)")
+    cf.add_argument(
+        "--window",
+        nargs=2,
+        metavar=("START", "END"),
+        help="requests created in [START, END) (default: the log after the scenario's fit window)",
+    )
     cf.add_argument("--reps", type=_whole(2), default=10, help="replications (default 10)")
-    cf.add_argument("--replay-arrivals", action="store_true", help="simulate the log's own requests of the window "
-                    "(times, categories, areas) instead of the scenario's arrivals: the service side alone")
-    cf.add_argument("--tail-days", type=_share, default=60.0, help="days simulated after the window so "
-                    "that its requests can close (default 60, or as long as the log saw)")
+    cf.add_argument(
+        "--replay-arrivals",
+        action="store_true",
+        help="simulate the log's own requests of the window "
+        "(times, categories, areas) instead of the scenario's arrivals: the service side alone",
+    )
+    cf.add_argument(
+        "--tail-days",
+        type=_share,
+        default=60.0,
+        help="days simulated after the window so that its requests can close (default 60, or as long as the log saw)",
+    )
     cf.add_argument("--no-plots", action="store_true", help="skip fit.html")
     cf.add_argument("--out", type=Path, required=True)
     cf.add_argument("--quiet", action="store_true")
 
-    e = sub.add_parser("explain", help="where the difference comes from: each reform switch off in turn, "
-                       "with paired CIs")
+    e = sub.add_parser(
+        "explain", help="where the difference comes from: each reform switch off in turn, with paired CIs"
+    )
     _scenario_args(e)
     e.add_argument("--reps", type=_whole(2), default=30, help="replications (default 30)")
     e.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
-    e.add_argument("--added", action="store_true",
-                   help="also add each switch alone to the line grids (one more arm per switch)")
-    e.add_argument("--permutations", type=_whole(0), default=2,
-                   help="random orders a replication for the Shapley values (antithetic pairs; 0: none; default 2)")
+    e.add_argument(
+        "--added", action="store_true", help="also add each switch alone to the line grids (one more arm per switch)"
+    )
+    e.add_argument(
+        "--permutations",
+        type=_whole(0),
+        default=2,
+        help="random orders a replication for the Shapley values (antithetic pairs; 0: none; default 2)",
+    )
     e.add_argument("--no-plots", action="store_true", help="skip explain.png")
 
     w = sub.add_parser("warmup", help="Welch's plot to help pick the warm-up period")
@@ -118,11 +196,19 @@ def _parser() -> argparse.ArgumentParser:
     sw = sub.add_parser("sweep", help="run a parameter sweep (resumable; local cores or Dask)")
     sw.add_argument("sweep", help="sweep YAML file")
     sw.add_argument("--out", type=Path, help="results folder (default: results/sweeps/<sweep name>)")
-    sw.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="local processes (default: all cores)")
+    sw.add_argument(
+        "--workers", type=_whole(1), default=os.cpu_count() or 1, help="local processes (default: all cores)"
+    )
     sw.add_argument("--scheduler", help="Dask: 'local' for a LocalCluster, or an address such as tcp://host:8786")
     sw.add_argument("--fresh", action="store_true", help="discard finished points and start over")
-    sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                    help="override a field of the base scenario (repeatable)")
+    sw.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a field of the base scenario (repeatable)",
+    )
     sw.add_argument("--quiet", action="store_true")
 
     an = sub.add_parser("analyze", help="ratios, Sobol indices and PRIM boxes of a sweep results folder")
@@ -157,16 +243,20 @@ def _parser() -> argparse.ArgumentParser:
     mg.add_argument("scenario", help="scenario YAML to migrate")
     where = mg.add_mutually_exclusive_group()
     where.add_argument("--out", type=Path, help="write the migrated file here instead of to stdout")
-    where.add_argument("--in-place", action="store_true",
-                       help="rewrite FILE itself, keeping the original as FILE.bak")
+    where.add_argument("--in-place", action="store_true", help="rewrite FILE itself, keeping the original as FILE.bak")
     for command in sub.choices.values():
-        command.add_argument("--allow-large", action="store_true", help="lift the size limits on input (file "
-                             "bytes, YAML values, issues a street draws; see sim/limits.py): only memory bounds a run")
+        command.add_argument(
+            "--allow-large",
+            action="store_true",
+            help="lift the size limits on input (file "
+            "bytes, YAML values, issues a street draws; see sim/limits.py): only memory bounds a run",
+        )
     return p
 
 
 def _whole(least: int):
     """An argparse type: a whole number of at least ``least`` (a bad one exits 2 with the flag named)."""
+
     def parse(text: str) -> int:
         try:
             v = int(text)
@@ -175,6 +265,7 @@ def _whole(least: int):
         if v < least:
             raise argparse.ArgumentTypeError(f"expected a whole number >= {least}, got {v}")
         return v
+
     return parse
 
 
@@ -194,10 +285,19 @@ def _scenario_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
     p.add_argument("--days", type=float, help="horizon in days (overrides horizon_days)")
     p.add_argument("--seed", type=int, help="master seed (overrides seed)")
-    p.add_argument("--model", action="append",
-                   help="run only this model: siloed, merged or a variant named in the scenario (repeatable)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
-                   help="override a scenario field, e.g. --set departments.police.headcount=4 (repeatable)")
+    p.add_argument(
+        "--model",
+        action="append",
+        help="run only this model: siloed, merged or a variant named in the scenario (repeatable)",
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a scenario field, e.g. --set departments.police.headcount=4 (repeatable)",
+    )
     p.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>[-command])")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
@@ -236,18 +336,29 @@ def _check_out(out: Path) -> None:
     """A results folder: not an existing file, not a folder of the user's, in a folder we may write in (it is
     staged beside ``out`` and renamed onto it), all checked before simulating."""
     from .output import foreign_entries
+
     if out.exists() and not out.is_dir():
         raise ScenarioError("--out", [f"{out}: exists and is not a folder (expected a results folder)"])
     foreign = foreign_entries(out)
     if foreign:
         shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise ScenarioError("--out", [f"{out}: a folder of yours, not a gridsim results folder (it holds {shown} "
-                                      "and no provenance.json): name a new or empty folder, nothing was written"])
+        raise ScenarioError(
+            "--out",
+            [
+                f"{out}: a folder of yours, not a gridsim results folder (it holds {shown} "
+                "and no provenance.json): name a new or empty folder, nothing was written"
+            ],
+        )
     here = Path.cwd().resolve()
     if out.resolve() in (here, *here.parents):
-        name = str(out) or "\"\""
-        raise ScenarioError("--out", [f"{name}: the working folder or one above it, which a run would replace as a "
-                                      "whole: name a folder inside it, nothing was written"])
+        name = str(out) or '""'
+        raise ScenarioError(
+            "--out",
+            [
+                f"{name}: the working folder or one above it, which a run would replace as a "
+                "whole: name a folder inside it, nothing was written"
+            ],
+        )
     _writable_folder(out.absolute().parent, "--out")  # the run is staged beside ``out``, then renamed onto it
 
 
@@ -278,9 +389,11 @@ def cmd_run(args) -> int:
     wall = time.perf_counter() - t0
     write_results(result, out, command, started, wall, plots=not args.no_plots)
     if not args.quiet:
-        print(f"{sc.name}: {sc.horizon_days:g} days, seed {sc.seed}, "
-              f"{(result.appeals['model'] == result.runs[0].model).sum()} issues per model "
-              f"(simulated in {wall:.1f} s)\n")
+        print(
+            f"{sc.name}: {sc.horizon_days:g} days, seed {sc.seed}, "
+            f"{(result.appeals['model'] == result.runs[0].model).sum()} issues per model "
+            f"(simulated in {wall:.1f} s)\n"
+        )
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
         print("\n".join(verdict(result.summary, sc.baseline)))
@@ -294,6 +407,7 @@ def cmd_run(args) -> int:
 
 def _print_checks(summary, baseline: str, sc=None) -> None:
     from . import checks
+
     found = checks.lines(summary, baseline, sc)
     if found:
         print("Checks:\n" + "\n".join(f"  - {x}" for x in found))
@@ -309,16 +423,24 @@ def _run_city(args, sc, out, command, started) -> int:
     # several shards a worker, so that workers finishing early take more (streets differ in size)
     shards = args.shards or (1 if args.workers == 1 and not args.scheduler else 8 * args.workers)
     with ResultsFolder(out) as folder:
-        result = run_city(sc, models=args.model, shards=shards, workers=args.workers,
-                          scheduler=args.scheduler, appeals_dir=folder.folder("appeals") if args.appeals else None,
-                          events_dir=folder.folder("events") if args.event_log else None,
-                          progress=not args.quiet and sys.stderr.isatty())
+        result = run_city(
+            sc,
+            models=args.model,
+            shards=shards,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            appeals_dir=folder.folder("appeals") if args.appeals else None,
+            events_dir=folder.folder("events") if args.event_log else None,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
         wall = time.perf_counter() - t0
         write_city(result, folder, command, started, wall, plots=not args.no_plots)
     if not args.quiet:
         n = next(iter(result.issues.values()))
-        print(f"{sc.name}: {len(result.streets)} streets, {sc.horizon_days:g} days, seed {sc.seed}, "
-              f"{n:,} issues per model (simulated in {wall:.1f} s)\n")
+        print(
+            f"{sc.name}: {len(result.streets)} streets, {sc.horizon_days:g} days, seed {sc.seed}, "
+            f"{n:,} issues per model (simulated in {wall:.1f} s)\n"
+        )
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
         print("\n".join(city_verdict(result.summary, sc.baseline, result.differences)))
@@ -338,19 +460,30 @@ def cmd_compare(args) -> int:
     draws = None
     if args.calibration_uncertainty is not None:
         from .calibrate.uncertainty import read_draws, scenario_for
+
         draws = read_draws(args.calibration_uncertainty)
         scenario_for(sc, draws.iloc[0], str(args.calibration_uncertainty))  # a path that does not fit: exit 2 now
     t0 = time.perf_counter()
     with ResultsFolder(out) as folder:
-        exp = experiment(sc, reps=args.reps if args.reps == "auto" else int(args.reps), models=args.model,
-                         workers=max(args.workers, 1), precision=args.precision, abs_precision=args.abs_precision,
-                         max_reps=args.max_reps, progress=not args.quiet and sys.stderr.isatty(),
-                         events_dir=folder.folder("events") if args.event_log else None, draws=draws)
+        exp = experiment(
+            sc,
+            reps=args.reps if args.reps == "auto" else int(args.reps),
+            models=args.model,
+            workers=max(args.workers, 1),
+            precision=args.precision,
+            abs_precision=args.abs_precision,
+            max_reps=args.max_reps,
+            progress=not args.quiet and sys.stderr.isatty(),
+            events_dir=folder.folder("events") if args.event_log else None,
+            draws=draws,
+        )
         wall = time.perf_counter() - t0
         write_experiment(exp, folder, command, started, wall)
     if not args.quiet:
-        print(f"{sc.name}: {exp.n_reps} replications of {sc.horizon_days:g} days, master seed {sc.seed}, "
-              f"{args.workers} worker(s), {wall:.1f} s\n")
+        print(
+            f"{sc.name}: {exp.n_reps} replications of {sc.horizon_days:g} days, master seed {sc.seed}, "
+            f"{args.workers} worker(s), {wall:.1f} s\n"
+        )
         print(format_comparison(exp.comparison))
         print("\n".join(comparison_sentences(exp.comparison) + exp.notes))
         print(f"\nResults written to {out}/")
@@ -374,15 +507,27 @@ def cmd_calibrate(args) -> int:
     simfit = None
     if args.by_simulation:
         from .calibrate.simfit import applied, fit_by_simulation
+
         sf = fit_by_simulation(cal, log, args.sim_reps)
         cal, simfit = applied(cal, sf), sf.table
     wall = time.perf_counter() - t0
-    write_calibration(cal, log, args.out, "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]), started, wall,
-                      spread, simfit, draws)
+    write_calibration(
+        cal,
+        log,
+        args.out,
+        "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        started,
+        wall,
+        spread,
+        simfit,
+        draws,
+    )
     if not args.quiet:
         print(log.quality_frame().to_string(index=False))
-        print(f"\n{len(cal.scenario.departments)} departments, {len(cal.scenario.categories)} categories, "
-              f"{len(cal.scenario.groups)} group(s); fit window {cal.window[0]} to {cal.window[1]} ({wall:.1f} s)")
+        print(
+            f"\n{len(cal.scenario.departments)} departments, {len(cal.scenario.categories)} categories, "
+            f"{len(cal.scenario.groups)} group(s); fit window {cal.window[0]} to {cal.window[1]} ({wall:.1f} s)"
+        )
         print("Not identified by the log (assumed):\n" + "\n".join(f"  - {f}" for f in cal.flags[1:]))
         print(f"\nResults written to {args.out}/ (scenario.yaml runs as it is: gridsim run {args.out}/scenario.yaml)")
     return 0
@@ -391,6 +536,7 @@ def cmd_calibrate(args) -> int:
 def _window(text: list[str] | None, flag: str):
     """Two timestamps, START before END (None if not given)."""
     import pandas as pd
+
     if not text:
         return None
     try:
@@ -409,6 +555,7 @@ def _work_calendar(text: str | None) -> dict | None:
 
     from .calibrate.build import is_calendar
     from .scenario import CalendarSpec
+
     if text is None:
         return None
     try:
@@ -419,10 +566,14 @@ def _work_calendar(text: str | None) -> dict | None:
             return CalendarSpec(**spec).model_dump(mode="json")
         return {str(d): CalendarSpec(**c).model_dump(mode="json") for d, c in spec.items()}
     except (yaml.YAMLError, TypeError, ValidationError) as exc:
-        raise ScenarioError("--work-calendar", [f"expected a calendar such as '{{weekdays: [0, 1, 2, 3, 4], hours: "
-                                                f"[[7, 17]]}}', or a map of them by department ('{{BOS: {{...}}, "
-                                                f"default: {{...}}}}'), got {text!r} ({str(exc).splitlines()[0]})"]
-                            ) from None
+        raise ScenarioError(
+            "--work-calendar",
+            [
+                f"expected a calendar such as '{{weekdays: [0, 1, 2, 3, 4], hours: "
+                f"[[7, 17]]}}', or a map of them by department ('{{BOS: {{...}}, "
+                f"default: {{...}}}}'), got {text!r} ({str(exc).splitlines()[0]})"
+            ],
+        ) from None
 
 
 def cmd_check_fit(args) -> int:
@@ -438,8 +589,16 @@ def cmd_check_fit(args) -> int:
     t0 = time.perf_counter()
     fc = check_fit(sc, log, window, args.reps, args.tail_days, replay=args.replay_arrivals)
     wall = time.perf_counter() - t0
-    write_fit_check(fc, log, sc, args.out, "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]), started,
-                    wall, plots=not args.no_plots)
+    write_fit_check(
+        fc,
+        log,
+        sc,
+        args.out,
+        "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+        started,
+        wall,
+        plots=not args.no_plots,
+    )
     if not args.quiet:
         t = fc.table[~fc.table["what"].str.contains("hour of day")]
         print(f"check window {fc.window[0]} to {fc.window[1]}, {fc.reps} replications ({wall:.1f} s)\n")
@@ -456,16 +615,25 @@ def cmd_explain(args) -> int:
 
     sc, out, command, started = _setup(args, "-explain")
     if args.model:
-        raise ScenarioError("--model", ["explain runs siloed, merged and merged without each switch; "
-                                        "it takes no --model"])
+        raise ScenarioError(
+            "--model", ["explain runs siloed, merged and merged without each switch; it takes no --model"]
+        )
     t0 = time.perf_counter()
-    ex = explain(sc, reps=args.reps, workers=args.workers, added=args.added, permutations=args.permutations,
-                 progress=not args.quiet and sys.stderr.isatty())
+    ex = explain(
+        sc,
+        reps=args.reps,
+        workers=args.workers,
+        added=args.added,
+        permutations=args.permutations,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
     wall = time.perf_counter() - t0
     write_explanation(ex, out, command, started, wall, plots=not args.no_plots)
     if not args.quiet:
-        print(f"{sc.name}: {ex.n_reps} replications of {sc.horizon_days:g} days, {len(ex.scenario.models)} arms, "
-              f"master seed {sc.seed}, {args.workers} worker(s), {wall:.1f} s\n")
+        print(
+            f"{sc.name}: {ex.n_reps} replications of {sc.horizon_days:g} days, {len(ex.scenario.models)} arms, "
+            f"master seed {sc.seed}, {args.workers} worker(s), {wall:.1f} s\n"
+        )
         if args.permutations:
             print("Shapley value of each switch in merged − siloed (they add up to the total; rates in points):\n")
             print(format_explanation(ex.table, value="shapley") + "\n")
@@ -487,12 +655,21 @@ def cmd_warmup(args) -> int:
     with ResultsFolder(out) as folder:
         folder.table("warmup.csv", series)
         folder.figures({"warmup.png": warmup_figure(series, args.window)})
-        folder.provenance(sc, args.model or list(sc.models), command, started, time.perf_counter() - t0,
-                          replications=args.reps, window=args.window)
+        folder.provenance(
+            sc,
+            args.model or list(sc.models),
+            command,
+            started,
+            time.perf_counter() - t0,
+            replications=args.reps,
+            window=args.window,
+        )
     if not args.quiet:
         print(f"Welch's plot of {args.reps} replications written to {out}/warmup.png")
-        print(f"suggested warm-up: {suggest_warmup(series)} days (when the moving-average backlog first comes "
-              "within 10% of its second-half level; check the plot, then set warmup_days)")
+        print(
+            f"suggested warm-up: {suggest_warmup(series)} days (when the moving-average backlog first comes "
+            "within 10% of its second-half level; check the plot, then set warmup_days)"
+        )
     return 0
 
 
@@ -505,12 +682,20 @@ def cmd_sweep(args) -> int:
     out = args.out or Path("results") / "sweeps" / plan.sweep.name
     n = len(design_points(plan))
     t0 = time.perf_counter()
-    table = run_sweep(plan, out, workers=max(args.workers, 1), scheduler=args.scheduler,
-                      progress=not args.quiet and sys.stderr.isatty(), fresh=args.fresh)
+    table = run_sweep(
+        plan,
+        out,
+        workers=max(args.workers, 1),
+        scheduler=args.scheduler,
+        progress=not args.quiet and sys.stderr.isatty(),
+        fresh=args.fresh,
+    )
     if not args.quiet:
         where = f"Dask ({args.scheduler})" if args.scheduler else f"{args.workers} local process(es)"
-        print(f"{plan.sweep.name}: {table['point'].nunique()}/{n} points x {plan.sweep.replications} replications "
-              f"x {len(plan.sweep.models)} models on {where}, {time.perf_counter() - t0:.1f} s this run")
+        print(
+            f"{plan.sweep.name}: {table['point'].nunique()}/{n} points x {plan.sweep.replications} replications "
+            f"x {len(plan.sweep.models)} models on {where}, {time.perf_counter() - t0:.1f} s this run"
+        )
         print(f"Results in {out}/sweep.csv; next: gridsim analyze {out}")
     return 0
 
@@ -568,14 +753,18 @@ def cmd_demo(args) -> int:
 def cmd_validate(args) -> int:
     sc = load_scenario(args.scenario, args.overrides)
     rate = sum(g.arrivals_per_day for g in sc.groups.values())
-    print(f"{args.scenario}: OK: scenario {sc.name!r}, {len(sc.areas)} areas, {len(sc.groups)} groups, "
-          f"{len(sc.categories)} categories, {len(sc.departments)} departments, "
-          f"{rate:g} issues/day, {sc.horizon_days:g} days")
+    print(
+        f"{args.scenario}: OK: scenario {sc.name!r}, {len(sc.areas)} areas, {len(sc.groups)} groups, "
+        f"{len(sc.categories)} categories, {len(sc.departments)} departments, "
+        f"{rate:g} issues/day, {sc.horizon_days:g} days"
+    )
     if sc.city is not None:
         streets = [street for _, street in sc.streets()]
         total = sum(g.arrivals_per_day for street in streets for g in street.groups.values())
-        print(f"  city: {len(streets)} streets, {sum(len(s.areas) for s in streets)} areas, "
-              f"{total:,.0f} issues/day in all ({total * sc.horizon_days:,.0f} over the horizon)")
+        print(
+            f"  city: {len(streets)} streets, {sum(len(s.areas) for s in streets)} areas, "
+            f"{total:,.0f} issues/day in all ({total * sc.horizon_days:,.0f} over the horizon)"
+        )
     return 0
 
 
@@ -592,8 +781,9 @@ def cmd_migrate(args) -> int:
     version = schema_version(raw, source)
     new, notes = migrate(raw, source)
     if args.out is not None and args.out.resolve() == path.resolve():
-        raise ScenarioError("--out", [(f"{args.out} is the file itself: use --in-place, which keeps the original "
-                                       f"as {source}.bak")])
+        raise ScenarioError(
+            "--out", [(f"{args.out} is the file itself: use --in-place, which keeps the original as {source}.bak")]
+        )
     if not notes:
         why = "states it" if "schema_version" in raw else "no schema_version, and no field of an older version"
         print(f"{source}: already schema version {CURRENT} ({why}): nothing to migrate", file=sys.stderr)
@@ -603,11 +793,17 @@ def cmd_migrate(args) -> int:
         for note in notes:
             print(f"  {note}", file=sys.stderr)
         kept = f" (the original is {path.name}.bak)" if args.in_place else ""
-        text = "".join([f"# Migrated from schema version {version} to {CURRENT} by gridsim {__version__} "
-                        + f"(gridsim migrate {path.name}).\n",
-                        f"# Comments of the original file are not kept{kept}.\n",
-                        "# Notes:\n", *(f"#   {note}\n" for note in notes), "\n",
-                        yaml.safe_dump(new, sort_keys=False, allow_unicode=True)])
+        text = "".join(
+            [
+                f"# Migrated from schema version {version} to {CURRENT} by gridsim {__version__} "
+                + f"(gridsim migrate {path.name}).\n",
+                f"# Comments of the original file are not kept{kept}.\n",
+                "# Notes:\n",
+                *(f"#   {note}\n" for note in notes),
+                "\n",
+                yaml.safe_dump(new, sort_keys=False, allow_unicode=True),
+            ]
+        )
     if args.in_place and not notes:
         return 0  # nothing to rewrite, no .bak
     if not args.in_place and args.out is None:
@@ -619,8 +815,15 @@ def cmd_migrate(args) -> int:
             original = path.read_bytes()
             bak = path.with_name(path.name + ".bak")
             if bak.exists() and bak.read_bytes() != original:
-                raise ScenarioError(str(bak), [("already exists and differs from the file (an earlier original?): "
-                                                "move it away first, or use --out")])
+                raise ScenarioError(
+                    str(bak),
+                    [
+                        (
+                            "already exists and differs from the file (an earlier original?): "
+                            "move it away first, or use --out"
+                        )
+                    ],
+                )
             atomic_write(bak, lambda tmp: Path(tmp).write_bytes(original))
         atomic_write(target, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     except OSError as exc:
@@ -649,19 +852,33 @@ _SHOW_WARNING = warnings.showwarning
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``gridsim`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
-    handler = {"run": cmd_run, "compare": cmd_compare, "explain": cmd_explain, "calibrate": cmd_calibrate,
-               "check-fit": cmd_check_fit, "warmup": cmd_warmup, "sweep": cmd_sweep,
-               "analyze": cmd_analyze, "trace": cmd_trace, "animate": cmd_animate, "demo": cmd_demo,
-               "validate": cmd_validate, "schema": cmd_schema, "migrate": cmd_migrate}[args.command]
+    handler = {
+        "run": cmd_run,
+        "compare": cmd_compare,
+        "explain": cmd_explain,
+        "calibrate": cmd_calibrate,
+        "check-fit": cmd_check_fit,
+        "warmup": cmd_warmup,
+        "sweep": cmd_sweep,
+        "analyze": cmd_analyze,
+        "trace": cmd_trace,
+        "animate": cmd_animate,
+        "demo": cmd_demo,
+        "validate": cmd_validate,
+        "schema": cmd_schema,
+        "migrate": cmd_migrate,
+    }[args.command]
     from .limits import allowing_large
+
     try:
         with warnings.catch_warnings(), allowing_large() if args.allow_large else contextlib.nullcontext():
             warnings.showwarning = _show_note
             return handler(args)
     except ScenarioError as exc:
         what = "input" if args.command in ("calibrate", "check-fit") or exc.source.startswith("--") else "scenario"
-        print(f"error: invalid {what} ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):",
-              file=sys.stderr)
+        print(
+            f"error: invalid {what} ({len(exc.errors)} problem{'s' if len(exc.errors) != 1 else ''}):", file=sys.stderr
+        )
         for e in exc.errors:
             print(f"  {exc.source}: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -669,8 +886,10 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
         return 1
     except KeyboardInterrupt:
-        print("interrupted: nothing was written (a results folder is as it was; a sweep keeps its finished points)",
-              file=sys.stderr)
+        print(
+            "interrupted: nothing was written (a results folder is as it was; a sweep keeps its finished points)",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -11,6 +11,7 @@ Every distribution turns pre-drawn uniforms into values by its inverse CDF
 >>> Fixed(dist="fixed", value=0.25).ppf(np.array([0.1, 0.9])).tolist()
 [0.25, 0.25]
 """
+
 from __future__ import annotations
 
 import math
@@ -98,8 +99,7 @@ class Triangular(_Dist):
         return self
 
     def _frozen(self):
-        return stats.triang(c=(self.mode - self.low) / (self.high - self.low), loc=self.low,
-                            scale=self.high - self.low)
+        return stats.triang(c=(self.mode - self.low) / (self.high - self.low), loc=self.low, scale=self.high - self.low)
 
 
 class Uniform(_Dist):

@@ -1,4 +1,5 @@
 """Bad input: the one exception every check raises, with every problem found, for an exit 2."""
+
 from __future__ import annotations
 
 

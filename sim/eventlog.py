@@ -20,6 +20,7 @@ starts on :data:`NOMINAL_START`, a Monday (so weekdays are right, the dates nomi
 >>> {"filed", "intake", "department work", "resolution"} <= set(log["concept:name"])
 True
 """
+
 from __future__ import annotations
 
 import gzip
@@ -57,12 +58,29 @@ ACTIVITIES = {
 NOMINAL_START = date(2024, 1, 1)  # a Monday, as the clock's t = 0 is without a start date
 
 #: Case attributes: (column, record field).
-CASE = (("case:model", "model"), ("case:replication", "replication"), ("case:issue", "issue"),
-        ("case:group", "group"), ("case:category", "category"), ("case:area", "area"),
-        ("case:channel", "channel"), ("case:department", "departments"))
+CASE = (
+    ("case:model", "model"),
+    ("case:replication", "replication"),
+    ("case:issue", "issue"),
+    ("case:group", "group"),
+    ("case:category", "category"),
+    ("case:area", "area"),
+    ("case:channel", "channel"),
+    ("case:department", "departments"),
+)
 #: Columns with few values, kept as categoricals (a log has many rows).
-_CATEGORICAL = ("concept:name", "lifecycle:transition", "org:resource", "org:group", "case:model",
-                "case:group", "case:category", "case:area", "case:channel", "case:department")
+_CATEGORICAL = (
+    "concept:name",
+    "lifecycle:transition",
+    "org:resource",
+    "org:group",
+    "case:model",
+    "case:group",
+    "case:category",
+    "case:area",
+    "case:channel",
+    "case:department",
+)
 
 
 def office_group(key: str) -> str:
@@ -87,15 +105,17 @@ def frame(run, sc, street: str | None = None) -> pd.DataFrame:
     t = np.array([s[0] for s in steps], dtype=float)
     offices = [s[2] for s in steps]
     origin = pd.Timestamp(sc.start_date or NOMINAL_START)
-    df = pd.DataFrame({
-        "case:concept:name": np.repeat([f"{r.model}-{r.replication}-{r.issue}" for r in recs], n),
-        "concept:name": [s[1] for s in steps],
-        "time:timestamp": origin + pd.to_timedelta(t, unit="h").round("ms"),
-        "time:hours": t,
-        "lifecycle:transition": [s[3] for s in steps],
-        "org:resource": [o.label if o is not None else "" for o in offices],
-        "org:group": [office_group(o.name) if o is not None else "" for o in offices],
-    })
+    df = pd.DataFrame(
+        {
+            "case:concept:name": np.repeat([f"{r.model}-{r.replication}-{r.issue}" for r in recs], n),
+            "concept:name": [s[1] for s in steps],
+            "time:timestamp": origin + pd.to_timedelta(t, unit="h").round("ms"),
+            "time:hours": t,
+            "lifecycle:transition": [s[3] for s in steps],
+            "org:resource": [o.label if o is not None else "" for o in offices],
+            "org:group": [office_group(o.name) if o is not None else "" for o in offices],
+        }
+    )
     for col, attr in CASE:
         df[col] = np.repeat([getattr(r, attr) for r in recs], n)
     deadlines = {k: c.resolution_deadline_hours for k, c in sc.categories.items()}
@@ -132,11 +152,13 @@ def process_map(df: pd.DataFrame) -> pd.DataFrame:
     first = np.r_[True, case[1:] != case[:-1]]
     last = np.r_[first[1:], True]
     src = np.where(first, "▶", np.concatenate([[""], act[:-1]]))
-    edges = pd.DataFrame({"source": np.concatenate([src, act[last]]),
-                          "target": np.concatenate([act, np.full(last.sum(), "■")])})
+    edges = pd.DataFrame(
+        {"source": np.concatenate([src, act[last]]), "target": np.concatenate([act, np.full(last.sum(), "■")])}
+    )
     counts = edges.value_counts().rename("transitions").reset_index()
-    return counts.sort_values(["transitions", "source", "target"], ascending=[False, True, True],
-                              kind="stable").reset_index(drop=True)
+    return counts.sort_values(
+        ["transitions", "source", "target"], ascending=[False, True, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def mermaid(edges: pd.DataFrame, title: str, min_share: float = 0.01) -> str:
@@ -147,18 +169,25 @@ def mermaid(edges: pd.DataFrame, title: str, min_share: float = 0.01) -> str:
     cases = edges.loc[edges["source"] == "▶", "transitions"].sum()
     keep = edges[edges["transitions"] >= min_share * cases]
     nodes = {n: f"n{k}" for k, n in enumerate(dict.fromkeys([*keep["source"], *keep["target"]]))}
-    lines = [f"%% {title}: {cases} cases; edges under {min_share:.0%} of cases left out "
-             f"({len(edges) - len(keep)} of {len(edges)})", "flowchart TD"]
-    lines += [f"  {k}([\"{n}\"])" if n in ("▶", "■") else f"  {k}[\"{n}\"]" for n, k in nodes.items()]
+    lines = [
+        f"%% {title}: {cases} cases; edges under {min_share:.0%} of cases left out "
+        f"({len(edges) - len(keep)} of {len(edges)})",
+        "flowchart TD",
+    ]
+    lines += [f'  {k}(["{n}"])' if n in ("▶", "■") else f'  {k}["{n}"]' for n, k in nodes.items()]
     lines += [f"  {nodes[s]} -->|{n}| {nodes[t]}" for s, t, n in keep.itertuples(index=False)]
     return "\n".join(lines)
 
 
 def process_maps(df: pd.DataFrame) -> str:
     """The process map of each model in the log, as Markdown with a Mermaid chart each."""
-    parts = ["# Process maps", "",
-             "Directly-follows graphs of the event log's completed activities, one per model (all replications "
-             "in the file; the numbers are transitions). Activities: see `sim/eventlog.py`.", ""]
+    parts = [
+        "# Process maps",
+        "",
+        "Directly-follows graphs of the event log's completed activities, one per model (all replications "
+        "in the file; the numbers are transitions). Activities: see `sim/eventlog.py`.",
+        "",
+    ]
     for model, g in df.groupby("case:model", observed=True, sort=False):
         parts += [f"## {model}", "", "```mermaid", mermaid(process_map(g), str(model)), "```", ""]
     return "\n".join(parts)
@@ -183,6 +212,7 @@ def write(df: pd.DataFrame, put, stem: str = "events") -> None:
 def write_into(folder, df: pd.DataFrame, stem: str) -> None:
     """:func:`write` into ``folder``, each file atomically (a replication's or a street's log)."""
     from .files import atomic_write
+
     write(df, lambda name, writer: atomic_write(Path(folder) / name, writer), stem)
 
 
@@ -208,8 +238,9 @@ def write_xes(df: pd.DataFrame, path) -> None:
     """
     case_cols = [c for c in df.columns if c.startswith("case:") and c != "case:concept:name"]
     stamps = df["time:timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%f").str[:-3].to_numpy()
-    cols = {c: df[c].astype(str).to_numpy() for c in ("concept:name", "lifecycle:transition", "org:resource",
-                                                      "org:group")}
+    cols = {
+        c: df[c].astype(str).to_numpy() for c in ("concept:name", "lifecycle:transition", "org:resource", "org:group")
+    }
     hours = df["time:hours"].to_numpy()
     cases = df["case:concept:name"].astype(str).to_numpy()
     starts = np.flatnonzero(np.r_[True, cases[1:] != cases[:-1]])
@@ -217,16 +248,22 @@ def write_xes(df: pd.DataFrame, path) -> None:
     with opener(path, "wt", encoding="utf-8") as f:
         f.write(_XES_HEAD)
         for a, b in zip(starts, np.r_[starts[1:], len(df)]):
-            f.write(f"<trace><string key=\"concept:name\" value={quoteattr(cases[a])}/>")
+            f.write(f'<trace><string key="concept:name" value={quoteattr(cases[a])}/>')
             f.write("".join(_attr(c.removeprefix("case:"), df[c].iat[a]) for c in case_cols))
             for k in range(a, b):
                 res = cols["org:resource"][k]
-                f.write(f"<event><string key=\"concept:name\" value={quoteattr(cols['concept:name'][k])}/>"
-                        f"<date key=\"time:timestamp\" value=\"{stamps[k]}\"/>"
-                        f"<string key=\"lifecycle:transition\" value=\"{cols['lifecycle:transition'][k]}\"/>"
-                        + (f"<string key=\"org:resource\" value={quoteattr(res)}/>"
-                           f"<string key=\"org:group\" value={quoteattr(cols['org:group'][k])}/>" if res else "")
-                        + f"<float key=\"time:hours\" value=\"{hours[k]!r}\"/></event>")
+                f.write(
+                    f'<event><string key="concept:name" value={quoteattr(cols["concept:name"][k])}/>'
+                    f'<date key="time:timestamp" value="{stamps[k]}"/>'
+                    f'<string key="lifecycle:transition" value="{cols["lifecycle:transition"][k]}"/>'
+                    + (
+                        f'<string key="org:resource" value={quoteattr(res)}/>'
+                        f'<string key="org:group" value={quoteattr(cols["org:group"][k])}/>'
+                        if res
+                        else ""
+                    )
+                    + f'<float key="time:hours" value="{hours[k]!r}"/></event>'
+                )
             f.write("</trace>\n")
         f.write("</log>\n")
 
@@ -234,11 +271,11 @@ def write_xes(df: pd.DataFrame, path) -> None:
 def _attr(key: str, value) -> str:
     """One XES attribute element, typed as XES wants (int, float, date or string)."""
     if isinstance(value, (bool, np.bool_)):
-        return f"<boolean key=\"{key}\" value=\"{str(bool(value)).lower()}\"/>"
+        return f'<boolean key="{key}" value="{str(bool(value)).lower()}"/>'
     if isinstance(value, (int, np.integer)):
-        return f"<int key=\"{key}\" value=\"{int(value)}\"/>"
+        return f'<int key="{key}" value="{int(value)}"/>'
     if isinstance(value, pd.Timestamp):
-        return f"<date key=\"{key}\" value=\"{value:%Y-%m-%dT%H:%M:%S}\"/>"
+        return f'<date key="{key}" value="{value:%Y-%m-%dT%H:%M:%S}"/>'
     if value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
         return ""
-    return f"<string key=\"{key}\" value={quoteattr(str(value))}/>"
+    return f'<string key="{key}" value={quoteattr(str(value))}/>'

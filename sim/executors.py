@@ -7,6 +7,7 @@ in order by key, so the numbers never depend on where or when a task ran.
 >>> sorted(execute(pow, [2, 3], shared=10))
 [100, 1000]
 """
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator
 
 CONNECT_TIMEOUT_S = 10  # an address nobody answers is refused after this, not after Dask's 30 s and a traceback
-ORPHAN_CHECK_S = 0.5    # how often a worker looks whether its parent is still there
+ORPHAN_CHECK_S = 0.5  # how often a worker looks whether its parent is still there
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
@@ -34,11 +35,13 @@ def _watch_parent(parent: int) -> None:
         while os.getppid() == parent:
             time.sleep(ORPHAN_CHECK_S)
         os._exit(1)  # the parent is gone: nobody will read what this worker makes
+
     threading.Thread(target=watch, name="gridsim-orphan-watch", daemon=True).start()
 
 
-def execute(task: Callable[[Any, Any], Any], items: Iterable, workers: int = 1, scheduler: str | None = None,
-            shared: Any = None) -> Iterator:
+def execute(
+    task: Callable[[Any, Any], Any], items: Iterable, workers: int = 1, scheduler: str | None = None, shared: Any = None
+) -> Iterator:
     """Yield ``task(shared, item)`` for every item, as each finishes.
 
     ``scheduler``: None for local processes (``workers`` of them; 1 runs in this
@@ -56,6 +59,7 @@ def execute(task: Callable[[Any, Any], Any], items: Iterable, workers: int = 1, 
             yield task(shared, item)
     else:
         from concurrent.futures import as_completed
+
         with process_pool(workers) as pool:
             futures = [pool.submit(task, shared, item) for item in items]
             for fut in as_completed(futures):
@@ -64,18 +68,24 @@ def execute(task: Callable[[Any, Any], Any], items: Iterable, workers: int = 1, 
 
 def _dask(task, items, workers, scheduler, shared):
     from dask.distributed import Client, LocalCluster, as_completed
+
     cluster = None
     if scheduler == "local":
-        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True,
-                               dashboard_address=None)
+        cluster = LocalCluster(n_workers=max(workers, 1), threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     else:
         try:
             client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError) as exc:  # unreachable: bad input, said plainly
             from .scenario import ScenarioError
-            raise ScenarioError("--scheduler", [f"cannot reach a Dask scheduler at {scheduler!r} within "
-                                                f"{CONNECT_TIMEOUT_S} s ({type(exc).__name__}: {exc})"]) from None
+
+            raise ScenarioError(
+                "--scheduler",
+                [
+                    f"cannot reach a Dask scheduler at {scheduler!r} within "
+                    f"{CONNECT_TIMEOUT_S} s ({type(exc).__name__}: {exc})"
+                ],
+            ) from None
     try:
         shared_future = client.scatter(shared, broadcast=True)
         futures = [client.submit(task, shared_future, item, pure=False, retries=2) for item in items]

@@ -23,6 +23,7 @@ stated in the ``ci_level`` column.
 >>> float(round(s["ratio"], 3)), float(round(s["ratio_hi"] - s["ratio_lo"], 6)), s["share_better"]
 (0.5, 0.0, 1.0)
 """
+
 from __future__ import annotations
 
 import math
@@ -42,12 +43,16 @@ from .scenario import Scenario
 
 
 #: Per-office measures ``compare`` reports (utilisation columns), as metric prefixes ``<measure>@<office>``.
-OFFICE_MEASURES = {"mean_wait_h": "mean wait in queue (h)", "share_waited": "P(wait > 0)",
-                   "utilisation": "utilisation"}
+OFFICE_MEASURES = {"mean_wait_h": "mean wait in queue (h)", "share_waited": "P(wait > 0)", "utilisation": "utilisation"}
 
 
-def replication_rows(sc: Scenario, replication: int, models: list[str] | None = None,
-                     offices: bool = False, events_dir: Path | None = None) -> pd.DataFrame:
+def replication_rows(
+    sc: Scenario,
+    replication: int,
+    models: list[str] | None = None,
+    offices: bool = False,
+    events_dir: Path | None = None,
+) -> pd.DataFrame:
     """Overall metrics of every model in one replication: replication, model, metric, value.
 
     With ``offices``, also each office's :data:`OFFICE_MEASURES` as metrics ``<measure>@<office>``;
@@ -58,6 +63,7 @@ def replication_rows(sc: Scenario, replication: int, models: list[str] | None = 
     res = run(sc, models=models, replication=replication, dimensions=("all",), events=events_dir is not None)
     if events_dir is not None:
         from . import eventlog
+
         eventlog.write_into(events_dir, res.events, f"rep-{replication:03d}")
     s = res.summary
     util = res.utilisation.groupby("model", sort=False)["utilisation"].max().rename("max_utilisation")
@@ -66,8 +72,9 @@ def replication_rows(sc: Scenario, replication: int, models: list[str] | None = 
     frames = [rows, extra]
     if offices:
         u = res.utilisation.melt(id_vars=["model", "office"], value_vars=list(OFFICE_MEASURES), var_name="measure")
-        frames.append(pd.DataFrame({"model": u["model"], "metric": u["measure"] + "@" + u["office"],
-                                    "value": u["value"]}))
+        frames.append(
+            pd.DataFrame({"model": u["model"], "metric": u["measure"] + "@" + u["office"], "value": u["value"]})
+        )
     out = pd.concat(frames, ignore_index=True)
     out.insert(0, "replication", replication)
     return out
@@ -77,10 +84,16 @@ def _worker(args: tuple[Scenario, int, list[str] | None, bool, Path | None]) -> 
     return replication_rows(*args)
 
 
-def run_replications(sc: Scenario, replications: Iterable[int],
-                     models: list[str] | dict[int, list[str]] | None = None, workers: int = 1,
-                     progress: bool = False, offices: bool = False, events_dir: Path | None = None,
-                     draws: pd.DataFrame | None = None) -> pd.DataFrame:
+def run_replications(
+    sc: Scenario,
+    replications: Iterable[int],
+    models: list[str] | dict[int, list[str]] | None = None,
+    workers: int = 1,
+    progress: bool = False,
+    offices: bool = False,
+    events_dir: Path | None = None,
+    draws: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Rows of :func:`replication_rows` for each replication index, run on ``workers`` processes.
 
     ``models`` may map each replication to its own list (arms that differ by replication); with
@@ -91,11 +104,13 @@ def run_replications(sc: Scenario, replications: Iterable[int],
     scenarios = {r: sc for r in reps}
     if draws is not None:
         from .calibrate.uncertainty import scenario_for
+
         scenarios = {r: scenario_for(sc, draws.iloc[r % len(draws)]) for r in reps}
     per_rep = models if isinstance(models, dict) else {r: models for r in reps}
     bar = None
     if progress:
         from tqdm import tqdm
+
         bar = tqdm(total=len(reps), unit="rep", desc="replications", leave=False)
     frames = []
     if workers <= 1 or len(reps) <= 1:
@@ -126,13 +141,24 @@ def office_table(reps: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     for (model, metric), g in m.groupby(["model", "metric"], sort=False):
         measure, _, office = metric.partition("@")
         mean, lo, hi = mean_ci(g["value"].to_numpy(dtype=float), level)
-        rows.append({"model": model, "office": office, "measure": measure, "mean": mean, "lo": lo, "hi": hi,
-                     "n_reps": int(g["value"].notna().sum()), "ci_level": level})
+        rows.append(
+            {
+                "model": model,
+                "office": office,
+                "measure": measure,
+                "mean": mean,
+                "lo": lo,
+                "hi": hi,
+                "n_reps": int(g["value"].notna().sum()),
+                "ci_level": level,
+            }
+        )
     return pd.DataFrame(rows, columns=["model", "office", "measure", "mean", "lo", "hi", "n_reps", "ci_level"])
 
 
-def compare(reps: pd.DataFrame, baseline: str = "siloed", alpha: float = 0.05,
-            metrics: list[str] | None = None) -> pd.DataFrame:
+def compare(
+    reps: pd.DataFrame, baseline: str = "siloed", alpha: float = 0.05, metrics: list[str] | None = None
+) -> pd.DataFrame:
     """The comparison table: one row per (model, metric) against the baseline."""
     metrics = metrics or list(HEADLINE)
     wide = reps.pivot_table(index="replication", columns=["model", "metric"], values="value", dropna=False)
@@ -149,21 +175,51 @@ def compare(reps: pd.DataFrame, baseline: str = "siloed", alpha: float = 0.05,
             better = HEADLINE.get(metric, ("lower",))[0]
             bm, bl, bh = mean_ci(x, level)
             mm, ml, mh = mean_ci(y, level)
-            row = {"metric": metric, "better": better, "baseline": baseline, "model": model,
-                   "baseline_mean": bm, "baseline_lo": bl, "baseline_hi": bh,
-                   "model_mean": mm, "model_lo": ml, "model_hi": mh}
+            row = {
+                "metric": metric,
+                "better": better,
+                "baseline": baseline,
+                "model": model,
+                "baseline_mean": bm,
+                "baseline_lo": bl,
+                "baseline_hi": bh,
+                "model_mean": mm,
+                "model_lo": ml,
+                "model_hi": mh,
+            }
             row |= paired_stats(x, y, better, level_pair)
             row["ci_level"] = level_pair
             row["means_ci_level"] = level
             rows.append(row)
-    cols = ["metric", "better", "baseline", "model", "n_reps", "baseline_mean", "baseline_lo", "baseline_hi",
-            "model_mean", "model_lo", "model_hi", "diff", "diff_lo", "diff_hi", "ratio", "ratio_lo", "ratio_hi",
-            "p_value", "share_better", "ci_level", "means_ci_level"]
+    cols = [
+        "metric",
+        "better",
+        "baseline",
+        "model",
+        "n_reps",
+        "baseline_mean",
+        "baseline_lo",
+        "baseline_hi",
+        "model_mean",
+        "model_lo",
+        "model_hi",
+        "diff",
+        "diff_lo",
+        "diff_hi",
+        "ratio",
+        "ratio_lo",
+        "ratio_hi",
+        "p_value",
+        "share_better",
+        "ci_level",
+        "means_ci_level",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
-def precision_gaps(reps: pd.DataFrame, rel: float, absolute: float, alpha: float = 0.05,
-                   metrics: list[str] | None = None) -> pd.DataFrame:
+def precision_gaps(
+    reps: pd.DataFrame, rel: float, absolute: float, alpha: float = 0.05, metrics: list[str] | None = None
+) -> pd.DataFrame:
     """Each model × headline metric: CI half-width, its target, and the replications it would need."""
     metrics = metrics or list(HEADLINE)
     rows = []
@@ -179,8 +235,18 @@ def precision_gaps(reps: pd.DataFrame, rel: float, absolute: float, alpha: float
             need = math.ceil(n * (half / target) ** 2)
         else:  # no interval yet (too few values, or none: no appeal filed), or a target of zero
             need = np.inf
-        rows.append({"model": model, "metric": metric, "n": n, "mean": m, "half_width": half,
-                     "target": target, "ok": bool(half <= target), "reps_needed": need})
+        rows.append(
+            {
+                "model": model,
+                "metric": metric,
+                "n": n,
+                "mean": m,
+                "half_width": half,
+                "target": target,
+                "ok": bool(half <= target),
+                "reps_needed": need,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -200,10 +266,20 @@ class Experiment:
         return int(self.replications["replication"].nunique())
 
 
-def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = None, workers: int = 1,
-               precision: float = 0.05, abs_precision: float = 0.01, min_reps: int = 10, max_reps: int = 200,
-               alpha: float = 0.05, progress: bool = False, events_dir: Path | None = None,
-               draws: pd.DataFrame | None = None) -> Experiment:
+def experiment(
+    sc: Scenario,
+    reps: int | str = 30,
+    models: list[str] | None = None,
+    workers: int = 1,
+    precision: float = 0.05,
+    abs_precision: float = 0.01,
+    min_reps: int = 10,
+    max_reps: int = 200,
+    alpha: float = 0.05,
+    progress: bool = False,
+    events_dir: Path | None = None,
+    draws: pd.DataFrame | None = None,
+) -> Experiment:
     """Run replications (a number, or ``"auto"`` for sequential precision control) and compare.
 
     ``events_dir`` receives each replication's event log (``rep-<n>.*``, see :mod:`sim.eventlog`);
@@ -227,23 +303,35 @@ def experiment(sc: Scenario, reps: int | str = 30, models: list[str] | None = No
             df = pd.concat([df, more], ignore_index=True)
             n = want
         reached = bool(gaps["ok"].all())
-        notes.append(f"sequential replications: stopped at {n} "
-                     + ("with every headline CI within its precision target" if reached else
-                        f"(the cap of {max_reps}) with {int((~gaps['ok']).sum())} CI(s) still wider than target"))
+        notes.append(
+            f"sequential replications: stopped at {n} "
+            + (
+                "with every headline CI within its precision target"
+                if reached
+                else f"(the cap of {max_reps}) with {int((~gaps['ok']).sum())} CI(s) still wider than target"
+            )
+        )
     else:
         df = run_replications(sc, range(int(reps)), models, workers, progress, True, events_dir, draws)
         gaps = precision_gaps(df, precision, abs_precision, alpha)
         reached = bool(gaps["ok"].all())
     if draws is not None:
-        notes.append(f"calibration uncertainty: replication r runs on bootstrap refit r mod {len(draws)} of the "
-                     "calibration (both arms alike), so the intervals include how well the log fixed the parameters"
-                     + ("" if df["replication"].nunique() >= len(draws) else
-                        f"; only {df['replication'].nunique()} of the {len(draws)} refits were used"))
+        notes.append(
+            f"calibration uncertainty: replication r runs on bootstrap refit r mod {len(draws)} of the "
+            "calibration (both arms alike), so the intervals include how well the log fixed the parameters"
+            + (
+                ""
+                if df["replication"].nunique() >= len(draws)
+                else f"; only {df['replication'].nunique()} of the {len(draws)} refits were used"
+            )
+        )
     notes += checks.lines(df.assign(dimension="all"), sc.baseline, sc)
     others = [m for m in models if m != sc.baseline]
     if len(others) > 1:
-        notes.append(f"{len(others)} models compared with {sc.baseline}: difference and ratio intervals are "
-                     f"Bonferroni-corrected to {100 * (1 - alpha / len(others)):.1f}% each")
+        notes.append(
+            f"{len(others)} models compared with {sc.baseline}: difference and ratio intervals are "
+            f"Bonferroni-corrected to {100 * (1 - alpha / len(others)):.1f}% each"
+        )
     return Experiment(sc, df, compare(df, sc.baseline, alpha), gaps, reached, notes)
 
 
@@ -252,8 +340,9 @@ def daily_series(sc: Scenario, replication: int, models: list[str] | None = None
     from .run import run
 
     res = run(sc, models=models, replication=replication, dimensions=("all",))
-    a = res.appeals.assign(day=(res.appeals["created"] // 24).astype(int),
-                           resolution_time=res.appeals["resolved"] - res.appeals["created"])
+    a = res.appeals.assign(
+        day=(res.appeals["created"] // 24).astype(int), resolution_time=res.appeals["resolved"] - res.appeals["created"]
+    )
     rt = a.groupby(["model", "day"], sort=False)["resolution_time"].mean()
     b = res.backlog[(res.backlog["time_h"] % 24 == 0) & (res.backlog["time_h"] > 0)]
     b = b.assign(day=(b["time_h"] // 24).astype(int) - 1).set_index(["model", "day"])["backlog"]
@@ -266,8 +355,9 @@ def _daily_worker(args: tuple[Scenario, int, list[str] | None]) -> pd.DataFrame:
     return daily_series(*args)
 
 
-def welch(sc: Scenario, reps: int = 10, window: int = 7, models: list[str] | None = None,
-          workers: int = 1) -> pd.DataFrame:
+def welch(
+    sc: Scenario, reps: int = 10, window: int = 7, models: list[str] | None = None, workers: int = 1
+) -> pd.DataFrame:
     """Welch's method: daily outputs averaged over replications, with a centred moving average."""
     jobs = [(sc, r, models) for r in range(reps)]
     if workers > 1:
@@ -279,7 +369,8 @@ def welch(sc: Scenario, reps: int = 10, window: int = 7, models: list[str] | Non
     df = df.reset_index().sort_values(["model", "day"], kind="stable")
     for col in ("backlog", "resolution_time"):
         df[f"{col}_ma"] = df.groupby("model")[col].transform(
-            lambda x: x.rolling(2 * (window // 2) + 1, center=True, min_periods=1).mean())
+            lambda x: x.rolling(2 * (window // 2) + 1, center=True, min_periods=1).mean()
+        )
     return df.reset_index(drop=True)
 
 
@@ -289,7 +380,7 @@ def suggest_warmup(series: pd.DataFrame, tolerance: float = 0.1) -> int:
     days = []
     for _, g in series.groupby("model", sort=False):
         ma = g["backlog_ma"].to_numpy()
-        level = ma[len(ma) // 2:].mean()
+        level = ma[len(ma) // 2 :].mean()
         close = np.abs(ma - level) <= tolerance * max(level, 1e-9)
         days.append(int(g["day"].to_numpy()[np.argmax(close)]) if close.any() else int(g["day"].max()))
     return max(days) if days else 0

@@ -34,6 +34,7 @@ number of rows: read them one at a time).
 >>> len(null) > 0 and bool((null.dropna() == 0).all())
 True
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -84,10 +85,15 @@ def arms(sc: Scenario, reps: int = 0, permutations: int = 0, added: bool = False
 
     def without(names):
         return [o for s in on if s.name in names for o in s.off(sc)]
+
     variants = {f"{WITHOUT}{s.name}": _variant(sc, s.off(sc), f"merged without {s.label}") for s in on}
     if added:
-        variants |= {f"{ALONE}{s.name}": _variant(sc, without({t.name for t in on} - {s.name}),
-                                                  f"the line grids with only {s.label}") for s in on}
+        variants |= {
+            f"{ALONE}{s.name}": _variant(
+                sc, without({t.name for t in on} - {s.name}), f"the line grids with only {s.label}"
+            )
+            for s in on
+        }
     variants[NULL] = _variant(sc, without({s.name for s in on}), "every switch off (the null reform)")
     for f in (f for f in COMMON if f.on(sc)):  # a feature of both arms: off in both at once
         for policy in ("siloed", "merged"):
@@ -103,8 +109,12 @@ def arms(sc: Scenario, reps: int = 0, permutations: int = 0, added: bool = False
                     variants[arm] = _variant(sc, without(order[k:]), f"the switches {', '.join(order[:k])} only")
                 names[arm] = None
         per_rep[r] = list(names)
-    ex = sc.model_copy(update={"variants": dict(sc.variants) | variants, "models": list(dict.fromkeys(
-        [m for ms in per_rep.values() for m in ms] or common))})
+    ex = sc.model_copy(
+        update={
+            "variants": dict(sc.variants) | variants,
+            "models": list(dict.fromkeys([m for ms in per_rep.values() for m in ms] or common)),
+        }
+    )
     return ex, per_rep, on
 
 
@@ -117,8 +127,10 @@ def _check_arms(ex_sc: Scenario) -> None:
         except ScenarioError as exc:
             problems += [f"{name}: {e}" for e in exc.errors]
     if problems:  # e.g. too few intake staff to keep the line stations and the grid leaders without one door
-        raise ScenarioError("explain (a switch turned off gives an invalid scenario, so it cannot be measured here)",
-                            problems[:5] + ([f"… and {len(problems) - 5} more"] if len(problems) > 5 else []))
+        raise ScenarioError(
+            "explain (a switch turned off gives an invalid scenario, so it cannot be measured here)",
+            problems[:5] + ([f"… and {len(problems) - 5} more"] if len(problems) > 5 else []),
+        )
 
 
 def shapley(values: dict[str, np.ndarray], on: list[Switch], order_sets: list[list[list[str]]]) -> dict:
@@ -128,7 +140,7 @@ def shapley(values: dict[str, np.ndarray], on: list[Switch], order_sets: list[li
     for r, ords in enumerate(order_sets):
         for order in ords:
             for k, name in enumerate(order):
-                gain = values[_coalition(on, order[:k + 1])][r] - values[_coalition(on, order[:k])][r]
+                gain = values[_coalition(on, order[: k + 1])][r] - values[_coalition(on, order[:k])][r]
                 out[name][r] += gain / len(ords)
     return out
 
@@ -148,8 +160,16 @@ class Explanation:
         return int(self.replications["replication"].nunique())
 
 
-def explain(sc: Scenario, reps: int = 30, workers: int = 1, alpha: float = 0.05, added: bool = False,
-            permutations: int = 2, metrics: list[str] | None = None, progress: bool = False) -> Explanation:
+def explain(
+    sc: Scenario,
+    reps: int = 30,
+    workers: int = 1,
+    alpha: float = 0.05,
+    added: bool = False,
+    permutations: int = 2,
+    metrics: list[str] | None = None,
+    progress: bool = False,
+) -> Explanation:
     """Run every arm ``reps`` times on common random numbers and decompose merged − siloed.
 
     ``permutations`` (rounded up to even; 0 for none) random orders a replication give the Shapley values.
@@ -171,56 +191,102 @@ def explain(sc: Scenario, reps: int = 30, workers: int = 1, alpha: float = 0.05,
         shap = shapley(values, on, order_sets) if permutations and on else {}
         parts = [("total", "merged − siloed", total, total if shap else None)]
         parts += [(s.name, s.label, effects[s.name], shap.get(s.name)) for s in on]
-        parts.append(("remainder", "interactions: total − the sum of the single effects",
-                      total - sum(effects.values(), np.zeros_like(total)), None))
+        parts.append(
+            (
+                "remainder",
+                "interactions: total − the sum of the single effects",
+                total - sum(effects.values(), np.zeros_like(total)),
+                None,
+            )
+        )
         if added:
-            parts += [(f"{ALONE}{s.name}", f"only {s.label}, added to the line grids",
-                       values[f"{ALONE}{s.name}"] - siloed, None) for s in on]
-        parts.append(("null_reform", "every switch off − siloed (zero by construction)", values[NULL] - siloed,
-                      None))
-        parts += [(f"common:{f.name}", f"common to both arms: {f.label}",
-                   total - (values[f"{BOTH}{f.name}:merged"] - values[f"{BOTH}{f.name}:siloed"]), None)
-                  for f in COMMON if f"{BOTH}{f.name}:merged" in values]
+            parts += [
+                (
+                    f"{ALONE}{s.name}",
+                    f"only {s.label}, added to the line grids",
+                    values[f"{ALONE}{s.name}"] - siloed,
+                    None,
+                )
+                for s in on
+            ]
+        parts.append(("null_reform", "every switch off − siloed (zero by construction)", values[NULL] - siloed, None))
+        parts += [
+            (
+                f"common:{f.name}",
+                f"common to both arms: {f.label}",
+                total - (values[f"{BOTH}{f.name}:merged"] - values[f"{BOTH}{f.name}:siloed"]),
+                None,
+            )
+            for f in COMMON
+            if f"{BOTH}{f.name}:merged" in values
+        ]
         mean_total = np.nanmean(total) if len(total) else np.nan
         for name, label, d, sh in parts:
             m, lo, hi = mean_ci(d, 1 - alpha)
             sm, slo, shi = mean_ci(sh, 1 - alpha) if sh is not None else (np.nan,) * 3
             share = sm / mean_total if name != "total" and sh is not None and mean_total else np.nan
-            rows.append({"metric": metric, "better": HEADLINE[metric][0], "switch": name, "label": label,
-                         "effect": m, "effect_lo": lo, "effect_hi": hi,
-                         "shapley": sm, "shapley_lo": slo, "shapley_hi": shi, "shapley_share": share,
-                         "siloed_mean": float(np.nanmean(siloed)), "n_reps": int((~np.isnan(d)).sum()),
-                         "ci_level": 1 - alpha})
+            rows.append(
+                {
+                    "metric": metric,
+                    "better": HEADLINE[metric][0],
+                    "switch": name,
+                    "label": label,
+                    "effect": m,
+                    "effect_lo": lo,
+                    "effect_hi": hi,
+                    "shapley": sm,
+                    "shapley_lo": slo,
+                    "shapley_hi": shi,
+                    "shapley_share": share,
+                    "siloed_mean": float(np.nanmean(siloed)),
+                    "n_reps": int((~np.isnan(d)).sum()),
+                    "ci_level": 1 - alpha,
+                }
+            )
     table = pd.DataFrame(rows)
     return Explanation(ex_sc, table, df, on, _notes(table, on, reps, alpha, permutations))
 
 
 def _notes(table: pd.DataFrame, on: list[Switch], reps: int, alpha: float, permutations: int) -> list[str]:
-    notes = [f"{len(on)} switches on in this scenario, each turned off alone, {reps} replications on common random "
-             f"numbers; {100 * (1 - alpha):g}% paired intervals, each on its own (not adjusted for the "
-             f"{len(table)} rows)",
-             "one-at-a-time effects need not add up: the remainder row is what the switches do together "
-             "(total − the sum of the single effects)"]
+    notes = [
+        f"{len(on)} switches on in this scenario, each turned off alone, {reps} replications on common random "
+        f"numbers; {100 * (1 - alpha):g}% paired intervals, each on its own (not adjusted for the "
+        f"{len(table)} rows)",
+        "one-at-a-time effects need not add up: the remainder row is what the switches do together "
+        "(total − the sum of the single effects)",
+    ]
     if permutations:
-        notes.append(f"Shapley values average each switch's effect over {permutations} random orders of turning the "
-                     "switches on per replication (antithetic pairs); they add up to the total")
+        notes.append(
+            f"Shapley values average each switch's effect over {permutations} random orders of turning the "
+            "switches on per replication (antithetic pairs); they add up to the total"
+        )
     if table["switch"].str.startswith("common:").any():
-        notes.append("common:F rows turn a feature of both arms off in both at once: how much of merged − siloed "
-                     "rides on it (the difference with it less the difference without)")
+        notes.append(
+            "common:F rows turn a feature of both arms off in both at once: how much of merged − siloed "
+            "rides on it (the difference with it less the difference without)"
+        )
     off = [s.name for s in SWITCHES if s not in on]
     if off:
         notes.append(f"already off in this scenario (no effect to measure): {', '.join(off)}")
     null = table[table["switch"] == "null_reform"]
     if len(null) and (null["effect"].abs() > 0).any():
         bad = ", ".join(null.loc[null["effect"].abs() > 0, "metric"])
-        notes.append(f"BUG: the null reform differs from siloed on {bad}: a difference between the arms is "
-                     "not a switch (please report it)")
+        notes.append(
+            f"BUG: the null reform differs from siloed on {bad}: a difference between the arms is "
+            "not a switch (please report it)"
+        )
     return notes
 
 
 #: The metrics the terminal shows (explain.csv and explain.md have every headline metric).
-KEY = ("resolution_time_p50", "resolution_time_p90", "response_rate", "satisfaction_rate", "trips_per_appeal",
-       "staff_hours_per_appeal")
+KEY = (
+    "resolution_time_p50",
+    "resolution_time_p90",
+    "response_rate",
+    "satisfaction_rate",
+    "trips_per_appeal",
+    "staff_hours_per_appeal",
+)
 
 
 def _cell(metric: str, m: float, lo: float, hi: float) -> str:
@@ -239,8 +305,11 @@ def format_explanation(table: pd.DataFrame, metrics=KEY, value: str = "effect") 
     rates in percentage points, times in hours; a positive value means the switch raises the metric.
     """
     metrics = [m for m in metrics if m in set(table["metric"])]
-    names = [n for n in dict.fromkeys(table["switch"])
-             if value == "effect" or not (n in ("remainder", "null_reform") or n.startswith("common:"))]
+    names = [
+        n
+        for n in dict.fromkeys(table["switch"])
+        if value == "effect" or not (n in ("remainder", "null_reform") or n.startswith("common:"))
+    ]
     t = table.set_index(["switch", "metric"])
     width = max(len(n) for n in names) + 2
     heads = [HEADLINE[m][1] + (" (pt)" if is_rate(m) else "") for m in metrics]
@@ -266,27 +335,48 @@ def markdown(ex: Explanation, command: str) -> str:
     """explain.md: what was run, the notes, one table per headline metric, and how to reproduce it."""
     sc = ex.scenario
     shap = ex.table["shapley"].notna().any()
-    lines = [f"# {sc.name}: where the difference comes from", "",
-             f"{ex.n_reps} replications of {sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), master seed "
-             f"{sc.seed}. One at a time: each reform switch is turned off alone in the merged arm; its effect is "
-             "merged − (merged without it), replication by replication, on the same issues."
-             + (" Shapley: its effect averaged over the orders of turning the switches on." if shap else ""), ""]
+    lines = [
+        f"# {sc.name}: where the difference comes from",
+        "",
+        f"{ex.n_reps} replications of {sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), master seed "
+        f"{sc.seed}. One at a time: each reform switch is turned off alone in the merged arm; its effect is "
+        "merged − (merged without it), replication by replication, on the same issues."
+        + (" Shapley: its effect averaged over the orders of turning the switches on." if shap else ""),
+        "",
+    ]
     lines += [f"- {n}" for n in ex.notes] + [""]
     if shap:
-        lines += ["## Key metrics: Shapley values (they add up to the total; ± CI half-width)", "", "```",
-                  format_explanation(ex.table, value="shapley"), "```", ""]
-    lines += ["## Key metrics: one switch off at a time (± CI half-width)", "", "```",
-              format_explanation(ex.table), "```", ""]
+        lines += [
+            "## Key metrics: Shapley values (they add up to the total; ± CI half-width)",
+            "",
+            "```",
+            format_explanation(ex.table, value="shapley"),
+            "```",
+            "",
+        ]
+    lines += [
+        "## Key metrics: one switch off at a time (± CI half-width)",
+        "",
+        "```",
+        format_explanation(ex.table),
+        "```",
+        "",
+    ]
     for metric, g in ex.table.groupby("metric", sort=False):
         unit = " (percentage points)" if is_rate(metric) else ""
-        lines += [f"## {HEADLINE[metric][1]}{unit}, {HEADLINE[metric][0]} is better", "",
-                  "| switch | what it is | one at a time [CI] | Shapley [CI] | Shapley share |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            f"## {HEADLINE[metric][1]}{unit}, {HEADLINE[metric][0]} is better",
+            "",
+            "| switch | what it is | one at a time [CI] | Shapley [CI] | Shapley share |",
+            "|---|---|---|---|---|",
+        ]
         k = 100.0 if is_rate(metric) else 1.0
         for r in g.itertuples():
             share = "" if np.isnan(r.shapley_share) else f"{100 * r.shapley_share:.0f}%"
-            lines.append(f"| {r.switch} | {r.label} | {_interval(k, r.effect, r.effect_lo, r.effect_hi)} | "
-                         f"{_interval(k, r.shapley, r.shapley_lo, r.shapley_hi)} | {share} |")
+            lines.append(
+                f"| {r.switch} | {r.label} | {_interval(k, r.effect, r.effect_lo, r.effect_hi)} | "
+                f"{_interval(k, r.shapley, r.shapley_lo, r.shapley_hi)} | {share} |"
+            )
         lines.append("")
     lines += ["## Reproduce", "", f"```\n{command}\n```", ""]
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 The smallest home for the one rule every writer follows, so that modules that write files (city
 runs, sweeps, animations) need not import the results folder's module and its reports.
 """
+
 from __future__ import annotations
 
 import os

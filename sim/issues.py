@@ -12,6 +12,7 @@ purpose; the models turn them into times through the scenario's distributions.
 >>> bool((a.created == b.created).all()) and len(a) > 0
 True
 """
+
 from __future__ import annotations
 
 import json
@@ -25,27 +26,78 @@ from .scenario import Scenario
 _PURPOSES = ("arrivals", "attributes", "uniforms")
 # Uniform columns by name, each column with its own seed, so that a scenario
 # needing more columns of one kind (say more bounces) leaves every other draw as it was.
-_UNIFORMS = ("report_delay", "patience", "pick_right", "pick_wrong", "unclear", "hard", "patrol",
-             "patrol_delay", "intake", "triage", "coordination", "closing", "escalation",
-             "feedback_delay", "call", "bounce_dept", "assessment", "service", "satisfied", "reopen",
-             "hard_work", "inspection", "inspection_delay", "give_up", "channel", "talk", "hotline_patience",
-             "dispatch", "dispatch_wrong", "dispatch_pick", "redispatch", "come_in")
+_UNIFORMS = (
+    "report_delay",
+    "patience",
+    "pick_right",
+    "pick_wrong",
+    "unclear",
+    "hard",
+    "patrol",
+    "patrol_delay",
+    "intake",
+    "triage",
+    "coordination",
+    "closing",
+    "escalation",
+    "feedback_delay",
+    "call",
+    "bounce_dept",
+    "assessment",
+    "service",
+    "satisfied",
+    "reopen",
+    "hard_work",
+    "inspection",
+    "inspection_delay",
+    "give_up",
+    "channel",
+    "talk",
+    "hotline_patience",
+    "dispatch",
+    "dispatch_wrong",
+    "dispatch_pick",
+    "redispatch",
+    "come_in",
+)
 
 
 def _columns(sc: Scenario) -> dict[str, int]:
     """How many uniform columns each purpose needs for this scenario."""
     b, r = sc.siloed.max_bounces, max(sc.merged.feedback.max_reopens, sc.siloed.feedback.max_reopens)
     return {
-        "report_delay": 1, "patience": 2, "pick_right": 1, "pick_wrong": 1,
-        "unclear": 1, "hard": 1, "patrol": 1, "patrol_delay": 1,
-        "intake": 2, "triage": 1, "coordination": 1, "closing": 1, "escalation": 1,
-        "feedback_delay": 1, "call": 1,
-        "bounce_dept": max(b, 1), "assessment": max(b, 1),
-        "service": len(sc.departments), "satisfied": r + 1, "reopen": max(r, 1),
-        "hard_work": len(sc.departments), "inspection": len(sc.departments), "inspection_delay": len(sc.departments),
+        "report_delay": 1,
+        "patience": 2,
+        "pick_right": 1,
+        "pick_wrong": 1,
+        "unclear": 1,
+        "hard": 1,
+        "patrol": 1,
+        "patrol_delay": 1,
+        "intake": 2,
+        "triage": 1,
+        "coordination": 1,
+        "closing": 1,
+        "escalation": 1,
+        "feedback_delay": 1,
+        "call": 1,
+        "bounce_dept": max(b, 1),
+        "assessment": max(b, 1),
+        "service": len(sc.departments),
+        "satisfied": r + 1,
+        "reopen": max(r, 1),
+        "hard_work": len(sc.departments),
+        "inspection": len(sc.departments),
+        "inspection_delay": len(sc.departments),
         "give_up": 1 + b,  # after a wrong door, after each bounce
-        "channel": 1, "talk": 1, "hotline_patience": 1, "dispatch": 1, "dispatch_wrong": 1, "dispatch_pick": 1,
-        "redispatch": 1, "come_in": len(sc.departments),
+        "channel": 1,
+        "talk": 1,
+        "hotline_patience": 1,
+        "dispatch": 1,
+        "dispatch_wrong": 1,
+        "dispatch_pick": 1,
+        "redispatch": 1,
+        "come_in": len(sc.departments),
     }
 
 
@@ -91,9 +143,17 @@ class IssueStream:
     def before(self, t: float) -> "IssueStream":
         """The issues that arise before ``t``, with exactly the draws they have in the whole stream."""
         k = int(np.searchsorted(self.created, t, side="left"))
-        return IssueStream(self.created[:k], self.group[:k], self.category[:k], self.area[:k],
-                           {name: u[:k] for name, u in self.u.items()}, self.groups, self.categories, self.areas,
-                           self.departments)
+        return IssueStream(
+            self.created[:k],
+            self.group[:k],
+            self.category[:k],
+            self.area[:k],
+            {name: u[:k] for name, u in self.u.items()},
+            self.groups,
+            self.categories,
+            self.areas,
+            self.departments,
+        )
 
 
 def arrival_times(rate_per_hour: np.ndarray, rng: np.random.Generator, last_hour: float = 1.0) -> np.ndarray:
@@ -177,19 +237,36 @@ def generate_issues(sc: Scenario, replication: int = 0, street: int = 0) -> Issu
     return issues_from(sc, created, group, category, area, replication, street)
 
 
-def issues_from(sc: Scenario, created: np.ndarray, group: np.ndarray, category: np.ndarray, area: np.ndarray,
-                replication: int = 0, street: int = 0) -> IssueStream:
+def issues_from(
+    sc: Scenario,
+    created: np.ndarray,
+    group: np.ndarray,
+    category: np.ndarray,
+    area: np.ndarray,
+    replication: int = 0,
+    street: int = 0,
+) -> IssueStream:
     """An issue stream with the given arrivals and attributes (codes into the scenario's groups, categories and
     areas, in order of ``created``), and every other draw made as :func:`generate_issues` makes it.
 
     For a replayed log (``gridsim check-fit --replay-arrivals``) as for the scenario's own arrivals.
     """
     n = len(created)
-    u = {name: np.column_stack([_uniform_column(sc.seed, replication, street, name, j, n) for j in range(k)])
-         for name, k in _columns(sc).items()}
-    return IssueStream(np.asarray(created, dtype=float), np.asarray(group, dtype=np.int32),
-                       np.asarray(category, dtype=np.int32), np.asarray(area, dtype=np.int32), u,
-                       list(sc.groups), list(sc.categories), list(sc.areas), list(sc.departments))
+    u = {
+        name: np.column_stack([_uniform_column(sc.seed, replication, street, name, j, n) for j in range(k)])
+        for name, k in _columns(sc).items()
+    }
+    return IssueStream(
+        np.asarray(created, dtype=float),
+        np.asarray(group, dtype=np.int32),
+        np.asarray(category, dtype=np.int32),
+        np.asarray(area, dtype=np.int32),
+        u,
+        list(sc.groups),
+        list(sc.categories),
+        list(sc.areas),
+        list(sc.departments),
+    )
 
 
 def quantiles(u: np.ndarray, keys: np.ndarray, dists: dict) -> np.ndarray:

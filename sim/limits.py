@@ -24,6 +24,7 @@ bounds a run.  The setting lives in the environment so that worker processes inh
 ...     limits().street_issues
 inf
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -15,6 +15,7 @@ so that a model that resolves fewer appeals cannot look more satisfying.  Abando
 count against the first two rates.  Appeals created during the
 warm-up are simulated but left out of every metric.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ SUMMARY_COLUMNS = ["model", "metric", "dimension", "level", "value", "n"]
 #: Capacity of a model's offices (see :func:`capacity`): what "the same headcount" is checked against.
 CAPACITY = ("headcount", "staffed_hours", "staffed_hours_horizon")
 
+
 @dataclass(frozen=True)
 class Metric:
     """A metric gridsim reports: its name in the tables, its labels, unit, better direction and kind.
@@ -40,6 +42,7 @@ class Metric:
     >>> METRICS["response_rate"].label, METRICS["response_rate"].kind
     ('响应率 response rate', 'rate')
     """
+
     name: str
     en: str
     zh: str = ""
@@ -62,35 +65,49 @@ def _m(name, en, zh="", kind="mean", better=None) -> Metric:
 
 #: Every metric with a label, in the order of the tables.  Metrics not here (per-office measures,
 #: breakdowns) are reported too: :func:`is_rate` tells their kind by name.
-METRICS: dict[str, Metric] = {m.name: m for m in (
-    _m("appeals_filed", "appeals filed", kind="count"),
-    _m("headcount", "headcount", kind="count"),
-    _m("staffed_hours", "staffed hours", kind="count"),
-    _m("response_time_mean", "response time mean", kind="time", better="lower"),
-    _m("response_time_p50", "response time P50", kind="time", better="lower"),
-    _m("response_time_p90", "response time P90", kind="time", better="lower"),
-    _m("resolution_time_mean", "resolution time mean", kind="time", better="lower"),
-    _m("resolution_time_p50", "resolution time P50", kind="time", better="lower"),
-    _m("resolution_time_p90", "resolution time P90", kind="time", better="lower"),
-    _m("response_rate", "response rate", "响应率", "rate", "higher"),
-    _m("resolution_rate", "resolution rate", "解决率", "rate", "higher"),
-    _m("satisfaction_rate", "satisfaction rate", "满意率", "rate", "higher"),
-    _m("satisfied_share", "satisfied ÷ filed", kind="rate", better="higher"),
-    _m("final_satisfaction_rate", "after feedback", "满意率", "rate", "higher"),
-    _m("final_satisfied_share", "satisfied ÷ filed, final", kind="rate", better="higher"),
-    _m("trips_per_appeal", "trips per appeal", better="lower"),
-    _m("share_3plus_trips", "share with 3+ trips", kind="rate", better="lower"),
-    _m("citizen_hours_per_appeal", "citizen hours per appeal", better="lower"),
-    _m("staff_hours_per_appeal", "staff hours per appeal", better="lower"),
-    _m("referrals_per_appeal", "referrals per appeal", better="lower"),
-    _m("bounces_per_appeal", "bounces per appeal", better="lower"),
-    _m("abandonment_rate", "abandonment rate", kind="rate", better="lower"),
-    _m("open_share", "still open at horizon", kind="rate", better="lower"),
-)}
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        _m("appeals_filed", "appeals filed", kind="count"),
+        _m("headcount", "headcount", kind="count"),
+        _m("staffed_hours", "staffed hours", kind="count"),
+        _m("response_time_mean", "response time mean", kind="time", better="lower"),
+        _m("response_time_p50", "response time P50", kind="time", better="lower"),
+        _m("response_time_p90", "response time P90", kind="time", better="lower"),
+        _m("resolution_time_mean", "resolution time mean", kind="time", better="lower"),
+        _m("resolution_time_p50", "resolution time P50", kind="time", better="lower"),
+        _m("resolution_time_p90", "resolution time P90", kind="time", better="lower"),
+        _m("response_rate", "response rate", "响应率", "rate", "higher"),
+        _m("resolution_rate", "resolution rate", "解决率", "rate", "higher"),
+        _m("satisfaction_rate", "satisfaction rate", "满意率", "rate", "higher"),
+        _m("satisfied_share", "satisfied ÷ filed", kind="rate", better="higher"),
+        _m("final_satisfaction_rate", "after feedback", "满意率", "rate", "higher"),
+        _m("final_satisfied_share", "satisfied ÷ filed, final", kind="rate", better="higher"),
+        _m("trips_per_appeal", "trips per appeal", better="lower"),
+        _m("share_3plus_trips", "share with 3+ trips", kind="rate", better="lower"),
+        _m("citizen_hours_per_appeal", "citizen hours per appeal", better="lower"),
+        _m("staff_hours_per_appeal", "staff hours per appeal", better="lower"),
+        _m("referrals_per_appeal", "referrals per appeal", better="lower"),
+        _m("bounces_per_appeal", "bounces per appeal", better="lower"),
+        _m("abandonment_rate", "abandonment rate", kind="rate", better="lower"),
+        _m("open_share", "still open at horizon", kind="rate", better="lower"),
+    )
+}
 #: The headline metrics (better direction and label), in the order of verdicts, comparisons and sweeps.
-_HEADLINE = ("resolution_time_p50", "resolution_time_p90", "response_time_p50", "response_rate",
-                   "resolution_rate", "satisfaction_rate", "satisfied_share", "trips_per_appeal",
-                   "citizen_hours_per_appeal", "share_3plus_trips", "abandonment_rate", "staff_hours_per_appeal")
+_HEADLINE = (
+    "resolution_time_p50",
+    "resolution_time_p90",
+    "response_time_p50",
+    "response_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "satisfied_share",
+    "trips_per_appeal",
+    "citizen_hours_per_appeal",
+    "share_3plus_trips",
+    "abandonment_rate",
+    "staff_hours_per_appeal",
+)
 
 
 def _better(name: str) -> str:
@@ -124,25 +141,43 @@ END_TIMES = ("abandoned_after", "open_for")
 #: Quantiles of the censored estimate: the time by which a share q of *all filed* appeals is resolved.
 CIF_QUANTILES = {"p50": 0.5, "p90": 0.9}
 #: Per-appeal 0/1 indicators and counts, summarised by their mean over filed appeals.
-SHARES = ("response_rate", "resolution_rate", "abandonment_rate", "open_share", "share_3plus_trips",
-          "in_person_share", "hotline_share", "online_share", "patrol_share", "inspection_share",
-          "escalated_share", "reopened_share", "satisfied_share",
-          "final_satisfied_share")
+SHARES = (
+    "response_rate",
+    "resolution_rate",
+    "abandonment_rate",
+    "open_share",
+    "share_3plus_trips",
+    "in_person_share",
+    "hotline_share",
+    "online_share",
+    "patrol_share",
+    "inspection_share",
+    "escalated_share",
+    "reopened_share",
+    "satisfied_share",
+    "final_satisfied_share",
+)
 #: Rates over a subset of filed appeals: metric -> its per-appeal measure (1/0 in the subset, NaN outside).
-CONDITIONAL = {"satisfaction_rate": "satisfied_first", "final_satisfaction_rate": "satisfied_final",
-               "resolved_in_time_rate": "resolved_in_time"}
+CONDITIONAL = {
+    "satisfaction_rate": "satisfied_first",
+    "final_satisfaction_rate": "satisfied_final",
+    "resolved_in_time_rate": "resolved_in_time",
+}
 PER_APPEAL = ("trips", "referrals", "bounces", "citizen_hours", "staff_hours")
 
 
 def deadlines(sc: Scenario, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The response and the resolution deadline (h from filing; NaN: none) of each row's category."""
     cats = df["category"]
-    return (cats.map({k: c.response_deadline_hours for k, c in sc.categories.items()}).to_numpy(dtype=float),
-            cats.map({k: c.resolution_deadline_hours for k, c in sc.categories.items()}).to_numpy(dtype=float))
+    return (
+        cats.map({k: c.response_deadline_hours for k, c in sc.categories.items()}).to_numpy(dtype=float),
+        cats.map({k: c.resolution_deadline_hours for k, c in sc.categories.items()}).to_numpy(dtype=float),
+    )
 
 
-def measures(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan,
-             resolve_by: np.ndarray | None = None) -> pd.DataFrame:
+def measures(
+    df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan, resolve_by: np.ndarray | None = None
+) -> pd.DataFrame:
     """One row per *filed* appeal of ``df`` with every per-appeal measure the metrics average.
 
     ``deadline`` is the response deadline (h) of each row of ``df``, ``resolve_by`` its resolution
@@ -165,27 +200,37 @@ def measures(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan,
     by = np.full(len(f), np.nan) if resolve_by is None else np.asarray(resolve_by, dtype=float)[filed_mask]
     closed = f["first_resolved"].to_numpy(dtype=float) - filed  # the first closure is what a deadline counts
     out = {
-        "response_time": resp - created, "response_time_from_filing": resp - filed,
-        "resolution_time": res - created, "resolution_time_from_filing": res - filed,
+        "response_time": resp - created,
+        "response_time_from_filing": resp - filed,
+        "resolution_time": res - created,
+        "resolution_time_from_filing": res - filed,
         "abandoned_after": f["abandoned"].to_numpy(dtype=float) - created,
         "open_for": np.where(state == "open", horizon - created, np.nan),
         "response_rate": (resp - filed) <= deadline[filed_mask],  # NaN compares False
-        "resolution_rate": resolved, "abandonment_rate": state == "abandoned", "open_share": state == "open",
-        "share_3plus_trips": f["trips"].to_numpy() >= 3, "patrol_share": f["channel"].to_numpy() == "patrol",
+        "resolution_rate": resolved,
+        "abandonment_rate": state == "abandoned",
+        "open_share": state == "open",
+        "share_3plus_trips": f["trips"].to_numpy() >= 3,
+        "patrol_share": f["channel"].to_numpy() == "patrol",
         "inspection_share": f["channel"].to_numpy() == "inspection",
         "in_person_share": f["channel"].to_numpy() == "in_person",
-        "hotline_share": f["channel"].to_numpy() == "hotline", "online_share": f["channel"].to_numpy() == "online",
-        "escalated_share": f["escalated"].to_numpy(dtype=bool), "reopened_share": f["reopened"].to_numpy() > 0,
-        "satisfied_first": np.where(first, sat_first, np.nan), "satisfied_final": np.where(resolved, sat, np.nan),
-        "satisfied_share": first & sat_first, "final_satisfied_share": resolved & sat,
+        "hotline_share": f["channel"].to_numpy() == "hotline",
+        "online_share": f["channel"].to_numpy() == "online",
+        "escalated_share": f["escalated"].to_numpy(dtype=bool),
+        "reopened_share": f["reopened"].to_numpy() > 0,
+        "satisfied_first": np.where(first, sat_first, np.nan),
+        "satisfied_final": np.where(resolved, sat, np.nan),
+        "satisfied_share": first & sat_first,
+        "final_satisfied_share": resolved & sat,
         "resolved_in_time": np.where(np.isnan(by), np.nan, closed <= by),  # NaN compares False: not in time
     }
     out |= {f"{col}_per_appeal": f[col].to_numpy(dtype=float) for col in PER_APPEAL}
     return pd.DataFrame(out, index=f.index)
 
 
-def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan,
-                   resolve_by: np.ndarray | None = None) -> dict[str, tuple[float, int]]:
+def appeal_metrics(
+    df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.nan, resolve_by: np.ndarray | None = None
+) -> dict[str, tuple[float, int]]:
     """Every appeal metric of one slice of records: ``{metric: (value, n)}``.
 
     ``df`` holds records of one model; ``deadline`` and ``resolve_by`` the response and resolution
@@ -214,6 +259,7 @@ def appeal_metrics(df: pd.DataFrame, deadline: np.ndarray, horizon: float = np.n
 def overall_metric_names() -> list[str]:
     """Every metric a replication reports overall (``replication_rows``): what sweeps may name in ``metrics``."""
     from .stability import TREND_METRICS
+
     names = ["issues", "appeals_filed"]
     names += [f"{t}_{s}" for t in TIMES for s in ("mean", *QUANTILES)]
     names += [f"resolution_time_cif_{q}" for q in CIF_QUANTILES]
@@ -230,8 +276,13 @@ def end_events(m: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return duration, event
 
 
-def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = None,
-              dimensions: tuple[str, ...] = DIMENSIONS, models=None) -> pd.DataFrame:
+def summarise(
+    appeals: pd.DataFrame,
+    sc: Scenario,
+    util: pd.DataFrame | None = None,
+    dimensions: tuple[str, ...] = DIMENSIONS,
+    models=None,
+) -> pd.DataFrame:
     """Long-form summary: model, metric, dimension, level, value, n.
 
     Rows for every metric overall (``dimension='all'``) and by group, category and
@@ -250,10 +301,17 @@ def summarise(appeals: pd.DataFrame, sc: Scenario, util: pd.DataFrame | None = N
     out = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     if util is None:
         return out
-    offices = pd.DataFrame({"model": util["model"], "metric": "utilisation", "dimension": "office",
-                            "level": util["office"], "value": util["utilisation"], "n": util["headcount"]})
+    offices = pd.DataFrame(
+        {
+            "model": util["model"],
+            "metric": "utilisation",
+            "dimension": "office",
+            "level": util["office"],
+            "value": util["utilisation"],
+            "n": util["headcount"],
+        }
+    )
     return pd.concat([out, capacity(util), offices], ignore_index=True)
-
 
 
 def capacity(util: pd.DataFrame) -> pd.DataFrame:
@@ -264,22 +322,40 @@ def capacity(util: pd.DataFrame) -> pd.DataFrame:
     equal headcount is not equal capacity when calendars differ.
     """
     g = util.groupby("model", sort=False)[list(CAPACITY)].sum()
-    return pd.DataFrame([(m, metric, "all", "all", float(g.loc[m, metric]), int(g.loc[m, "headcount"]))
-                         for m in g.index for metric in CAPACITY], columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(
+        [
+            (m, metric, "all", "all", float(g.loc[m, metric]), int(g.loc[m, "headcount"]))
+            for m in g.index
+            for metric in CAPACITY
+        ],
+        columns=SUMMARY_COLUMNS,
+    )
 
 
 def utilisation(runs, horizon: float) -> pd.DataFrame:
     """Staff utilisation (work hours ÷ staffed open hours) of every office of every model run."""
-    rows = [{"model": r.model, "office": o.name, "headcount": o.capacity, "work_hours": o.worked_hours(horizon),
-             "jobs": o.jobs, "max_busy": o.max_busy, "utilisation": o.utilisation(horizon),
-             "staffed_hours": o.staffed_hours(o.since, horizon), "staffed_hours_horizon": o.staffed_hours(0.0, horizon),
-             "mean_wait_h": o.wait_sum / o.jobs if o.jobs else float("nan"),
-             "share_waited": o.waited / o.jobs if o.jobs else float("nan"),
-             "mean_present": o.mean_present(horizon),
-             "mean_sojourn_h": o.sojourn_sum / o.finished if o.finished else float("nan"),
-             "throughput_per_h": o.finished / (horizon - o.since),
-             "edge_hours": o.edge_hours(horizon), "since_h": o.since}
-            for r in runs for o in r.world.offices.values()]
+    rows = [
+        {
+            "model": r.model,
+            "office": o.name,
+            "headcount": o.capacity,
+            "work_hours": o.worked_hours(horizon),
+            "jobs": o.jobs,
+            "max_busy": o.max_busy,
+            "utilisation": o.utilisation(horizon),
+            "staffed_hours": o.staffed_hours(o.since, horizon),
+            "staffed_hours_horizon": o.staffed_hours(0.0, horizon),
+            "mean_wait_h": o.wait_sum / o.jobs if o.jobs else float("nan"),
+            "share_waited": o.waited / o.jobs if o.jobs else float("nan"),
+            "mean_present": o.mean_present(horizon),
+            "mean_sojourn_h": o.sojourn_sum / o.finished if o.finished else float("nan"),
+            "throughput_per_h": o.finished / (horizon - o.since),
+            "edge_hours": o.edge_hours(horizon),
+            "since_h": o.since,
+        }
+        for r in runs
+        for o in r.world.offices.values()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -302,8 +378,9 @@ def backlog(appeals: pd.DataFrame, horizon: float, step: float = 6.0, models=Non
         n = np.searchsorted(created, grid, side="right") - np.searchsorted(ended, grid, side="right")
         frames.append(pd.DataFrame({"model": model, "time_h": grid, "backlog": n}))
     if not frames:  # no issue arose: no model has a backlog at any time
-        return pd.DataFrame({"model": pd.Series(dtype=object), "time_h": pd.Series(dtype=float),
-                             "backlog": pd.Series(dtype=int)})
+        return pd.DataFrame(
+            {"model": pd.Series(dtype=object), "time_h": pd.Series(dtype=float), "backlog": pd.Series(dtype=int)}
+        )
     return pd.concat(frames, ignore_index=True)
 
 

@@ -20,6 +20,7 @@ the form ``field.path: what changed``, as error lines are.  The next rename is o
 >>> old_field_hint("merged.patrol.discovery_share").split(";")[0]
 'merged.patrol.discovery_share: renamed merged.patrol.effectiveness in schema version 2'
 """
+
 from __future__ import annotations
 
 import copy
@@ -36,22 +37,32 @@ CURRENT = 2
 #: it, what a user converting it by hand must know).
 RENAMED: dict[str, tuple[str, int, str]] = {
     "merged.patrol.discovery_share": (
-        "merged.patrol.effectiveness", 2,
-        ("the value is converted: it is now k in the finding chance 1 - exp(-k * staff_hours_per_day), "
-         "no longer a share")),
+        "merged.patrol.effectiveness",
+        2,
+        (
+            "the value is converted: it is now k in the finding chance 1 - exp(-k * staff_hours_per_day), "
+            "no longer a share"
+        ),
+    ),
 }
 
 #: What a version 1 file relied on without saying so, and how it reads now.  The migration does
 #: not change these values, it reports them so that the user can decide.  ``{calendar}`` is the
 #: file's merged.calendar, ``{hard}`` says which categories have hard cases.
 CHANGED_DEFAULTS_V2: list[str] = [
-    ("merged.stationed_calendar: stationed staff now keep their department's hours by default "
-     "(version 1: the grid's calendar); to keep the old behaviour set merged.stationed_calendar: {calendar}"),
-    ("categories.*.p_hard: hard cases now also exist in the siloed model (bounces, then escalation) and need "
-     "extra work from the departments in both models ({hard})"),
+    (
+        "merged.stationed_calendar: stationed staff now keep their department's hours by default "
+        "(version 1: the grid's calendar); to keep the old behaviour set merged.stationed_calendar: {calendar}"
+    ),
+    (
+        "categories.*.p_hard: hard cases now also exist in the siloed model (bounces, then escalation) and need "
+        "extra work from the departments in both models ({hard})"
+    ),
     "satisfaction: the headline satisfaction (满意率) is now the one reported at first resolution",
-    ("siloed.feedback: the siloed model now has a feedback call (回访) too, off by default; "
-     "set siloed.feedback.enabled: true to compare the models with the same call"),
+    (
+        "siloed.feedback: the siloed model now has a feedback call (回访) too, off by default; "
+        "set siloed.feedback.enabled: true to compare the models with the same call"
+    ),
 ]
 
 PATROL = ("merged", "patrol")
@@ -72,6 +83,7 @@ def _fail(source: str, errors: list[str]):
 
 
 # ---------------------------------------------------------------- the public API
+
 
 def effectiveness(share: float, hours: float) -> float:
     """k with 1 - exp(-k * hours) = ``share``: a version 1 share found at ``hours`` a day.
@@ -100,9 +112,17 @@ def schema_version(raw: dict, source: str) -> int:
         _fail(source, [f"schema_version: expected a whole number from 1 to {CURRENT}, got {value!r}"])
     if value > CURRENT:
         from . import __version__
-        _fail(source, [(f"schema_version: the file is schema version {value}, written for a newer gridsim; "
-                        f"this gridsim ({__version__}) reads schema versions 1 to {CURRENT}: upgrade gridsim "
-                        "to use it")])
+
+        _fail(
+            source,
+            [
+                (
+                    f"schema_version: the file is schema version {value}, written for a newer gridsim; "
+                    f"this gridsim ({__version__}) reads schema versions 1 to {CURRENT}: upgrade gridsim "
+                    "to use it"
+                )
+            ],
+        )
     if value < 1:
         _fail(source, [f"schema_version: expected a whole number from 1 to {CURRENT}, got {value}"])
     return value
@@ -140,13 +160,15 @@ def old_field_hint(path: str, source: str | None = None) -> str | None:
     keys = tuple(k for k in str(path).split(".") if k)
     for old, (new, version, how) in RENAMED.items():
         o = tuple(old.split("."))
-        if keys[-len(o):] == o:
-            return (f"{path}: renamed {new} in schema version {version}; run `gridsim migrate {source or 'FILE'}` "
-                    f"({how})")
+        if keys[-len(o) :] == o:
+            return (
+                f"{path}: renamed {new} in schema version {version}; run `gridsim migrate {source or 'FILE'}` ({how})"
+            )
     return None
 
 
 # ---------------------------------------------------------------- where a field is set
+
 
 def _overrides(raw: dict) -> Iterator[tuple[str, dict]]:
     """``(label, map)`` of every override map: ``variants.<name>.set`` and ``city.streets.<kind>.set``."""
@@ -173,7 +195,7 @@ def _find(node: dict, target: tuple[str, ...], dotted: bool, prefix: tuple[str, 
         path = prefix + (tuple(k for k in key.strip().split(".") if k) if dotted else (key,))
         if path == target:
             out.append((node, key, path))
-        elif isinstance(value, dict) and path == target[:len(path)]:
+        elif isinstance(value, dict) and path == target[: len(path)]:
             out += _find(value, target, dotted, path)
     return out
 
@@ -223,12 +245,14 @@ def _rename(node: dict, key: str, new_key: str, value) -> None:
 
 # ---------------------------------------------------------------- the steps
 
+
 def _v1_to_v2(raw: dict, source: str) -> list[str]:
     """merged.patrol.discovery_share (a share) becomes merged.patrol.effectiveness (k); changed defaults."""
     old = copy.deepcopy(raw)
     base = {k: v for k, v in old.items() if k not in ("variants", "city")}
-    streets = {"": base} | {label.removesuffix(".set."): _apply(base, m)
-                            for label, m in _overrides(old) if label.startswith("city.")}
+    streets = {"": base} | {
+        label.removesuffix(".set."): _apply(base, m) for label, m in _overrides(old) if label.startswith("city.")
+    }
     notes, problems, converted = [], [], set()
 
     # 1. rename, converting each share at the hours in force where it is set
@@ -243,24 +267,31 @@ def _v1_to_v2(raw: dict, source: str) -> list[str]:
             where = label + ".".join(path)
             share = parent[key]
             if _new_key(key) in parent:
-                problems.append(f"{where}: also sets {'.'.join(EFFECTIVENESS)}: keep one (a version 1 file "
-                                "has only discovery_share)")
+                problems.append(
+                    f"{where}: also sets {'.'.join(EFFECTIVENESS)}: keep one (a version 1 file "
+                    "has only discovery_share)"
+                )
                 continue
             if not _number(share) or not 0 <= share <= 1:
                 problems.append(f"{where}: expected a share from 0 to 1 to convert, got {share!r}")
                 continue
             if not _number(hours) or hours < 0:
-                problems.append(f"{label}{'.'.join(HOURS)}: expected hours >= 0 to convert "
-                                f"{'.'.join(SHARE)}, got {hours!r}")
+                problems.append(
+                    f"{label}{'.'.join(HOURS)}: expected hours >= 0 to convert {'.'.join(SHARE)}, got {hours!r}"
+                )
                 continue
             k = float(f"{effectiveness(share, hours):.6g}")
             _rename(parent, key, _new_key(key), k)
             converted.add(pair)
-            note = (f"{where}: renamed {'.'.join(EFFECTIVENESS)} ({share:g} at {hours:g} h a day{hours_note} "
-                    f"-> k = {k:.3g})")
+            note = (
+                f"{where}: renamed {'.'.join(EFFECTIVENESS)} ({share:g} at {hours:g} h a day{hours_note} "
+                f"-> k = {k:.3g})"
+            )
             if hours == 0 and share > 0:
-                note += (f": zero hours find nothing now (version 1 found {share:g} without staff hours); "
-                         "give the patrol staff_hours_per_day for it to find issues")
+                note += (
+                    f": zero hours find nothing now (version 1 found {share:g} without staff hours); "
+                    "give the patrol staff_hours_per_day for it to find issues"
+                )
             elif share >= 1:
                 note += f": a share of 1 cannot be reached now, k gives a {SHARE_ONE_CHANCE:g} chance"
             notes.append(note)
@@ -269,10 +300,14 @@ def _v1_to_v2(raw: dict, source: str) -> list[str]:
 
     # 2. check every street and model against version 1, e.g. an override that sets only the hours
     new_base = {k: v for k, v in raw.items() if k not in ("variants", "city")}
-    new_streets = {"": new_base} | {label.removesuffix(".set."): _apply(new_base, m)
-                                    for label, m in _overrides(raw) if label.startswith("city.")}
-    arms = [("", {}, {})] + [(label.removesuffix(".set."), m, n) for (label, m), (_, n)
-                             in zip(_overrides(old), _overrides(raw)) if label.startswith("variants.")]
+    new_streets = {"": new_base} | {
+        label.removesuffix(".set."): _apply(new_base, m) for label, m in _overrides(raw) if label.startswith("city.")
+    }
+    arms = [("", {}, {})] + [
+        (label.removesuffix(".set."), m, n)
+        for (label, m), (_, n) in zip(_overrides(old), _overrides(raw))
+        if label.startswith("variants.")
+    ]
     for street, v1_street in streets.items():
         seen = None
         for arm, v1_set, v2_set in arms:
@@ -289,9 +324,11 @@ def _v1_to_v2(raw: dict, source: str) -> list[str]:
             if share is None and k is None:
                 if not street and not arm and _number(hours) and hours >= 0:
                     keep = effectiveness(DEFAULT_SHARE_V1, hours)
-                    notes.append(f"{'.'.join(SHARE)}: not set: version 1 used its default {DEFAULT_SHARE_V1:g} "
-                                 f"(at {hours:g} h a day); the default of {'.'.join(EFFECTIVENESS)} applies now; "
-                                 f"to keep {DEFAULT_SHARE_V1:g} set {'.'.join(EFFECTIVENESS)}: {keep:.6g}")
+                    notes.append(
+                        f"{'.'.join(SHARE)}: not set: version 1 used its default {DEFAULT_SHARE_V1:g} "
+                        f"(at {hours:g} h a day); the default of {'.'.join(EFFECTIVENESS)} applies now; "
+                        f"to keep {DEFAULT_SHARE_V1:g} set {'.'.join(EFFECTIVENESS)}: {keep:.6g}"
+                    )
                 continue
             if not (_number(share) and _number(k) and _number(hours) and hours >= 0):
                 continue  # not convertible here: the scenario loader reports the values
@@ -300,20 +337,29 @@ def _v1_to_v2(raw: dict, source: str) -> list[str]:
                 continue
             place = (f"{arm}.set" if arm else f"{street}.set") + "." + ".".join(PATROL)
             where = f" in {street} streets" if street and arm else ""
-            fix = ("zero hours find nothing now" if hours == 0 else
-                   f"to keep {share:g} set {'.'.join(EFFECTIVENESS)}: {effectiveness(share, hours):.6g} there")
-            notes.append(f"{place}: in version 1 patrols found {share:g} of discoverable issues{where} whatever "
-                         f"the hours; at {hours:g} h a day k = {k:.3g} finds {chance:.3g} now; {fix}")
+            fix = (
+                "zero hours find nothing now"
+                if hours == 0
+                else f"to keep {share:g} set {'.'.join(EFFECTIVENESS)}: {effectiveness(share, hours):.6g} there"
+            )
+            notes.append(
+                f"{place}: in version 1 patrols found {share:g} of discoverable issues{where} whatever "
+                f"the hours; at {hours:g} h a day k = {k:.3g} finds {chance:.3g} now; {fix}"
+            )
 
     # 3. what the file relied on without saying so
     categories = raw.get("categories")
     if not isinstance(categories, dict):
         categories = {}
-    hard = sorted(k for k, c in categories.items()
-                  if isinstance(c, dict) and _number(c.get("p_hard")) and c["p_hard"] > 0)
-    context = {"calendar": _get(raw, ("merged", "calendar"), "<merged.calendar>"),
-               "hard": f"this file's categories with p_hard > 0: {', '.join(hard)}" if hard
-               else "no category of this file has p_hard > 0"}
+    hard = sorted(
+        k for k, c in categories.items() if isinstance(c, dict) and _number(c.get("p_hard")) and c["p_hard"] > 0
+    )
+    context = {
+        "calendar": _get(raw, ("merged", "calendar"), "<merged.calendar>"),
+        "hard": f"this file's categories with p_hard > 0: {', '.join(hard)}"
+        if hard
+        else "no category of this file has p_hard > 0",
+    }
     return notes + [text.format(**context) for text in CHANGED_DEFAULTS_V2]
 
 

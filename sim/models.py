@@ -22,6 +22,7 @@ Traceback (most recent call last):
 ...
 sim.errors.ScenarioError: models: unknown governance model 'toy' (registered: siloed, merged...
 """
+
 from __future__ import annotations
 
 import importlib
@@ -50,8 +51,11 @@ def register(cls: type["Policy"]) -> type["Policy"]:
         raise ValueError(f"governance model {name!r} is registered twice ({old.__module__} and {cls.__module__})")
     _REGISTRY[name] = cls
     # what a model does not say of itself, it does not inherit: a subclass of siloed is not called siloed
-    for attr, default in (("label", name), ("label_zh", ""),
-                          ("colour", _SPARE[max(len(_REGISTRY) - 3, 0) % len(_SPARE)])):
+    for attr, default in (
+        ("label", name),
+        ("label_zh", ""),
+        ("colour", _SPARE[max(len(_REGISTRY) - 3, 0) % len(_SPARE)]),
+    ):
         if attr not in cls.__dict__:
             setattr(cls, attr, default)
     return cls
@@ -96,9 +100,14 @@ def get(name: str, plugins: Iterable[str] = ()) -> type["Policy"]:
     if name not in names():
         load(plugins)
     if name not in _REGISTRY:
-        raise ScenarioError("models", [f"unknown governance model {name!r} (registered: {', '.join(_REGISTRY)}; "
-                                       "a plug-in is named in the scenario's plugins: or installed as a "
-                                       f"{GROUP!r} entry point)"])
+        raise ScenarioError(
+            "models",
+            [
+                f"unknown governance model {name!r} (registered: {', '.join(_REGISTRY)}; "
+                "a plug-in is named in the scenario's plugins: or installed as a "
+                f"{GROUP!r} entry point)"
+            ],
+        )
     return _REGISTRY[name]
 
 

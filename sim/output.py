@@ -3,6 +3,7 @@
 An interrupted run never leaves a half-written file or a folder that mixes two runs: the run is
 staged in a hidden folder beside the results folder and renamed into place when complete.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -20,18 +21,25 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def provenance(scenario, models: list[str], command: str, started: str, wall_seconds: float,
-               **extra) -> dict:
+def provenance(scenario, models: list[str], command: str, started: str, wall_seconds: float, **extra) -> dict:
     """Where a results folder came from: versions, scenario hash, seed, command and times."""
     import numpy
     import scipy
     import simpy
+
     return {
-        "package": "gridsim", "version": __version__,
-        "scenario": scenario.name, "scenario_sha256_16": scenario.digest(),
-        "seed": scenario.seed, "models": list(models), **extra,
-        "command": command, "started_utc": started, "wall_seconds": round(wall_seconds, 3),
-        "python": platform.python_version(), "platform": platform.platform(),
+        "package": "gridsim",
+        "version": __version__,
+        "scenario": scenario.name,
+        "scenario_sha256_16": scenario.digest(),
+        "seed": scenario.seed,
+        "models": list(models),
+        **extra,
+        "command": command,
+        "started_utc": started,
+        "wall_seconds": round(wall_seconds, 3),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
         "libraries": {"simpy": simpy.__version__, "numpy": numpy.__version__, "scipy": scipy.__version__},
     }
 
@@ -54,9 +62,12 @@ def foreign_entries(out: Path) -> list[str]:
     if not out.is_dir() or (out / "provenance.json").is_file():
         return []
     ours = {"appeals", "events"}  # the per-street and per-replication subfolders
-    return sorted(p.name for p in out.iterdir()
-                  if not (p.name in ours and p.is_dir()) and not (p.is_file() and (
-                      p.suffix in _OUTPUT_SUFFIXES or ".tmp" in p.name)))
+    return sorted(
+        p.name
+        for p in out.iterdir()
+        if not (p.name in ours and p.is_dir())
+        and not (p.is_file() and (p.suffix in _OUTPUT_SUFFIXES or ".tmp" in p.name))
+    )
 
 
 class ResultsFolder:
@@ -121,9 +132,12 @@ class ResultsFolder:
 
     def figures(self, figs: dict[str, Figure]) -> None:
         from .plots import plt
+
         for name, fig in figs.items():
+
             def save(p: str, fig: Figure = fig) -> None:
                 fig.savefig(p, format="png", dpi=110)
+
             self.put(name, save)
             plt.close(fig)
 
@@ -199,14 +213,28 @@ def _replace(out: Path, new: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _write(out: Path | ResultsFolder, tables: dict, scenario, report_md, report_html, figures, plots: bool,
-           models: list[str], command: str, started: str, wall_seconds: float, events=None, **extra) -> list[Path]:
+def _write(
+    out: Path | ResultsFolder,
+    tables: dict,
+    scenario,
+    report_md,
+    report_html,
+    figures,
+    plots: bool,
+    models: list[str],
+    command: str,
+    started: str,
+    wall_seconds: float,
+    events=None,
+    **extra,
+) -> list[Path]:
     """A results folder: ``tables`` as CSV, the event log if any, the scenario, the reports and figures."""
     with opened(out) as folder:
         for name, df in tables.items():
             folder.table(name, df)
         if events is not None:
             from . import eventlog
+
             eventlog.write(events, folder.put)
         folder.text("scenario.yaml", scenario.to_yaml())
         folder.text("report.md", report_md())
@@ -217,46 +245,82 @@ def _write(out: Path | ResultsFolder, tables: dict, scenario, report_md, report_
     return folder.written
 
 
-def write_results(result, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float,
-                  plots: bool = True) -> list[Path]:
+def write_results(
+    result, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float, plots: bool = True
+) -> list[Path]:
     """Write every output of a run into ``out``; returns the paths written."""
     from .html import run_report
     from .report import comparison_table, markdown_report
 
     def figures():  # matplotlib is imported only when plots are asked for
         from .plots import figures
+
         return figures(result)
 
     table = comparison_table(result.summary, result.scenario.baseline)
-    tables = {"appeals.csv": result.appeals, "summary.csv": result.summary,
-              "utilisation.csv": result.utilisation, "backlog.csv": result.backlog}
-    return _write(out, tables, result.scenario, lambda: markdown_report(result, table, command),
-                  lambda: run_report(result, table, command), figures, plots,
-                  [r.model for r in result.runs], command, started, wall_seconds, result.events)
+    tables = {
+        "appeals.csv": result.appeals,
+        "summary.csv": result.summary,
+        "utilisation.csv": result.utilisation,
+        "backlog.csv": result.backlog,
+    }
+    return _write(
+        out,
+        tables,
+        result.scenario,
+        lambda: markdown_report(result, table, command),
+        lambda: run_report(result, table, command),
+        figures,
+        plots,
+        [r.model for r in result.runs],
+        command,
+        started,
+        wall_seconds,
+        result.events,
+    )
 
 
-def write_city(result, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float,
-               plots: bool = True) -> list[Path]:
+def write_city(
+    result, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float, plots: bool = True
+) -> list[Path]:
     """Write the merged tables of a city run into ``out`` (per-appeal records, if any, are already there)."""
     from .html import city_report_html
     from .report import city_report, comparison_table
 
     def figures():
         from .plots import city_figures
+
         return city_figures(result)
 
     table = comparison_table(result.summary, result.scenario.baseline)
-    tables = {"summary.csv": result.summary, "utilisation.csv": result.utilisation, "backlog.csv": result.backlog,
-              "staffing.csv": result.staffing, "comparison.csv": table,
-              "street_differences.csv": result.differences}
-    return _write(out, tables, result.scenario, lambda: city_report(result, table, command),
-                  lambda: city_report_html(result, table, command), figures, plots,
-                  list(result.issues), command, started, wall_seconds,
-                  streets=len(result.streets), issues_per_model=result.issues)
+    tables = {
+        "summary.csv": result.summary,
+        "utilisation.csv": result.utilisation,
+        "backlog.csv": result.backlog,
+        "staffing.csv": result.staffing,
+        "comparison.csv": table,
+        "street_differences.csv": result.differences,
+    }
+    return _write(
+        out,
+        tables,
+        result.scenario,
+        lambda: city_report(result, table, command),
+        lambda: city_report_html(result, table, command),
+        figures,
+        plots,
+        list(result.issues),
+        command,
+        started,
+        wall_seconds,
+        streets=len(result.streets),
+        issues_per_model=result.issues,
+    )
 
 
-def write_experiment(exp, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float,
-                     plots: bool = True) -> list[Path]:
+def write_experiment(
+    exp, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float, plots: bool = True
+) -> list[Path]:
     """Write the outputs of a replicated comparison into ``out``."""
     from .experiment import office_table
     from .report import experiment_report
@@ -270,16 +334,25 @@ def write_experiment(exp, out: Path | ResultsFolder, command: str, started: str,
         folder.text("report.md", experiment_report(exp, command))
         if plots:
             from .html import experiment_report_html
+
             folder.text("report.html", experiment_report_html(exp, command))
             from .plots import forest_figure
+
             folder.figures({"forest.png": forest_figure(exp.comparison)})
-        folder.provenance(exp.scenario, list(exp.replications["model"].unique()), command, started, wall_seconds,
-                          replications=exp.n_reps)
+        folder.provenance(
+            exp.scenario,
+            list(exp.replications["model"].unique()),
+            command,
+            started,
+            wall_seconds,
+            replications=exp.n_reps,
+        )
     return folder.written
 
 
-def write_explanation(ex, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float,
-                      plots: bool = True) -> list[Path]:
+def write_explanation(
+    ex, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float, plots: bool = True
+) -> list[Path]:
     """Write ``explain.csv``, the replications, ``explain.md`` and ``explain.png`` into ``out``."""
     from .explain import markdown
 
@@ -290,7 +363,15 @@ def write_explanation(ex, out: Path | ResultsFolder, command: str, started: str,
         folder.text("explain.md", markdown(ex, command))
         if plots:
             from .plots import explain_figure
+
             folder.figures({"explain.png": explain_figure(ex.table)})
-        folder.provenance(ex.scenario, list(ex.scenario.models), command, started, wall_seconds,
-                          replications=ex.n_reps, switches=[s.name for s in ex.switches])
+        folder.provenance(
+            ex.scenario,
+            list(ex.scenario.models),
+            command,
+            started,
+            wall_seconds,
+            replications=ex.n_reps,
+            switches=[s.name for s in ex.switches],
+        )
     return folder.written

@@ -2,6 +2,7 @@
 
 Importing this module changes no global matplotlib state (see :mod:`sim.style`).
 """
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt  # noqa: F401  (for plt.close by older callers; the figures here are not pyplot's)
@@ -19,6 +20,7 @@ def _legend(ax, **kw) -> None:
     else:
         ax.text(0.5, 0.5, "no appeals to show", transform=ax.transAxes, ha="center", va="center", color="grey")
 
+
 @styled
 def times_figure(appeals: pd.DataFrame):
     """ECDFs of response and resolution time (from the issue arising), by model."""
@@ -27,8 +29,13 @@ def times_figure(appeals: pd.DataFrame):
         for model, df in appeals.groupby("model", sort=False):
             x = np.sort((df[col] - df["created"]).dropna().to_numpy())
             if len(x):
-                ax.step(x, np.arange(1, len(x) + 1) / len(df), where="post", color=_colour(model),
-                        label=f"{model} (P50 {np.median(x):.0f} h)")
+                ax.step(
+                    x,
+                    np.arange(1, len(x) + 1) / len(df),
+                    where="post",
+                    color=_colour(model),
+                    label=f"{model} (P50 {np.median(x):.0f} h)",
+                )
         ax.set_xscale("log")
         ax.set_xlabel("hours since the issue arose (log scale)")
         ax.set_title(title)
@@ -38,11 +45,15 @@ def times_figure(appeals: pd.DataFrame):
     fig.tight_layout()
     return fig
 
+
 @styled
 def rates_figure(summary: pd.DataFrame):
     """The three hotline rates by model and group (and overall)."""
-    metrics = [("response_rate", "Response rate"), ("resolution_rate", "Resolution rate"),
-               ("satisfaction_rate", "Satisfaction rate")]
+    metrics = [
+        ("response_rate", "Response rate"),
+        ("resolution_rate", "Resolution rate"),
+        ("satisfaction_rate", "Satisfaction rate"),
+    ]
     s = summary[summary["dimension"].isin(["all", "group"])]
     fig, axes = subplots(1, 3, figsize=(13, 4), sharey=True)
     models = list(dict.fromkeys(s["model"]))
@@ -64,6 +75,7 @@ def rates_figure(summary: pd.DataFrame):
     fig.tight_layout()
     return fig
 
+
 @styled
 def trips_figure(appeals: pd.DataFrame):
     """Share of filed appeals by number of trips, by model."""
@@ -76,8 +88,13 @@ def trips_figure(appeals: pd.DataFrame):
     for k, model in enumerate(models):
         t = filed[filed["model"] == model]["trips"]
         share = np.bincount(t, minlength=top + 1) / max(len(t), 1)
-        ax.bar(x + (k - (len(models) - 1) / 2) * w, 100 * share, w, color=_colour(model),
-               label=f"{model} (mean {t.mean():.2f})")
+        ax.bar(
+            x + (k - (len(models) - 1) / 2) * w,
+            100 * share,
+            w,
+            color=_colour(model),
+            label=f"{model} (mean {t.mean():.2f})",
+        )
     ax.set_xlabel("trips by the citizen")
     ax.set_ylabel("percent of filed appeals")
     ax.set_title("Trips per appeal (0 = by hotline, online or found first)")
@@ -86,10 +103,12 @@ def trips_figure(appeals: pd.DataFrame):
     fig.tight_layout()
     return fig
 
+
 @styled
 def breakdown_figure(summary: pd.DataFrame, dimension: str, metric: str = "resolution_time_p50"):
     """A headline metric by group or category (or area), bars per model."""
     from .metrics import HEADLINE
+
     s = summary[(summary["dimension"] == dimension) & (summary["metric"] == metric)]
     levels = list(dict.fromkeys(s["level"]))
     models = list(dict.fromkeys(s["model"]))
@@ -107,6 +126,7 @@ def breakdown_figure(summary: pd.DataFrame, dimension: str, metric: str = "resol
     fig.tight_layout()
     return fig
 
+
 @styled
 def backlog_figure(backlog: pd.DataFrame):
     """Issues arisen and not yet resolved or abandoned, over time, by model."""
@@ -121,10 +141,16 @@ def backlog_figure(backlog: pd.DataFrame):
     fig.tight_layout()
     return fig
 
+
 def figures(result) -> dict[str, object]:
     """All figures of a run, by file name."""
-    return {"times.png": times_figure(result.appeals), "rates.png": rates_figure(result.summary),
-            "trips.png": trips_figure(result.appeals), "backlog.png": backlog_figure(result.backlog)}
+    return {
+        "times.png": times_figure(result.appeals),
+        "rates.png": rates_figure(result.summary),
+        "trips.png": trips_figure(result.appeals),
+        "backlog.png": backlog_figure(result.backlog),
+    }
+
 
 @styled
 def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str = "resolution_time_p50"):
@@ -134,6 +160,7 @@ def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str 
     where lower is better (above it, where higher is better).
     """
     from .metrics import HEADLINE, by_street
+
     wide = by_street(summary, metric)
     label = HEADLINE.get(metric, ("", metric))[1]
     fig, ax = subplots(figsize=(6.5, 6))
@@ -141,14 +168,22 @@ def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str 
         _legend(ax)
         return fig
     from .scenario import street_kind
+
     kinds = wide.index.map(street_kind)
     markers = dict(zip(dict.fromkeys(kinds), "osD^v<>p"))
     others = [m for m in wide.columns if m != baseline]
     for model in others:
         for kind, marker in markers.items():
             part = wide[kinds == kind]
-            ax.scatter(part[baseline], part[model], s=14, marker=marker, alpha=0.7, color=_colour(model),
-                       label=f"{model}, {kind} ({len(part)})")
+            ax.scatter(
+                part[baseline],
+                part[model],
+                s=14,
+                marker=marker,
+                alpha=0.7,
+                color=_colour(model),
+                label=f"{model}, {kind} ({len(part)})",
+            )
     lo, hi = np.nanmin(wide.to_numpy()), np.nanmax(wide.to_numpy())
     ax.plot([lo, hi], [lo, hi], color="grey", lw=1, ls="--")
     ax.set_xlabel(f"{baseline}: {label}")
@@ -159,11 +194,16 @@ def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str 
     fig.tight_layout()
     return fig
 
+
 def city_figures(result) -> dict[str, object]:
     """All figures of a city run, by file name (from the merged tables: no per-appeal records needed)."""
-    return {"streets.png": streets_figure(result.summary, result.scenario.baseline),
-            "rates.png": rates_figure(result.summary), "backlog.png": backlog_figure(result.backlog),
-            "categories.png": breakdown_figure(result.summary, "category")}
+    return {
+        "streets.png": streets_figure(result.summary, result.scenario.baseline),
+        "rates.png": rates_figure(result.summary),
+        "backlog.png": backlog_figure(result.backlog),
+        "categories.png": breakdown_figure(result.summary, "category"),
+    }
+
 
 @styled
 def forest_figure(comparison: pd.DataFrame):
@@ -179,8 +219,15 @@ def forest_figure(comparison: pd.DataFrame):
         g = comparison[comparison["model"] == model].set_index("metric").reindex(metrics)
         yy = y + (k - (len(models) - 1) / 2) * step
         err = np.vstack([g["ratio"] - g["ratio_lo"], g["ratio_hi"] - g["ratio"]])
-        ax.errorbar(g["ratio"], yy, xerr=err, fmt="o", color=_colour(model), capsize=3,
-                    label=f"{model} / {g['baseline'].iloc[0]}")
+        ax.errorbar(
+            g["ratio"],
+            yy,
+            xerr=err,
+            fmt="o",
+            color=_colour(model),
+            capsize=3,
+            label=f"{model} / {g['baseline'].iloc[0]}",
+        )
     ax.axvline(1.0, color="grey", lw=1, ls="--")
     labels = [f"{HEADLINE.get(m, ('', m))[1]} ({HEADLINE.get(m, ('?',))[0]} is better)" for m in metrics]
     ax.set_yticks(y, labels)
@@ -192,12 +239,16 @@ def forest_figure(comparison: pd.DataFrame):
     fig.tight_layout()
     return fig
 
+
 @styled
 def warmup_figure(series: pd.DataFrame, window: int):
     """Welch's plot: replication-averaged daily outputs and their moving averages, by model."""
     fig, axes = subplots(1, 2, figsize=(11, 4))
-    for ax, col, title in zip(axes, ("backlog", "resolution_time"),
-                              ("Open issues at the end of each day", "Mean resolution time of issues arising that day (h)")):
+    for ax, col, title in zip(
+        axes,
+        ("backlog", "resolution_time"),
+        ("Open issues at the end of each day", "Mean resolution time of issues arising that day (h)"),
+    ):
         for model, g in series.groupby("model", sort=False):
             ax.plot(g["day"], g[col], color=_colour(model), alpha=0.3, lw=1)
             ax.plot(g["day"], g[f"{col}_ma"], color=_colour(model), lw=2, label=f"{model} ({window}-day moving avg)")
@@ -208,6 +259,7 @@ def warmup_figure(series: pd.DataFrame, window: int):
     fig.suptitle("Welch's method: pick the warm-up where the moving averages level off")
     fig.tight_layout()
     return fig
+
 
 @styled
 def explain_figure(table: pd.DataFrame):
@@ -221,19 +273,25 @@ def explain_figure(table: pd.DataFrame):
 
     shap = table["shapley"].notna().any()
     metrics = list(dict.fromkeys(table["metric"]))
-    names = [n for n in dict.fromkeys(table["switch"])
-             if n != "null_reform" and not (shap and n == "remainder")]
+    names = [n for n in dict.fromkeys(table["switch"]) if n != "null_reform" and not (shap and n == "remainder")]
     cols = 3
     rows = -(-len(metrics) // cols)
-    fig, axes = subplots(rows, cols, figsize=(13, 0.28 * len(names) * rows + 1.2 * rows), squeeze=False,
-                             sharey=True)
+    fig, axes = subplots(rows, cols, figsize=(13, 0.28 * len(names) * rows + 1.2 * rows), squeeze=False, sharey=True)
     y = np.arange(len(names))[::-1]
     bar = "shapley" if shap else "effect"
     for ax, metric in zip(axes.flat, metrics):
         g = table[table["metric"] == metric].set_index("switch").reindex(names)
         k = 100.0 if is_rate(metric) else 1.0
-        colours = ["#444444" if n == "total" else "#999999" if n == "remainder" else
-                   "#7570b3" if n.startswith("common:") else "#1b9e77" for n in names]
+        colours = [
+            "#444444"
+            if n == "total"
+            else "#999999"
+            if n == "remainder"
+            else "#7570b3"
+            if n.startswith("common:")
+            else "#1b9e77"
+            for n in names
+        ]
         v, lo, hi = (g[f"{bar}{x}"].fillna(g[f"effect{x}"]) for x in ("", "_lo", "_hi"))  # common rows: effect
         ax.barh(y, k * v, color=colours, alpha=0.8)
         err = np.vstack([k * (v - lo), k * (hi - v)])
@@ -241,19 +299,21 @@ def explain_figure(table: pd.DataFrame):
         if shap:
             ax.plot(k * g["effect"], y, "D", color="#d95f02", ms=3, label="one at a time")
         ax.axvline(0, color="grey", lw=0.8)
-        ax.set_title(f"{HEADLINE[metric][1]}{' (pt)' if k > 1 else ''}\n({HEADLINE[metric][0]} is better)",
-                     fontsize=9)
+        ax.set_title(f"{HEADLINE[metric][1]}{' (pt)' if k > 1 else ''}\n({HEADLINE[metric][0]} is better)", fontsize=9)
         ax.grid(axis="x", alpha=0.3)
         ax.tick_params(labelsize=8)
-    for ax in axes.flat[len(metrics):]:
+    for ax in axes.flat[len(metrics) :]:
         ax.set_visible(False)
     axes[0, 0].set_yticks(y, names)
     if shap:
         axes[0, 0].legend(fontsize=7, loc="lower right")
     n = int(table["n_reps"].max()) if len(table) else 0
     level = 100 * float(table["ci_level"].iloc[0]) if len(table) else 95.0
-    what = ("Shapley value (bars; common: rows one at a time) and one-at-a-time effect (diamonds)" if shap
-            else "effect (merged − merged without it)")
+    what = (
+        "Shapley value (bars; common: rows one at a time) and one-at-a-time effect (diamonds)"
+        if shap
+        else "effect (merged − merged without it)"
+    )
     fig.suptitle(f"Each switch's part in merged − siloed: {what}, {n} replications, {level:g}% CIs", fontsize=11)
     fig.tight_layout(rect=(0, 0, 1, 0.98))
     return fig

@@ -8,6 +8,7 @@ each record is in exactly one end state: ``resolved``, ``abandoned`` or ``open``
 >>> r.state
 'open'
 """
+
 from __future__ import annotations
 
 import operator
@@ -38,10 +39,10 @@ class AppealRecord:
     area: str
     created: float
     departments: str = ""
-    channel: str = "in_person"        # how it was filed (CHANNELS): by the citizen, or by a finder first
+    channel: str = "in_person"  # how it was filed (CHANNELS): by the citizen, or by a finder first
     filed: Optional[float] = None
     first_response: Optional[float] = None
-    first_resolved: Optional[float] = None    # the first resolution, before any reopening
+    first_resolved: Optional[float] = None  # the first resolution, before any reopening
     resolved: Optional[float] = None
     abandoned: Optional[float] = None
     state: str = "open"
@@ -52,12 +53,12 @@ class AppealRecord:
     unclear: bool = False
     hard: bool = False
     reopened: int = 0
-    satisfied_first: Optional[bool] = None   # at the first resolution: what the citizen lived through
-    satisfied: Optional[bool] = None         # at the final resolution, after any feedback loop
+    satisfied_first: Optional[bool] = None  # at the first resolution: what the citizen lived through
+    satisfied: Optional[bool] = None  # at the final resolution, after any feedback loop
     citizen_hours: float = 0.0
     staff_hours: float = 0.0
-    events: Optional[list] = None     # (time, text) steps, kept only for appeals being traced
-    steps: Optional[list] = None      # (time, activity, office, lifecycle), kept only for an event log
+    events: Optional[list] = None  # (time, text) steps, kept only for appeals being traced
+    steps: Optional[list] = None  # (time, activity, office, lifecycle), kept only for an event log
 
 
 COLUMNS = [f.name for f in fields(AppealRecord) if f.name not in ("events", "steps")]

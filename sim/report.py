@@ -5,6 +5,7 @@
 >>> "merged/siloed" in comparison_table(res.summary).columns
 True
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -90,12 +91,16 @@ def verdict(summary: pd.DataFrame, baseline: str = "siloed", how_sure: str | Non
             change = f"{(b / a - 1) * 100:+.0f}%" if a else "from 0"
             (better if model_better else worse).append(f"{label} ({change})")
         if better or worse:
-            lines.append(f"{model} did better than {baseline} on {len(better)} of {len(better) + len(worse)} "
-                         f"headline metrics in this single replication.")
+            lines.append(
+                f"{model} did better than {baseline} on {len(better)} of {len(better) + len(worse)} "
+                f"headline metrics in this single replication."
+            )
             lines += _listed(better=better, worse=worse)
         elif not (s.get(("appeals_filed", baseline), 0) or s.get(("appeals_filed", model), 0)):
-            lines.append(f"No appeal was filed under {model} or {baseline} in this run: nothing to compare "
-                         "(lengthen the horizon or raise demand).")
+            lines.append(
+                f"No appeal was filed under {model} or {baseline} in this run: nothing to compare "
+                "(lengthen the horizon or raise demand)."
+            )
         else:
             lines.append(f"{model} and {baseline} are equal on every headline metric measured in this run.")
     if len(models) > 1 and how_sure:
@@ -103,8 +108,9 @@ def verdict(summary: pd.DataFrame, baseline: str = "siloed", how_sure: str | Non
     for dim in ("group", "area"):
         worst = worst_served(summary, dim)
         if worst:
-            lines.append(f"Worst-served {dim} (longest resolution P50): "
-                         + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items()))
+            lines.append(
+                f"Worst-served {dim} (longest resolution P50): " + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items())
+            )
     return lines
 
 
@@ -115,6 +121,7 @@ def mechanisms(result) -> list[str]:
     channels, the same in every model, are said once.
     """
     from .models import get
+
     a, u, base = result.appeals, result.utilisation, result.scenario.baseline
     filed_models = set(a.loc[a["filed"].notna(), "model"])
     others = [r for r in result.runs if r.model != base and r.model in filed_models]
@@ -126,10 +133,14 @@ def mechanisms(result) -> list[str]:
         lines += [f"{r.model}: {x}" for x in said] if len(others) > 1 else said
     filed = a[(a["filed"].notna()) & (a["model"] == base)]
     ch = filed["channel"].value_counts(normalize=True)
-    lines.insert(len(lines) - (1 if len(others) == 1 else 0), (
-        f"filing channels (the same in both models): {100 * ch.get('in_person', 0.0):.0f}% in person, "
-        f"{100 * ch.get('hotline', 0.0):.0f}% by the 12345 hotline, {100 * ch.get('online', 0.0):.0f}% online; "
-        "trips and 多头跑 happen only in person or when a department asks the citizen to come in"))
+    lines.insert(
+        len(lines) - (1 if len(others) == 1 else 0),
+        (
+            f"filing channels (the same in both models): {100 * ch.get('in_person', 0.0):.0f}% in person, "
+            f"{100 * ch.get('hotline', 0.0):.0f}% by the 12345 hotline, {100 * ch.get('online', 0.0):.0f}% online; "
+            "trips and 多头跑 happen only in person or when a department asks the citizen to come in"
+        ),
+    )
     return lines
 
 
@@ -138,22 +149,29 @@ def markdown_report(result, table: pd.DataFrame, command: str) -> str:
     sc = result.scenario
     extra = sc.merged.extra_staff
     staff = result.staffing.groupby("model")["headcount"].sum()
-    lines = [f"# {sc.name}: siloed line grids vs merged comprehensive grid", "",
-             sc.description, "",
-             f"Horizon {sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), seed {sc.seed}, "
-             f"{len(sc.areas)} areas, {len(sc.groups)} groups, {len(sc.categories)} categories, "
-             f"{len(sc.departments)} departments. Total headcount: "
-             + ", ".join(f"{m} {int(n)}" for m, n in staff.items()) + ".", ""]
+    lines = [
+        f"# {sc.name}: siloed line grids vs merged comprehensive grid",
+        "",
+        sc.description,
+        "",
+        f"Horizon {sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), seed {sc.seed}, "
+        f"{len(sc.areas)} areas, {len(sc.groups)} groups, {len(sc.categories)} categories, "
+        f"{len(sc.departments)} departments. Total headcount: "
+        + ", ".join(f"{m} {int(n)}" for m, n in staff.items())
+        + ".",
+        "",
+    ]
     if extra.intake_per_area or extra.stationed_per_area:
-        lines += [f"**Extra staff declared for merged**: {extra.intake_per_area} intake and "
-                  f"{extra.stationed_per_area} stationed per area; the comparison is not at equal headcount.", ""]
+        lines += [
+            f"**Extra staff declared for merged**: {extra.intake_per_area} intake and "
+            f"{extra.stationed_per_area} stationed per area; the comparison is not at equal headcount.",
+            "",
+        ]
     lines += ["## Result", ""] + verdict(result.summary, sc.baseline)
     lines += checks_section(result.summary, sc.baseline, sc)
     lines += ["", "## Mechanisms that drive it", ""]
     lines += [f"- {m}" for m in mechanisms(result)] or ["- (needs appeals filed under both siloed and merged)"]
-    lines += ["", "## Comparison", "", "```",
-                                                             format_table(table), "```", "",
-              "## Busiest offices", ""]
+    lines += ["", "## Comparison", "", "```", format_table(table), "```", "", "## Busiest offices", ""]
     top = result.utilisation.sort_values("utilisation", ascending=False).groupby("model").head(3)
     for r in top.itertuples():
         lines.append(f"- {r.model}: {r.office} ({r.headcount} staff) at {100 * r.utilisation:.0f}% of open hours")
@@ -175,8 +193,10 @@ def street_difference_lines(diffs: pd.DataFrame) -> list[str]:
         scale, unit = (100, " pp") if r.metric in RATE_METRICS else (1, "")
         f = lambda v: "–" if pd.isna(v) else f"{scale * v:+.3g}{unit}"  # noqa: E731
         wins = "–" if pd.isna(r.share_better) else f"{round(r.share_better * r.streets)}"
-        lines.append(f"{label}: {r.model} − {r.baseline} = {f(r.diff)} per street, 95% CI [{f(r.diff_lo)}, "
-                     f"{f(r.diff_hi)}]; {r.model} better in {wins} of {r.streets} streets")
+        lines.append(
+            f"{label}: {r.model} − {r.baseline} = {f(r.diff)} per street, 95% CI [{f(r.diff_lo)}, "
+            f"{f(r.diff_hi)}]; {r.model} better in {wins} of {r.streets} streets"
+        )
     return lines
 
 
@@ -186,11 +206,14 @@ def city_verdict(summary: pd.DataFrame, baseline: str, differences: pd.DataFrame
     lines = verdict(summary, baseline, how_sure=None)
     worst = worst_served(summary, "street")
     if worst:
-        lines.append("Worst-served street (longest resolution P50): "
-                     + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items()))
+        lines.append(
+            "Worst-served street (longest resolution P50): " + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items())
+        )
     main = differences[differences["metric"] == "resolution_time_p50"]
-    lines += [f"How sure, street by street (streets of a kind are independent replications): {x}"
-              for x in street_difference_lines(main)]
+    lines += [
+        f"How sure, street by street (streets of a kind are independent replications): {x}"
+        for x in street_difference_lines(main)
+    ]
     return lines
 
 
@@ -199,20 +222,40 @@ def city_report(result, table: pd.DataFrame, command: str) -> str:
     sc = result.scenario
     staff = result.staffing.groupby("model")["headcount"].sum()
     areas = sum(len(street.areas) for _, street in sc.streets())
-    lines = [f"# {sc.name}: siloed line grids vs merged comprehensive grid, city-wide", "", sc.description, "",
-             f"{len(result.streets)} streets, {areas} areas (comprehensive grids when merged), "
-             f"{sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), seed {sc.seed}; "
-             + ", ".join(f"{m}: {n:,} issues" for m, n in result.issues.items()) + ". Total headcount: "
-             + ", ".join(f"{m} {int(n):,}" for m, n in staff.items()) + ".", "",
-             "Metrics are streamed street by street: rates, counts and means are exact, time quantiles "
-             "come from 1%-wide histograms (within 1% of the exact value).", "",
-             "## Result", ""] + city_verdict(result.summary, sc.baseline, result.differences)
+    lines = [
+        f"# {sc.name}: siloed line grids vs merged comprehensive grid, city-wide",
+        "",
+        sc.description,
+        "",
+        f"{len(result.streets)} streets, {areas} areas (comprehensive grids when merged), "
+        f"{sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), seed {sc.seed}; "
+        + ", ".join(f"{m}: {n:,} issues" for m, n in result.issues.items())
+        + ". Total headcount: "
+        + ", ".join(f"{m} {int(n):,}" for m, n in staff.items())
+        + ".",
+        "",
+        "Metrics are streamed street by street: rates, counts and means are exact, time quantiles "
+        "come from 1%-wide histograms (within 1% of the exact value).",
+        "",
+        "## Result",
+        "",
+    ] + city_verdict(result.summary, sc.baseline, result.differences)
     lines += checks_section(result.summary, sc.baseline, sc)
-    lines += ["", "## Comparison", "", "```", format_table(table), "```", "",
-              "## How sure: street by street", "",
-              "Each street's value under each model, differenced, and averaged over the streets; streets of a "
-              "kind are independent replications of one street, so their spread gives the 95% interval "
-              "(stratified by kind; `street_differences.csv`).", ""]
+    lines += [
+        "",
+        "## Comparison",
+        "",
+        "```",
+        format_table(table),
+        "```",
+        "",
+        "## How sure: street by street",
+        "",
+        "Each street's value under each model, differenced, and averaged over the streets; streets of a "
+        "kind are independent replications of one street, so their spread gives the 95% interval "
+        "(stratified by kind; `street_differences.csv`).",
+        "",
+    ]
     lines += [f"- {x}" for x in street_difference_lines(result.differences)]
     lines += ["", "## Staff utilisation by kind of office", ""]
     util = result.summary[result.summary["dimension"] == "office"]
@@ -234,8 +277,10 @@ def format_comparison(comp: pd.DataFrame) -> str:
     for model, g in comp.groupby("model", sort=False):
         base = g["baseline"].iloc[0]
         level = g["ci_level"].iloc[0]
-        head = (f"{'metric':<30}{base + ' mean [95% CI]':>28}{model + ' mean [95% CI]':>28}"
-                f"{f'ratio [{100 * level:.1f}% CI]':>24}{'better in':>11}")
+        head = (
+            f"{'metric':<30}{base + ' mean [95% CI]':>28}{model + ' mean [95% CI]':>28}"
+            f"{f'ratio [{100 * level:.1f}% CI]':>24}{'better in':>11}"
+        )
         lines += [head, "-" * len(head)]
         for r in g.itertuples():
             label = HEADLINE.get(r.metric, ("", r.metric))[1]
@@ -263,15 +308,20 @@ def comparison_sentences(comp: pd.DataFrame) -> list[str]:
             if r.diff_lo > 0 or r.diff_hi < 0:
                 up = r.diff > 0
                 good = up if r.better == "higher" else not up
-                ratio = ("" if pd.isna(r.ratio) or r.baseline_mean == 0 else
-                         f" {100 * (r.ratio - 1):+.0f}% (CI {100 * (r.ratio_lo - 1):+.0f}% to "
-                         f"{100 * (r.ratio_hi - 1):+.0f}%)")
+                ratio = (
+                    ""
+                    if pd.isna(r.ratio) or r.baseline_mean == 0
+                    else f" {100 * (r.ratio - 1):+.0f}% (CI {100 * (r.ratio_lo - 1):+.0f}% to "
+                    f"{100 * (r.ratio_hi - 1):+.0f}%)"
+                )
                 (better if good else worse).append(label + ratio)
             else:
                 unsure.append(label)
         n = g["n_reps"].max()
-        out.append(f"{model} vs {base} over {n} replications: better on {len(better)}, worse on {len(worse)}, "
-                   f"no clear difference on {len(unsure)} headline metrics.")
+        out.append(
+            f"{model} vs {base} over {n} replications: better on {len(better)}, worse on {len(worse)}, "
+            f"no clear difference on {len(unsure)} headline metrics."
+        )
         out += _listed(better=better, worse=worse, unclear=unsure)
     return out
 
@@ -279,15 +329,36 @@ def comparison_sentences(comp: pd.DataFrame) -> list[str]:
 def experiment_report(exp, command: str) -> str:
     """Markdown report of a replicated comparison."""
     sc = exp.scenario
-    lines = [f"# {sc.name}: replicated comparison", "", sc.description, "",
-             f"{exp.n_reps} independent replications (master seed {sc.seed}), horizon {sc.horizon_days:g} days, "
-             f"warm-up {sc.warmup_days:g} days excluded from metrics; common random numbers between models within "
-             "each replication.", "", "## Result", ""]
+    lines = [
+        f"# {sc.name}: replicated comparison",
+        "",
+        sc.description,
+        "",
+        f"{exp.n_reps} independent replications (master seed {sc.seed}), horizon {sc.horizon_days:g} days, "
+        f"warm-up {sc.warmup_days:g} days excluded from metrics; common random numbers between models within "
+        "each replication.",
+        "",
+        "## Result",
+        "",
+    ]
     lines += comparison_sentences(exp.comparison) + [""] + [f"- {n}" for n in exp.notes]
-    lines += ["", "## Comparison", "", "```", format_comparison(exp.comparison), "```", "",
-              "Means: Student-t 95% intervals over replications. Differences: paired t. Ratios of means: delta "
-              "method. 'better in' is the share of replications in which the model beat the baseline.", "",
-              "offices.csv has each office's mean wait in queue, P(wait > 0) and utilisation with 95% intervals "
-              "over the replications, to check a queue against theory.", "",
-              "## Reproduce", "", f"```\n{command}\n```", ""]
+    lines += [
+        "",
+        "## Comparison",
+        "",
+        "```",
+        format_comparison(exp.comparison),
+        "```",
+        "",
+        "Means: Student-t 95% intervals over replications. Differences: paired t. Ratios of means: delta "
+        "method. 'better in' is the share of replications in which the model beat the baseline.",
+        "",
+        "offices.csv has each office's mean wait in queue, P(wait > 0) and utilisation with 95% intervals "
+        "over the replications, to check a queue against theory.",
+        "",
+        "## Reproduce",
+        "",
+        f"```\n{command}\n```",
+        "",
+    ]
     return "\n".join(lines)

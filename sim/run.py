@@ -5,6 +5,7 @@
 >>> list(res.appeals["model"].unique())
 ['merged']
 """
+
 from __future__ import annotations
 
 import gc
@@ -46,11 +47,32 @@ def make_records(model: str, policy: Policy, replication: int) -> list[AppealRec
     iss = policy.issues
     depts = [";".join(spec.departments) for spec in policy.cats]
     groups, cats, areas = iss.groups, iss.categories, iss.areas
-    return [AppealRecord(model, replication, i, groups[g], cats[c], areas[a], t, depts[c], CHANNELS[channel],
-                         unclear=unclear, hard=hard)
-            for i, (t, g, c, a, channel, unclear, hard) in enumerate(zip(
-                iss.created.tolist(), policy.group_of, policy.category_of, policy.area_of,
-                policy.channel, policy.unclear, policy.hard))]
+    return [
+        AppealRecord(
+            model,
+            replication,
+            i,
+            groups[g],
+            cats[c],
+            areas[a],
+            t,
+            depts[c],
+            CHANNELS[channel],
+            unclear=unclear,
+            hard=hard,
+        )
+        for i, (t, g, c, a, channel, unclear, hard) in enumerate(
+            zip(
+                iss.created.tolist(),
+                policy.group_of,
+                policy.category_of,
+                policy.area_of,
+                policy.channel,
+                policy.unclear,
+                policy.hard,
+            )
+        )
+    ]
 
 
 class _Source:
@@ -60,8 +82,9 @@ class _Source:
     arrivals are the commonest event and a generator resume each is dear.
     """
 
-    def __init__(self, env: simpy.Environment, policy: Policy, records: list[AppealRecord],
-                 created: np.ndarray) -> None:
+    def __init__(
+        self, env: simpy.Environment, policy: Policy, records: list[AppealRecord], created: np.ndarray
+    ) -> None:
         start = created + policy.start_delay
         order = np.argsort(start, kind="stable")
         self.order, self.start = order.tolist(), start[order].tolist()  # Python floats keep env.now a float
@@ -109,9 +132,17 @@ def no_cyclic_gc() -> Iterator[None]:
 
 
 @no_cyclic_gc()
-def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0, tick: Tick | None = None,
-             policy: str | None = None, traced: Iterable[int] = (),
-             probes: Iterable[Callable[[World], ProcessBody[object]]] = (), events: bool = False) -> ModelRun:
+def simulate(
+    sc: Scenario,
+    model: str,
+    issues: IssueStream,
+    replication: int = 0,
+    tick: Tick | None = None,
+    policy: str | None = None,
+    traced: Iterable[int] = (),
+    probes: Iterable[Callable[[World], ProcessBody[object]]] = (),
+    events: bool = False,
+) -> ModelRun:
     """Run ``model`` on ``issues`` until the horizon; ``tick(hours)`` is called as the clock advances.
 
     ``policy`` is the governance policy (``siloed`` or ``merged``) when ``model`` names a variant;
@@ -143,8 +174,14 @@ def simulate(sc: Scenario, model: str, issues: IssueStream, replication: int = 0
     return ModelRun(model, world, records)
 
 
-def simulate_models(scenario: Scenario, models: list[str], replication: int = 0, street: int = 0,
-                    tick: Tick | None = None, events: bool = False) -> list[ModelRun]:
+def simulate_models(
+    scenario: Scenario,
+    models: list[str],
+    replication: int = 0,
+    street: int = 0,
+    tick: Tick | None = None,
+    events: bool = False,
+) -> list[ModelRun]:
     """Each of ``models`` (or variants) on street ``street``'s issue stream, in order.
 
     Arms whose demand is the same share the very same stream (common random numbers).
@@ -174,8 +211,14 @@ class RunResult:
     events: pd.DataFrame | None = None  # the event log (:mod:`sim.eventlog`), when asked for
 
 
-def run(scenario: Scenario, models: list[str] | None = None, replication: int = 0,
-        progress: bool = False, dimensions: tuple[str, ...] = DIMENSIONS, events: bool = False) -> RunResult:
+def run(
+    scenario: Scenario,
+    models: list[str] | None = None,
+    replication: int = 0,
+    progress: bool = False,
+    dimensions: tuple[str, ...] = DIMENSIONS,
+    events: bool = False,
+) -> RunResult:
     """Simulate each model on the same issue stream and summarise.
 
     ``progress`` shows a bar on the terminal when the run takes more than two seconds;
@@ -186,8 +229,8 @@ def run(scenario: Scenario, models: list[str] | None = None, replication: int = 
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=round(scenario.horizon * len(models)), unit="h", desc="simulating", delay=2.0,
-                   leave=False)
+
+        bar = tqdm(total=round(scenario.horizon * len(models)), unit="h", desc="simulating", delay=2.0, leave=False)
     runs = simulate_models(scenario, models, replication, tick=bar.update if bar else None, events=events)
     if bar:
         bar.close()
@@ -195,13 +238,24 @@ def run(scenario: Scenario, models: list[str] | None = None, replication: int = 
     if scenario.start_date is not None:
         appeals = with_dates(appeals, scenario.start_date)
     util = utilisation(runs, scenario.horizon)
-    staff = pd.DataFrame([{"model": r.model, "office": k, "headcount": n}
-                          for r in runs for k, n in staffing(r.world.scenario, r.world.model).items()])
+    staff = pd.DataFrame(
+        [
+            {"model": r.model, "office": k, "headcount": n}
+            for r in runs
+            for k, n in staffing(r.world.scenario, r.world.model).items()
+        ]
+    )
     back = backlog(appeals, scenario.horizon, models=models)
-    summary = pd.concat([summarise(appeals, scenario, util, dimensions, models),
-                         trend_rows(back, scenario.warmup_days * 24.0, scenario.horizon)], ignore_index=True)
+    summary = pd.concat(
+        [
+            summarise(appeals, scenario, util, dimensions, models),
+            trend_rows(back, scenario.warmup_days * 24.0, scenario.horizon),
+        ],
+        ignore_index=True,
+    )
     log = None
     if events:
         from .eventlog import frames
+
         log = frames(runs, scenario)
     return RunResult(scenario, appeals, summary, util, back, staff, runs, log)

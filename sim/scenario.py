@@ -12,6 +12,7 @@ expected:
 >>> apply_overrides({"a": {"b": 1}}, ["a.b=2", "a.c=[1, 2]"])
 {'a': {'b': 2, 'c': [1, 2]}}
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,19 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, get_args
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, NonNegativeFloat, NonNegativeInt,
-                      PositiveFloat, PositiveInt, ValidationError, create_model, field_validator, model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from .calendar import Calendar, DatedCalendar
 from .holidays import HOLIDAYS, expand
@@ -68,11 +80,17 @@ class CalendarSpec(Strict):
 
     weekdays: list[int] = Field(default=[0, 1, 2, 3, 4], description="0 = Monday … 6 = Sunday")
     hours: list[tuple[float, float]] = Field(default=[(9.0, 17.0)])
-    holidays: list[str] = Field(default_factory=list, description=(
-        "dates the office is closed (YYYY-MM-DD), or names of shipped lists, which also bring their worked "
-        "weekend days (调休): " + ", ".join(HOLIDAYS)))
-    workdays: list[str] = Field(default_factory=list, description=(
-        "dates worked at the weekly hours although their weekday is closed (YYYY-MM-DD, 调休)"))
+    holidays: list[str] = Field(
+        default_factory=list,
+        description=(
+            "dates the office is closed (YYYY-MM-DD), or names of shipped lists, which also bring their worked "
+            "weekend days (调休): " + ", ".join(HOLIDAYS)
+        ),
+    )
+    workdays: list[str] = Field(
+        default_factory=list,
+        description=("dates worked at the weekly hours although their weekday is closed (YYYY-MM-DD, 调休)"),
+    )
 
     @field_validator("holidays", "workdays", mode="before")
     @classmethod
@@ -123,8 +141,11 @@ class Discovery(Strict):
 
     enabled: bool = True
     effectiveness: NonNegativeFloat = Field(default=0.1, description="k in the finding chance 1 - exp(-k × hours)")
-    delay: Distribution = Field(default={"dist": "exponential", "mean": 8.0}, validate_default=True,
-                                description="open hours of the finder from an issue arising to finding it")
+    delay: Distribution = Field(
+        default={"dist": "exponential", "mean": 8.0},
+        validate_default=True,
+        description="open hours of the finder from an issue arising to finding it",
+    )
     staff_hours_per_day: NonNegativeFloat = Field(default=2.0, description="staff hours a day spent finding")
     start_hour: float = Field(default=9.0, ge=0.0, lt=24.0, description="when the day's finding work starts")
 
@@ -146,8 +167,9 @@ class Patrol(Discovery):
 class Inspection(Discovery):
     """A department's own inspection crew (both models): finds issues of the categories that need it."""
 
-    staff_hours_per_day: NonNegativeFloat = Field(default=0.0, description="staff hours a day spent inspecting "
-                                                                           "(for the whole street)")
+    staff_hours_per_day: NonNegativeFloat = Field(
+        default=0.0, description="staff hours a day spent inspecting (for the whole street)"
+    )
 
 
 class Department(Strict):
@@ -157,14 +179,20 @@ class Department(Strict):
     headcount: PositiveInt
     calendar: str = Field(description="id of a calendar in `calendars`")
     stationed_share: Optional[float] = Field(
-        default=None, ge=0.0, lt=1.0,
+        default=None,
+        ge=0.0,
+        lt=1.0,
         description="share of staff stationed (下沉) in comprehensive grids when merged; "
-                    "defaults to merged.stationed_share")
+        "defaults to merged.stationed_share",
+    )
     assessment: Distribution = Field(
-        default={"dist": "lognormal", "mean": 0.5, "cv": 0.5}, validate_default=True,
-        description="staff hours to assess a case whose ownership is unclear (siloed bounce)")
-    inspection: Inspection = Field(default_factory=Inspection,
-                                   description="the department's own inspection crew (both models); none by default")
+        default={"dist": "lognormal", "mean": 0.5, "cv": 0.5},
+        validate_default=True,
+        description="staff hours to assess a case whose ownership is unclear (siloed bounce)",
+    )
+    inspection: Inspection = Field(
+        default_factory=Inspection, description="the department's own inspection crew (both models); none by default"
+    )
 
 
 class LineGrid(Strict):
@@ -196,24 +224,26 @@ class Group(Strict):
 
     name_zh: str = ""
     arrivals_per_day: NonNegativeFloat = Field(le=1e7, description="mean issues arising per day")
-    hourly_profile: list[Weight] = Field(
-        default=[1.0] * 24, description="24 relative weights, hour of day 0..23")
-    weekday_profile: list[Weight] = Field(
-        default=[1.0] * 7, description="7 relative weights, Monday..Sunday")
+    hourly_profile: list[Weight] = Field(default=[1.0] * 24, description="24 relative weights, hour of day 0..23")
+    weekday_profile: list[Weight] = Field(default=[1.0] * 7, description="7 relative weights, Monday..Sunday")
     category_mix: dict[str, NonNegativeFloat] = Field(description="probabilities, summing to 1")
     area_mix: Optional[dict[str, NonNegativeFloat]] = Field(
-        default=None, description="probabilities summing to 1; default: the areas' weights")
-    p_right_line_grid: float = Field(ge=0.0, le=1.0,
-                                     description="chance of picking the right line grid (siloed)")
+        default=None, description="probabilities summing to 1; default: the areas' weights"
+    )
+    p_right_line_grid: float = Field(ge=0.0, le=1.0, description="chance of picking the right line grid (siloed)")
     report_delay: Distribution = Field(description="hours from an issue arising to setting off to file it")
     patience: Distribution = Field(description="open hours a citizen will queue in person before giving up")
     p_give_up_after_referral: float = Field(
-        default=0.0, ge=0.0, le=1.0,
-        description="chance a citizen gives up each time they are referred or bounced elsewhere (both models)")
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="chance a citizen gives up each time they are referred or bounced elsewhere (both models)",
+    )
     travel: Travel
     channel_mix: dict[Literal["in_person", "hotline", "online"], NonNegativeFloat] = Field(
         default={"in_person": 1.0},
-        description="how this group files: shares of in person, hotline (12345) and online/app, summing to 1")
+        description="how this group files: shares of in person, hotline (12345) and online/app, summing to 1",
+    )
 
     @model_validator(mode="after")
     def _check(self):
@@ -240,21 +270,35 @@ class Category(Strict):
     service: dict[str, Distribution] = Field(description="staff hours per needed department")
     delegable: bool = Field(default=False, description="merged grid may solve it on the spot (delegated power)")
     p_unclear: float = Field(default=0.0, ge=0.0, le=1.0, description="chance ownership is unclear")
-    p_hard: float = Field(default=0.0, ge=0.0, le=1.0,
-                          description="chance it is a hard case: extra work from several departments (hard_work); "
-                                      "siloed bounces and escalates it, merged takes it to the joint meeting")
+    p_hard: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="chance it is a hard case: extra work from several departments (hard_work); "
+        "siloed bounces and escalates it, merged takes it to the joint meeting",
+    )
     hard_work: dict[str, Distribution] = Field(
-        default_factory=dict, description="extra staff hours a hard case needs, by department (any department, "
-                                          "the same in both models)")
-    discoverable: bool = Field(default=True, description="patrols and inspection crews can find it before a citizen "
-                                                         "files")
+        default_factory=dict,
+        description="extra staff hours a hard case needs, by department (any department, the same in both models)",
+    )
+    discoverable: bool = Field(
+        default=True, description="patrols and inspection crews can find it before a citizen files"
+    )
     response_deadline_hours: PositiveFloat = Field(default=24.0, description="响应率 deadline, hours from filing")
-    resolution_deadline_hours: Optional[PositiveFloat] = Field(default=None, description=(
-        "办结时限 (NYC's due date): hours from filing to the first closure; resolved_in_time_rate reports the "
-        "share within it; null: none"))
-    p_come_in: float = Field(default=0.0, ge=0.0, le=1.0,
-                             description="chance a department asks the citizen to come in for its part of an appeal "
-                                         "filed by hotline or online (a trip; the same in both models)")
+    resolution_deadline_hours: Optional[PositiveFloat] = Field(
+        default=None,
+        description=(
+            "办结时限 (NYC's due date): hours from filing to the first closure; resolved_in_time_rate reports the "
+            "share within it; null: none"
+        ),
+    )
+    p_come_in: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="chance a department asks the citizen to come in for its part of an appeal "
+        "filed by hotline or online (a trip; the same in both models)",
+    )
 
 
 class JointMeeting(Strict):
@@ -273,8 +317,9 @@ class JointMeeting(Strict):
     every_days: PositiveInt = 7
     capacity: Optional[PositiveInt] = Field(default=None, description="cases assigned per meeting; null = all")
     hours: NonNegativeFloat = Field(default=1.0, description="length of a meeting with any case on it, hours")
-    per_case_hours: NonNegativeFloat = Field(default=0.25, description="added per case on the agenda, to the "
-                                                                       "meeting and to each attendee it concerns")
+    per_case_hours: NonNegativeFloat = Field(
+        default=0.25, description="added per case on the agenda, to the meeting and to each attendee it concerns"
+    )
     settles_ownership: bool = Field(default=True, description="assigned cases need no grid-leader coordination")
 
 
@@ -291,16 +336,22 @@ class Feedback(Strict):
     call: Distribution = Field(default={"dist": "fixed", "value": 0.1}, validate_default=True)
     reopen_probability: float = Field(default=0.5, ge=0.0, le=1.0)
     max_reopens: int = Field(default=1, ge=0, le=3)
-    reopen_trip: bool = Field(default=False, description="the citizen must come in again for a reopened case "
-                                                         "(one trip to the office that redoes the work)")
+    reopen_trip: bool = Field(
+        default=False,
+        description="the citizen must come in again for a reopened case (one trip to the office that redoes the work)",
+    )
 
 
 class ExtraStaff(Strict):
     """Staff added by the reform on top of the siloed headcount (reported when non-zero)."""
 
     intake_per_area: NonNegativeInt = 0
-    stationed_per_area: NonNegativeInt = Field(default=0, description=(
-        "extra stationed staff per area (they join the intake desks when merged.reform.stationing is off)"))
+    stationed_per_area: NonNegativeInt = Field(
+        default=0,
+        description=(
+            "extra stationed staff per area (they join the intake desks when merged.reform.stationing is off)"
+        ),
+    )
 
 
 class Dispatch(Strict):
@@ -310,8 +361,11 @@ class Dispatch(Strict):
     """
 
     p_wrong: float = Field(default=0.1, ge=0.0, le=1.0, description="chance a work order goes to a wrong unit first")
-    redispatch: Distribution = Field(default={"dist": "exponential", "mean": 24.0}, validate_default=True,
-                                     description="hours from the wrong unit's intake to the right unit")
+    redispatch: Distribution = Field(
+        default={"dist": "exponential", "mean": 24.0},
+        validate_default=True,
+        description="hours from the wrong unit's intake to the right unit",
+    )
 
 
 class Hotline(Strict):
@@ -319,20 +373,31 @@ class Hotline(Strict):
 
     operators: NonNegativeInt = Field(default=2, description="operators on duty (the same in both models)")
     calendar: Optional[str] = Field(default=None, description="operators' calendar; null = 24 hours a day")
-    talk: Distribution = Field(default={"dist": "lognormal", "mean": 0.1, "cv": 0.5}, validate_default=True,
-                               description="operator hours per call")
-    patience: Distribution = Field(default={"dist": "exponential", "mean": 0.05}, validate_default=True,
-                                   description="open hours a caller waits for an operator before hanging up")
-    dispatch: Distribution = Field(default={"dist": "exponential", "mean": 2.0}, validate_default=True,
-                                   description="hours from the end of the call to the handling unit")
+    talk: Distribution = Field(
+        default={"dist": "lognormal", "mean": 0.1, "cv": 0.5},
+        validate_default=True,
+        description="operator hours per call",
+    )
+    patience: Distribution = Field(
+        default={"dist": "exponential", "mean": 0.05},
+        validate_default=True,
+        description="open hours a caller waits for an operator before hanging up",
+    )
+    dispatch: Distribution = Field(
+        default={"dist": "exponential", "mean": 2.0},
+        validate_default=True,
+        description="hours from the end of the call to the handling unit",
+    )
 
 
 class Online(Strict):
     """Online and app filing: no trip and no queue; the work order reaches the handling unit after ``dispatch``."""
 
-    dispatch: Distribution = Field(default={"dist": "exponential", "mean": 1.0}, validate_default=True,
-                                   description="hours from filing to the handling unit (whose intake waits for "
-                                               "its opening hours)")
+    dispatch: Distribution = Field(
+        default={"dist": "exponential", "mean": 1.0},
+        validate_default=True,
+        description="hours from filing to the handling unit (whose intake waits for its opening hours)",
+    )
 
 
 class Channels(Strict):
@@ -350,24 +415,41 @@ class Reform(Strict):
     ``sim.reform.NULL`` say how), the merged arm is the siloed process, draw for draw.
     """
 
-    one_door: bool = Field(default=True, description=(
-        "one comprehensive station per area (一门受理) takes every appeal in person, on merged.calendar, with "
-        "merged.intake; hotline and online work orders go to the area's grid with merged.dispatch; the station "
-        "closes each case (merged.closing), makes the feedback call and sends a reopened case back to the grid. "
-        "Off: the line grids' stations (citizens pick one), siloed.dispatch, no closing step, and the closing "
-        "department calls back and redoes its part"))
+    one_door: bool = Field(
+        default=True,
+        description=(
+            "one comprehensive station per area (一门受理) takes every appeal in person, on merged.calendar, with "
+            "merged.intake; hotline and online work orders go to the area's grid with merged.dispatch; the station "
+            "closes each case (merged.closing), makes the feedback call and sends a reopened case back to the grid. "
+            "Off: the line grids' stations (citizens pick one), siloed.dispatch, no closing step, and the closing "
+            "department calls back and redoes its part"
+        ),
+    )
     triage: bool = Field(default=True, description="the grid leader (网格长) triages every case (merged.triage)")
-    stationing: bool = Field(default=True, description=(
-        "departments station staff in the grids (下沉, stationed_share); off: none, so no delegation or patrols"))
-    delegation: bool = Field(default=True, description=(
-        "a delegable simple matter is solved on the spot by the stationed staff"))
-    parallel_dispatch: bool = Field(default=True, description=(
-        "the departments a case needs work on it at once (fork-join); off: one after another, and a citizen "
-        "whose case nobody holds takes each further part in person (多头跑)"))
-    coordination: bool = Field(default=True, description=(
-        "the grid leader coordinates a case of unclear ownership (or a hard case no meeting settles) "
-        "(merged.coordination); off: it bounces between departments and goes to the street (siloed.max_bounces, "
-        "siloed.escalation)"))
+    stationing: bool = Field(
+        default=True,
+        description=(
+            "departments station staff in the grids (下沉, stationed_share); off: none, so no delegation or patrols"
+        ),
+    )
+    delegation: bool = Field(
+        default=True, description=("a delegable simple matter is solved on the spot by the stationed staff")
+    )
+    parallel_dispatch: bool = Field(
+        default=True,
+        description=(
+            "the departments a case needs work on it at once (fork-join); off: one after another, and a citizen "
+            "whose case nobody holds takes each further part in person (多头跑)"
+        ),
+    )
+    coordination: bool = Field(
+        default=True,
+        description=(
+            "the grid leader coordinates a case of unclear ownership (or a hard case no meeting settles) "
+            "(merged.coordination); off: it bounces between departments and goes to the street (siloed.max_bounces, "
+            "siloed.escalation)"
+        ),
+    )
 
     @classmethod
     def none(cls) -> "Reform":
@@ -385,13 +467,16 @@ class Merged(Strict):
     stationed_calendar: Optional[str] = Field(
         default=None,
         description="calendar of the staff stationed (下沉) in the grids: null = they keep their departments' "
-                    "hours (one desk per grid: the calendar of most stationed staff, if departments differ); a "
-                    "calendar id (e.g. the grid's) moves them to it; reports state the staffed hours either way")
+        "hours (one desk per grid: the calendar of most stationed staff, if departments differ); a "
+        "calendar id (e.g. the grid's) moves them to it; reports state the staffed hours either way",
+    )
     grid_leaders_per_area: PositiveInt = Field(
-        default=1, description="grid leaders (网格长) per comprehensive grid, taken from the area's intake staff")
-    dispatch: Dispatch = Field(default=Dispatch.model_validate({"p_wrong": 0.05,
-                                                                "redispatch": {"dist": "exponential", "mean": 4.0}}),
-                               description="hotline and online work orders to the area's comprehensive grid")
+        default=1, description="grid leaders (网格长) per comprehensive grid, taken from the area's intake staff"
+    )
+    dispatch: Dispatch = Field(
+        default=Dispatch.model_validate({"p_wrong": 0.05, "redispatch": {"dist": "exponential", "mean": 4.0}}),
+        description="hotline and online work orders to the area's comprehensive grid",
+    )
     intake: Distribution
     triage: Distribution
     coordination: Distribution
@@ -406,13 +491,17 @@ class Siloed(Strict):
     """Line grids on their own."""
 
     max_bounces: NonNegativeInt = Field(default=2, le=20, description="bounces before the street takes the case")
-    escalation: Distribution = Field(default={"dist": "exponential", "mean": 48.0}, validate_default=True,
-                                     description="hours for the street to take and assign an escalated case")
-    dispatch: Dispatch = Field(default=Dispatch(),
-                               description="hotline and online work orders to the right line grid")
-    feedback: Feedback = Field(default=Feedback(enabled=False),
-                               description="the feedback call (回访) of the closing department; off by default "
-                                           "(the closed loop is part of the reform)")
+    escalation: Distribution = Field(
+        default={"dist": "exponential", "mean": 48.0},
+        validate_default=True,
+        description="hours for the street to take and assign an escalated case",
+    )
+    dispatch: Dispatch = Field(default=Dispatch(), description="hotline and online work orders to the right line grid")
+    feedback: Feedback = Field(
+        default=Feedback(enabled=False),
+        description="the feedback call (回访) of the closing department; off by default "
+        "(the closed loop is part of the reform)",
+    )
 
 
 class Satisfaction(Strict):
@@ -472,22 +561,39 @@ class CalibrationInfo(Strict):
 class Scenario(Strict):
     """One street (or, with ``city``, many), both governance models, one horizon."""
 
-    schema_version: int = Field(default=2, ge=2, le=2, description="the scenario format's version; older files "
-                                                                   "are migrated (gridsim migrate FILE)")
+    schema_version: int = Field(
+        default=2,
+        ge=2,
+        le=2,
+        description="the scenario format's version; older files are migrated (gridsim migrate FILE)",
+    )
     name: str = Field(description="letters, digits, '_', '-' and '.' (it names the results folder)")
-    plugins: list[str] = Field(default_factory=list, description=(
-        "modules (dotted paths) that register governance models of their own (sim.models), imported when "
-        "the scenario is read and in every worker that runs it"))
+    plugins: list[str] = Field(
+        default_factory=list,
+        description=(
+            "modules (dotted paths) that register governance models of their own (sim.models), imported when "
+            "the scenario is read and in every worker that runs it"
+        ),
+    )
     description: str = ""
     seed: NonNegativeInt = 0
-    horizon_days: PositiveFloat = Field(le=1e5, description=(
-        "days simulated (at most 100,000: a textbook queue's long run; a street's issues are bounded apart)"))
+    horizon_days: PositiveFloat = Field(
+        le=1e5,
+        description=(
+            "days simulated (at most 100,000: a textbook queue's long run; a street's issues are bounded apart)"
+        ),
+    )
     warmup_days: NonNegativeFloat = 0.0
-    start_date: Optional[date] = Field(default=None, description=(
-        "the date of t = 0 (00:00): the clock runs on real dates (weekdays, calendars' holidays) and outputs "
-        "show them; null: an abstract week starting on a Monday"))
-    models: list[str] = Field(default=list(MODELS), min_length=1,
-                              description="what to run: siloed, merged and/or names of variants")
+    start_date: Optional[date] = Field(
+        default=None,
+        description=(
+            "the date of t = 0 (00:00): the clock runs on real dates (weekdays, calendars' holidays) and outputs "
+            "show them; null: an abstract week starting on a Monday"
+        ),
+    )
+    models: list[str] = Field(
+        default=list(MODELS), min_length=1, description="what to run: siloed, merged and/or names of variants"
+    )
     baseline: str = Field(default="siloed", description="the model others are compared with")
     variants: dict[str, Variant] = Field(default_factory=dict)
     calendars: dict[str, CalendarSpec]
@@ -500,16 +606,21 @@ class Scenario(Strict):
     merged: Merged
     satisfaction: Satisfaction = Satisfaction()
     channels: Channels = Field(default_factory=Channels, description="hotline and online filing (both models)")
-    city: Optional[City] = Field(default=None, description="many independent streets; `gridsim run` simulates them sharded")
-    calibration: Optional[CalibrationInfo] = Field(default=None, description="set by gridsim calibrate: the log, "
-                                                   "the fit window and what was assumed")
+    city: Optional[City] = Field(
+        default=None, description="many independent streets; `gridsim run` simulates them sharded"
+    )
+    calibration: Optional[CalibrationInfo] = Field(
+        default=None, description="set by gridsim calibrate: the log, the fit window and what was assumed"
+    )
 
     @field_validator("name")
     @classmethod
     def _safe_name(cls, v: str) -> str:
         if not _NAME.fullmatch(v):
-            raise ValueError(f"expected 1 to 100 letters, digits, '_', '-' or '.', starting with a letter or digit "
-                             f"(it names the results folder), got {v!r}")
+            raise ValueError(
+                f"expected 1 to 100 letters, digits, '_', '-' or '.', starting with a letter or digit "
+                f"(it names the results folder), got {v!r}"
+            )
         return v
 
     @model_validator(mode="after")
@@ -558,8 +669,9 @@ class Scenario(Strict):
     def grid_leaders(self) -> int:
         """Grid leaders per area when merged: none when nothing needs one (no triage, coordination or meeting)."""
         r = self.merged.reform
-        return self.merged.grid_leaders_per_area if r.triage or r.coordination or self.merged.joint_meeting.enabled \
-            else 0
+        return (
+            self.merged.grid_leaders_per_area if r.triage or r.coordination or self.merged.joint_meeting.enabled else 0
+        )
 
     def known_models(self) -> list[str]:
         """Every registered governance model, this scenario's plug-ins loaded (:mod:`sim.models`)."""
@@ -586,9 +698,14 @@ class Scenario(Strict):
         """
         if self.city is not None:
             n = sum(k.count for k in self.city.streets.values())
-            raise ScenarioError(source, [f"city: a city scenario ({n} streets), but {what} simulates one street; "
-                                         "run the city with `gridsim run`, or add --set city=null to use "
-                                         "its base street"])
+            raise ScenarioError(
+                source,
+                [
+                    f"city: a city scenario ({n} streets), but {what} simulates one street; "
+                    "run the city with `gridsim run`, or add --set city=null to use "
+                    "its base street"
+                ],
+            )
         return self
 
     def streets(self) -> list[tuple[str, "Scenario"]]:
@@ -642,6 +759,7 @@ def _reference_problems(sc: Scenario, complete: bool = True):
     errors (see :func:`_well_formed`): a section that is not well formed is None, and so is each
     entry of a named collection that is not; a check that needs a part that is not there is skipped.
     """
+
     def entries(section):
         return [(k, v) for k, v in (section or {}).items() if v is not None]
 
@@ -654,8 +772,11 @@ def _reference_problems(sc: Scenario, complete: bool = True):
     merged = [("merged.calendar", sc.merged.calendar)] if sc.merged is not None else []
     if sc.channels is not None and sc.channels.hotline.calendar is not None:
         merged.append(("channels.hotline.calendar", sc.channels.hotline.calendar))
-    for path, ref in ([(f"departments.{k}.calendar", d.calendar) for k, d in entries(sc.departments)]
-                      + [(f"line_grids.{k}.calendar", g.calendar) for k, g in entries(sc.line_grids)] + merged):
+    for path, ref in (
+        [(f"departments.{k}.calendar", d.calendar) for k, d in entries(sc.departments)]
+        + [(f"line_grids.{k}.calendar", g.calendar) for k, g in entries(sc.line_grids)]
+        + merged
+    ):
         if problem := unknown(sc.calendars, ref, "calendar"):
             yield f"{path}: {problem}"
     for k, c in entries(sc.categories):
@@ -670,8 +791,10 @@ def _reference_problems(sc: Scenario, complete: bool = True):
             if problem := unknown(sc.departments, d, "department"):
                 yield f"categories.{k}.hard_work: {problem}"
         if set(c.service) != set(c.departments):
-            yield (f"categories.{k}.service: expected one distribution for each of its departments "
-                   f"{sorted(c.departments)}, got {sorted(c.service)}")
+            yield (
+                f"categories.{k}.service: expected one distribution for each of its departments "
+                f"{sorted(c.departments)}, got {sorted(c.service)}"
+            )
     for k, g in entries(sc.groups):
         for name, names, kind in (("category_mix", sc.categories, "category"), ("area_mix", sc.areas, "area")):
             for ref in getattr(g, name) or {}:
@@ -686,9 +809,12 @@ def _reference_problems(sc: Scenario, complete: bool = True):
         least = leaders + (1 if one_door else len(sc.line_grids))  # each line station keeps one
         extra = sc.merged.extra_staff.intake_per_area if sc.merged is not None else 0
         if sum(g.intake_staff for g in sc.line_grids.values()) + extra < least:
-            yield (f"line_grids: merged needs at least {least} intake staff per area ({leaders} of them grid "
-                   f"leaders, merged.grid_leaders_per_area" + ("" if one_door else ", and one for each line "
-                                                               "station, merged.reform.one_door is off") + ")")
+            yield (
+                f"line_grids: merged needs at least {least} intake staff per area ({leaders} of them grid "
+                f"leaders, merged.grid_leaders_per_area"
+                + ("" if one_door else ", and one for each line station, merged.reform.one_door is off")
+                + ")"
+            )
     if sc.merged is not None and whole(sc.departments) and sc.calendars is not None:
         if sc.merged.stationed_calendar is not None:
             if problem := unknown(sc.calendars, sc.merged.stationed_calendar, "calendar"):
@@ -697,8 +823,10 @@ def _reference_problems(sc: Scenario, complete: bool = True):
         if (c.holidays or c.workdays) and sc.start_date is None:
             yield f"calendars.{k}.holidays: holidays and workdays need the scenario's start_date (YYYY-MM-DD)"
     if None not in (sc.warmup_days, sc.horizon_days) and sc.warmup_days >= sc.horizon_days:
-        yield (f"warmup_days: expected less than horizon_days ({sc.horizon_days:g}), got {sc.warmup_days:g}: "
-               "nothing would be measured; shorten the warm-up too (e.g. --set warmup_days=0) or lengthen the run")
+        yield (
+            f"warmup_days: expected less than horizon_days ({sc.horizon_days:g}), got {sc.warmup_days:g}: "
+            "nothing would be measured; shorten the warm-up too (e.g. --set warmup_days=0) or lengthen the run"
+        )
     try:
         models.load(sc.plugins or [])
     except ScenarioError as exc:
@@ -727,15 +855,21 @@ def _reference_problems(sc: Scenario, complete: bool = True):
                 sc.model_copy(update={"city": City(streets={kind: spec})}).streets()
             except ScenarioError as exc:
                 yield from (f"city.streets.{kind}: {e}" for e in exc.errors)
-    if (whole(sc.groups) and sc.channels is not None and sc.channels.hotline.operators == 0
-            and any(g.channel_mix.get("hotline", 0.0) > 0 for g in sc.groups.values())):
+    if (
+        whole(sc.groups)
+        and sc.channels is not None
+        and sc.channels.hotline.operators == 0
+        and any(g.channel_mix.get("hotline", 0.0) > 0 for g in sc.groups.values())
+    ):
         yield "channels.hotline.operators: groups call the hotline (channel_mix.hotline > 0) but it has no operators"
     if whole(sc.groups) and sc.horizon_days is not None:
         expected = sum(g.arrivals_per_day for g in sc.groups.values()) * sc.horizon_days
         if expected > limits().street_issues:
-            yield (f"groups: about {expected / 1e6:,.0f} million issues over {sc.horizon_days:g} days, more than the "
-                   f"{limits().street_issues / 1e6:.0f} million a street may draw (the Shanghai year is 5.2 million "
-                   f"over 215 streets): shorten horizon_days or lower arrivals_per_day {HINT}")
+            yield (
+                f"groups: about {expected / 1e6:,.0f} million issues over {sc.horizon_days:g} days, more than the "
+                f"{limits().street_issues / 1e6:.0f} million a street may draw (the Shanghai year is 5.2 million "
+                f"over 215 streets): shorten horizon_days or lower arrivals_per_day {HINT}"
+            )
     if whole(sc.groups) and not any(g.arrivals_per_day > 0 for g in sc.groups.values()):
         yield "groups: expected at least one group with arrivals_per_day > 0"
 
@@ -775,8 +909,11 @@ def _well_formed(raw: dict) -> Scenario:
         elif name in _COLLECTIONS:
             model = get_args(field.annotation)[1]
             value = raw[name]
-            parts[name] = ({k: _valid_or_none(model, v) for k, v in value.items() if isinstance(k, str)}
-                           if isinstance(value, dict) else None)
+            parts[name] = (
+                {k: _valid_or_none(model, v) for k, v in value.items() if isinstance(k, str)}
+                if isinstance(value, dict)
+                else None
+            )
         else:
             part = _valid_or_none(_field_model(name), {name: raw[name]})
             parts[name] = None if part is None else getattr(part, name)
@@ -784,6 +921,7 @@ def _well_formed(raw: dict) -> Scenario:
 
 
 # ---------------------------------------------------------------- loading
+
 
 def set_path(raw: dict, path: str, value, source: str = "--set") -> dict:
     """Set the field at dotted ``path`` in raw scenario data (creating maps on the way)."""
@@ -796,7 +934,7 @@ def set_path(raw: dict, path: str, value, source: str = "--set") -> dict:
         if nxt is None:
             nxt = node[k] = {}
         if not isinstance(nxt, dict):
-            raise ScenarioError(source, [f"{'.'.join(keys[:i + 1])}: is not a map, cannot set {path}"])
+            raise ScenarioError(source, [f"{'.'.join(keys[: i + 1])}: is not a map, cannot set {path}"])
         node = nxt
     node[keys[-1]] = value
     return raw
@@ -808,8 +946,7 @@ def delegate_simplest(raw: dict, share: float) -> dict:
     A lever for sweeps and the demo: "share of categories delegated to the grid".
     """
     cats = raw["categories"]
-    work = {k: sum(Category.model_validate(c).service[d].mean_value for d in c["departments"])
-            for k, c in cats.items()}
+    work = {k: sum(Category.model_validate(c).service[d].mean_value for d in c["departments"]) for k, c in cats.items()}
     order = sorted(cats, key=lambda k: (work[k], list(cats).index(k)))
     k = int(round(share * len(cats)))
     for i, name in enumerate(order):
@@ -840,8 +977,11 @@ def file_in_person(raw: dict, share: float) -> dict:
     default = total_h / (total_h + total_o) if total_h + total_o > 0 else 1.0
     for g, (h, o) in zip(raw["groups"].values(), remote):
         to_hotline = h / (h + o) if h + o > 0 else default
-        g["channel_mix"] = {"in_person": share, "hotline": (1 - share) * to_hotline,
-                            "online": (1 - share) * (1 - to_hotline)}
+        g["channel_mix"] = {
+            "in_person": share,
+            "hotline": (1 - share) * to_hotline,
+            "online": (1 - share) * (1 - to_hotline),
+        }
     return raw
 
 
@@ -849,13 +989,17 @@ def in_person_share_of(raw: dict) -> float:
     """The arrivals-weighted share of appeals filed in person in raw scenario data."""
     groups = raw["groups"].values()
     rate = sum(g["arrivals_per_day"] for g in groups)
-    return sum(g["arrivals_per_day"] * (g.get("channel_mix") or {"in_person": 1.0}).get("in_person", 0.0)
-               for g in groups) / rate
+    return (
+        sum(g["arrivals_per_day"] * (g.get("channel_mix") or {"in_person": 1.0}).get("in_person", 0.0) for g in groups)
+        / rate
+    )
 
 
 #: Named levers for sweeps: name -> (set it in raw data to a value, read its base value).
-LEVERS = {"delegated_share": (delegate_simplest, delegated_share_of),
-          "in_person_share": (file_in_person, in_person_share_of)}
+LEVERS = {
+    "delegated_share": (delegate_simplest, delegated_share_of),
+    "in_person_share": (file_in_person, in_person_share_of),
+}
 
 
 def yaml_problem(exc: Exception) -> str:
@@ -902,7 +1046,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r} (a map may give each key once)", key_node.start_mark)
+                    None, None, f"duplicate key {key!r} (a map may give each key once)", key_node.start_mark
+                )
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -938,9 +1083,12 @@ def check_size(raw, source: str) -> None:
         n = 1 + sum(size(v, depth + 1) for v in (x.values() if isinstance(x, dict) else x))
         sizes[k] = n
         if n > most:
-            raise ScenarioError(source, [f"expands to {n:,} values or more (YAML aliases?), over the "
-                                         f"{most:,.0f} a scenario may hold {HINT}"])
+            raise ScenarioError(
+                source,
+                [f"expands to {n:,} values or more (YAML aliases?), over the {most:,.0f} a scenario may hold {HINT}"],
+            )
         return n
+
     size(raw, 0)
 
 
@@ -950,8 +1098,9 @@ def read_yaml(path: str | Path) -> dict:
     try:
         size = Path(path).stat().st_size
         if size > limits().file_bytes:
-            raise ScenarioError(source, [f"{size:,} bytes, more than the {limits().file_bytes:,.0f} a scenario file "
-                                         f"may have {HINT}"])
+            raise ScenarioError(
+                source, [f"{size:,} bytes, more than the {limits().file_bytes:,.0f} a scenario file may have {HINT}"]
+            )
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError(source, ["file not found"]) from None
@@ -991,8 +1140,10 @@ def _format_error(err: ErrorDetails) -> list[str]:
     if not path:
         return lines
     fold = err["type"] == "value_error"  # a model validator's message may name a field first: 'hours: ...'
-    return [f"{path}.{m[1]}: {m[2]}" if fold and (m := _LEADING_FIELD.fullmatch(line)) else f"{path}: {line}"
-            for line in lines]
+    return [
+        f"{path}.{m[1]}: {m[2]}" if fold and (m := _LEADING_FIELD.fullmatch(line)) else f"{path}: {line}"
+        for line in lines
+    ]
 
 
 class ScenarioNote(UserWarning):

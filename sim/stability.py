@@ -13,6 +13,7 @@ the batch means against time then has an honest Student-t interval.
 >>> tr.n_batches, tr.batch_hours, round(tr.slope_per_day, 6), grows(tr)
 (8, 168.0, 3.0, True)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,8 @@ import numpy as np
 from .statistics import t_quantile
 
 WEEK, DAY = 168.0, 24.0
-MIN_WEEKS = 4      # fewer whole weeks than this: daily batches, or a weekly slope rests on too few points
-MIN_BATCHES = 3    # a slope and a residual variance need n - 2 >= 1
+MIN_WEEKS = 4  # fewer whole weeks than this: daily batches, or a weekly slope rests on too few points
+MIN_BATCHES = 3  # a slope and a residual variance need n - 2 >= 1
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,9 @@ class Trend:
     batch_hours: float
 
 
-def _batch_means(time_h: np.ndarray, backlog: np.ndarray, start: float, batch: float,
-                 n: int) -> tuple[np.ndarray, np.ndarray]:
+def _batch_means(
+    time_h: np.ndarray, backlog: np.ndarray, start: float, batch: float, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Mid-times (hours) and means of the batches [start + k·batch, start + (k+1)·batch) holding samples."""
     k = np.floor((time_h - start) / batch).astype(np.intp)
     keep = (k >= 0) & (k < n)
@@ -80,7 +82,7 @@ def backlog_trend(time_h, backlog, start: float, end: float) -> Trend:
     mid, means = _batch_means(time_h, backlog, start, batch, n)
     if means.size < MIN_BATCHES:
         return Trend(float("nan"), float("nan"), float("nan"), int(means.size), batch)
-    slope, lo, hi = (float(v) * DAY for v in _ols_slope(mid, means))   # per hour -> per day
+    slope, lo, hi = (float(v) * DAY for v in _ols_slope(mid, means))  # per hour -> per day
     return Trend(slope, lo, hi, int(means.size), batch)
 
 
@@ -104,6 +106,7 @@ def trend_rows(backlog, start: float, end: float):
     from the end of the warm-up to the horizon.
     """
     import pandas as pd
+
     rows = []
     for model, g in backlog.groupby("model", sort=False):
         tr = backlog_trend(g["time_h"].to_numpy(), g["backlog"].to_numpy(), start, end)

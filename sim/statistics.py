@@ -3,6 +3,7 @@ stratified, paired) and the ratio of two paired means.
 
 Every interval a report shows comes from here, so that a change of method is one change.
 """
+
 from __future__ import annotations
 
 import math

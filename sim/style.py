@@ -6,6 +6,7 @@ needed to save them; the shipped CJK font is registered on first use (that adds 
 matplotlib's list and changes no setting), and :data:`STYLE` applies inside :func:`styled`
 functions only.  Importing this module does not import matplotlib.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,17 +25,21 @@ STYLE: dict[RcKeyType, Any] = {"font.family": ["DejaVu Sans", "WenQuanYi Micro H
 @functools.cache
 def _register_font() -> None:
     from matplotlib import font_manager
+
     font_manager.fontManager.addfont(str(CJK_FONT))
 
 
 def styled(figure_function):
     """Run a figure function in :data:`STYLE` (text takes its font when it is made, so while the function runs)."""
+
     @functools.wraps(figure_function)
     def run(*args, **kwargs):
         import matplotlib
+
         _register_font()
         with matplotlib.rc_context(STYLE):
             return figure_function(*args, **kwargs)
+
     return run
 
 
@@ -47,5 +52,6 @@ def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, **kwargs):
     ('Figure', [])
     """
     from matplotlib.figure import Figure
+
     fig = Figure(figsize=figsize)
     return fig, fig.subplots(nrows, ncols, **kwargs)

@@ -19,6 +19,7 @@ tied times events happen before censoring, as usual.
 >>> cif_quantile(duration, event, 0.5)
 8.0
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -45,8 +46,8 @@ def _aalen_johansen(d1: np.ndarray, d2: np.ndarray, censored: np.ndarray, still_
     """
     total = d1 + d2 + censored
     at_risk = total.sum() - np.concatenate([[0], np.cumsum(total)[:-1]]) - (1.0 - still_at_risk) * censored
-    safe = np.where(at_risk > 0, at_risk, 1.0)              # no one at risk: no event either
-    surv_after = np.cumprod(1.0 - (d1 + d2) / safe)         # all-cause survival after each step
+    safe = np.where(at_risk > 0, at_risk, 1.0)  # no one at risk: no event either
+    surv_after = np.cumprod(1.0 - (d1 + d2) / safe)  # all-cause survival after each step
     surv_before = np.concatenate([[1.0], surv_after[:-1]])
     return np.cumsum(surv_before * d1 / safe)
 
@@ -91,7 +92,7 @@ def cif_quantile(duration, event, q: float) -> float:
     """
     level = _level(q)
     times, cif = cumulative_incidence(duration, event)
-    i = int(np.searchsorted(cif, level, side="left"))      # cif is non-decreasing
+    i = int(np.searchsorted(cif, level, side="left"))  # cif is non-decreasing
     return float(times[i]) if i < times.size else float("nan")
 
 
@@ -134,10 +135,10 @@ def cif_quantile_binned(resolved, competing, censored, edges, q: float) -> float
     if d1.sum() == 0:
         return float("nan")
     cif = _aalen_johansen(d1, d2, c, still_at_risk=0.5)
-    i = int(np.searchsorted(cif, level, side="left"))     # the first bin reaching it has resolutions
+    i = int(np.searchsorted(cif, level, side="left"))  # the first bin reaching it has resolutions
     if i == cif.size:
         return float("nan")
     before = cif[i - 1] if i else 0.0
-    step = (cif[i] - before) / d1[i]                        # the CIF increment of each resolution in bin i
+    step = (cif[i] - before) / d1[i]  # the CIF increment of each resolution in bin i
     k = min(max(np.ceil((level - before) / step), 1.0), d1[i])
     return _point_in_bin(edges, i, (k - 0.5) / d1[i])

@@ -18,6 +18,7 @@ exact one (or within ``EDGES[1]`` hours of it, for times under a few seconds).
 >>> bool(abs(exact - streamed) < 1e-12)
 True
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -25,8 +26,18 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from .metrics import (CIF_QUANTILES, CONDITIONAL, END_TIMES, PER_APPEAL, QUANTILES, SHARES, TIMES, by_model,
-                      deadlines, measures)
+from .metrics import (
+    CIF_QUANTILES,
+    CONDITIONAL,
+    END_TIMES,
+    PER_APPEAL,
+    QUANTILES,
+    SHARES,
+    TIMES,
+    by_model,
+    deadlines,
+    measures,
+)
 from .survival import cif_quantile_binned
 from .scenario import Scenario
 
@@ -48,13 +59,26 @@ class Tally:
 
     @staticmethod
     def _empty() -> dict:
-        return {"issues": 0, "filed": 0, "sums": defaultdict(float), "time_n": defaultdict(int),
-                "time_sum": defaultdict(float), "hist": {t: np.zeros(len(EDGES), dtype=np.int64) for t in _HISTS},
-                "cond_n": defaultdict(int), "cond_sum": defaultdict(float)}
+        return {
+            "issues": 0,
+            "filed": 0,
+            "sums": defaultdict(float),
+            "time_n": defaultdict(int),
+            "time_sum": defaultdict(float),
+            "hist": {t: np.zeros(len(EDGES), dtype=np.int64) for t in _HISTS},
+            "cond_n": defaultdict(int),
+            "cond_sum": defaultdict(float),
+        }
 
     @classmethod
-    def from_appeals(cls, appeals: pd.DataFrame, sc: Scenario, dimensions: dict[str, str | None],
-                     models=None, levels: dict[str, list] | None = None) -> "Tally":
+    def from_appeals(
+        cls,
+        appeals: pd.DataFrame,
+        sc: Scenario,
+        dimensions: dict[str, str | None],
+        models=None,
+        levels: dict[str, list] | None = None,
+    ) -> "Tally":
         """Tally records (one or more models) by ``{dimension: column}`` (column None: everything).
 
         Appeals created during the warm-up are left out, as in :func:`sim.metrics.summarise`.
@@ -70,8 +94,9 @@ class Tally:
             m = measures(mdf, respond_by, sc.horizon, resolve_by)
             filed = ~np.isnan(mdf["filed"].to_numpy(dtype=float))  # the rows ``measures`` keeps
             times = {c: m[c].to_numpy(dtype=float) for c in _HISTS}
-            bins = {c: np.clip(np.searchsorted(EDGES, x, side="right") - 1, 0, len(EDGES) - 1)
-                    for c, x in times.items()}
+            bins = {
+                c: np.clip(np.searchsorted(EDGES, x, side="right") - 1, 0, len(EDGES) - 1) for c, x in times.items()
+            }
             for dim, col in dimensions.items():
                 if col is None:
                     codes, found = np.zeros(len(mdf), dtype=np.intp), np.array(["all"], dtype=object)
@@ -86,7 +111,7 @@ class Tally:
     def _add_coded(self, model, dim, codes, levels, filed, m, times, bins) -> None:
         """Add every level of one breakdown at once (``codes``: level of each record)."""
         k = len(levels)
-        fc = codes[filed]                       # level of each filed appeal
+        fc = codes[filed]  # level of each filed appeal
         issues = np.bincount(codes, minlength=k)
         n_filed = np.bincount(fc, minlength=k)
         sums = {c: np.bincount(fc, weights=m[c].to_numpy(dtype=float), minlength=k) for c in _MEANS}
@@ -134,16 +159,24 @@ class Tally:
         rows = []
         for (model, dim, level), d in self.data.items():
             nf = d["filed"]
-            vals: dict[str, tuple[float, int]] = {"issues": (float(d["issues"]), d["issues"]),
-                                                  "appeals_filed": (float(nf), nf)}
+            vals: dict[str, tuple[float, int]] = {
+                "issues": (float(d["issues"]), d["issues"]),
+                "appeals_filed": (float(nf), nf),
+            }
             for t in TIMES:
                 n = d["time_n"][t]
                 vals[f"{t}_mean"] = (d["time_sum"][t] / n if n else np.nan, n)
                 vals |= {f"{t}_{name}": (hist_quantile(d["hist"][t], q / 100), n) for name, q in QUANTILES.items()}
             h = d["hist"]
-            vals |= {f"resolution_time_cif_{name}": (cif_quantile_binned(
-                h["resolution_time"], h["abandoned_after"], h["open_for"], EDGES, q) if nf else np.nan, nf)
-                for name, q in CIF_QUANTILES.items()}
+            vals |= {
+                f"resolution_time_cif_{name}": (
+                    cif_quantile_binned(h["resolution_time"], h["abandoned_after"], h["open_for"], EDGES, q)
+                    if nf
+                    else np.nan,
+                    nf,
+                )
+                for name, q in CIF_QUANTILES.items()
+            }
             vals |= {col: (d["sums"][col] / nf if nf else np.nan, nf) for col in _MEANS}
             for metric, c in CONDITIONAL.items():
                 n = d["cond_n"][c]
@@ -176,7 +209,7 @@ def _order_stat(counts: np.ndarray, cum: np.ndarray, k: int) -> float:
     """Estimate of the ``k``-th smallest value (0-based)."""
     i = int(np.searchsorted(cum, k, side="right"))
     c = counts[i]
-    pos = (k - (cum[i] - c) + 0.5) / c          # where in the bin, in (0, 1)
+    pos = (k - (cum[i] - c) + 0.5) / c  # where in the bin, in (0, 1)
     lo = EDGES[i]
     hi = EDGES[i + 1] if i + 1 < len(EDGES) else EDGES[i] * 1.01
     if i == 0:

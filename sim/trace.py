@@ -7,6 +7,7 @@
 >>> logs[0]["siloed"].events[0][0] == logs[0]["merged"].events[0][0]   # the same issue, same moment
 True
 """
+
 from __future__ import annotations
 
 import itertools
@@ -53,10 +54,12 @@ def select(sc: Scenario, appeals=None, group: str | None = None, first: int = 3)
     return list(range(min(first, len(issues))))
 
 
-def trace(sc: Scenario, appeals=None, group: str | None = None, first: int = 3,
-          models: list[str] | None = None) -> dict[int, dict[str, AppealRecord]]:
+def trace(
+    sc: Scenario, appeals=None, group: str | None = None, first: int = 3, models: list[str] | None = None
+) -> dict[int, dict[str, AppealRecord]]:
     """Run the models with step logs for the selected appeals: ``{issue: {model: record}}``."""
     from .run import simulate
+
     ids = select(sc, appeals, group, first)
     out: dict[int, dict[str, AppealRecord]] = {i: {} for i in ids}
     for m in models or sc.models:
@@ -70,8 +73,10 @@ def trace(sc: Scenario, appeals=None, group: str | None = None, first: int = 3,
 def _outcome(rec: AppealRecord, start: date | None = None) -> str:
     end = {"resolved": rec.resolved, "abandoned": rec.abandoned}.get(rec.state)
     when = f" at {clock(end, start)}" if end is not None else " (still open at the horizon)"
-    return (f"OUTCOME: {rec.state}{when}; {rec.trips} trip(s), {rec.referrals} referral(s), "
-            f"{rec.bounces} bounce(s), {rec.citizen_hours:.1f} citizen hours")
+    return (
+        f"OUTCOME: {rec.state}{when}; {rec.trips} trip(s), {rec.referrals} referral(s), "
+        f"{rec.bounces} bounce(s), {rec.citizen_hours:.1f} citizen hours"
+    )
 
 
 def narrate(logs: dict[int, dict[str, AppealRecord]], width: int = 120, start: date | None = None) -> str:

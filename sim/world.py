@@ -11,6 +11,7 @@ have the same total headcount unless the scenario declares ``extra_staff``.
 >>> sum(staffing(sc, "siloed").values()) == sum(staffing(sc, "merged").values())
 True
 """
+
 from __future__ import annotations
 
 import math
@@ -38,7 +39,7 @@ class Claim:
         self.event: simpy.Event | None = None
         # called, instead of succeeding ``event``, when a desk frees for it
         self.on_grant: Callable[[], None] | None = None
-        self.end = 0.0        # when its work ends, once started
+        self.end = 0.0  # when its work ends, once started
 
     def ended(self, _event) -> None:
         """Callback: the work is done; the desk frees."""
@@ -58,13 +59,13 @@ class Office:
     def __init__(self, env: simpy.Environment, name: str, capacity: int, calendar: Calendar):
         self.env, self.name, self.capacity, self.calendar = env, name, capacity, calendar
         self.label = name
-        self.free = max(capacity, 1)   # an unstaffed office (capacity 0) is never routed to
+        self.free = max(capacity, 1)  # an unstaffed office (capacity 0) is never routed to
         self.queue: deque[Claim] = deque()
         self.serving: set[Claim] = set()  # claims whose work takes time and is under way
         self.busy = 0
-        self.present = 0           # jobs queueing or in service now
-        self._releasing = False    # a desk is being handed on (see _release)
-        self._freed = 0            # desks freed meanwhile, handed on by the same loop
+        self.present = 0  # jobs queueing or in service now
+        self._releasing = False  # a desk is being handed on (see _release)
+        self._freed = 0  # desks freed meanwhile, handed on by the same loop
         self.reset()
 
     def reset(self) -> None:
@@ -77,11 +78,11 @@ class Office:
         self.work_hours = sum(self.calendar.open_between(now, c.end) for c in self.serving)
         self.max_busy = self.busy
         self.jobs = 0
-        self.wait_sum = 0.0        # hours waited in queue (after ``since``) by jobs that started service
-        self.waited = 0            # of those, jobs that waited at all
-        self.sojourn_sum = 0.0     # hours in system of jobs that left (served or gave up)
+        self.wait_sum = 0.0  # hours waited in queue (after ``since``) by jobs that started service
+        self.waited = 0  # of those, jobs that waited at all
+        self.sojourn_sum = 0.0  # hours in system of jobs that left (served or gave up)
         self.finished = 0
-        self.present_area = 0.0    # integral of ``present`` over time
+        self.present_area = 0.0  # integral of ``present`` over time
         self._last = self.env.now
         self.since_sum = self.present * self.env.now  # sum over jobs present of max(arrival, reset)
 
@@ -128,9 +129,10 @@ class Office:
 
         def give_up(_event):
             if not claim.granted:
-                claim.cancelled = True     # dropped when it reaches the head of the queue
+                claim.cancelled = True  # dropped when it reaches the head of the queue
                 self._depart(claim)
                 event.succeed(False)
+
         self.env.timeout(t - self.env.now).callbacks.append(give_up)
 
     def _release(self) -> None:
@@ -229,6 +231,7 @@ class Office:
                 done.succeed()
             else:
                 end.callbacks.append(done.trigger)
+
         claim.on_grant = granted
         return done
 
@@ -290,6 +293,7 @@ def staffing(sc: Scenario, model: str) -> dict[str, int]:
     and ``hotline:12345``, the same in both models, when any group calls it): the registered model's
     own rule (``Policy.staffing``)."""
     from .models import get
+
     return get(model, sc.plugins).staffing(sc)
 
 
@@ -325,6 +329,7 @@ def office_label(sc: Scenario, key: str) -> str:
     if kind == "hotline":
         return f"hotline operators in {name}"
     from .models import area_offices
+
     return f"{area_offices().get(kind, kind)} in {name}"
 
 

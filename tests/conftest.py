@@ -1,4 +1,5 @@
 """Shared fixtures: a tiny, deterministic scenario that mechanism tests adjust with dotted overrides."""
+
 from __future__ import annotations
 
 import copy
@@ -22,8 +23,10 @@ TINY = {
     "name": "tiny",
     "seed": 1,
     "horizon_days": 10,
-    "calendars": {"always": {"weekdays": [0, 1, 2, 3, 4, 5, 6], "hours": [[0, 24]]},
-                  "office": {"weekdays": [0, 1, 2, 3, 4], "hours": [[9, 17]]}},
+    "calendars": {
+        "always": {"weekdays": [0, 1, 2, 3, 4, 5, 6], "hours": [[0, 24]]},
+        "office": {"weekdays": [0, 1, 2, 3, 4], "hours": [[9, 17]]},
+    },
     "departments": {
         "alpha": {"headcount": 4, "calendar": "always", "assessment": FIXED(0.5)},
         "beta": {"headcount": 4, "calendar": "always", "assessment": FIXED(0.5)},
@@ -34,23 +37,32 @@ TINY = {
         "police": {"intake_staff": 1, "calendar": "always", "intake": FIXED(0.25)},
     },
     "areas": {"only": {"weight": 1.0}},
-    "groups": {"residents": {
-        "arrivals_per_day": 2.0,
-        "category_mix": {"simple": 1.0},
-        "p_right_line_grid": 1.0,
-        "report_delay": FIXED(1.0),
-        "patience": FIXED(1000.0),
-        "travel": {"line_station": 0.5, "comprehensive_station": 0.5, "department": 1.0},
-    }},
+    "groups": {
+        "residents": {
+            "arrivals_per_day": 2.0,
+            "category_mix": {"simple": 1.0},
+            "p_right_line_grid": 1.0,
+            "report_delay": FIXED(1.0),
+            "patience": FIXED(1000.0),
+            "travel": {"line_station": 0.5, "comprehensive_station": 0.5, "department": 1.0},
+        }
+    },
     "categories": {
         "simple": {"departments": ["alpha"], "line_grid": "ops", "service": {"alpha": FIXED(2.0)}},
-        "double": {"departments": ["alpha", "beta"], "line_grid": "ops",
-                   "service": {"alpha": FIXED(2.0), "beta": FIXED(3.0)}},
+        "double": {
+            "departments": ["alpha", "beta"],
+            "line_grid": "ops",
+            "service": {"alpha": FIXED(2.0), "beta": FIXED(3.0)},
+        },
     },
     "siloed": {"max_bounces": 2, "escalation": FIXED(10.0)},
     "merged": {
-        "calendar": "always", "stationed_share": 0.25,
-        "intake": FIXED(0.25), "triage": FIXED(0.5), "coordination": FIXED(1.0), "closing": FIXED(0.25),
+        "calendar": "always",
+        "stationed_share": 0.25,
+        "intake": FIXED(0.25),
+        "triage": FIXED(0.5),
+        "coordination": FIXED(1.0),
+        "closing": FIXED(0.25),
         "joint_meeting": {"enabled": True, "weekday": 2, "hour": 14, "every_days": 7},
         "patrol": {"enabled": False, "effectiveness": 0.0, "staff_hours_per_day": 0},
         "feedback": {"enabled": False, "reopen_probability": 0.0},
@@ -79,6 +91,8 @@ def gridsim_cli():
     import subprocess
 
     def call(*args: str, cwd=None):
-        return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
-                              cwd=cwd, timeout=600)
+        return subprocess.run(
+            [sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd, timeout=600
+        )
+
     return call

@@ -15,6 +15,7 @@ refusal on stderr (argparse's usage and one error line, or the CLI's header and 
 problem), nothing on stdout and nothing written.  Anything else -- another exit code, a signal,
 the time or memory limit, a traceback -- is a failure.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,30 +42,84 @@ from sim.scenario import DEFAULT_SCENARIO_PATH
 
 from test_fuzz import BASES, HOSTILE, PATHS, REPO, _put
 
-TIMEOUT = 60.0    # seconds a call may take (one takes about a second)
+TIMEOUT = 60.0  # seconds a call may take (one takes about a second)
 MEMORY = 2 << 30  # bytes of address space a call may map (the parent maps about 0.6 GiB)
-DAYS = (1, 2)     # --days of the simulating commands: short, so that a case runs in about a second
+DAYS = (1, 2)  # --days of the simulating commands: short, so that a case runs in about a second
 
 #: Plausible values too, so that many cases get past validation and simulate something odd.
 PLAUSIBLE = st.one_of(st.integers(0, 100), st.floats(0, 100))
 #: --set values, as typed: numbers at and past the limits of a float, YAML that does not parse or
 #: expands (aliases, nesting), YAML tags, and the hostile values of test_fuzz.py written as YAML.
 HOSTILE_TEXT = st.one_of(
-    st.sampled_from(["1e308", "-1e308", "1e-308", "5e-324", "-1", "0", "nan", ".nan", ".inf", "-.inf", "[]", "{}",
-                     "[[]]", "{a: *b}", "&a [*a]", "x", "", "~", "true", "1" + "0" * 30, "9" * 400,
-                     "0x7fffffffffffffff", "2024-02-30", "!!python/name:os.system", "!!binary aGk=", "a: b: c",
-                     "[" * 2000 + "]" * 2000, "[" * 50, "'open", "{dist: gamma, mean: 1, cv: 1e-200}",
-                     "{dist: fixed, value: -1}", "{dist: lognormal, mean: 1e308, cv: 1}",
-                     ("[&a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], "
-                      "&c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]]")]),
-    st.one_of(HOSTILE, PLAUSIBLE).map(lambda v: yaml.safe_dump(v, default_flow_style=True, width=10**9)
-                                      .removesuffix("\n...\n").strip()),
-    st.text(max_size=8))
+    st.sampled_from(
+        [
+            "1e308",
+            "-1e308",
+            "1e-308",
+            "5e-324",
+            "-1",
+            "0",
+            "nan",
+            ".nan",
+            ".inf",
+            "-.inf",
+            "[]",
+            "{}",
+            "[[]]",
+            "{a: *b}",
+            "&a [*a]",
+            "x",
+            "",
+            "~",
+            "true",
+            "1" + "0" * 30,
+            "9" * 400,
+            "0x7fffffffffffffff",
+            "2024-02-30",
+            "!!python/name:os.system",
+            "!!binary aGk=",
+            "a: b: c",
+            "[" * 2000 + "]" * 2000,
+            "[" * 50,
+            "'open",
+            "{dist: gamma, mean: 1, cv: 1e-200}",
+            "{dist: fixed, value: -1}",
+            "{dist: lognormal, mean: 1e308, cv: 1}",
+            (
+                "[&a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1], &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], "
+                "&c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]]"
+            ),
+        ]
+    ),
+    st.one_of(HOSTILE, PLAUSIBLE).map(
+        lambda v: yaml.safe_dump(v, default_flow_style=True, width=10**9).removesuffix("\n...\n").strip()
+    ),
+    st.text(max_size=8),
+)
 #: --set paths: every field of the default scenario (a list item's index too), and paths that are not one.
-SET_PATHS = st.one_of(st.sampled_from([".".join(map(str, p)) for p in PATHS["default"]]),
-                      st.sampled_from(["", ".", "a..b", "nosuch", "name.x", "seed.", "部门", "departments.police.x",
-                                       "groups.residents.arrivals_per_day.mean", "calendars.office.hours.0",
-                                       "start_date", "models", "baseline", "variants", "plugins", "city"]))
+SET_PATHS = st.one_of(
+    st.sampled_from([".".join(map(str, p)) for p in PATHS["default"]]),
+    st.sampled_from(
+        [
+            "",
+            ".",
+            "a..b",
+            "nosuch",
+            "name.x",
+            "seed.",
+            "部门",
+            "departments.police.x",
+            "groups.residents.arrivals_per_day.mean",
+            "calendars.office.hours.0",
+            "start_date",
+            "models",
+            "baseline",
+            "variants",
+            "plugins",
+            "city",
+        ]
+    ),
+)
 #: Where a mutant's hostile YAML text goes (a plain scalar in the dump, replaced by the text).
 SPLICE = "fuzz-yaml-text-here"
 
@@ -83,9 +138,13 @@ def mutant_cases(draw) -> dict:
     path = draw(st.sampled_from(PATHS[name]))
     value = draw(st.one_of(HOSTILE, PLAUSIBLE, HOSTILE_TEXT.map(YamlText)))
     days = str(draw(st.sampled_from(DAYS)))
-    return {"mutant": (name, path, value),
-            "calls": [["validate", "{scenario}"],
-                      ["run", "{scenario}", "--days", days, "--no-plots", "--out", "{out}", "--quiet"]]}
+    return {
+        "mutant": (name, path, value),
+        "calls": [
+            ["validate", "{scenario}"],
+            ["run", "{scenario}", "--days", days, "--no-plots", "--out", "{out}", "--quiet"],
+        ],
+    }
 
 
 def mutant_text(name: str, path: tuple, value) -> str:
@@ -104,10 +163,15 @@ def set_cases(draw) -> dict:
     args = [a for p, v in sets for a in ("--set", f"{p}={v}")]
     where = draw(st.sampled_from([[], [str(REPO / "scenarios" / "default.yaml")]]))  # the embedded one, or the file
     days = ["--days", str(draw(st.sampled_from(DAYS))), "--set", "warmup_days=0"]
-    command = draw(st.sampled_from([
-        ["run", *where, *days, "--no-plots", "--out", "{out}", "--quiet"],
-        ["trace", *where, *days],
-        ["compare", *where, *days, "--reps", "2", "--workers", "1", "--out", "{out}", "--quiet"]]))
+    command = draw(
+        st.sampled_from(
+            [
+                ["run", *where, *days, "--no-plots", "--out", "{out}", "--quiet"],
+                ["trace", *where, *days],
+                ["compare", *where, *days, "--reps", "2", "--workers", "1", "--out", "{out}", "--quiet"],
+            ]
+        )
+    )
     return {"mutant": None, "calls": [["validate", *(where or [str(DEFAULT_SCENARIO_PATH)]), *args], command + args]}
 
 
@@ -118,6 +182,7 @@ KINDS = {"mutant": mutant_cases(), "set": set_cases()}
 @dataclasses.dataclass
 class Outcome:
     """What one call did: exit code (minus the signal number if killed), output, and whether it ran out of time."""
+
     code: int
     stdout: str
     stderr: str
@@ -142,8 +207,9 @@ def run_cli(argv: list[str], cwd: Path, logs: Path, timeout: float = TIMEOUT, me
                 os.dup2(f, fd)
                 os.close(f)
             # not pytest's capture objects: the real fds, as gridsim has them
-            sys.stdout, sys.stderr = (open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
-                                      for fd in (1, 2))
+            sys.stdout, sys.stderr = (
+                open(fd, "w", encoding="utf-8", errors="backslashreplace", closefd=False) for fd in (1, 2)
+            )
             warnings.resetwarnings()  # Python's defaults, not pytest's
             for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
                 warnings.simplefilter("ignore", category)
@@ -180,8 +246,9 @@ def run_cli(argv: list[str], cwd: Path, logs: Path, timeout: float = TIMEOUT, me
         os.killpg(pid, signal.SIGKILL)  # anything the call left behind
     except OSError:
         pass
-    stdout, stderr = ((logs / name).read_text(encoding="utf-8", errors="backslashreplace")
-                      for name in ("stdout", "stderr"))
+    stdout, stderr = (
+        (logs / name).read_text(encoding="utf-8", errors="backslashreplace") for name in ("stdout", "stderr")
+    )
     return Outcome(os.waitstatus_to_exitcode(status), stdout, stderr, time.monotonic() - t0, timed_out)
 
 
@@ -196,8 +263,11 @@ def refusal_problem(stderr: str) -> str | None:
         return "exit 2 with nothing on stderr"
     # split at "\n" only (not str.splitlines, which also splits at the form feeds a problem may quote)
     lines = [line for line in stderr.rstrip("\n").split("\n") if not line.startswith("note: ")]
-    if _ARGPARSE.fullmatch(lines[-1]) and lines[0].startswith("usage: ") \
-            and all(line.startswith(" ") for line in lines[1:-1]):
+    if (
+        _ARGPARSE.fullmatch(lines[-1])
+        and lines[0].startswith("usage: ")
+        and all(line.startswith(" ") for line in lines[1:-1])
+    ):
         return None
     head = _HEADER.fullmatch(lines[0])
     if not head:
@@ -245,8 +315,17 @@ def run_case(case: dict, root: Path) -> list[dict]:
         cwd.mkdir(parents=True)
         argv = [a.replace("{scenario}", str(scenario)).replace("{out}", str(out)) for a in template]
         o = run_cli(argv, cwd, root / f"logs{i}")
-        results.append({"argv": argv, "mutant": mutant, "code": o.code, "seconds": round(o.seconds, 2),
-                        "problems": problems(template, o, cwd, out), "stderr": o.stderr, "stdout": o.stdout})
+        results.append(
+            {
+                "argv": argv,
+                "mutant": mutant,
+                "code": o.code,
+                "seconds": round(o.seconds, 2),
+                "problems": problems(template, o, cwd, out),
+                "stderr": o.stderr,
+                "stdout": o.stdout,
+            }
+        )
     return results
 
 
@@ -257,4 +336,3 @@ def report(result: dict, tail: int = 12) -> str:
         lines.append(f"mutant: {result['mutant']}")
     lines += ["stderr (tail):", *("  " + s for s in result["stderr"].splitlines()[-tail:])]
     return "\n".join(lines)
-

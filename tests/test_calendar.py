@@ -2,6 +2,7 @@
 
 Clock: hours, t = 0 is Monday 00:00 (domain.md, "Semantics to implement").
 """
+
 import math
 
 import pytest
@@ -19,19 +20,23 @@ LUNCH = Calendar(weekdays=(0, 1, 2, 3, 4), hours=((9, 12), (13.5, 17.5)))  # the
 
 # ------------------------------------------------------------------ is_open
 
-@pytest.mark.parametrize("t, expected", [
-    (MON + 9.0, True),          # opening instant is open
-    (MON + 8.99, False),
-    (MON + 12.0, True),
-    (MON + 16.99, True),
-    (MON + 17.0, False),        # closing instant is closed
-    (MON + 23.0, False),
-    (FRI + 10.0, True),
-    (SAT + 10.0, False),        # weekend
-    (SUN + 10.0, False),
-    (WEEK + MON + 10.0, True),  # the pattern repeats weekly
-    (3 * WEEK + SAT + 10.0, False),
-])
+
+@pytest.mark.parametrize(
+    "t, expected",
+    [
+        (MON + 9.0, True),  # opening instant is open
+        (MON + 8.99, False),
+        (MON + 12.0, True),
+        (MON + 16.99, True),
+        (MON + 17.0, False),  # closing instant is closed
+        (MON + 23.0, False),
+        (FRI + 10.0, True),
+        (SAT + 10.0, False),  # weekend
+        (SUN + 10.0, False),
+        (WEEK + MON + 10.0, True),  # the pattern repeats weekly
+        (3 * WEEK + SAT + 10.0, False),
+    ],
+)
 def test_is_open_office(t, expected):
     assert OFFICE.is_open(t) is expected
 
@@ -47,18 +52,22 @@ def test_is_open_lunch_break():
 
 # ------------------------------------------------------------------ next_open
 
-@pytest.mark.parametrize("t, expected", [
-    (MON + 10.0, MON + 10.0),          # already open: now
-    (MON + 9.0, MON + 9.0),
-    (MON + 3.0, MON + 9.0),            # early morning: today's opening
-    (MON + 17.0, TUE + 9.0),           # at closing: tomorrow
-    (MON + 17.5, TUE + 9.0),           # the docstring's example: 33.0
-    (THU + 23.0, FRI + 9.0),
-    (FRI + 17.0, WEEK + MON + 9.0),    # Friday evening -> Monday
-    (SAT + 12.0, WEEK + MON + 9.0),
-    (SUN + 23.99, WEEK + MON + 9.0),
-    (2 * WEEK + SAT, 3 * WEEK + MON + 9.0),
-])
+
+@pytest.mark.parametrize(
+    "t, expected",
+    [
+        (MON + 10.0, MON + 10.0),  # already open: now
+        (MON + 9.0, MON + 9.0),
+        (MON + 3.0, MON + 9.0),  # early morning: today's opening
+        (MON + 17.0, TUE + 9.0),  # at closing: tomorrow
+        (MON + 17.5, TUE + 9.0),  # the docstring's example: 33.0
+        (THU + 23.0, FRI + 9.0),
+        (FRI + 17.0, WEEK + MON + 9.0),  # Friday evening -> Monday
+        (SAT + 12.0, WEEK + MON + 9.0),
+        (SUN + 23.99, WEEK + MON + 9.0),
+        (2 * WEEK + SAT, 3 * WEEK + MON + 9.0),
+    ],
+)
 def test_next_open_across_nights_and_weekends(t, expected):
     assert OFFICE.next_open(t) == pytest.approx(expected)
 
@@ -70,6 +79,7 @@ def test_next_open_lunch_break():
 
 
 # ------------------------------------------------------------------ finish
+
 
 def test_finish_spec_example_pauses_overnight():
     # domain.md: a 2 h job started 16:00, closing 17:00, opening 09:00 next day, ends at 10:00.
@@ -118,16 +128,20 @@ def test_add_open_equals_finish():
 
 # ------------------------------------------------------------------ open_between
 
-@pytest.mark.parametrize("t0, t1, expected", [
-    (MON + 16.0, TUE + 10.0, 2.0),
-    (MON, WEEK, 40.0),                    # 5 days x 8 h
-    (MON, 2 * WEEK, 80.0),
-    (SAT, SUN + DAY, 0.0),               # weekend
-    (FRI + 16.0, WEEK + MON + 10.0, 2.0),
-    (MON + 10.0, MON + 10.0, 0.0),
-    (MON + 12.0, MON + 10.0, 0.0),       # reversed interval: zero
-    (MON + 18.0, TUE + 8.0, 0.0),        # night
-])
+
+@pytest.mark.parametrize(
+    "t0, t1, expected",
+    [
+        (MON + 16.0, TUE + 10.0, 2.0),
+        (MON, WEEK, 40.0),  # 5 days x 8 h
+        (MON, 2 * WEEK, 80.0),
+        (SAT, SUN + DAY, 0.0),  # weekend
+        (FRI + 16.0, WEEK + MON + 10.0, 2.0),
+        (MON + 10.0, MON + 10.0, 0.0),
+        (MON + 12.0, MON + 10.0, 0.0),  # reversed interval: zero
+        (MON + 18.0, TUE + 8.0, 0.0),  # night
+    ],
+)
 def test_open_between_office(t0, t1, expected):
     assert OFFICE.open_between(t0, t1) == pytest.approx(expected)
 
@@ -144,6 +158,7 @@ def test_open_hours_per_week():
 
 
 # ------------------------------------------------------------------ always open
+
 
 def test_always_open_calendar():
     assert ALWAYS.always
@@ -171,11 +186,12 @@ def test_night_shift_across_midnight_and_week_boundary():
 
 # ------------------------------------------------------------------ properties
 
+
 @st.composite
 def calendars(draw):
     days = draw(st.sets(st.integers(0, 6), min_size=1, max_size=7))
     cuts = draw(st.lists(st.integers(0, 48), min_size=2, max_size=8, unique=True))
-    cuts = sorted(c / 2.0 for c in cuts)            # half-hour breakpoints in [0, 24]
+    cuts = sorted(c / 2.0 for c in cuts)  # half-hour breakpoints in [0, 24]
     if len(cuts) % 2:
         cuts = cuts[:-1]
     hours = tuple((cuts[k], cuts[k + 1]) for k in range(0, len(cuts), 2))
@@ -253,13 +269,13 @@ def test_dated_open_time_is_the_integral_of_is_open(cal):
 def test_dated_calendar_shifts_the_week_and_closes_holidays():
     week = Calendar(weekdays=(0, 1, 2, 3, 4), hours=((9, 17),))
     cal = DatedCalendar(week, start_weekday=5, special={2: (), 7: ((9, 17),)})  # starts Saturday
-    assert not cal.is_open(10.0)                      # Saturday
-    assert not cal.is_open(2 * DAY + 10)              # Monday, a holiday
-    assert cal.is_open(3 * DAY + 10)                  # Tuesday
-    assert cal.is_open(7 * DAY + 10)                  # the next Saturday: a make-up working day (调休)
-    assert cal.next_open(0.0) == 3 * DAY + 9          # past the weekend and the holiday
+    assert not cal.is_open(10.0)  # Saturday
+    assert not cal.is_open(2 * DAY + 10)  # Monday, a holiday
+    assert cal.is_open(3 * DAY + 10)  # Tuesday
+    assert cal.is_open(7 * DAY + 10)  # the next Saturday: a make-up working day (调休)
+    assert cal.next_open(0.0) == 3 * DAY + 9  # past the weekend and the holiday
     assert cal.finish(6 * DAY + 16, 2.0) == 7 * DAY + 10  # Friday 16:00 + 2 h: Saturday is worked
-    assert cal.open_between(0.0, 14 * DAY) == 10 * 8.0   # two weeks: 10 weekdays, less Monday, plus Saturday
+    assert cal.open_between(0.0, 14 * DAY) == 10 * 8.0  # two weeks: 10 weekdays, less Monday, plus Saturday
 
 
 @pytest.mark.parametrize("t", [5e-324, 1e-300, 7 * WEEK + 1e-12])

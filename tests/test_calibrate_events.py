@@ -1,4 +1,5 @@
 """Calibrating from an event log: the round trip recovers a known street, and real event logs read."""
+
 from __future__ import annotations
 
 import subprocess
@@ -53,8 +54,10 @@ def test_the_round_trip_recovers_arrivals_work_times_and_headcounts(exported):
 
 def test_xes_csv_and_parquet_logs_calibrate_alike(exported):
     _, out = exported
-    fits = [parameters(calibrate(read_log(out / f"events{suffix}")).scenario)
-            for suffix in (".parquet", ".csv.gz", ".xes.gz")]
+    fits = [
+        parameters(calibrate(read_log(out / f"events{suffix}")).scenario)
+        for suffix in (".parquet", ".csv.gz", ".xes.gz")
+    ]
     for other in fits[1:]:
         assert other.keys() == fits[0].keys()
         assert np.allclose([other[k] for k in fits[0]], list(fits[0].values()), rtol=1e-6)
@@ -103,8 +106,9 @@ def test_cli_calibrates_from_an_xes_file_and_refuses_a_table_that_is_not_an_even
     r = _gridsim("calibrate", str(out / "events.xes.gz"), "--out", str(tmp_path / "cal"), "--quiet")
     assert r.returncode == 0, r.stderr
     assert load_scenario(tmp_path / "cal" / "scenario.yaml").departments["beta"].headcount == 5
-    r = _gridsim("calibrate", str(DATA / "logs" / "nyc311_2011.csv.gz"), "--format", "eventlog",
-                 "--out", str(tmp_path / "no"))
+    r = _gridsim(
+        "calibrate", str(DATA / "logs" / "nyc311_2011.csv.gz"), "--format", "eventlog", "--out", str(tmp_path / "no")
+    )
     assert r.returncode == 2 and "case:concept:name" in r.stderr and "Traceback" not in r.stderr
     bad = tmp_path / "bad.xes"
     bad.write_text("<log><trace><event>", encoding="utf-8")
@@ -116,13 +120,20 @@ def test_cli_calibrates_from_an_xes_file_and_refuses_a_table_that_is_not_an_even
 def test_replayed_arrivals_check_the_service_side_out_of_sample(exported):
     """Fit on 40 days of the known street's log (spells of work), check on the 20 after with its own arrivals."""
     from sim.calibrate.check import check_fit
+
     _, out = exported
     log = read_log(out / "events.parquet")
     start = log.table["created"].min().normalize()
     split = start + pd.Timedelta(days=40)
     cal = calibrate(log, (start, split))
-    fc = check_fit(cal.scenario, log, (split, log.table["created"].max() + pd.Timedelta(seconds=1)), reps=6,
-                   tail_days=3, replay=True)
+    fc = check_fit(
+        cal.scenario,
+        log,
+        (split, log.table["created"].max() + pd.Timedelta(seconds=1)),
+        reps=6,
+        tail_days=3,
+        replay=True,
+    )
     t = fc.table.set_index(["what", "level"])
     arrivals = t.loc[("arrivals in the window", "all")]
     assert arrivals["observed"] == arrivals["simulated"] == arrivals["prediction_lo"]  # the log's own requests
@@ -135,6 +146,7 @@ def test_replayed_arrivals_check_the_service_side_out_of_sample(exported):
 def test_compare_carries_the_calibration_uncertainty(exported, tmp_path):
     from sim.calibrate.build import bootstrap_draws
     from sim.calibrate.uncertainty import read_draws, scenario_for
+
     _, out = exported
     log = read_log(out / "events.parquet")
     sc = calibrate(log).scenario
@@ -148,11 +160,24 @@ def test_compare_carries_the_calibration_uncertainty(exported, tmp_path):
         expect = sc.groups["citizens"].arrivals_per_day * draws[key].iloc[r + 1] / draws[key].iloc[0]
         assert varied.groups["citizens"].arrivals_per_day == pytest.approx(expect)
         assert varied.categories["b"].service["beta"].mean_value == pytest.approx(
-            draws["categories.b.service.beta.mean"].iloc[r + 1], rel=1e-3)
+            draws["categories.b.service.beta.mean"].iloc[r + 1], rel=1e-3
+        )
     scen = tmp_path / "cal.yaml"
     scen.write_text(sc.to_yaml(), encoding="utf-8")
-    r = _gridsim("compare", str(scen), "--reps", "4", "--workers", "1", "--days", "10", "--calibration-uncertainty",
-                 str(tmp_path / "bootstrap.csv"), "--out", str(tmp_path / "cmp"))
+    r = _gridsim(
+        "compare",
+        str(scen),
+        "--reps",
+        "4",
+        "--workers",
+        "1",
+        "--days",
+        "10",
+        "--calibration-uncertainty",
+        str(tmp_path / "bootstrap.csv"),
+        "--out",
+        str(tmp_path / "cmp"),
+    )
     assert r.returncode == 0, r.stderr
     assert "calibration uncertainty" in r.stdout
     reps = pd.read_csv(tmp_path / "cmp" / "replications.csv")
@@ -162,8 +187,16 @@ def test_compare_carries_the_calibration_uncertainty(exported, tmp_path):
     raw["groups"] = {"people": raw["groups"].pop("citizens")}  # a scenario the draws do not fit
     other = build_scenario(raw, "renamed")
     scen.write_text(other.to_yaml(), encoding="utf-8")
-    r = _gridsim("compare", str(scen), "--reps", "2", "--calibration-uncertainty", str(tmp_path / "bootstrap.csv"),
-                 "--out", str(tmp_path / "bad"))
+    r = _gridsim(
+        "compare",
+        str(scen),
+        "--reps",
+        "2",
+        "--calibration-uncertainty",
+        str(tmp_path / "bootstrap.csv"),
+        "--out",
+        str(tmp_path / "bad"),
+    )
     assert r.returncode == 2 and "bootstrap.csv" in r.stderr and "groups.citizens" in r.stderr
     assert not (tmp_path / "bad").exists()
 
@@ -172,6 +205,7 @@ def test_dropping_arrivals_after_the_check_window_changes_no_figure(exported, mo
     """One department a category, first come first served: later arrivals cannot delay the window's requests."""
     from sim.calibrate.check import check_fit
     from sim.issues import IssueStream, generate_issues
+
     truth, out = exported
     whole = generate_issues(truth)
     part = whole.before(500.0)

@@ -1,4 +1,5 @@
 """City runs: streaming metrics against the exact ones, shards against one run, the CLI."""
+
 from __future__ import annotations
 
 import gzip
@@ -56,6 +57,7 @@ def _check_cif_quantiles(sc, appeals, streamed):
     (in a flat stretch of the CIF the time itself is ill-determined; its sampling error is far larger)."""
     from sim.metrics import CIF_QUANTILES, end_events, measures
     from sim.survival import cif_quantile, cumulative_incidence
+
     deadlines = {k: c.response_deadline_hours for k, c in sc.categories.items()}
     a = appeals[appeals["created"] >= sc.warmup_days * 24.0]
     TOL = 0.005
@@ -70,11 +72,11 @@ def _check_cif_quantiles(sc, appeals, streamed):
         if np.isnan(t):
             assert cif[-1] < q + TOL, (model, metric, dim, level)
             continue
-        before = cif[np.searchsorted(times, t, side="left") - 1] if t > times[0] else 0.0   # CIF(t-)
+        before = cif[np.searchsorted(times, t, side="left") - 1] if t > times[0] else 0.0  # CIF(t-)
         after = cif[np.searchsorted(times, t, side="right") - 1] if t >= times[0] else 0.0  # CIF(t)
         exact_t = cif_quantile(*ends, q)
         within_a_bin = abs(t - exact_t) <= 0.01 * exact_t + EDGES[1]
-        tol = max(TOL, 2.0 / len(ends[0]))   # or two steps of a small slice's CIF (each 1/n high)
+        tol = max(TOL, 2.0 / len(ends[0]))  # or two steps of a small slice's CIF (each 1/n high)
         assert within_a_bin or (before <= q + tol and after >= q - tol), (model, metric, dim, level, t, exact_t)
         checked += 1
     assert checked > 50
@@ -130,8 +132,10 @@ def test_city_streets_are_numbered_and_seeded_like_single_streets(small_city):
     plain_sc = load_scenario(overrides=["horizon_days=8", "warmup_days=0"])
     plain = Tally.from_appeals(run(plain_sc).appeals, plain_sc, {"all": None}).summary()
     first = res.summary[(res.summary["dimension"] == "street") & (res.summary["level"] == "a-001")]
-    pd.testing.assert_frame_equal(plain.drop(columns=["dimension", "level"]).reset_index(drop=True),
-                                  first.drop(columns=["dimension", "level"]).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        plain.drop(columns=["dimension", "level"]).reset_index(drop=True),
+        first.drop(columns=["dimension", "level"]).reset_index(drop=True),
+    )
     per_street = res.summary.query("metric == 'issues' and dimension == 'street'")
     assert per_street.groupby("model")["value"].sum().to_dict() == {m: float(n) for m, n in res.issues.items()}
     # the b streets have more residents: more issues than the a streets on average
@@ -147,11 +151,22 @@ def test_city_headcount_is_equal_across_models_and_streets(small_city):
 
 def test_gridsim_run_on_a_city(gridsim_cli, tmp_path):
     out = tmp_path / "city"
-    p = gridsim_cli("run", "--days", "5", "--set", "warmup_days=0", "--set", CITY, "--out", str(out), "--workers", "2", "--appeals")
+    p = gridsim_cli(
+        "run", "--days", "5", "--set", "warmup_days=0", "--set", CITY, "--out", str(out), "--workers", "2", "--appeals"
+    )
     assert p.returncode == 0, p.stderr
     assert "5 streets" in p.stdout
-    for name in ("summary.csv", "comparison.csv", "utilisation.csv", "backlog.csv", "staffing.csv",
-                 "street_differences.csv", "report.md", "provenance.json", "scenario.yaml"):
+    for name in (
+        "summary.csv",
+        "comparison.csv",
+        "utilisation.csv",
+        "backlog.csv",
+        "staffing.csv",
+        "street_differences.csv",
+        "report.md",
+        "provenance.json",
+        "scenario.yaml",
+    ):
         assert (out / name).stat().st_size > 0
     prov = json.loads((out / "provenance.json").read_text())
     files = sorted(f.name for f in (out / "appeals").iterdir())
@@ -201,21 +216,25 @@ def test_street_differences_are_the_mean_street_difference_with_its_wins(small_c
     assert street_differences(res.summary, "no-such-model").empty
 
 
-
 def test_city_without_appeals_flag_writes_no_records(gridsim_cli, tmp_path):
     out = tmp_path / "city"
-    p = gridsim_cli("run", "--days", "3", "--set", "warmup_days=0", "--set", CITY, "--out", str(out), "--quiet", "--no-plots")
+    p = gridsim_cli(
+        "run", "--days", "3", "--set", "warmup_days=0", "--set", CITY, "--out", str(out), "--quiet", "--no-plots"
+    )
     assert p.returncode == 0, p.stderr
     assert not (out / "appeals").exists() and not (out / "appeals.csv").exists()
     assert not list(out.glob("*.png"))
 
 
-@pytest.mark.parametrize("override, expected", [
-    ("city={streets: {x: {count: 2, set: {departments.nobody.headcount: 3}}}}", "city.streets.x"),
-    ("city={streets: {x: {count: 0}}}", "city.streets.x.count"),
-    ("city={streets: {x: {count: 1, set: {city: null}}}}", "a street cannot set city"),
-    ("city={streets: {}}", "city.streets"),
-])
+@pytest.mark.parametrize(
+    "override, expected",
+    [
+        ("city={streets: {x: {count: 2, set: {departments.nobody.headcount: 3}}}}", "city.streets.x"),
+        ("city={streets: {x: {count: 0}}}", "city.streets.x.count"),
+        ("city={streets: {x: {count: 1, set: {city: null}}}}", "a street cannot set city"),
+        ("city={streets: {}}", "city.streets"),
+    ],
+)
 def test_bad_city_blocks_are_reported(gridsim_cli, tmp_path, override, expected):
     p = gridsim_cli("run", "--set", override, "--out", str(tmp_path / "x"))
     assert p.returncode == 2
@@ -239,8 +258,10 @@ def test_bad_worker_count_is_bad_input(gridsim_cli, tmp_path):
 
 def test_a_street_where_no_issue_arose_still_has_its_rows():
     """A quiet street (its stream holds no issue) is in the city's street breakdown, with zero issues."""
-    quiet = ("city={streets: {busy: {count: 2}, quiet: {count: 1, set: {groups.residents.arrivals_per_day: 0.001, "
-             "groups.merchants.arrivals_per_day: 0.001, groups.gig_workers.arrivals_per_day: 0.001}}}}")
+    quiet = (
+        "city={streets: {busy: {count: 2}, quiet: {count: 1, set: {groups.residents.arrivals_per_day: 0.001, "
+        "groups.merchants.arrivals_per_day: 0.001, groups.gig_workers.arrivals_per_day: 0.001}}}}"
+    )
     res = run_city(load_scenario(overrides=["horizon_days=2", "warmup_days=0", quiet]))
     issues = res.summary[(res.summary["dimension"] == "street") & (res.summary["metric"] == "issues")]
     by = issues.set_index(["model", "level"])["value"]

@@ -1,6 +1,7 @@
 """The default scenario end to end through the command line: exit 0, the comparison table, and
 every output file with the fields the spec asks for.  Also ``--model``, ``--version`` and the
 embedded default scenario."""
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,24 @@ from sim.scenario import DEFAULT_SCENARIO_PATH, build_scenario
 REPO = Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PLOTS = ("times.png", "rates.png", "trips.png", "backlog.png")
-APPEAL_FIELDS = ("model", "replication", "group", "category", "area", "created", "filed", "first_response",
-                 "resolved", "abandoned", "trips", "referrals", "bounces", "departments", "reopened",
-                 "citizen_hours")
+APPEAL_FIELDS = (
+    "model",
+    "replication",
+    "group",
+    "category",
+    "area",
+    "created",
+    "filed",
+    "first_response",
+    "resolved",
+    "abandoned",
+    "trips",
+    "referrals",
+    "bounces",
+    "departments",
+    "reopened",
+    "citizen_hours",
+)
 SUMMARY_COLUMNS = ["model", "metric", "dimension", "level", "value", "n"]
 
 
@@ -40,7 +56,18 @@ def cli(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     calls = {
         "default": lambda: _cli("run", "--out", str(root / "default")),
-        "merged": lambda: _cli("run", "--model", "merged", "--days", "5", "--set", "warmup_days=0", "--no-plots", "--out", str(root / "merged")),
+        "merged": lambda: _cli(
+            "run",
+            "--model",
+            "merged",
+            "--days",
+            "5",
+            "--set",
+            "warmup_days=0",
+            "--no-plots",
+            "--out",
+            str(root / "merged"),
+        ),
         "version": lambda: _cli("--version"),
         "script": lambda: _cli("--version", exe=str(Path(sys.executable).with_name("gridsim"))),
     }
@@ -72,8 +99,17 @@ def test_exit_0_and_comparison_table(default_run):
 
 def test_every_output_file_is_written(default_run):
     out, _ = default_run
-    expected = {"appeals.csv", "summary.csv", "utilisation.csv", "backlog.csv", "scenario.yaml", "provenance.json",
-                "report.md", "report.html", *PLOTS}
+    expected = {
+        "appeals.csv",
+        "summary.csv",
+        "utilisation.csv",
+        "backlog.csv",
+        "scenario.yaml",
+        "provenance.json",
+        "report.md",
+        "report.html",
+        *PLOTS,
+    }
     present = {p.name for p in out.iterdir()}
     assert expected <= present, expected - present
     for name in expected:
@@ -125,7 +161,7 @@ def test_summary_csv_is_long_form(default_run):
             assert 0.0 <= v <= 1.0, (model, rate, v)
     a = pd.read_csv(out / "appeals.csv")
     issues = s[(s["metric"] == "issues") & (s["dimension"] == "all")].set_index("model")["value"]
-    measured = a[a["created"] >= sc.warmup_days * 24.0]   # metrics leave the warm-up's issues out
+    measured = a[a["created"] >= sc.warmup_days * 24.0]  # metrics leave the warm-up's issues out
     assert issues.to_dict() == {k: float(v) for k, v in measured.groupby("model").size().items()}
 
 
@@ -223,12 +259,21 @@ def test_a_run_where_no_issue_arises_writes_a_results_folder(tmp_path):
         assert (out / name).stat().st_size > 0, name
 
 
-@pytest.mark.parametrize("args, flag", [
-    (["trace", "--width", "0"], "--width"), (["trace", "--first", "-1"], "--first"),
-    (["warmup", "--reps", "0"], "--reps"), (["warmup", "--window", "-3"], "--window"),
-    (["compare", "--max-reps", "0"], "--max-reps"), (["compare", "--precision", "nan"], "--precision"),
-    (["compare", "--precision", "-1"], "--precision"), (["run", "--workers", "0"], "--workers"),
-    (["run", "--model", "siloed", "--model", "siloed"], "--model"), (["animate", "--day", "0"], "--day")])
+@pytest.mark.parametrize(
+    "args, flag",
+    [
+        (["trace", "--width", "0"], "--width"),
+        (["trace", "--first", "-1"], "--first"),
+        (["warmup", "--reps", "0"], "--reps"),
+        (["warmup", "--window", "-3"], "--window"),
+        (["compare", "--max-reps", "0"], "--max-reps"),
+        (["compare", "--precision", "nan"], "--precision"),
+        (["compare", "--precision", "-1"], "--precision"),
+        (["run", "--workers", "0"], "--workers"),
+        (["run", "--model", "siloed", "--model", "siloed"], "--model"),
+        (["animate", "--day", "0"], "--day"),
+    ],
+)
 def test_bad_flags_are_refused_before_anything_runs(gridsim_cli, tmp_path, args, flag):
     p = gridsim_cli(*args, "--out", str(tmp_path / "out")) if args[0] != "animate" else gridsim_cli(*args)
     assert p.returncode == 2 and flag in p.stderr and "Traceback" not in p.stderr, p.stderr
@@ -252,8 +297,12 @@ def test_a_folder_of_the_users_is_never_written_into(gridsim_cli, tmp_path, comm
     assert p.returncode == 2 and "a folder of yours" in p.stderr and "notes.txt" in p.stderr, p.stderr
     assert [x.name for x in mine.iterdir()] == ["notes.txt"] and (mine / "notes.txt").read_text() == "mine"
     # the working folder is a folder of the user's too (`--out ""` is `--out .`)
-    p = subprocess.run([sys.executable, "-m", "sim", *command, "--days", "2", "--set", "warmup_days=0", "--out", ""],
-                       capture_output=True, text=True, cwd=mine)
+    p = subprocess.run(
+        [sys.executable, "-m", "sim", *command, "--days", "2", "--set", "warmup_days=0", "--out", ""],
+        capture_output=True,
+        text=True,
+        cwd=mine,
+    )
     assert p.returncode == 2 and "a folder of yours" in p.stderr
     assert [x.name for x in mine.iterdir()] == ["notes.txt"]
 
@@ -262,8 +311,12 @@ def test_an_empty_folder_is_filled_and_a_results_folder_replaced(gridsim_cli, tm
     out = tmp_path / "empty"
     out.mkdir()
     for seed in ("1", "2"):  # the second run finds the first's results folder (its provenance.json)
-        assert gridsim_cli("run", "--no-plots", "--days", "2", "--seed", seed, "--set", "warmup_days=0",
-                           "--out", str(out)).returncode == 0
+        assert (
+            gridsim_cli(
+                "run", "--no-plots", "--days", "2", "--seed", seed, "--set", "warmup_days=0", "--out", str(out)
+            ).returncode
+            == 0
+        )
         assert json.loads((out / "provenance.json").read_text())["seed"] == int(seed)
 
 
@@ -271,8 +324,20 @@ def test_animate_makes_its_folder_and_compare_survives_a_run_with_no_issue(grids
     gif = tmp_path / "new" / "deeper" / "day.gif"
     p = gridsim_cli("animate", "--out", str(gif))
     assert p.returncode == 0 and gif.stat().st_size > 0, p.stderr
-    p = gridsim_cli("compare", "--days", "0.01", "--set", "warmup_days=0", "--reps", "2", "--workers", "1",
-                    "--out", str(tmp_path / "cmp"), "--quiet")
+    p = gridsim_cli(
+        "compare",
+        "--days",
+        "0.01",
+        "--set",
+        "warmup_days=0",
+        "--reps",
+        "2",
+        "--workers",
+        "1",
+        "--out",
+        str(tmp_path / "cmp"),
+        "--quiet",
+    )
     assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
 
 
@@ -280,6 +345,7 @@ def test_a_measured_window_with_no_open_hours_still_reports(tmp_path):
     """Warm-up to Saturday, horizon Sunday: the departments never open in the measured window, utilisation is
     undefined, and the run still writes its whole folder (it crashed half-way through the report)."""
     from sim.cli import main
+
     out = tmp_path / "weekend"
     assert main(["run", "--set", "horizon_days=6", "--set", "warmup_days=5", "--quiet", "--out", str(out)]) == 0
     assert {"report.md", "report.html", "provenance.json"} <= {p.name for p in out.iterdir()}
@@ -288,6 +354,17 @@ def test_a_measured_window_with_no_open_hours_still_reports(tmp_path):
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
     """A Dask address nobody answers: exit 2 naming --scheduler after a short timeout, not a traceback."""
     from sim.cli import main
-    code = main(["run", str(REPO / "scenarios" / "shanghai.yaml"), "--scheduler", "tcp://127.0.0.1:9", "--no-plots",
-                 "--quiet", "--out", str(tmp_path / "x")])
+
+    code = main(
+        [
+            "run",
+            str(REPO / "scenarios" / "shanghai.yaml"),
+            "--scheduler",
+            "tcp://127.0.0.1:9",
+            "--no-plots",
+            "--quiet",
+            "--out",
+            str(tmp_path / "x"),
+        ]
+    )
     assert code == 2 and "--scheduler" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """Conservation: every issue that arises is in exactly one end state at the horizon (resolved,
 abandoned, open) in every model, nothing lost or duplicated, with times consistent with its state."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,8 +16,12 @@ SCENARIOS = {
     # the default street, shortened
     "default": ["horizon_days=20"],
     # overloaded: long queues, many give up, many still open at the horizon
-    "overloaded": ["horizon_days=8", "warmup_days=0", "groups.residents.arrivals_per_day=90",
-                   "groups.residents.patience={dist: exponential, mean: 0.5}"],
+    "overloaded": [
+        "horizon_days=8",
+        "warmup_days=0",
+        "groups.residents.arrivals_per_day=90",
+        "groups.residents.patience={dist: exponential, mean: 0.5}",
+    ],
     # a warm-up period (metrics skip it; records must not)
     "warm-up": ["horizon_days=14", "warmup_days=4"],
 }

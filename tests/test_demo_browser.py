@@ -3,6 +3,7 @@
 Needs Debian's chromium and chromium-driver.  Locally, the test is skipped with a reason
 when they are missing; on CI (CI=true) a missing browser is a failure (.ci/run installs it).
 """
+
 import os
 import shutil
 import subprocess
@@ -31,16 +32,28 @@ def _browser():
         pytest.skip(why + " (apt-get install chromium chromium-driver)")
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", "--window-size=1400,1800"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--window-size=1400,1800",
+    ):
         opts.add_argument(flag)
     return webdriver.Chrome(service=Service(DRIVER), options=opts)
 
 
 def _shown(driver) -> dict:
-    return {f"{m}:{model}": driver.find_element("id", f"{model}-{m}").text
-            for m in METRICS for model in ("siloed", "merged")}
+    return {
+        f"{m}:{model}": driver.find_element("id", f"{model}-{m}").text
+        for m in METRICS
+        for model in ("siloed", "merged")
+    }
 
 
 def _fmt(metric, v):
@@ -62,8 +75,12 @@ def test_demo_page_reacts_and_matches_the_cli(tmp_path):
         slider = driver.find_element("id", "demand")
         for _ in range(3):
             slider.send_keys(Keys.ARROW_RIGHT)
-        wait.until(lambda d: "demand=1.15" in (d.find_element("tag name", "body").get_attribute("data-query") or "")
-                   and d.find_element("tag name", "body").get_attribute("data-state") == "ready")
+        wait.until(
+            lambda d: (
+                "demand=1.15" in (d.find_element("tag name", "body").get_attribute("data-query") or "")
+                and d.find_element("tag name", "body").get_attribute("data-state") == "ready"
+            )
+        )
         after = _shown(driver)
         assert driver.find_element("id", "demand-value").text == "1.15"
         assert after != before, "the figures did not change"
@@ -75,8 +92,11 @@ def test_demo_page_reacts_and_matches_the_cli(tmp_path):
     # the same scenario through the CLI gives the numbers the page shows
     levers = {"demand": 1.15}
     sc = scenario_for(levers)
-    sets = [f"horizon_days={sc.horizon_days}", f"merged.stationed_share={sc.merged.stationed_share}",
-            f"merged.joint_meeting.every_days={sc.merged.joint_meeting.every_days}"]
+    sets = [
+        f"horizon_days={sc.horizon_days}",
+        f"merged.stationed_share={sc.merged.stationed_share}",
+        f"merged.joint_meeting.every_days={sc.merged.joint_meeting.every_days}",
+    ]
     sets += [f"groups.{g}.arrivals_per_day={s.arrivals_per_day}" for g, s in sc.groups.items()]
     sets += [f"groups.{g}.p_right_line_grid={s.p_right_line_grid}" for g, s in sc.groups.items()]
     sets += [f"categories.{c}.delegable={str(s.delegable).lower()}" for c, s in sc.categories.items()]
@@ -91,4 +111,5 @@ def test_demo_page_reacts_and_matches_the_cli(tmp_path):
         metric, model = key.split(":")
         assert text == _fmt(metric, overall[(model, metric)]), key
     assert simulate_levers(levers)["metrics"]["trips_per_appeal"]["merged"] == pytest.approx(
-        overall[("merged", "trips_per_appeal")])
+        overall[("merged", "trips_per_appeal")]
+    )

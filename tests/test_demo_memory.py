@@ -7,6 +7,7 @@ is made small (:data:`CACHE`) so that it fills, and then turns over several time
 a minute of simulation.  Everything the server keeps on purpose is then constant in size: what
 still grows is a leak.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,12 +22,13 @@ import pytest
 
 from sim.demo import server as demo
 
-LINUX_PROC = pytest.mark.skipif(not Path("/proc/self/status").exists(),
-                                reason="reads the server's resident memory from /proc/<pid>/status (Linux)")
+LINUX_PROC = pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="reads the server's resident memory from /proc/<pid>/status (Linux)"
+)
 
 REPO = Path(__file__).resolve().parents[1]
-CACHE = 6             # settings the server keeps (the demo's 64 would take minutes to turn over)
-WARM = 4 * CACHE      # requests before the first reading: the cache filled, then turned over three times
+CACHE = 6  # settings the server keeps (the demo's 64 would take minutes to turn over)
+WARM = 4 * CACHE  # requests before the first reading: the cache filled, then turned over three times
 MEASURED = 4 * CACHE  # requests between the two readings: four more turns of the cache
 #: Growth allowed between the two readings (each the median of the SMOOTH readings around it, as
 #: one reading moves by a few MiB with the buffers of the run just made).  Measured on the project's
@@ -58,14 +60,20 @@ def rss_mib(pid: int) -> float:
 def settings(n: int):
     """``n`` different lever settings, each at the shortest horizon (7 days)."""
     for i in range(n):
-        yield {"demand": 0.5 + 0.05 * (i % 21), "stationed_share": 0.05 * (i // 21 % 10),
-               "gig_wrong_office": 0.05 * (i % 7), "meeting_every_days": 1 + i % 28, "days": 7}
+        yield {
+            "demand": 0.5 + 0.05 * (i % 21),
+            "stationed_share": 0.05 * (i // 21 % 10),
+            "gig_wrong_office": 0.05 * (i % 7),
+            "meeting_every_days": 1 + i % 28,
+            "days": 7,
+        }
 
 
 @pytest.fixture()
 def server():
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(CACHE)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True, cwd=REPO)  # `-c` imports sim from REPO
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(CACHE)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO
+    )  # `-c` imports sim from REPO
     try:
         port = int(proc.stdout.readline())
         yield proc.pid, f"http://127.0.0.1:{port}/"
@@ -91,12 +99,13 @@ def test_memory_levels_off_once_the_cache_is_full(server):
         readings.append((i, round(rss_mib(pid), 1)))
     took = time.monotonic() - t0
     mib = [m for _, m in readings]
-    at_warm = statistics.median(mib[WARM - SMOOTH:WARM])
+    at_warm = statistics.median(mib[WARM - SMOOTH : WARM])
     at_end = statistics.median(mib[-SMOOTH:])
     growth = at_end - at_warm
     assert growth < BOUND_MIB, (
         f"the server's memory grew by {growth:.1f} MiB from request {WARM} to {WARM + MEASURED} "
-        f"(bound {BOUND_MIB} MiB, cache of {CACHE}, {took:.0f} s); (request, MiB): {readings}")
+        f"(bound {BOUND_MIB} MiB, cache of {CACHE}, {took:.0f} s); (request, MiB): {readings}"
+    )
 
 
 def test_every_simulation_runs_on_one_thread_whichever_request_asks(monkeypatch):
@@ -104,11 +113,13 @@ def test_every_simulation_runs_on_one_thread_whichever_request_asks(monkeypatch)
     malloc arena (on the requests' threads, glibc's per-thread arenas each grew to a run's peak: the
     server's memory stepped up by ~15 MiB at a time long after its cache was full)."""
     import threading
+
     ran_on = []
 
     def fake(key):
         ran_on.append(threading.get_ident())
         return {"days": dict(key)["days"]}
+
     demo.clear_cache()
     monkeypatch.setattr(demo, "_simulate", fake)
     asked_on = []
@@ -116,6 +127,7 @@ def test_every_simulation_runs_on_one_thread_whichever_request_asks(monkeypatch)
     def ask(days):
         asked_on.append(threading.get_ident())
         assert demo.simulate_levers({"days": days}) == {"days": float(days)}
+
     threads = [threading.Thread(target=ask, args=(d,)) for d in range(10, 16)]
     for t in threads:
         t.start()
@@ -128,6 +140,7 @@ def test_every_simulation_runs_on_one_thread_whichever_request_asks(monkeypatch)
 def test_an_error_of_a_run_reaches_its_request(monkeypatch):
     def broken(key):
         raise RuntimeError("disk full")
+
     demo.clear_cache()
     monkeypatch.setattr(demo, "_simulate", broken)
     with pytest.raises(RuntimeError, match="disk full"):

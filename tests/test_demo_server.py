@@ -1,4 +1,5 @@
 """The classroom demo's server without a browser: bad requests, errors and figures."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,9 @@ def _get(url: str):
         return e.code, json.loads(e.read())
 
 
-@pytest.mark.parametrize("query", ["stationed_share=nan", "stationed_share=inf", "stationed_share=7",
-                                   "stationed_share=abc"])
+@pytest.mark.parametrize(
+    "query", ["stationed_share=nan", "stationed_share=inf", "stationed_share=7", "stationed_share=abc"]
+)
 def test_bad_lever_values_are_400(url, query):
     code, body = _get(f"{url}api/run?{query}")
     assert code == 400 and "error" in body
@@ -35,6 +37,7 @@ def test_bad_lever_values_are_400(url, query):
 def test_an_unexpected_error_is_a_500_and_the_server_goes_on(url, monkeypatch):
     def broken(levers, *request):
         raise RuntimeError("disk full")
+
     monkeypatch.setattr(demo, "simulate_levers", broken)
     code, body = _get(f"{url}api/run")
     assert code == 500 and "disk full" in body["error"]
@@ -44,6 +47,7 @@ def test_an_unexpected_error_is_a_500_and_the_server_goes_on(url, monkeypatch):
 
 def test_a_run_leaves_no_figure_open():
     from sim.plots import plt
+
     plt.close("all")
     demo.simulate_levers({k: d[4] for k, d in demo.LEVERS.items()} | {"days": 7})
     assert plt.get_fignums() == []
@@ -53,12 +57,14 @@ def test_a_run_leaves_no_figure_open():
 def slow(monkeypatch):
     """Each simulation takes 0.6 s and says which setting it ran; the cache starts empty."""
     import time
+
     ran = []
 
     def fake(key):
         ran.append(dict(key)["days"])
         time.sleep(0.6)
         return {"days": dict(key)["days"]}
+
     demo.clear_cache()
     monkeypatch.setattr(demo, "_simulate", fake)
     yield ran
@@ -68,10 +74,12 @@ def slow(monkeypatch):
 def test_a_newer_request_of_the_same_page_supersedes_one_still_waiting(url, slow):
     import threading
     import time
+
     answers = {}
 
     def ask(days, n):
         answers[days] = _get(f"{url}api/run?days={days}&page=p1&n={n}")
+
     first = threading.Thread(target=ask, args=(10, 1))
     first.start()
     time.sleep(0.2)  # the first is running; the next two wait
@@ -89,6 +97,7 @@ def test_a_newer_request_of_the_same_page_supersedes_one_still_waiting(url, slow
 def test_a_setting_already_simulated_does_not_wait_behind_a_slow_run(url, slow):
     import threading
     import time
+
     assert _get(f"{url}api/run?days=20")[0] == 200
     busy = threading.Thread(target=_get, args=(f"{url}api/run?days=21",))
     busy.start()

@@ -1,4 +1,5 @@
 """Event logs out: they change nothing, agree with the records, and process-mining tools read them."""
+
 from __future__ import annotations
 
 import subprocess
@@ -52,8 +53,12 @@ def test_the_events_agree_with_the_records(logged):
     assert (count["resolution"] == a["reopened"] + (a["state"] == "resolved")).all()
     assert (count["gave up"] == (a["state"] == "abandoned")).all()
     assert a["reopened"].sum() > 0 and (a["state"] == "abandoned").sum() > 0  # both are tried
-    for col, field in (("issue arises", "created"), ("filed", "filed"), ("response", "first_response"),
-                       ("gave up", "abandoned")):
+    for col, field in (
+        ("issue arises", "created"),
+        ("filed", "filed"),
+        ("response", "first_response"),
+        ("gave up", "abandoned"),
+    ):
         assert np.allclose(first[col], a[field], equal_nan=True), col
     resolved = a["state"] == "resolved"
     assert np.allclose(last.loc[resolved, "resolution"], a.loc[resolved, "resolved"])
@@ -63,8 +68,11 @@ def test_the_events_agree_with_the_records(logged):
 def test_work_starts_and_completes_in_pairs(logged):
     _, res = logged
     work = res.events[res.events["concept:name"].isin(["department work", "intake", "triage", "assessment"])]
-    n = work.groupby(["case:concept:name", "concept:name", "org:resource", "lifecycle:transition"],
-                     observed=True).size().unstack(fill_value=0)
+    n = (
+        work.groupby(["case:concept:name", "concept:name", "org:resource", "lifecycle:transition"], observed=True)
+        .size()
+        .unstack(fill_value=0)
+    )
     open_ = n["start"] - n["complete"]
     assert open_.isin([0, 1]).all()  # a part still under way at the horizon has no complete yet
     assert (open_ == 0).mean() > 0.95
@@ -101,8 +109,9 @@ def test_pm4py_reads_the_xes_file_with_every_event(written):
         back = _pm4py().read_xes(str(out / "events.xes.gz"), show_progress_bar=False)
     assert len(back) == len(log)
     assert back["case:concept:name"].nunique() == log["case:concept:name"].nunique()
-    assert (back["concept:name"].value_counts().sort_index()
-            == log["concept:name"].astype(str).value_counts().sort_index()).all()
+    assert (
+        back["concept:name"].value_counts().sort_index() == log["concept:name"].astype(str).value_counts().sort_index()
+    ).all()
     assert set(back["case:model"]) == {"siloed", "merged"}
 
 
@@ -112,19 +121,23 @@ def test_pm4py_discovers_the_same_process_map_as_ours(written, fmt):
     pm4py = _pm4py()
     path = out / f"events.{fmt}"
     df = pd.read_parquet(path) if fmt == "parquet" else pd.read_csv(path, parse_dates=["time:timestamp"])
-    for model, expected in (("siloed", {"bounce", "escalation", "referral", "department work"}),
-                            ("merged", {"triage", "on-the-spot work", "closing", "feedback call"})):
+    for model, expected in (
+        ("siloed", {"bounce", "escalation", "referral", "department work"}),
+        ("merged", {"triage", "on-the-spot work", "closing", "feedback call"}),
+    ):
         part = df[(df["case:model"] == model) & (df["lifecycle:transition"] == "complete")]
-        part = pm4py.format_dataframe(part, case_id="case:concept:name", activity_key="concept:name",
-                                      timestamp_key="time:timestamp")
+        part = pm4py.format_dataframe(
+            part, case_id="case:concept:name", activity_key="concept:name", timestamp_key="time:timestamp"
+        )
         dfg, starts, ends = pm4py.discover_dfg(part)
         assert set(starts) == {"issue arises"}
         assert expected <= {a for edge in dfg for a in edge}
         ours = eventlog.process_map(log[log["case:model"] == model])
         inner = ours[(ours["source"] != "▶") & (ours["target"] != "■")]
         assert dict(zip(zip(inner["source"], inner["target"]), inner["transitions"])) == dict(dfg)
-        assert dict(zip(ours.loc[ours["target"] == "■", "source"], ours.loc[ours["target"] == "■",
-                                                                             "transitions"])) == dict(ends)
+        assert dict(
+            zip(ours.loc[ours["target"] == "■", "source"], ours.loc[ours["target"] == "■", "transitions"])
+        ) == dict(ends)
 
 
 def test_the_process_maps_are_mermaid_charts(written):
@@ -134,24 +147,38 @@ def test_the_process_maps_are_mermaid_charts(written):
 
 
 def _gridsim(*args):
-    return subprocess.run([sys.executable, "-m", "sim", *args, "--set", "warmup_days=0", "--quiet"],
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args, "--set", "warmup_days=0", "--quiet"], capture_output=True, text=True
+    )
 
 
 def test_cli_writes_event_logs_for_run_compare_and_city(tmp_path):
     r = _gridsim("run", "--days", "3", "--no-plots", "--event-log", "--out", str(tmp_path / "run"))
     assert r.returncode == 0, r.stderr
     assert {p.name for p in (tmp_path / "run").glob("events*")} == {
-        "events.csv.gz", "events.parquet", "events.xes.gz", "events-process-map.md"}
-    r = _gridsim("compare", "--days", "3", "--reps", "2", "--workers", "1", "--event-log",
-                 "--out", str(tmp_path / "cmp"))
+        "events.csv.gz",
+        "events.parquet",
+        "events.xes.gz",
+        "events-process-map.md",
+    }
+    r = _gridsim(
+        "compare", "--days", "3", "--reps", "2", "--workers", "1", "--event-log", "--out", str(tmp_path / "cmp")
+    )
     assert r.returncode == 0, r.stderr
-    assert {p.name for p in (tmp_path / "cmp" / "events").glob("*.parquet")} == {"rep-000.parquet",
-                                                                                 "rep-001.parquet"}
+    assert {p.name for p in (tmp_path / "cmp" / "events").glob("*.parquet")} == {"rep-000.parquet", "rep-001.parquet"}
     reps = pd.read_parquet(tmp_path / "cmp" / "events" / "rep-001.parquet")
     assert set(reps["case:replication"]) == {1}
-    r = _gridsim("run", "--days", "2", "--no-plots", "--event-log", "--set", "city={streets: {small: {count: 2}}}",
-                 "--out", str(tmp_path / "city"))
+    r = _gridsim(
+        "run",
+        "--days",
+        "2",
+        "--no-plots",
+        "--event-log",
+        "--set",
+        "city={streets: {small: {count: 2}}}",
+        "--out",
+        str(tmp_path / "city"),
+    )
     assert r.returncode == 0, r.stderr
     streets = {p.name for p in (tmp_path / "city" / "events").glob("*.parquet")}
     assert streets == {"small-001.parquet", "small-002.parquet"}

@@ -1,4 +1,5 @@
 """Replications and paired comparisons (sim/experiment.py) and the compare/warmup commands."""
+
 import json
 import math
 
@@ -33,8 +34,8 @@ def test_delta_method_ratio_interval_covers():
     rng = np.random.default_rng(7)
     hits, trials = 0, 400
     for _ in range(trials):
-        x = rng.gamma(4.0, 2.5, 30)              # mean 10
-        y = 0.7 * x + rng.normal(0, 1.0, 30)     # true ratio of means 0.7
+        x = rng.gamma(4.0, 2.5, 30)  # mean 10
+        y = 0.7 * x + rng.normal(0, 1.0, 30)  # true ratio of means 0.7
         s = paired_stats(x, y, "lower", 0.95)
         hits += s["ratio_lo"] <= 0.7 <= s["ratio_hi"]
     # binomial 99.9% band around 0.95 for 400 trials
@@ -59,9 +60,13 @@ def test_results_do_not_depend_on_workers():
 
 
 def test_comparison_rows_and_bonferroni():
-    sc = sim.load_scenario(overrides=SHORT + [
-        "variants.no_meeting={policy: merged, set: {merged.joint_meeting.enabled: false}}",
-        "models=[siloed, merged, no_meeting]"])
+    sc = sim.load_scenario(
+        overrides=SHORT
+        + [
+            "variants.no_meeting={policy: merged, set: {merged.joint_meeting.enabled: false}}",
+            "models=[siloed, merged, no_meeting]",
+        ]
+    )
     exp = experiment(sc, reps=4, workers=2)
     comp = exp.comparison
     assert set(comp["model"]) == {"merged", "no_meeting"}
@@ -88,9 +93,14 @@ def test_auto_reps_stops_at_precision_or_cap():
 
 
 def test_precision_targets_are_relative_for_times_absolute_for_rates():
-    reps = pd.DataFrame({"replication": [0, 1, 2, 0, 1, 2], "model": ["m"] * 6,
-                         "metric": ["resolution_time_p50"] * 3 + ["response_rate"] * 3,
-                         "value": [10.0, 11.0, 12.0, 0.5, 0.6, 0.7]})
+    reps = pd.DataFrame(
+        {
+            "replication": [0, 1, 2, 0, 1, 2],
+            "model": ["m"] * 6,
+            "metric": ["resolution_time_p50"] * 3 + ["response_rate"] * 3,
+            "value": [10.0, 11.0, 12.0, 0.5, 0.6, 0.7],
+        }
+    )
     g = precision_gaps(reps, 0.05, 0.01).set_index("metric")
     assert g.loc["resolution_time_p50", "target"] == pytest.approx(0.05 * 11.0)
     assert g.loc["response_rate", "target"] == pytest.approx(0.01)
@@ -119,15 +129,38 @@ def test_welch_series_shape():
 
 def test_compare_cli_writes_folder(gridsim_cli, tmp_path):
     out = tmp_path / "cmp"
-    p = gridsim_cli("compare", "--reps", "3", "--days", "7", "--set", "warmup_days=0", "--workers", "2", "--out", str(out))
+    p = gridsim_cli(
+        "compare", "--reps", "3", "--days", "7", "--set", "warmup_days=0", "--workers", "2", "--out", str(out)
+    )
     assert p.returncode == 0, p.stderr
     assert "ratio" in p.stdout and "merged" in p.stdout
-    for name in ("replications.csv", "comparison.csv", "precision.csv", "forest.png", "report.md",
-                 "scenario.yaml", "provenance.json"):
+    for name in (
+        "replications.csv",
+        "comparison.csv",
+        "precision.csv",
+        "forest.png",
+        "report.md",
+        "scenario.yaml",
+        "provenance.json",
+    ):
         assert (out / name).exists(), name
     comp = pd.read_csv(out / "comparison.csv")
-    for col in ("metric", "baseline_mean", "baseline_lo", "baseline_hi", "model_mean", "model_lo", "model_hi",
-                "diff", "diff_lo", "diff_hi", "ratio", "ratio_lo", "ratio_hi", "share_better"):
+    for col in (
+        "metric",
+        "baseline_mean",
+        "baseline_lo",
+        "baseline_hi",
+        "model_mean",
+        "model_lo",
+        "model_hi",
+        "diff",
+        "diff_lo",
+        "diff_hi",
+        "ratio",
+        "ratio_lo",
+        "ratio_hi",
+        "share_better",
+    ):
         assert col in comp.columns
     reps = pd.read_csv(out / "replications.csv")
     assert set(reps["replication"]) == {0, 1, 2}

@@ -1,4 +1,5 @@
 """`gridsim explain`: each reform switch's part in merged − siloed, one at a time and by Shapley values."""
+
 from __future__ import annotations
 
 import itertools
@@ -66,6 +67,7 @@ def test_shapley_on_a_game_with_known_values():
     def v(members):
         A, B, C = ("one_door" in members, "triage" in members, "stationing" in members)
         return a * A + b * B + c * (A and B) + d * C
+
     names = [s.name for s in on]
     values = {_coalition(on, m): np.array([v(m)]) for k in range(4) for m in itertools.combinations(names, k)}
     every = [list(p) for p in itertools.permutations(names)]
@@ -92,8 +94,27 @@ def test_orders_are_reproducible_antithetic_pairs():
 
 def test_cli_explain_writes_its_folder(tmp_path, capsys):
     out = tmp_path / "ex"
-    assert main(["explain", "--reps", "2", "--days", "8", "--set", "warmup_days=1", "--workers", "1",
-                 "--permutations", "0", "--no-plots", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "explain",
+                "--reps",
+                "2",
+                "--days",
+                "8",
+                "--set",
+                "warmup_days=1",
+                "--workers",
+                "1",
+                "--permutations",
+                "0",
+                "--no-plots",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     text = capsys.readouterr().out
     assert "One switch off at a time" in text and "Shapley" not in text.split("One switch")[0]
     t = pd.read_csv(out / "explain.csv")
@@ -102,10 +123,16 @@ def test_cli_explain_writes_its_folder(tmp_path, capsys):
     assert {"explain.md", "replications.csv", "scenario.yaml", "provenance.json"} <= {p.name for p in out.iterdir()}
 
 
-@pytest.mark.parametrize("argv", [["explain", "--reps", "1"], ["explain", "--model", "merged"],
-                                  ["explain", "--permutations", "-2"],
-                                  # without the one door, 3 grid leaders cannot come from 5 line-station staff
-                                  ["explain", "--set", "merged.grid_leaders_per_area=3"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["explain", "--reps", "1"],
+        ["explain", "--model", "merged"],
+        ["explain", "--permutations", "-2"],
+        # without the one door, 3 grid leaders cannot come from 5 line-station staff
+        ["explain", "--set", "merged.grid_leaders_per_area=3"],
+    ],
+)
 def test_cli_explain_refuses_bad_input(argv, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         code = main(argv + ["--out", str(tmp_path / "x")])
@@ -135,6 +162,7 @@ def test_a_common_feature_is_turned_off_in_both_arms(default_ex):
 def test_extra_stationed_staff_join_the_intake_without_stationing():
     """Every arm stays valid and keeps the headcount when the scenario adds stationed staff."""
     from sim.world import staffing
+
     sc = load_scenario(overrides=SHORT + ["merged.extra_staff.stationed_per_area=1"])
     off = load_scenario(overrides=SHORT + ["merged.extra_staff.stationed_per_area=1", "merged.reform.stationing=false"])
     assert sum(staffing(sc, "merged").values()) == sum(staffing(off, "merged").values())

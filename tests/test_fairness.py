@@ -1,4 +1,5 @@
 """The fair-comparison rules: equal capacity in staffed hours, stated; each difference between the arms a switch."""
+
 import pytest
 from conftest import make_scenario
 
@@ -14,6 +15,7 @@ def _overall(summary, metric, model):
 
 
 # ------------------------------------------------------------------ capacity in staffed hours
+
 
 def _staffed(sc, model, start, end):
     world = World(sc, model)
@@ -59,11 +61,12 @@ def test_stationed_calendar_must_exist():
 
 def test_mixed_department_calendars_give_the_desk_the_calendar_of_most_stationed_staff():
     sc = make_scenario("departments.alpha.calendar=office", "departments.alpha.headcount=12")
-    assert sc.stationed_calendar() == "office"   # 3 of alpha's 12 against 1 each of beta's and gamma's 4
+    assert sc.stationed_calendar() == "office"  # 3 of alpha's 12 against 1 each of beta's and gamma's 4
     assert make_scenario().stationed_calendar() == "always"
 
 
 # ------------------------------------------------------------------ grid leaders per area
+
 
 def test_grid_leaders_per_area_come_from_the_intake_staff():
     sc = make_scenario("merged.grid_leaders_per_area=2")
@@ -77,17 +80,24 @@ def test_grid_leaders_per_area_come_from_the_intake_staff():
 
 # ------------------------------------------------------------------ satisfaction on equal terms
 
+
 def _feedback(model, *extra):
     """Every appeal unsatisfied at first (uniform 0.9 > P = 0.5), satisfied after a reopening (0.1 < 0.5)."""
-    return make_scenario(f"{model}.feedback.enabled=true", f"{model}.feedback.reopen_probability=1",
-                         f"{model}.feedback.max_reopens=1", f"{model}.feedback.delay={{dist: fixed, value: 24}}",
-                         f"{model}.feedback.call={{dist: fixed, value: 0.1}}",
-                         "satisfaction={b0: 0, b1: 0, b2: 0, b3: 0}", *extra)
+    return make_scenario(
+        f"{model}.feedback.enabled=true",
+        f"{model}.feedback.reopen_probability=1",
+        f"{model}.feedback.max_reopens=1",
+        f"{model}.feedback.delay={{dist: fixed, value: 24}}",
+        f"{model}.feedback.call={{dist: fixed, value: 0.1}}",
+        "satisfaction={b0: 0, b1: 0, b2: 0, b3: 0}",
+        *extra,
+    )
 
 
 @pytest.mark.parametrize("model", ["siloed", "merged"])
 def test_first_and_final_satisfaction_are_kept_apart(model):
     from test_mechanisms import sim_one
+
     (rec,), _ = sim_one(_feedback(model), model, satisfied=[0.9, 0.1])
     assert rec.reopened == 1 and rec.satisfied_first is False and rec.satisfied is True
     assert rec.first_resolved < rec.resolved
@@ -95,10 +105,11 @@ def test_first_and_final_satisfaction_are_kept_apart(model):
 
 def test_siloed_feedback_call_and_redo_are_the_closing_departments_work():
     from test_mechanisms import params, sim_one, work
+
     sc = _feedback("siloed")
     (rec,), world = sim_one(sc, "siloed", satisfied=[0.9, 0.1])
     service = params(sc)["service"]["simple"]["alpha"]
-    assert work(world, "dept:alpha") == pytest.approx(2 * service + 2 * 0.1)   # redo, and two calls
+    assert work(world, "dept:alpha") == pytest.approx(2 * service + 2 * 0.1)  # redo, and two calls
     assert rec.resolved == pytest.approx(rec.first_resolved + 24 + 0.1 + service)
     assert rec.trips == 1
     (again,), _ = sim_one(_feedback("siloed", "siloed.feedback.reopen_trip=true"), "siloed", satisfied=[0.9, 0.1])
@@ -107,8 +118,12 @@ def test_siloed_feedback_call_and_redo_are_the_closing_departments_work():
 
 def test_siloed_has_no_feedback_call_unless_the_scenario_switches_it_on():
     from test_mechanisms import sim_one
-    sc = make_scenario("satisfaction={b0: 0, b1: 0, b2: 0, b3: 0}", "merged.feedback.enabled=true",
-                       "merged.feedback.reopen_probability=1")
+
+    sc = make_scenario(
+        "satisfaction={b0: 0, b1: 0, b2: 0, b3: 0}",
+        "merged.feedback.enabled=true",
+        "merged.feedback.reopen_probability=1",
+    )
     assert not sc.siloed.feedback.enabled
     (rec,), _ = sim_one(sc, "siloed", satisfied=[0.9, 0.1])
     assert rec.reopened == 0 and rec.satisfied is False
@@ -122,52 +137,67 @@ def test_satisfaction_rates_and_shares_from_the_records():
         f = a[a["filed"].notna()]
         first = f[f["first_resolved"].notna()]
         final = f[f["state"] == "resolved"]
-        expect = {"satisfaction_rate": first["satisfied_first"].mean(),
-                  "satisfied_share": first["satisfied_first"].sum() / len(f),
-                  "final_satisfaction_rate": final["satisfied"].mean(),
-                  "final_satisfied_share": final["satisfied"].sum() / len(f)}
+        expect = {
+            "satisfaction_rate": first["satisfied_first"].mean(),
+            "satisfied_share": first["satisfied_first"].sum() / len(f),
+            "final_satisfaction_rate": final["satisfied"].mean(),
+            "final_satisfied_share": final["satisfied"].sum() / len(f),
+        }
         for metric, value in expect.items():
             assert _overall(res.summary, metric, model) == pytest.approx(float(value)), (model, metric)
     # merged reopens: its final 满意率 differs from its first, siloed's (no call) does not
-    assert _overall(res.summary, "final_satisfaction_rate", "merged") != _overall(res.summary, "satisfaction_rate",
-                                                                                  "merged")
-    assert _overall(res.summary, "final_satisfaction_rate", "siloed") == _overall(res.summary, "satisfaction_rate",
-                                                                                  "siloed")
+    assert _overall(res.summary, "final_satisfaction_rate", "merged") != _overall(
+        res.summary, "satisfaction_rate", "merged"
+    )
+    assert _overall(res.summary, "final_satisfaction_rate", "siloed") == _overall(
+        res.summary, "satisfaction_rate", "siloed"
+    )
 
 
 # ------------------------------------------------------------------ giving up when sent elsewhere
 
+
 def test_a_citizen_sent_to_another_door_may_give_up_the_same_rule_in_both_models():
     from test_mechanisms import sim_one
+
     sc = make_scenario("groups.residents.p_right_line_grid=0", "groups.residents.p_give_up_after_referral=0.4")
     (s,), _ = sim_one(sc, "siloed", give_up=0.3)
     assert s.state == "abandoned" and s.referrals == 1 and s.trips == 1 and s.resolved is None
-    (kept,), _ = sim_one(sc, "siloed", give_up=0.5)      # 0.5 >= 0.4: carries on
+    (kept,), _ = sim_one(sc, "siloed", give_up=0.5)  # 0.5 >= 0.4: carries on
     assert kept.state == "resolved" and kept.trips == 2
-    (m,), _ = sim_one(sc, "merged", give_up=0.3)         # one door: never sent elsewhere
+    (m,), _ = sim_one(sc, "merged", give_up=0.3)  # one door: never sent elsewhere
     assert m.state == "resolved"
 
 
 def test_a_bounced_citizen_may_give_up_but_not_a_case_a_crew_found():
     from test_mechanisms import sim_one
+
     sc = make_scenario("categories.simple.p_unclear=1", "groups.residents.p_give_up_after_referral=1")
     (rec,), _ = sim_one(sc, "siloed", unclear=0.5)
     assert rec.state == "abandoned" and rec.bounces == 1 and not rec.escalated
-    found = make_scenario("categories.simple.p_unclear=1", "groups.residents.p_give_up_after_referral=1",
-                          "departments.alpha.inspection={staff_hours_per_day: 1, effectiveness: 50}",
-                          "groups.residents.report_delay={dist: fixed, value: 100}")
+    found = make_scenario(
+        "categories.simple.p_unclear=1",
+        "groups.residents.p_give_up_after_referral=1",
+        "departments.alpha.inspection={staff_hours_per_day: 1, effectiveness: 50}",
+        "groups.residents.report_delay={dist: fixed, value: 100}",
+    )
     (rec,), _ = sim_one(found, "siloed", unclear=0.5)
     assert rec.channel == "inspection" and rec.state == "resolved" and rec.escalated
 
 
 # ------------------------------------------------------------------ stability and censoring
 
+
 def test_a_growing_backlog_is_flagged_and_a_stable_one_is_not():
     stable = make_scenario("horizon_days=56", "warmup_days=7")
     assert not [x for x in checks.lines(run(stable).summary, "siloed") if "BACKLOG GROWS" in x]
     # the grid leader triages every appeal in 4 h: merged cannot keep up, siloed (no grid leader) can
-    jammed = make_scenario("horizon_days=56", "warmup_days=7", "merged.triage={dist: fixed, value: 4.0}",
-                           "groups.residents.arrivals_per_day=8")
+    jammed = make_scenario(
+        "horizon_days=56",
+        "warmup_days=7",
+        "merged.triage={dist: fixed, value: 4.0}",
+        "groups.residents.arrivals_per_day=8",
+    )
     s = run(jammed).summary
     grows = [x for x in checks.lines(s, "siloed") if "BACKLOG GROWS" in x]
     assert len(grows) == 1 and grows[0].startswith("BACKLOG GROWS under merged")
@@ -179,9 +209,16 @@ def test_a_growing_backlog_is_flagged_and_a_stable_one_is_not():
 
 def test_replications_flag_growth_from_the_mean_slope():
     import pandas as pd
-    reps = pd.DataFrame({"replication": [0, 1, 2, 0, 1, 2], "model": ["siloed"] * 3 + ["merged"] * 3,
-                         "metric": "backlog_trend_per_day", "value": [0.1, -0.2, 0.05, 1.0, 1.2, 0.9],
-                         "dimension": "all"})
+
+    reps = pd.DataFrame(
+        {
+            "replication": [0, 1, 2, 0, 1, 2],
+            "model": ["siloed"] * 3 + ["merged"] * 3,
+            "metric": "backlog_trend_per_day",
+            "value": [0.1, -0.2, 0.05, 1.0, 1.2, 0.9],
+            "dimension": "all",
+        }
+    )
     found = checks.stability_lines(reps)
     assert len(found) == 1 and found[0].startswith("BACKLOG GROWS under merged: +1.03")
     assert "mean of 3 replications" in found[0]

@@ -4,6 +4,7 @@ tiny fixture the mechanism tests build on.
 Bad input is tested in test_schema.py, reproducibility and common random numbers in
 test_reproducibility.py, conservation in test_conservation.py, random valid scenarios in
 test_properties.py and the default scenario end to end in test_cli_run.py."""
+
 from conftest import REPO, make_scenario
 
 import sim

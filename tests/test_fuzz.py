@@ -5,6 +5,7 @@ huge, tiny, negative, NaN or infinite numbers, wrong types, empty or nested cont
 it is, loading must end in a valid scenario or a ScenarioError naming the problem, and a valid one
 must run two days of both models without any other exception.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,14 +35,39 @@ def _paths(x, prefix=()):
 
 PATHS = {name: sorted(set(_paths(raw)), key=str) for name, raw in BASES.items()}
 HOSTILE = st.one_of(
-    st.sampled_from([0, -1, 1e308, -1e308, 1e-308, 5e-324, math.inf, -math.inf, math.nan, 10**30, True, None,
-                     "", "x", [], {}, [[]], {"dist": "gamma", "mean": 1, "cv": 1e-200},
-                     {"dist": "lognormal", "mean": 1, "cv": 1e200}, {"dist": "fixed", "value": -1}]),
-    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**12, 10**12), st.text(max_size=5))
+    st.sampled_from(
+        [
+            0,
+            -1,
+            1e308,
+            -1e308,
+            1e-308,
+            5e-324,
+            math.inf,
+            -math.inf,
+            math.nan,
+            10**30,
+            True,
+            None,
+            "",
+            "x",
+            [],
+            {},
+            [[]],
+            {"dist": "gamma", "mean": 1, "cv": 1e-200},
+            {"dist": "lognormal", "mean": 1, "cv": 1e200},
+            {"dist": "fixed", "value": -1},
+        ]
+    ),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**12), 10**12),
+    st.text(max_size=5),
+)
 
 
 def _put(raw, path, value):
     import copy
+
     raw = copy.deepcopy(raw)
     node = raw
     for k in path[:-1]:

@@ -9,6 +9,7 @@ so that CI sees the same cases every time (and the explicit examples: failures t
 that the hundred does not draw); not shrunk, since a case is one mutation already and a
 hanging one would take a minute a shrink step (scripts/fuzz_cli.py runs the full thousand).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -19,9 +20,14 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from fuzz_harness import KINDS, YamlText, report, run_case
 from sim.scenario import DEFAULT_SCENARIO_PATH
 
-FIFTY = settings(max_examples=50, derandomize=True, deadline=None, database=None,
-                 phases=[Phase.explicit, Phase.generate],
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FIFTY = settings(
+    max_examples=50,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def _runs_or_refuses_cleanly(case):
@@ -32,8 +38,12 @@ def _runs_or_refuses_cleanly(case):
 
 @FIFTY
 @given(KINDS["mutant"])
-@example({"mutant": ("tianping", ("calendars", "grid", "hours", 0, 1), YamlText("2024-02-30")),  # not a day
-          "calls": [["validate", "{scenario}"]]})
+@example(
+    {
+        "mutant": ("tianping", ("calendars", "grid", "hours", 0, 1), YamlText("2024-02-30")),  # not a day
+        "calls": [["validate", "{scenario}"]],
+    }
+)
 def test_a_mutant_scenario_file_runs_or_is_refused_cleanly(case):
     _runs_or_refuses_cleanly(case)
 

@@ -1,4 +1,5 @@
 """Size limits on input, each a clear exit 2 naming the limit, and ``--allow-large`` lifting them."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,8 +36,11 @@ def test_too_many_issues_for_a_street_is_refused_unless_allowed(capsys):
 
 def test_an_alias_bomb_is_refused_before_it_expands(tmp_path):
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, "
-              f"*a{i - 1}, *a{i - 1}]" for i in range(1, 9)]  # 10^9 values in 1 KB
+    lines += [
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, "
+        f"*a{i - 1}, *a{i - 1}]"
+        for i in range(1, 9)
+    ]  # 10^9 values in 1 KB
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("\n".join(lines))
     with pytest.raises(ScenarioError, match="values or more"):

@@ -5,6 +5,7 @@ one group ``residents``.  Expected values are computed below from the scenario's
 parameters (``P``), so a change to conftest's numbers does not silently change what is tested.
 Single appeals are driven through a hand-built :class:`IssueStream` whose uniforms we choose.
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +23,23 @@ REPO = Path(__file__).resolve().parents[1]
 
 # ------------------------------------------------------------------ helpers
 
+
 def params(sc, group="residents"):
     """The tiny scenario's fixed times, read from the scenario (all distributions are fixed)."""
     g = sc.groups[group]
     m = sc.merged
     return {
-        "report": fixed(g.report_delay), "t_line": g.travel.line_station,
-        "t_comp": g.travel.comprehensive_station, "t_dept": g.travel.department,
-        "intake_ops": fixed(sc.line_grids["ops"].intake), "intake_police": fixed(sc.line_grids["police"].intake),
-        "intake": fixed(m.intake), "triage": fixed(m.triage), "coord": fixed(m.coordination),
-        "closing": fixed(m.closing), "escalation": fixed(sc.siloed.escalation),
+        "report": fixed(g.report_delay),
+        "t_line": g.travel.line_station,
+        "t_comp": g.travel.comprehensive_station,
+        "t_dept": g.travel.department,
+        "intake_ops": fixed(sc.line_grids["ops"].intake),
+        "intake_police": fixed(sc.line_grids["police"].intake),
+        "intake": fixed(m.intake),
+        "triage": fixed(m.triage),
+        "coord": fixed(m.coordination),
+        "closing": fixed(m.closing),
+        "escalation": fixed(sc.siloed.escalation),
         "assess": {d: fixed(s.assessment) for d, s in sc.departments.items()},
         "service": {c: {d: fixed(dist) for d, dist in s.service.items()} for c, s in sc.categories.items()},
     }
@@ -56,14 +64,19 @@ def stream(sc, issues=None, **uniforms):
     for name, k in _columns(sc).items():
         col = np.full((n, k), 0.5)
         if name in uniforms:
-            col[:] = uniforms[name]          # numpy broadcasting: scalar, per column or (n, k)
+            col[:] = uniforms[name]  # numpy broadcasting: scalar, per column or (n, k)
         u[name] = col
     return IssueStream(
         created=np.array([float(x.get("created", 0.0)) for x in issues]),
         group=np.array([groups.index(x.get("group", groups[0])) for x in issues], dtype=np.int32),
         category=np.array([cats.index(x.get("category", "simple")) for x in issues], dtype=np.int32),
         area=np.array([areas.index(x.get("area", areas[0])) for x in issues], dtype=np.int32),
-        u=u, groups=groups, categories=cats, areas=areas, departments=list(sc.departments))
+        u=u,
+        groups=groups,
+        categories=cats,
+        areas=areas,
+        departments=list(sc.departments),
+    )
 
 
 def sim_one(sc, model, issues=None, **uniforms):
@@ -77,6 +90,7 @@ def work(world, key):
 
 
 # ------------------------------------------------------------------ siloed: wrong line grid
+
 
 def test_wrong_line_grid_costs_one_referral_and_one_trip():
     right = make_scenario("groups.residents.p_right_line_grid=1")
@@ -104,13 +118,15 @@ def test_wrong_line_grid_costs_one_referral_and_one_trip():
 
 
 def test_wrong_pick_draws_from_the_group_probability_over_a_run():
-    res = run(make_scenario("groups.residents.p_right_line_grid=0", "groups.residents.arrivals_per_day=6"),
-              models=["siloed"])
+    res = run(
+        make_scenario("groups.residents.p_right_line_grid=0", "groups.residents.arrivals_per_day=6"), models=["siloed"]
+    )
     done = res.appeals[res.appeals.state == "resolved"]
     assert len(done) > 20
     assert (done.referrals == 1).all() and (done.trips == 2).all()
-    res = run(make_scenario("groups.residents.p_right_line_grid=1", "groups.residents.arrivals_per_day=6"),
-              models=["siloed"])
+    res = run(
+        make_scenario("groups.residents.p_right_line_grid=1", "groups.residents.arrivals_per_day=6"), models=["siloed"]
+    )
     done = res.appeals[res.appeals.state == "resolved"]
     assert (done.referrals == 0).all() and (done.trips == 1).all()
 
@@ -122,6 +138,7 @@ def test_merged_has_no_wrong_door():
 
 
 # ------------------------------------------------------------------ multi-department appeals
+
 
 def test_two_department_appeal_siloed_runs_from_office_to_office():
     sc = make_scenario()
@@ -170,6 +187,7 @@ def test_two_department_appeals_over_a_run():
 
 # ------------------------------------------------------------------ unclear ownership
 
+
 @pytest.mark.parametrize("max_bounces", [2, 3])
 def test_unclear_ownership_bounces_then_escalates_when_siloed(max_bounces):
     sc = make_scenario("categories.simple.p_unclear=1", f"siloed.max_bounces={max_bounces}")
@@ -185,13 +203,20 @@ def test_unclear_ownership_bounces_then_escalates_when_siloed(max_bounces):
     # every department assesses at 0.5 h in the tiny scenario
     assess = P["assess"]["alpha"]
     assert all(v == assess for v in P["assess"].values())
-    expected = (P["report"] + P["t_line"] + P["intake_ops"]
-                + max_bounces * assess + (max_bounces - 1) * P["t_dept"]
-                + P["escalation"] + P["service"]["simple"]["alpha"])
+    expected = (
+        P["report"]
+        + P["t_line"]
+        + P["intake_ops"]
+        + max_bounces * assess
+        + (max_bounces - 1) * P["t_dept"]
+        + P["escalation"]
+        + P["service"]["simple"]["alpha"]
+    )
     assert rec.resolved - rec.created == pytest.approx(expected)
     # the first bounce is at the category's own department; assessment hours add up over departments
     assert sum(work(world, f"dept:{d}") for d in sc.departments) == pytest.approx(
-        max_bounces * assess + P["service"]["simple"]["alpha"])
+        max_bounces * assess + P["service"]["simple"]["alpha"]
+    )
     assert work(world, "dept:alpha") >= assess + P["service"]["simple"]["alpha"]
 
 
@@ -201,8 +226,15 @@ def test_unclear_ownership_is_coordinated_not_bounced_when_merged():
     (rec,), world = sim_one(sc, "merged", unclear=0.5)
     assert rec.unclear
     assert rec.bounces == 0 and not rec.escalated and rec.referrals == 0 and rec.trips == 1
-    expected = (P["report"] + P["t_comp"] + P["intake"] + P["triage"] + P["coord"]
-                + P["service"]["simple"]["alpha"] + P["closing"])
+    expected = (
+        P["report"]
+        + P["t_comp"]
+        + P["intake"]
+        + P["triage"]
+        + P["coord"]
+        + P["service"]["simple"]["alpha"]
+        + P["closing"]
+    )
     assert rec.resolved - rec.created == pytest.approx(expected)
     assert work(world, "leader:only") == pytest.approx(P["triage"] + P["coord"])
     assert work(world, "dept:beta") == work(world, "dept:gamma") == 0.0
@@ -214,7 +246,8 @@ def test_clear_ownership_never_bounces():
         (rec,), world = sim_one(sc, model, unclear=0.0)
         assert not rec.unclear and rec.bounces == 0 and not rec.escalated
         assert work(world, "leader:only" if model == "merged" else "dept:alpha") == pytest.approx(
-            params(sc)["triage"] if model == "merged" else params(sc)["service"]["simple"]["alpha"])
+            params(sc)["triage"] if model == "merged" else params(sc)["service"]["simple"]["alpha"]
+        )
 
 
 def test_unclear_draw_is_shared_by_both_models_over_a_run():
@@ -232,15 +265,16 @@ def test_unclear_draw_is_shared_by_both_models_over_a_run():
 
 # ------------------------------------------------------------------ delegated simple matters
 
+
 def test_delegated_simple_matter_closes_at_the_grid_when_merged():
     sc = make_scenario("categories.simple.delegable=true")
     P = params(sc)
     alpha = P["service"]["simple"]["alpha"]
     (rec,), world = sim_one(sc, "merged")
     assert rec.state == "resolved" and rec.trips == 1
-    assert work(world, "dept:alpha") == 0.0          # the department office does nothing
+    assert work(world, "dept:alpha") == 0.0  # the department office does nothing
     assert world.offices["dept:alpha"].jobs == 0
-    assert work(world, "stationed:only") == pytest.approx(alpha)   # stationed staff do the work
+    assert work(world, "stationed:only") == pytest.approx(alpha)  # stationed staff do the work
     assert rec.resolved - rec.created == pytest.approx(P["report"] + P["t_comp"] + P["intake"] + P["triage"] + alpha)
 
 
@@ -264,6 +298,7 @@ def test_delegable_changes_nothing_when_siloed():
 
 # ------------------------------------------------------------------ hard cases and the joint meeting
 
+
 def meeting_times(sc, until):
     jm = sc.merged.joint_meeting
     k, out = 0, []
@@ -283,14 +318,13 @@ def test_hard_case_waits_for_the_next_joint_meeting_when_merged(t0):
     sc = make_scenario("categories.simple.p_hard=1")
     P = params(sc)
     meetings = meeting_times(sc, sc.horizon)
-    assert meetings[:2] == [62.0, 62.0 + 7 * 24]            # Wednesday 14:00, weekly
+    assert meetings[:2] == [62.0, 62.0 + 7 * 24]  # Wednesday 14:00, weekly
     (rec,), world = sim_one(sc, "merged", [{"created": t0}], hard=0.5)
     assert rec.hard
     triaged = t0 + P["report"] + P["t_comp"] + P["intake"] + P["triage"]
     meeting = min(t for t in meetings if t >= triaged)
     # assigned when the meeting ends; the meeting settles ownership, so no coordination
-    assert rec.resolved == pytest.approx(meeting + meeting_length(sc) + P["service"]["simple"]["alpha"]
-                                         + P["closing"])
+    assert rec.resolved == pytest.approx(meeting + meeting_length(sc) + P["service"]["simple"]["alpha"] + P["closing"])
     assert rec.first_response == pytest.approx(triaged - P["triage"])
     # attending costs the grid leader's and the department's hours
     assert work(world, "leader:only") == pytest.approx(P["triage"] + meeting_length(sc))
@@ -303,26 +337,35 @@ def test_hard_case_bounces_and_escalates_when_siloed():
     (ref,), ref_world = sim_one(make_scenario("categories.simple.p_unclear=1"), "siloed", unclear=0.5)
     assert rec.hard and not rec.unclear
     assert rec.escalated and rec.bounces == sc.siloed.max_bounces
-    assert (rec.resolved, rec.trips) == (pytest.approx(ref.resolved), ref.trips)   # the unclear path, step for step
+    assert (rec.resolved, rec.trips) == (pytest.approx(ref.resolved), ref.trips)  # the unclear path, step for step
 
 
 def test_hard_work_is_the_same_in_both_models_and_the_meeting_adds_its_own():
-    sc = make_scenario("categories.simple.p_hard=1", "categories.simple.hard_work={alpha: {dist: fixed, value: 1.5}, "
-                       "gamma: {dist: fixed, value: 4.0}}")
+    sc = make_scenario(
+        "categories.simple.p_hard=1",
+        "categories.simple.hard_work={alpha: {dist: fixed, value: 1.5}, gamma: {dist: fixed, value: 4.0}}",
+    )
     P = params(sc)
     (s,), ws = sim_one(sc, "siloed", hard=0.5)
     (m,), wm = sim_one(sc, "merged", hard=0.5)
     alpha = P["service"]["simple"]["alpha"] + 1.5
-    assess = sc.siloed.max_bounces * P["assess"]["alpha"]   # tiny: every department assesses alike
+    assess = sc.siloed.max_bounces * P["assess"]["alpha"]  # tiny: every department assesses alike
     assert sum(work(ws, f"dept:{d}") for d in sc.departments) == pytest.approx(assess + alpha + 4.0)
     assert work(wm, "dept:alpha") == pytest.approx(alpha + meeting_length(sc))
     assert work(wm, "dept:gamma") == pytest.approx(4.0 + meeting_length(sc))
     assert work(wm, "dept:beta") == 0.0
     # merged: both departments at once after the meeting; siloed: in turn after the street takes it
     assert m.resolved == pytest.approx(62.0 + meeting_length(sc) + max(alpha, 4.0) + P["closing"])
-    assert s.resolved - s.created == pytest.approx(P["report"] + P["t_line"] + P["intake_ops"] + assess
-                                                   + (sc.siloed.max_bounces - 1) * P["t_dept"] + P["escalation"]
-                                                   + alpha + 4.0)
+    assert s.resolved - s.created == pytest.approx(
+        P["report"]
+        + P["t_line"]
+        + P["intake_ops"]
+        + assess
+        + (sc.siloed.max_bounces - 1) * P["t_dept"]
+        + P["escalation"]
+        + alpha
+        + 4.0
+    )
 
 
 def test_without_joint_meetings_the_grid_leader_coordinates_a_hard_case():
@@ -330,8 +373,15 @@ def test_without_joint_meetings_the_grid_leader_coordinates_a_hard_case():
     P = params(sc)
     (rec,), world = sim_one(sc, "merged", hard=0.5)
     assert rec.hard
-    assert rec.resolved == pytest.approx(P["report"] + P["t_comp"] + P["intake"] + P["triage"] + P["coord"]
-                                         + P["service"]["simple"]["alpha"] + P["closing"])
+    assert rec.resolved == pytest.approx(
+        P["report"]
+        + P["t_comp"]
+        + P["intake"]
+        + P["triage"]
+        + P["coord"]
+        + P["service"]["simple"]["alpha"]
+        + P["closing"]
+    )
     assert work(world, "leader:only") == pytest.approx(P["triage"] + P["coord"])
 
 
@@ -346,11 +396,12 @@ def test_a_meeting_that_does_not_settle_ownership_leaves_the_coordination_to_the
 def test_not_hard_does_not_wait_for_the_meeting():
     sc = make_scenario("categories.simple.p_hard=0.5")
     P = params(sc)
-    (rec,), _ = sim_one(sc, "merged", hard=0.9)      # 0.9 >= p_hard: not a hard case
+    (rec,), _ = sim_one(sc, "merged", hard=0.9)  # 0.9 >= p_hard: not a hard case
     assert not rec.hard
     assert rec.resolved < 62.0
-    assert rec.resolved == pytest.approx(P["report"] + P["t_comp"] + P["intake"] + P["triage"]
-                                         + P["service"]["simple"]["alpha"] + P["closing"])
+    assert rec.resolved == pytest.approx(
+        P["report"] + P["t_comp"] + P["intake"] + P["triage"] + P["service"]["simple"]["alpha"] + P["closing"]
+    )
 
 
 def test_joint_meeting_capacity_carries_cases_to_the_next_meeting():
@@ -361,40 +412,46 @@ def test_joint_meeting_capacity_carries_cases_to_the_next_meeting():
     after = meeting_length(sc) + P["service"]["simple"]["alpha"] + P["closing"]
     assert first == pytest.approx(62.0 + after)
     assert second == pytest.approx(62.0 + 7 * 24 + after)
-    assert world.offices["leader:only"].jobs == 2 + 2   # two triages, two meetings with a case each
+    assert world.offices["leader:only"].jobs == 2 + 2  # two triages, two meetings with a case each
 
 
 def test_joint_meeting_schedule_from_the_scenario():
-    sc = make_scenario("categories.simple.p_hard=1", "merged.joint_meeting.weekday=0",
-                       "merged.joint_meeting.hour=9", "merged.joint_meeting.every_days=3")
+    sc = make_scenario(
+        "categories.simple.p_hard=1",
+        "merged.joint_meeting.weekday=0",
+        "merged.joint_meeting.hour=9",
+        "merged.joint_meeting.every_days=3",
+    )
     P = params(sc)
     (rec,), _ = sim_one(sc, "merged", [{"created": 10.0}], hard=0.5)
     # triage done at 12.25 > Monday 09:00, so the next meeting is three days later at 09:00
-    assert rec.resolved == pytest.approx(3 * 24 + 9.0 + meeting_length(sc) + P["service"]["simple"]["alpha"]
-                                         + P["closing"])
+    assert rec.resolved == pytest.approx(
+        3 * 24 + 9.0 + meeting_length(sc) + P["service"]["simple"]["alpha"] + P["closing"]
+    )
 
 
 # ------------------------------------------------------------------ calendars
+
 
 def test_department_job_pauses_overnight_siloed():
     sc = make_scenario("departments.alpha.calendar=office")
     P = params(sc)
     alpha = P["service"]["simple"]["alpha"]
-    t0 = 14.0                                   # Monday 14:00
+    t0 = 14.0  # Monday 14:00
     (rec,), world = sim_one(sc, "siloed", [{"created": t0}])
-    fr = t0 + P["report"] + P["t_line"] + P["intake_ops"]           # 15:45
+    fr = t0 + P["report"] + P["t_line"] + P["intake_ops"]  # 15:45
     assert rec.first_response == pytest.approx(fr)
     done_today = 17.0 - fr
     assert 0 < done_today < alpha
-    assert rec.resolved == pytest.approx(24.0 + 9.0 + (alpha - done_today))   # Tuesday morning
-    assert work(world, "dept:alpha") == pytest.approx(alpha)          # staff hours: open hours only
+    assert rec.resolved == pytest.approx(24.0 + 9.0 + (alpha - done_today))  # Tuesday morning
+    assert work(world, "dept:alpha") == pytest.approx(alpha)  # staff hours: open hours only
 
 
 def test_department_job_pauses_over_the_weekend_merged():
     sc = make_scenario("departments.alpha.calendar=office")
     P = params(sc)
     alpha = P["service"]["simple"]["alpha"]
-    t0 = 4 * 24 + 14.0                          # Friday 14:00
+    t0 = 4 * 24 + 14.0  # Friday 14:00
     (rec,), _ = sim_one(sc, "merged", [{"created": t0}])
     triaged = t0 + P["report"] + P["t_comp"] + P["intake"] + P["triage"]
     done_friday = 4 * 24 + 17.0 - triaged
@@ -406,7 +463,7 @@ def test_department_job_pauses_over_the_weekend_merged():
 def test_no_work_starts_while_closed():
     sc = make_scenario("departments.alpha.calendar=office")
     P = params(sc)
-    t0 = 5 * 24 + 10.0                           # Saturday 10:00
+    t0 = 5 * 24 + 10.0  # Saturday 10:00
     (rec,), _ = sim_one(sc, "siloed", [{"created": t0}])
     assert rec.resolved == pytest.approx(WEEK + 9.0 + P["service"]["simple"]["alpha"])
 
@@ -414,11 +471,11 @@ def test_no_work_starts_while_closed():
 def test_citizen_finds_a_closed_station_and_comes_back_when_it_opens():
     sc = make_scenario("line_grids.ops.calendar=office")
     P = params(sc)
-    t0 = 5 * 24 + 10.0                           # Saturday 10:00
+    t0 = 5 * 24 + 10.0  # Saturday 10:00
     (rec,), _ = sim_one(sc, "siloed", [{"created": t0}])
     assert rec.filed == pytest.approx(WEEK + 9.0)
     assert rec.first_response == pytest.approx(WEEK + 9.0 + P["intake_ops"])
-    assert rec.citizen_hours == pytest.approx(P["t_line"] + P["intake_ops"])   # waiting at home is not queueing
+    assert rec.citizen_hours == pytest.approx(P["t_line"] + P["intake_ops"])  # waiting at home is not queueing
 
 
 def test_no_department_work_finishes_at_night_or_weekend_over_a_run():
@@ -431,7 +488,7 @@ def test_no_department_work_finishes_at_night_or_weekend_over_a_run():
     for _, r in done.iterrows():
         t = r.resolved
         day, hour = int(t // 24) % 7, t % 24
-        assert day < 5 and 9.0 < hour <= 17.0 + 1e-9, (t, day, hour)   # resolved = end of alpha's work
+        assert day < 5 and 9.0 < hour <= 17.0 + 1e-9, (t, day, hour)  # resolved = end of alpha's work
         assert cal.open_between(r.first_response, r.resolved) >= alpha - 1e-9
     # some of them must have arisen outside office hours for the test to mean anything
     created = res.appeals.created
@@ -443,12 +500,16 @@ def test_no_department_work_finishes_at_night_or_weekend_over_a_run():
 
 # ------------------------------------------------------------------ patience
 
+
 def crowded(*extra):
-    return make_scenario("line_grids.ops.intake_staff=1",            # siloed: one desk at the ops station
-                         "line_grids.police.intake_staff=1",         # merged: 1 + 1 - leader = one desk
-                         "line_grids.ops.intake={dist: fixed, value: 1.0}",
-                         "merged.intake={dist: fixed, value: 1.0}",
-                         "groups.residents.patience={dist: fixed, value: 0.5}", *extra)
+    return make_scenario(
+        "line_grids.ops.intake_staff=1",  # siloed: one desk at the ops station
+        "line_grids.police.intake_staff=1",  # merged: 1 + 1 - leader = one desk
+        "line_grids.ops.intake={dist: fixed, value: 1.0}",
+        "merged.intake={dist: fixed, value: 1.0}",
+        "groups.residents.patience={dist: fixed, value: 0.5}",
+        *extra,
+    )
 
 
 @pytest.mark.parametrize("model", ["siloed", "merged"])
@@ -494,13 +555,16 @@ def test_no_giving_up_at_a_department_once_the_case_is_held():
 
 
 def test_abandonment_only_before_a_grid_or_department_holds_the_case_over_a_run():
-    sc = make_scenario("line_grids.ops.intake_staff=1", "line_grids.police.intake_staff=1",
-                       "line_grids.ops.intake={dist: exponential, mean: 1.0}",
-                       "merged.intake={dist: exponential, mean: 1.0}",
-                       "groups.residents.patience={dist: exponential, mean: 0.3}",
-                       "groups.residents.report_delay={dist: exponential, mean: 2.0}",
-                       "groups.residents.arrivals_per_day=30",
-                       "groups.residents.category_mix={simple: 0.5, double: 0.5}")
+    sc = make_scenario(
+        "line_grids.ops.intake_staff=1",
+        "line_grids.police.intake_staff=1",
+        "line_grids.ops.intake={dist: exponential, mean: 1.0}",
+        "merged.intake={dist: exponential, mean: 1.0}",
+        "groups.residents.patience={dist: exponential, mean: 0.3}",
+        "groups.residents.report_delay={dist: exponential, mean: 2.0}",
+        "groups.residents.arrivals_per_day=30",
+        "groups.residents.category_mix={simple: 0.5, double: 0.5}",
+    )
     a = run(sc).appeals
     for model in ("siloed", "merged"):
         m = a[a.model == model]
@@ -516,12 +580,17 @@ def test_abandonment_only_before_a_grid_or_department_holds_the_case_over_a_run(
 
 # ------------------------------------------------------------------ feedback and reopening
 
+
 def reopen_scenario(*extra):
-    return make_scenario("merged.feedback.enabled=true", "merged.feedback.reopen_probability=1",
-                         "merged.feedback.max_reopens=1",
-                         "merged.feedback.delay={dist: fixed, value: 24}",
-                         "merged.feedback.call={dist: fixed, value: 0.1}",
-                         "satisfaction.b0=-50", *extra)
+    return make_scenario(
+        "merged.feedback.enabled=true",
+        "merged.feedback.reopen_probability=1",
+        "merged.feedback.max_reopens=1",
+        "merged.feedback.delay={dist: fixed, value: 24}",
+        "merged.feedback.call={dist: fixed, value: 0.1}",
+        "satisfaction.b0=-50",
+        *extra,
+    )
 
 
 def test_unsatisfied_appeal_reopens_and_keeps_its_record():
@@ -538,7 +607,7 @@ def test_unsatisfied_appeal_reopens_and_keeps_its_record():
     # back to triage, departments and closing after the call
     assert rec.resolved == pytest.approx(call_done + P["triage"] + alpha + P["closing"])
     assert rec.resolved > first_close
-    assert rec.trips == 1                                  # reopening costs the citizen no trip
+    assert rec.trips == 1  # reopening costs the citizen no trip
     assert work(world, "leader:only") == pytest.approx(2 * P["triage"])
     assert work(world, "dept:alpha") == pytest.approx(2 * alpha)
     assert work(world, "station:only") == pytest.approx(P["intake"] + 2 * P["closing"] + 2 * 0.1)
@@ -565,7 +634,7 @@ def test_reopened_appeals_over_a_run_keep_one_record_each():
     sc = reopen_scenario("groups.residents.arrivals_per_day=4")
     a = run(sc, models=["merged"]).appeals
     assert a.issue.is_unique and list(a.issue) == list(range(len(a)))
-    early = a[a.created < sc.horizon - 72]            # time enough to close, call and close again
+    early = a[a.created < sc.horizon - 72]  # time enough to close, call and close again
     assert len(early) > 10
     assert (early.reopened == 1).all() and (early.state == "resolved").all()
     assert (a.reopened <= sc.merged.feedback.max_reopens).all()
@@ -573,12 +642,17 @@ def test_reopened_appeals_over_a_run_keep_one_record_each():
 
 # ------------------------------------------------------------------ proactive discovery
 
+
 def patrol_scenario(*extra):
     """Patrols that find every discoverable issue (chance 1 - exp(-50 × 1) ≈ 1) 2 open hours after it arises."""
-    return make_scenario("merged.patrol.enabled=true", "merged.patrol.effectiveness=50",
-                         "merged.patrol.delay={dist: fixed, value: 2.0}",
-                         "merged.patrol.staff_hours_per_day=1",
-                         "groups.residents.report_delay={dist: fixed, value: 10.0}", *extra)
+    return make_scenario(
+        "merged.patrol.enabled=true",
+        "merged.patrol.effectiveness=50",
+        "merged.patrol.delay={dist: fixed, value: 2.0}",
+        "merged.patrol.staff_hours_per_day=1",
+        "groups.residents.report_delay={dist: fixed, value: 10.0}",
+        *extra,
+    )
 
 
 def test_patrol_finds_the_issue_before_the_citizen_files():
@@ -604,7 +678,7 @@ def test_patrol_slower_than_the_citizen_finds_nothing():
 @pytest.mark.parametrize("u, found", [(0.32, True), (0.34, False)])
 def test_finding_chance_grows_with_hours_against_the_pre_drawn_uniform(u, found):
     sc = patrol_scenario("merged.patrol.effectiveness=0.1", "merged.patrol.staff_hours_per_day=4")
-    assert sc.merged.patrol.chance() == pytest.approx(1 - np.exp(-0.4))   # 0.3297
+    assert sc.merged.patrol.chance() == pytest.approx(1 - np.exp(-0.4))  # 0.3297
     (m,), _ = sim_one(sc, "merged", patrol=u)
     assert (m.channel == "patrol") is found
 
@@ -624,7 +698,7 @@ def test_undiscoverable_category_and_disabled_patrols_are_filed_by_citizens():
 
 def test_patrol_hours_come_out_of_stationed_staff_time():
     sc = patrol_scenario("merged.patrol.staff_hours_per_day=2", "merged.patrol.start_hour=9")
-    _, world = sim_one(sc, "merged")          # a non-delegable appeal: stationed staff only patrol
+    _, world = sim_one(sc, "merged")  # a non-delegable appeal: stationed staff only patrol
     assert work(world, "stationed:only") == pytest.approx(2.0 * sc.horizon_days)
 
 
@@ -633,15 +707,19 @@ def test_finders_find_only_in_their_working_hours():
     sc = patrol_scenario("merged.stationed_calendar=office", "groups.residents.report_delay={dist: fixed, value: 100}")
     t0 = 5 * 24 + 10.0
     (m,), world = sim_one(sc, "merged", [{"created": t0}])
-    assert m.channel == "patrol" and m.filed == pytest.approx(7 * 24 + 9 + 2.0)   # Monday 11:00
+    assert m.channel == "patrol" and m.filed == pytest.approx(7 * 24 + 9 + 2.0)  # Monday 11:00
     office = world.offices["stationed:only"]
-    assert work(world, "stationed:only") == pytest.approx(office.calendar.open_between(0, sc.horizon) / 8.0)  # 1 h/open day
+    assert work(world, "stationed:only") == pytest.approx(
+        office.calendar.open_between(0, sc.horizon) / 8.0
+    )  # 1 h/open day
 
 
 def inspection_scenario(*extra):
-    return make_scenario("departments.alpha.inspection={staff_hours_per_day: 1, effectiveness: 50, "
-                         "delay: {dist: fixed, value: 3.0}}",
-                         "groups.residents.report_delay={dist: fixed, value: 10.0}", *extra)
+    return make_scenario(
+        "departments.alpha.inspection={staff_hours_per_day: 1, effectiveness: 50, delay: {dist: fixed, value: 3.0}}",
+        "groups.residents.report_delay={dist: fixed, value: 10.0}",
+        *extra,
+    )
 
 
 def test_inspection_crews_find_issues_in_both_models_at_the_same_time():
@@ -653,19 +731,24 @@ def test_inspection_crews_find_issues_in_both_models_at_the_same_time():
         assert rec.channel == "inspection" and rec.trips == 0 and rec.citizen_hours == 0.0
         assert rec.filed == rec.first_response == pytest.approx(4.0 + 3.0)
     alpha = P["service"]["simple"]["alpha"]
-    assert s.resolved == pytest.approx(7.0 + alpha)                            # straight to the department
+    assert s.resolved == pytest.approx(7.0 + alpha)  # straight to the department
     assert m.resolved == pytest.approx(7.0 + P["triage"] + alpha + P["closing"])  # through the grid
-    for world in (ws, wm):   # the crew's hours come out of the department's time, in both models
+    for world in (ws, wm):  # the crew's hours come out of the department's time, in both models
         assert work(world, "dept:alpha") == pytest.approx(alpha + 1.0 * sc.horizon_days)
 
 
 def test_inspection_crews_cover_only_their_departments_categories():
     sc = inspection_scenario("departments.alpha.inspection.effectiveness=50")
-    (rec,), _ = sim_one(make_scenario("departments.beta.inspection={staff_hours_per_day: 1, effectiveness: 50}",
-                                      "groups.residents.report_delay={dist: fixed, value: 10.0}"), "siloed")
-    assert rec.channel == "in_person"       # 'simple' needs alpha, beta's crew does not look for it
+    (rec,), _ = sim_one(
+        make_scenario(
+            "departments.beta.inspection={staff_hours_per_day: 1, effectiveness: 50}",
+            "groups.residents.report_delay={dist: fixed, value: 10.0}",
+        ),
+        "siloed",
+    )
+    assert rec.channel == "in_person"  # 'simple' needs alpha, beta's crew does not look for it
     (rec,), _ = sim_one(sc, "siloed", [{"category": "double"}])
-    assert rec.channel == "inspection" and rec.trips == 0   # alpha's crew finds it; beta's part: no trip either
+    assert rec.channel == "inspection" and rec.trips == 0  # alpha's crew finds it; beta's part: no trip either
 
 
 def test_a_found_unclear_case_bounces_without_trips_when_siloed():
@@ -679,9 +762,12 @@ def test_more_hours_find_a_superset_of_issues():
     """Common random numbers: the same uniforms under a higher chance find every issue found before, and more."""
     found = []
     for hours in (0.5, 2.0, 6.0):
-        sc = make_scenario("merged.patrol={enabled: true, effectiveness: 0.2, staff_hours_per_day: %s, "
-                           "delay: {dist: exponential, mean: 1}}" % hours, "groups.residents.arrivals_per_day=20",
-                           "groups.residents.report_delay={dist: exponential, mean: 12}")
+        sc = make_scenario(
+            "merged.patrol={enabled: true, effectiveness: 0.2, staff_hours_per_day: %s, "
+            "delay: {dist: exponential, mean: 1}}" % hours,
+            "groups.residents.arrivals_per_day=20",
+            "groups.residents.report_delay={dist: exponential, mean: 12}",
+        )
         a = run(sc, models=["merged"]).appeals
         found.append(set(a.loc[a.channel == "patrol", "issue"]))
     assert found[0] < found[1] < found[2] and len(found[0]) > 0
@@ -705,11 +791,18 @@ SCENARIO_FILES = sorted((REPO / "scenarios").glob("*.yaml"))
 def _all_scenarios():
     out = [("default", load_scenario()), ("tiny", make_scenario())]
     out += [(p.name, load_scenario(p)) for p in SCENARIO_FILES]
-    out += [("tiny-3areas", make_scenario("areas={a: {weight: 1}, b: {weight: 2}, c: {weight: 3.5}}",
-                                          "groups.residents.area_mix=null",
-                                          "merged.stationed_share=0.4",
-                                          "departments.beta.headcount=7",
-                                          "departments.gamma.stationed_share=0.5"))]
+    out += [
+        (
+            "tiny-3areas",
+            make_scenario(
+                "areas={a: {weight: 1}, b: {weight: 2}, c: {weight: 3.5}}",
+                "groups.residents.area_mix=null",
+                "merged.stationed_share=0.4",
+                "departments.beta.headcount=7",
+                "departments.gamma.stationed_share=0.5",
+            ),
+        )
+    ]
     out += [(f"tiny-share{s}", make_scenario(f"merged.stationed_share={s}")) for s in (0.0, 0.1, 0.5, 0.7)]
     return out
 
@@ -730,8 +823,11 @@ def test_equal_total_headcount(name, sc):
 
 def test_default_scenario_headcount_and_run_staffing_table():
     sc = load_scenario()
-    expected = sum(d.headcount for d in sc.departments.values()) \
-        + len(sc.areas) * sum(g.intake_staff for g in sc.line_grids.values()) + sc.channels.hotline.operators
+    expected = (
+        sum(d.headcount for d in sc.departments.values())
+        + len(sc.areas) * sum(g.intake_staff for g in sc.line_grids.values())
+        + sc.channels.hotline.operators
+    )
     assert sum(staffing(sc, "siloed").values()) == expected
     res = run(make_scenario("horizon_days=1", "warmup_days=0"))
     totals = res.staffing.groupby("model").headcount.sum()
@@ -768,9 +864,13 @@ def test_stationed_staff_leave_their_departments():
 
 def test_stationed_staff_exact_counts_on_a_tiny_street():
     # headcounts 4, 7, 4 with shares 0.25 (default), 0.3 (own) and 0.5 (own): 1, 2, 2 stationed
-    sc = make_scenario("departments.beta.headcount=7", "departments.beta.stationed_share=0.3",
-                       "departments.gamma.stationed_share=0.5",
-                       "areas={a: {weight: 1}, b: {weight: 1}}", "groups.residents.area_mix=null")
+    sc = make_scenario(
+        "departments.beta.headcount=7",
+        "departments.beta.stationed_share=0.3",
+        "departments.gamma.stationed_share=0.5",
+        "areas={a: {weight: 1}, b: {weight: 1}}",
+        "groups.residents.area_mix=null",
+    )
     m = staffing(sc, "merged")
     assert (m["dept:alpha"], m["dept:beta"], m["dept:gamma"]) == (4 - 1, 7 - 2, 4 - 2)
     # five stationed staff split over two equal areas by largest remainder: 3 and 2

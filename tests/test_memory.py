@@ -1,4 +1,5 @@
 """Memory: a run does not keep an earlier, finished run alive while the collector is paused."""
+
 from __future__ import annotations
 
 import gc

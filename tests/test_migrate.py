@@ -1,5 +1,6 @@
 """Schema versions: a version 1 file migrated to version 2 (raw data only: the schema itself is
 checked elsewhere), the notes, files left alone, versions refused, and ``gridsim migrate``."""
+
 from __future__ import annotations
 
 import copy
@@ -45,6 +46,7 @@ def chance(k, hours):
 
 # ---------------------------------------------------------------- the conversion
 
+
 def test_the_versions():
     assert CURRENT == 2 and len(STEPS) == CURRENT - 1
 
@@ -62,8 +64,9 @@ def test_the_example_of_the_note():
     assert patrol["effectiveness"] == pytest.approx(0.0719205, abs=1e-7)
     assert chance(patrol["effectiveness"], 4) == pytest.approx(0.25, abs=1e-6)
     assert list(patrol) == ["enabled", "effectiveness", "staff_hours_per_day"]  # where the old field stood
-    assert notes[0] == ("merged.patrol.discovery_share: renamed merged.patrol.effectiveness "
-                        "(0.25 at 4 h a day -> k = 0.0719)")
+    assert notes[0] == (
+        "merged.patrol.discovery_share: renamed merged.patrol.effectiveness (0.25 at 4 h a day -> k = 0.0719)"
+    )
     assert new["schema_version"] == 2 and next(iter(new)) == "schema_version"
 
 
@@ -111,18 +114,22 @@ def test_the_shipped_scenarios_migrate(name):
     assert len(notes) == 1 + len(CHANGED_DEFAULTS_V2)  # the rename and the defaults: no street differs
     p = raw["merged"]["patrol"]
     assert chance(new["merged"]["patrol"]["effectiveness"], p["staff_hours_per_day"]) == pytest.approx(
-        p["discovery_share"], abs=1e-6)
+        p["discovery_share"], abs=1e-6
+    )
     assert migrate(new, name) == (new, [])  # once is enough
 
 
 # ---------------------------------------------------------------- override maps
 
+
 def test_dotted_and_nested_variant_sets():
     raw = v1(discovery_share=0.25, staff_hours_per_day=4)
     raw["variants"] = {
         "dotted": {"policy": "merged", "set": {"merged.patrol.discovery_share": 0.5, "seed": 3}},
-        "own_hours": {"policy": "merged", "set": {"merged.patrol.discovery_share": 0.5,
-                                                  "merged.patrol.staff_hours_per_day": 1}},
+        "own_hours": {
+            "policy": "merged",
+            "set": {"merged.patrol.discovery_share": 0.5, "merged.patrol.staff_hours_per_day": 1},
+        },
         "half": {"policy": "merged", "set": {"merged.patrol": {"discovery_share": 0.5, "staff_hours_per_day": 8}}},
         "nested": {"policy": "merged", "set": {"merged": {"patrol": {"discovery_share": 0.5}}}},
         "untouched": {"policy": "merged", "set": {"merged.stationed_share": 0.3}},
@@ -130,29 +137,38 @@ def test_dotted_and_nested_variant_sets():
     new, notes = migrate(raw, "x.yaml")
     v = new["variants"]
     # the base file's hours (4) where the variant does not set them
-    assert v["dotted"]["set"] == {"merged.patrol.effectiveness": pytest.approx(-math.log(0.5) / 4, rel=1e-5),
-                                  "seed": 3}
+    assert v["dotted"]["set"] == {"merged.patrol.effectiveness": pytest.approx(-math.log(0.5) / 4, rel=1e-5), "seed": 3}
     assert v["own_hours"]["set"]["merged.patrol.effectiveness"] == pytest.approx(math.log(2), rel=1e-5)
-    assert v["half"]["set"] == {"merged.patrol": {"effectiveness": pytest.approx(math.log(2) / 8, rel=1e-5),
-                                                  "staff_hours_per_day": 8}}
+    assert v["half"]["set"] == {
+        "merged.patrol": {"effectiveness": pytest.approx(math.log(2) / 8, rel=1e-5), "staff_hours_per_day": 8}
+    }
     # a map value replaces the whole of merged (as --set does), so the default hours apply
     assert v["nested"]["set"] == {"merged": {"patrol": {"effectiveness": pytest.approx(math.log(2) / 2, rel=1e-5)}}}
     assert v["untouched"] == raw["variants"]["untouched"]
     assert "discovery_share" not in keys_anywhere(new)
-    assert any(n.startswith("variants.dotted.set.merged.patrol.discovery_share: renamed merged.patrol."
-                            "effectiveness (0.5 at 4 h a day -> k = 0.173)") for n in notes)
+    assert any(
+        n.startswith(
+            "variants.dotted.set.merged.patrol.discovery_share: renamed merged.patrol."
+            "effectiveness (0.5 at 4 h a day -> k = 0.173)"
+        )
+        for n in notes
+    )
     assert any(n.startswith("variants.nested.set.merged.patrol.discovery_share: renamed") for n in notes)
 
 
 def test_dotted_and_nested_city_street_kinds():
     raw = v1(discovery_share=0.2, staff_hours_per_day=4)
-    raw["city"] = {"streets": {
-        "urban": {"count": 3},
-        "dotted": {"count": 2, "set": {"merged.patrol.discovery_share": 0.4}},
-        "nested": {"count": 1, "set": {"merged.patrol": {"discovery_share": 0.4, "staff_hours_per_day": 2,
-                                                         "enabled": True}}},
-        "mixed": {"count": 1, "set": {"merged": {"patrol.discovery_share": 1}}},
-    }}
+    raw["city"] = {
+        "streets": {
+            "urban": {"count": 3},
+            "dotted": {"count": 2, "set": {"merged.patrol.discovery_share": 0.4}},
+            "nested": {
+                "count": 1,
+                "set": {"merged.patrol": {"discovery_share": 0.4, "staff_hours_per_day": 2, "enabled": True}},
+            },
+            "mixed": {"count": 1, "set": {"merged": {"patrol.discovery_share": 1}}},
+        }
+    }
     new, notes = migrate(raw, "x.yaml")
     s = new["city"]["streets"]
     assert s["urban"] == {"count": 3}
@@ -182,11 +198,14 @@ def test_both_names_in_one_map_is_an_error():
     assert exc.value.errors[0].startswith("merged.patrol.discovery_share: also sets merged.patrol.effectiveness")
 
 
-@pytest.mark.parametrize("patrol, path", [
-    ({"discovery_share": 1.5}, "merged.patrol.discovery_share"),
-    ({"discovery_share": "a lot"}, "merged.patrol.discovery_share"),
-    ({"discovery_share": 0.2, "staff_hours_per_day": -1}, "merged.patrol.staff_hours_per_day"),
-])
+@pytest.mark.parametrize(
+    "patrol, path",
+    [
+        ({"discovery_share": 1.5}, "merged.patrol.discovery_share"),
+        ({"discovery_share": "a lot"}, "merged.patrol.discovery_share"),
+        ({"discovery_share": 0.2, "staff_hours_per_day": -1}, "merged.patrol.staff_hours_per_day"),
+    ],
+)
 def test_values_that_cannot_be_converted_are_errors(patrol, path):
     with pytest.raises(ScenarioError) as exc:
         migrate(v1(**patrol), "x.yaml")
@@ -195,12 +214,13 @@ def test_values_that_cannot_be_converted_are_errors(patrol, path):
 
 # ---------------------------------------------------------------- the notes
 
+
 def test_the_notes_list_the_changed_defaults():
     raw = v1(discovery_share=0.25, staff_hours_per_day=4)
     raw["categories"]["double"]["p_hard"] = 0.1
     _, notes = migrate(raw, "x.yaml")
     heads = [text.split(":")[0] for text in CHANGED_DEFAULTS_V2]
-    assert [n.split(":")[0] for n in notes[-len(heads):]] == heads
+    assert [n.split(":")[0] for n in notes[-len(heads) :]] == heads
     assert heads == ["merged.stationed_calendar", "categories.*.p_hard", "satisfaction", "siloed.feedback"]
     assert "set merged.stationed_calendar: always" in notes[-4]  # the file's merged.calendar
     assert "p_hard > 0: double" in notes[-3]
@@ -217,6 +237,7 @@ def test_a_file_stating_version_1_is_migrated_even_without_old_fields():
 
 
 # ---------------------------------------------------------------- left alone, refused
+
 
 def test_a_current_file_is_untouched():
     raw = {"schema_version": 2, **copy.deepcopy(TINY)}
@@ -260,8 +281,10 @@ def test_a_version_that_is_not_a_whole_number_from_1_is_refused(value):
 
 def test_old_field_hint():
     hint = old_field_hint("merged.patrol.discovery_share")
-    assert hint.startswith("merged.patrol.discovery_share: renamed merged.patrol.effectiveness in schema "
-                           "version 2; run `gridsim migrate FILE`")
+    assert hint.startswith(
+        "merged.patrol.discovery_share: renamed merged.patrol.effectiveness in schema "
+        "version 2; run `gridsim migrate FILE`"
+    )
     assert "1 - exp(-k * staff_hours_per_day)" in hint
     assert "`gridsim migrate a.yaml`" in old_field_hint("merged.patrol.discovery_share", "a.yaml")
     assert old_field_hint("variants.v.set.merged.patrol.discovery_share").startswith("variants.v.set.merged")
@@ -271,6 +294,7 @@ def test_old_field_hint():
 
 
 # ---------------------------------------------------------------- gridsim migrate
+
 
 def _write(tmp_path, raw, name="old.yaml", comment="# my comment\n"):
     path = tmp_path / name
@@ -295,7 +319,8 @@ def test_cli_out(tmp_path, capsys):
     assert main(["migrate", str(path), "--out", str(out)]) == 0
     assert capsys.readouterr().out == ""
     assert yaml.safe_load(out.read_text(encoding="utf-8"))["merged"]["patrol"]["effectiveness"] == pytest.approx(
-        0.0719205)
+        0.0719205
+    )
     assert main(["migrate", str(path), "--out", str(path)]) == 2  # that is --in-place's job
     assert "use --in-place" in capsys.readouterr().err
 
@@ -363,15 +388,18 @@ def test_cli_a_current_file_says_so(tmp_path, capsys):
 def test_a_version_1_file_loads_with_notes_and_runs(name):
     from sim.run import run
     from sim.scenario import ScenarioNote, load_scenario
+
     with pytest.warns(ScenarioNote, match="renamed merged.patrol.effectiveness"):
         sc = load_scenario(V1 / name, overrides=["horizon_days=3", "warmup_days=0"])
     assert sc.schema_version == 2 and sc.merged.patrol.chance() == pytest.approx(
-        yaml.safe_load((V1 / name).read_text(encoding="utf-8"))["merged"]["patrol"]["discovery_share"])
+        yaml.safe_load((V1 / name).read_text(encoding="utf-8"))["merged"]["patrol"]["discovery_share"]
+    )
     assert len(run(sc).appeals) > 0
 
 
 def test_an_old_field_set_on_a_current_scenario_names_what_it_became():
     from sim.scenario import ScenarioError, build_scenario, load_scenario
+
     raw = load_scenario().to_dict()
     raw["merged"]["patrol"]["discovery_share"] = 0.2
     with pytest.raises(ScenarioError) as exc:

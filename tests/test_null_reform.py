@@ -3,6 +3,7 @@
 Every difference between the arms is a switch (sim/governance/reform.py); these tests compare the
 per-appeal records exactly, so a difference that is not a switch fails them.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -18,12 +19,20 @@ from sim.scenario import Reform, ScenarioError, apply_overrides, build_scenario,
 from sim.world import staffing
 from tests.test_properties import _check, scenarios
 
-SCENARIOS = {"default": ("scenarios/default.yaml", ["horizon_days=30"]),
-             "tianping": ("scenarios/tianping.yaml", ["horizon_days=21", "warmup_days=7"]),
-             # siloed with its own feedback call, reopened cases in person, meetings that do not settle
-             "feedback": ("scenarios/default.yaml", ["horizon_days=30", "siloed.feedback.enabled=true",
-                                                     "siloed.feedback.reopen_trip=true",
-                                                     "siloed.feedback.reopen_probability=1"])}
+SCENARIOS = {
+    "default": ("scenarios/default.yaml", ["horizon_days=30"]),
+    "tianping": ("scenarios/tianping.yaml", ["horizon_days=21", "warmup_days=7"]),
+    # siloed with its own feedback call, reopened cases in person, meetings that do not settle
+    "feedback": (
+        "scenarios/default.yaml",
+        [
+            "horizon_days=30",
+            "siloed.feedback.enabled=true",
+            "siloed.feedback.reopen_trip=true",
+            "siloed.feedback.reopen_probability=1",
+        ],
+    ),
+}
 
 
 def _records(sc, model: str, replication: int = 0):
@@ -103,16 +112,38 @@ def test_reports_state_the_switches_a_scenario_turns_off(tmp_path):
     (line,) = checks.reform_lines(sc)
     assert "triage" in line and "joint_meeting" in line and "one_door" not in line
     out = tmp_path / "run"
-    assert main(["run", "--days", "5", "--set", "warmup_days=0", "--set", "merged.reform.triage=false",
-                 "--no-plots", "--quiet", "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--days",
+                "5",
+                "--set",
+                "warmup_days=0",
+                "--set",
+                "merged.reform.triage=false",
+                "--no-plots",
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "reform switches off in the merged arm: triage" in (out / "report.md").read_text(encoding="utf-8")
 
 
 def test_a_reopened_case_is_not_bounced_again():
     """Ownership is settled the first time: a reopened case (one door on, coordination off) does not bounce again."""
-    sc = load_scenario("scenarios/default.yaml", ["horizon_days=12", "warmup_days=2",
-                                                  "merged.reform.coordination=false",
-                                                  "merged.feedback.reopen_probability=1"])
+    sc = load_scenario(
+        "scenarios/default.yaml",
+        [
+            "horizon_days=12",
+            "warmup_days=2",
+            "merged.reform.coordination=false",
+            "merged.feedback.reopen_probability=1",
+        ],
+    )
     a = _records(sc, "merged")
     assert (a["reopened"] > 0).any() and (a["bounces"] > 0).any()
     assert (a["bounces"] <= sc.siloed.max_bounces).all()

@@ -1,4 +1,5 @@
 """The office (world.Office): a FIFO multi-server desk, its statistics at the horizon and after a reset."""
+
 from __future__ import annotations
 
 import pytest
@@ -43,6 +44,7 @@ def test_a_reset_counts_work_waits_and_peaks_from_then_on():
     def warm_up():
         yield env.timeout(40.0)
         office.reset()
+
     env.process(warm_up())
     env.run(until=60.0)
     assert office.worked_hours(60.0) == pytest.approx(10.0 + 1.0)  # the rest of the long job, then the short one

@@ -1,4 +1,5 @@
 """Worker processes die with their parent: ``kill -9`` of a command leaves no orphan behind."""
+
 from __future__ import annotations
 
 import os
@@ -32,14 +33,30 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize("command", [
-    ["compare", "--reps", "60", "--days", "40", "--set", "warmup_days=0", "--workers", "2"],
-    ["run", "--days", "30", "--set", "warmup_days=0", "--set", "city={streets: {s: {count: 40}}}", "--workers", "2",
-     "--no-plots"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["compare", "--reps", "60", "--days", "40", "--set", "warmup_days=0", "--workers", "2"],
+        [
+            "run",
+            "--days",
+            "30",
+            "--set",
+            "warmup_days=0",
+            "--set",
+            "city={streets: {s: {count: 40}}}",
+            "--workers",
+            "2",
+            "--no-plots",
+        ],
+    ],
+)
 def test_killing_the_parent_ends_its_workers(tmp_path, command):
-    proc = subprocess.Popen([sys.executable, "-m", "sim", *command, "--quiet", "--out", str(tmp_path / "out")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", *command, "--quiet", "--out", str(tmp_path / "out")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         workers: set[int] = set()

@@ -3,6 +3,7 @@
 A run that fails or is killed leaves the earlier folder as it was; the hidden partial folder of a
 killed run is removed by the next run; the user's files in an earlier results folder survive.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,6 +20,7 @@ from sim.output import ResultsFolder
 
 class _Scenario:
     """Just what :func:`sim.output.provenance` reads."""
+
     name, seed = "toy", 1
 
     def digest(self) -> str:
@@ -77,8 +79,10 @@ def test_the_users_files_move_into_the_new_folder_and_the_old_runs_files_go(tmp_
 
 def test_a_killed_runs_partial_folder_is_removed_by_the_next_run(tmp_path):
     out = tmp_path / "run"
-    code = (f"from sim.output import ResultsFolder; f = ResultsFolder({str(out)!r}); "
-            "f.text('summary.csv', 'half'); import time; print('ready', flush=True); time.sleep(60)")
+    code = (
+        f"from sim.output import ResultsFolder; f = ResultsFolder({str(out)!r}); "
+        "f.text('summary.csv', 'half'); import time; print('ready', flush=True); time.sleep(60)"
+    )
     child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert child.stdout.readline().strip() == "ready"
     partial = tmp_path / f".run.partial-{child.pid}"

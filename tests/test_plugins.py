@@ -5,6 +5,7 @@ The toy model, named in a scenario's ``plugins:``, runs through every command th
 and its analysis) with nothing else in gridsim told of it.  Conservation and equal staffed hours
 for every registered model are in test_conservation.py and test_fairness.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ def toy_file(tmp_path_factory):
 
 def _cli(*args, cwd):
     env = os.environ | {"PYTHONPATH": os.pathsep.join([str(PLUGINS), os.environ.get("PYTHONPATH", "")])}
-    p = subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                       env=env, timeout=600)
+    p = subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+    )
     assert p.returncode == 0, p.stderr
     return p
 
@@ -57,6 +59,7 @@ def test_the_toy_changes_only_what_it_says(toy_file):
     """Signposting removes the wrong door (a referral that is not a bounce) of those who come in person, and
     changes nothing for appeals filed by hotline or online or found by inspection."""
     import sim
+
     res = sim.run(load_scenario(toy_file, ["horizon_days=20"]))
     a = res.appeals.set_index(["model", "issue"])
     toy, siloed = a.loc[TOY], a.loc["siloed"]
@@ -83,6 +86,7 @@ def test_trace_and_animate_show_the_toy(toy_file, tmp_path):
     p = _cli("trace", toy_file, "--first", "1", cwd=tmp_path)
     assert TOY.upper() in p.stdout
     from sim.animate import animate, sample_day
+
     sc = load_scenario(toy_file)
     assert list(sample_day(sc, 2, step_minutes=240)["models"]) == ["siloed", "merged", TOY]
     animate(sc, str(tmp_path / "day.gif"), step_minutes=240)  # in this process: the CLI's takes minutes
@@ -90,19 +94,39 @@ def test_trace_and_animate_show_the_toy(toy_file, tmp_path):
 
 
 def test_a_two_street_city_runs_the_toy_on_worker_processes(toy_file, tmp_path):
-    _cli("run", toy_file, "--set", "city={streets: {a: {count: 2}}}", "--workers", "2", "--no-plots",
-         "--out", tmp_path / "city", "--quiet", cwd=tmp_path)
+    _cli(
+        "run",
+        toy_file,
+        "--set",
+        "city={streets: {a: {count: 2}}}",
+        "--workers",
+        "2",
+        "--no-plots",
+        "--out",
+        tmp_path / "city",
+        "--quiet",
+        cwd=tmp_path,
+    )
     staff = pd.read_csv(tmp_path / "city" / "staffing.csv")
     assert set(staff["model"]) == {"siloed", "merged", TOY} and staff["street"].nunique() == 2
 
 
 def test_a_sweep_and_its_analysis_compare_every_model_with_siloed(toy_file, tmp_path):
     sweep = tmp_path / "sweep.yaml"
-    sweep.write_text(yaml.safe_dump({
-        "name": "toy_sweep", "base": str(toy_file), "models": ["siloed", "merged", TOY], "replications": 2,
-        "parameters": {"demand": {"paths": ["groups.residents.arrivals_per_day"], "scale": True,
-                                  "values": [0.8, 1.2]}},
-        "design": {"kind": "factorial"}}))
+    sweep.write_text(
+        yaml.safe_dump(
+            {
+                "name": "toy_sweep",
+                "base": str(toy_file),
+                "models": ["siloed", "merged", TOY],
+                "replications": 2,
+                "parameters": {
+                    "demand": {"paths": ["groups.residents.arrivals_per_day"], "scale": True, "values": [0.8, 1.2]}
+                },
+                "design": {"kind": "factorial"},
+            }
+        )
+    )
     _cli("sweep", sweep, "--workers", "2", "--out", tmp_path / "sw", "--quiet", cwd=tmp_path)
     _cli("analyze", tmp_path / "sw", cwd=tmp_path)
     ratios = pd.read_csv(tmp_path / "sw" / "ratios.csv")
@@ -121,5 +145,6 @@ def test_a_plugin_that_cannot_be_imported_or_a_model_nobody_registered_is_bad_in
 def test_two_models_of_one_name_are_refused():
     class Impostor(SiloedPolicy):
         name = TOY
+
     with pytest.raises(ValueError, match="registered twice"):
         register(Impostor)

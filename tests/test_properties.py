@@ -1,5 +1,6 @@
 """Properties of random small valid scenarios (hypothesis), in both models: conservation, ordered
 non-negative times, non-negative counts, and no office ever busier than its headcount."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -19,8 +20,12 @@ DISTS = st.one_of(
     st.builds(lambda m: {"dist": "exponential", "mean": m}, pos),
     st.builds(lambda m, c: {"dist": "lognormal", "mean": m, "cv": c}, pos, cvs),
     st.builds(lambda m, c: {"dist": "gamma", "mean": m, "cv": c}, pos, cvs),
-    st.builds(lambda lo, w, f: {"dist": "triangular", "low": lo, "mode": lo + f * w, "high": lo + w},
-              st.floats(0, 1), st.floats(0.1, 2), st.floats(0, 1)),
+    st.builds(
+        lambda lo, w, f: {"dist": "triangular", "low": lo, "mode": lo + f * w, "high": lo + w},
+        st.floats(0, 1),
+        st.floats(0.1, 2),
+        st.floats(0, 1),
+    ),
     st.builds(lambda lo, w: {"dist": "uniform", "low": lo, "high": lo + w}, st.floats(0, 1), st.floats(0.1, 2)),
     st.builds(lambda v: {"dist": "fixed", "value": v}, st.floats(0, 2)),
 )
@@ -60,44 +65,84 @@ def scenarios(draw):
     for k in range(draw(st.integers(1, 4))):
         need = draw(st.lists(st.sampled_from(depts), min_size=1, max_size=len(depts), unique=True))
         cats[f"c{k}"] = {
-            "departments": need, "line_grid": draw(st.sampled_from(lines)),
-            "service": {d: draw(DISTS) for d in need}, "delegable": draw(st.booleans()),
-            "p_unclear": draw(st.floats(0, 1)), "p_hard": draw(st.floats(0, 1)),
-            "discoverable": draw(st.booleans()), "response_deadline_hours": draw(st.floats(1, 72))}
+            "departments": need,
+            "line_grid": draw(st.sampled_from(lines)),
+            "service": {d: draw(DISTS) for d in need},
+            "delegable": draw(st.booleans()),
+            "p_unclear": draw(st.floats(0, 1)),
+            "p_hard": draw(st.floats(0, 1)),
+            "discoverable": draw(st.booleans()),
+            "response_deadline_hours": draw(st.floats(1, 72)),
+        }
     groups = {}
     for k in range(draw(st.integers(1, 3))):
         groups[f"g{k}"] = {
             "arrivals_per_day": draw(st.floats(0.5, 6)),
-            "hourly_profile": draw(st.lists(st.floats(0, 2), min_size=24, max_size=24)
-                                   .map(lambda p: p if sum(p) > 0.1 else [x + 1.0 for x in p])),
+            "hourly_profile": draw(
+                st.lists(st.floats(0, 2), min_size=24, max_size=24).map(
+                    lambda p: p if sum(p) > 0.1 else [x + 1.0 for x in p]
+                )
+            ),
             "category_mix": _mix(draw, list(cats)),
             "area_mix": _mix(draw, areas) if draw(st.booleans()) else None,
             "p_right_line_grid": draw(st.floats(0, 1)),
-            "report_delay": draw(DELAYS), "patience": draw(DELAYS),
-            "travel": {"line_station": draw(st.floats(0, 1)), "comprehensive_station": draw(st.floats(0, 1)),
-                       "department": draw(st.floats(0, 1))}}
+            "report_delay": draw(DELAYS),
+            "patience": draw(DELAYS),
+            "travel": {
+                "line_station": draw(st.floats(0, 1)),
+                "comprehensive_station": draw(st.floats(0, 1)),
+                "department": draw(st.floats(0, 1)),
+            },
+        }
     raw = {
-        "name": "random", "seed": draw(st.integers(0, 2**31)), "horizon_days": draw(st.integers(2, 6)),
+        "name": "random",
+        "seed": draw(st.integers(0, 2**31)),
+        "horizon_days": draw(st.integers(2, 6)),
         "calendars": cals,
-        "departments": {d: {"headcount": draw(st.integers(1, 4)), "calendar": draw(st.sampled_from(cal_names)),
-                            "assessment": draw(DISTS)} for d in depts},
-        "line_grids": {g: {"intake_staff": n, "calendar": draw(st.sampled_from(cal_names)), "intake": draw(DISTS)}
-                       for g, n in zip(lines, intake)},
+        "departments": {
+            d: {
+                "headcount": draw(st.integers(1, 4)),
+                "calendar": draw(st.sampled_from(cal_names)),
+                "assessment": draw(DISTS),
+            }
+            for d in depts
+        },
+        "line_grids": {
+            g: {"intake_staff": n, "calendar": draw(st.sampled_from(cal_names)), "intake": draw(DISTS)}
+            for g, n in zip(lines, intake)
+        },
         "areas": {a: {"weight": draw(st.floats(0.1, 1))} for a in areas},
-        "groups": groups, "categories": cats,
+        "groups": groups,
+        "categories": cats,
         "siloed": {"max_bounces": draw(st.integers(0, 3)), "escalation": draw(DELAYS)},
         "merged": {
             "calendar": draw(st.sampled_from(cal_names)),
             # < 0.5 never leaves a department of 1..4 staff empty, so every draw is valid
             "stationed_share": draw(st.sampled_from([0.0, 0.1, 0.25, 0.45])),
-            "intake": draw(DISTS), "triage": draw(DISTS), "coordination": draw(DISTS), "closing": draw(DISTS),
-            "joint_meeting": {"enabled": draw(st.booleans()), "weekday": draw(st.integers(0, 6)),
-                              "hour": draw(st.integers(0, 23)), "every_days": draw(st.integers(1, 7)),
-                              "capacity": draw(st.none() | st.integers(1, 3))},
-            "patrol": {"enabled": draw(st.booleans()), "effectiveness": draw(st.floats(0, 2)),
-                       "delay": draw(DELAYS), "staff_hours_per_day": draw(st.sampled_from([0.0, 1.0, 3.0]))},
-            "feedback": {"enabled": draw(st.booleans()), "delay": draw(DELAYS), "call": draw(DISTS),
-                         "reopen_probability": draw(st.floats(0, 1)), "max_reopens": draw(st.integers(0, 3))},
+            "intake": draw(DISTS),
+            "triage": draw(DISTS),
+            "coordination": draw(DISTS),
+            "closing": draw(DISTS),
+            "joint_meeting": {
+                "enabled": draw(st.booleans()),
+                "weekday": draw(st.integers(0, 6)),
+                "hour": draw(st.integers(0, 23)),
+                "every_days": draw(st.integers(1, 7)),
+                "capacity": draw(st.none() | st.integers(1, 3)),
+            },
+            "patrol": {
+                "enabled": draw(st.booleans()),
+                "effectiveness": draw(st.floats(0, 2)),
+                "delay": draw(DELAYS),
+                "staff_hours_per_day": draw(st.sampled_from([0.0, 1.0, 3.0])),
+            },
+            "feedback": {
+                "enabled": draw(st.booleans()),
+                "delay": draw(DELAYS),
+                "call": draw(DISTS),
+                "reopen_probability": draw(st.floats(0, 1)),
+                "max_reopens": draw(st.integers(0, 3)),
+            },
             "extra_staff": {"intake_per_area": draw(st.integers(0, 1)), "stationed_per_area": draw(st.integers(0, 1))},
         },
     }
@@ -117,16 +162,24 @@ def _check(sc, res):
         assert m.loc[is_open, ["resolved", "abandoned"]].isna().all().all(), model
         assert m.loc[res_, "resolved"].notna().all() and m.loc[~res_, "resolved"].isna().all(), model
         assert m.loc[ab, "abandoned"].notna().all() and m.loc[~ab, "abandoned"].isna().all(), model
-        for dim, names, codes in (("group", issues.groups, issues.group),
-                                  ("category", issues.categories, issues.category)):
+        for dim, names, codes in (
+            ("group", issues.groups, issues.group),
+            ("category", issues.categories, issues.category),
+        ):
             expected = np.unique(np.array(names)[codes], return_counts=True) if len(issues) else ([], [])
             got = m.groupby(dim).size()
             assert dict(zip(*expected)) == got.to_dict(), (model, dim)
         # times: non-negative and ordered
         t = {c: m[c].to_numpy(dtype=float) for c in ("created", "filed", "first_response", "resolved", "abandoned")}
         assert (t["created"] >= 0).all() and (t["created"] <= sc.horizon + EPS).all()
-        for earlier, later in (("created", "filed"), ("filed", "first_response"), ("first_response", "resolved"),
-                               ("created", "resolved"), ("filed", "abandoned"), ("created", "abandoned")):
+        for earlier, later in (
+            ("created", "filed"),
+            ("filed", "first_response"),
+            ("first_response", "resolved"),
+            ("created", "resolved"),
+            ("filed", "abandoned"),
+            ("created", "abandoned"),
+        ):
             both = ~np.isnan(t[earlier]) & ~np.isnan(t[later])
             bad = both & (t[later] < t[earlier] - EPS)
             assert not bad.any(), (model, earlier, later, m[bad].head(3).to_dict("records"))
@@ -165,8 +218,13 @@ def test_strategy_builds_varied_valid_scenarios():
     """The generator really covers what the property test claims (guards against a vacuous strategy)."""
     seen = {"dists": set(), "areas": set(), "depts": set(), "patrol": set(), "feedback": set(), "bounces": set()}
 
-    @settings(max_examples=60, deadline=None, database=None, derandomize=True,  # the same examples every run
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        derandomize=True,  # the same examples every run
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(scenarios())
     def collect(sc):
         seen["dists"] |= {d.dist for c in sc.categories.values() for d in c.service.values()}

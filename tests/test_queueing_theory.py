@@ -7,6 +7,7 @@ Independent replications (not successive waits) give the CI, because at
 rho = 0.9 successive waits are strongly correlated.  Tolerances come from the
 simulation's own CI; nothing is tuned.  docs/validation.md has the table.
 """
+
 import pytest
 
 from sim import verification as v
@@ -14,8 +15,9 @@ from sim import verification as v
 
 def _within(row: dict) -> None:
     mean, lo, hi = row["estimate"]
-    assert lo <= row["analytic"] <= hi, (f"{row['check']}: analytic {row['analytic']:.4f} outside the 99% CI "
-                                         f"[{lo:.4f}, {hi:.4f}] (mean {mean:.4f})")
+    assert lo <= row["analytic"] <= hi, (
+        f"{row['check']}: analytic {row['analytic']:.4f} outside the 99% CI [{lo:.4f}, {hi:.4f}] (mean {mean:.4f})"
+    )
 
 
 @pytest.mark.parametrize("c", [1, 3])
@@ -49,8 +51,8 @@ def test_fork_join_nelson_tantawi():
 
 def test_formulas_on_known_values():
     """The textbook formulas themselves, on values from the literature."""
-    assert v.erlang_c(1, 0.9, 1.0)[1] == pytest.approx(9.0)            # M/M/1: rho / (mu - lambda)
-    assert v.erlang_c(2, 1.0, 1.0)[0] == pytest.approx(1 / 3)          # M/M/2, a = 1: C = 1/3
+    assert v.erlang_c(1, 0.9, 1.0)[1] == pytest.approx(9.0)  # M/M/1: rho / (mu - lambda)
+    assert v.erlang_c(2, 1.0, 1.0)[0] == pytest.approx(1 / 3)  # M/M/2, a = 1: C = 1/3
     assert v.pollaczek_khinchine(0.5, 1.0, 1.0) == pytest.approx(0.5)  # M/D/1: rho / (2 mu (1 - rho))
     assert v.nelson_tantawi_2(0.5, 1.0) == pytest.approx(2.875)
 
@@ -74,12 +76,14 @@ def test_theory_through_gridsim_compare(name, tmp_path):
         _within(row)
         assert row["half_rel"] <= row["tol"], (
             f"{row['check']}: 99% half-width ±{100 * row['half_rel']:.1f}% is too wide to catch a "
-            f"{200 * row['tol']:.0f}% bias (allowed ±{100 * row['tol']:.1f}%)")
+            f"{200 * row['tol']:.0f}% bias (allowed ±{100 * row['tol']:.1f}%)"
+        )
 
 
 def test_erlang_a_formula_on_known_values():
     """Erlang A: with no waiting room to speak of (patience → 0) it is Erlang B's blocking; patience → ∞, nobody."""
     from math import factorial
+
     a, c = 2.0, 3
     erlang_b = a**c / factorial(c) / sum(a**k / factorial(k) for k in range(c + 1))
     assert v.erlang_a_abandonment(a, 1.0, 1e6, c) == pytest.approx(erlang_b, rel=1e-4)

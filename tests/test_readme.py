@@ -1,4 +1,5 @@
 """The README's examples are true: its Python snippet runs, its commands are CI's."""
+
 import os
 import re
 
@@ -27,6 +28,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_documented_cli_commands_parse():
     from sim.cli import _parser
+
     for line in README.splitlines():
         if line.startswith("gridsim ") and "my_street" not in line:
             args = line.split("#")[0].split(">")[0].split()[1:]

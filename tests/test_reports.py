@@ -1,4 +1,5 @@
 """report.html: every section is there and its numbers are those of comparison.csv / summary.csv."""
+
 import html as htmllib
 import re
 
@@ -6,10 +7,17 @@ import pandas as pd
 
 from sim.html import interval
 
-SECTIONS_RUN = ["Scenario", "Result", "Checks before trusting the comparison", "Comparison", "Plots by model, group and category",
-                "Mechanisms that drive the result", "Assumptions", "Reproduce"]
-SECTIONS_COMPARE = ["Scenario", "Result", "Comparison with confidence intervals", "Ratios", "Assumptions",
-                    "Reproduce"]
+SECTIONS_RUN = [
+    "Scenario",
+    "Result",
+    "Checks before trusting the comparison",
+    "Comparison",
+    "Plots by model, group and category",
+    "Mechanisms that drive the result",
+    "Assumptions",
+    "Reproduce",
+]
+SECTIONS_COMPARE = ["Scenario", "Result", "Comparison with confidence intervals", "Ratios", "Assumptions", "Reproduce"]
 
 
 def _sections(text):
@@ -18,16 +26,33 @@ def _sections(text):
 
 def test_compare_report_sections_and_numbers(gridsim_cli, tmp_path):
     out = tmp_path / "cmp"
-    p = gridsim_cli("compare", "--reps", "3", "--days", "7", "--set", "warmup_days=0", "--workers", "2", "--quiet", "--out", str(out))
+    p = gridsim_cli(
+        "compare",
+        "--reps",
+        "3",
+        "--days",
+        "7",
+        "--set",
+        "warmup_days=0",
+        "--workers",
+        "2",
+        "--quiet",
+        "--out",
+        str(out),
+    )
     assert p.returncode == 0, p.stderr
     text = (out / "report.html").read_text(encoding="utf-8")
     assert _sections(text) == SECTIONS_COMPARE
-    assert "http://" not in text.replace("http://www.w3.org", "") and "src=\"data:image/png;base64," in text
+    assert "http://" not in text.replace("http://www.w3.org", "") and 'src="data:image/png;base64,' in text
     comp = pd.read_csv(out / "comparison.csv")
     cells = [htmllib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", text)]
     for r in comp.itertuples():
-        for v, lo, hi in ((r.baseline_mean, r.baseline_lo, r.baseline_hi), (r.model_mean, r.model_lo, r.model_hi),
-                          (r.diff, r.diff_lo, r.diff_hi), (r.ratio, r.ratio_lo, r.ratio_hi)):
+        for v, lo, hi in (
+            (r.baseline_mean, r.baseline_lo, r.baseline_hi),
+            (r.model_mean, r.model_lo, r.model_hi),
+            (r.diff, r.diff_lo, r.diff_hi),
+            (r.ratio, r.ratio_lo, r.ratio_hi),
+        ):
             assert interval(v, lo, hi) in cells, (r.metric, v)
     assert "gridsim compare --reps 3" in htmllib.unescape(text)
 

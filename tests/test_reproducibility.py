@@ -1,5 +1,6 @@
 """Reproducibility: same scenario and seed, same bytes; the written scenario.yaml repeats the run;
 common random numbers across models; results files replaced whole (temp file + rename)."""
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,9 @@ STREAM = ["issue", "created", "group", "category", "area"]
 
 
 def _gridsim(*args: str):
-    return subprocess.run([sys.executable, "-m", "sim", *args], check=False, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], check=False, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +41,26 @@ def runs(tmp_path_factory):
     for name in ("appeals.csv", "summary.csv", "scenario.yaml"):
         (stale / name).write_text(junk)
     # an earlier run's results folder (its provenance.json), into which the user put a file of their own
-    (stale / "provenance.json").write_text(json.dumps({"complete": True, "files": [
-        "appeals.csv", "summary.csv", "scenario.yaml", "provenance.json"]}))
+    (stale / "provenance.json").write_text(
+        json.dumps({"complete": True, "files": ["appeals.csv", "summary.csv", "scenario.yaml", "provenance.json"]})
+    )
     (stale / "unrelated.txt").write_text("not ours")
     seeds = {"a": 3, "b": 3, "c": 4, "d": 3}
 
     def call(name):
-        return _gridsim("run", "--no-plots", "--days", "10", "--set", "warmup_days=0", "--seed", str(seeds[name]), "--quiet",
-                        "--out", str(root / name))
+        return _gridsim(
+            "run",
+            "--no-plots",
+            "--days",
+            "10",
+            "--set",
+            "warmup_days=0",
+            "--seed",
+            str(seeds[name]),
+            "--quiet",
+            "--out",
+            str(root / name),
+        )
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         procs = dict(zip(seeds, pool.map(call, seeds)))
@@ -168,16 +183,24 @@ def test_demand_draws_are_identical_in_both_models():
     for name in ("report_delay", "patience", "unclear", "hard"):
         assert np.array_equal(getattr(siloed, name), getattr(merged, name), equal_nan=True), name
     # service is drawn for exactly the departments each category needs
-    needs = np.array([[d in sc.categories[issues.categories[c]].departments for d in issues.departments]
-                      for c in issues.category])
+    needs = np.array(
+        [[d in sc.categories[issues.categories[c]].departments for d in issues.departments] for c in issues.category]
+    )
     assert np.array_equal(~np.isnan(siloed.service), needs)
 
 
 def test_merged_only_changes_leave_siloed_untouched():
     """Common random numbers: a change to the merged grid alone changes nothing in the siloed run."""
     base = sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0"])
-    changed = sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0", "merged.triage={dist: fixed, value: 3.0}",
-                                           "merged.patrol.enabled=false", "merged.stationed_share=0.1"])
+    changed = sim.load_scenario(
+        overrides=[
+            "horizon_days=10",
+            "warmup_days=0",
+            "merged.triage={dist: fixed, value: 3.0}",
+            "merged.patrol.enabled=false",
+            "merged.stationed_share=0.1",
+        ]
+    )
     a = sim.run(base, models=["siloed"]).appeals
     b = sim.run(changed, models=["siloed"]).appeals
     pd.testing.assert_frame_equal(a, b)
@@ -201,20 +224,34 @@ def test_more_bounce_columns_leave_other_draws_as_they_were():
 def test_replications_differ_and_repeat():
     sc = sim.load_scenario(overrides=["horizon_days=10", "warmup_days=0"])
     r0, r0_again, r1 = generate_issues(sc, 0), generate_issues(sc, 0), generate_issues(sc, 1)
-    assert np.array_equal(r0.created, r0_again.created) and np.array_equal(r0.u["service"], r0_again.u["service"],
-                                                                           equal_nan=True)
+    assert np.array_equal(r0.created, r0_again.created) and np.array_equal(
+        r0.u["service"], r0_again.u["service"], equal_nan=True
+    )
     assert len(r0) != len(r1) or not np.allclose(r0.created, r1.created)
     assert not np.allclose(r0.u["service"][: min(len(r0), len(r1))], r1.u["service"][: min(len(r0), len(r1))])
 
 
 def test_process_hash_seed_does_not_matter(tmp_path):
     """Results do not depend on Python's per-process string hashing (set iteration order)."""
+
     def call(k):
         out = tmp_path / f"h{k}"
-        p = subprocess.run([sys.executable, "-c", (
-            "import sim, sys; r = sim.run(sim.load_scenario(overrides=['horizon_days=4', 'warmup_days=0']));"
-            "r.appeals.to_csv(sys.argv[1], index=False)"), str(out)],
-            check=False, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONHASHSEED": str(k + 1)})
+        p = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                (
+                    "import sim, sys; r = sim.run(sim.load_scenario(overrides=['horizon_days=4', 'warmup_days=0']));"
+                    "r.appeals.to_csv(sys.argv[1], index=False)"
+                ),
+                str(out),
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONHASHSEED": str(k + 1)},
+        )
         assert p.returncode == 0, p.stderr
         return out.read_bytes()
 
@@ -234,4 +271,4 @@ def test_a_second_run_into_the_folder_leaves_nothing_of_the_first(tmp_path):
     assert second.returncode == 0, second.stderr
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["complete"] is True and prov["seed"] == 2
-    assert sorted(p.name for p in out.iterdir()) == sorted(prov["files"])   # no report.html, no plots, no temp
+    assert sorted(p.name for p in out.iterdir()) == sorted(prov["files"])  # no report.html, no plots, no temp

@@ -1,4 +1,5 @@
 """Simulation-based calibration: a queue the log shows is found, one it does not show is not invented."""
+
 from __future__ import annotations
 
 import subprocess
@@ -54,8 +55,23 @@ def test_cli_keeps_the_stand_in_where_the_log_shows_no_queue(tmp_path):
     # 20 staff for 3.5 staff-loads of work: no queue to speak of, nothing for the fit to find
     path = _work_order_log(tmp_path, ONE_DEPT + ["departments.beta.headcount=20", "horizon_days=25"])
     out = tmp_path / "cal"
-    r = subprocess.run([sys.executable, "-m", "sim", "calibrate", str(path), "--by-simulation", "--sim-reps", "2",
-                        "--out", str(out), "--quiet"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "calibrate",
+            str(path),
+            "--by-simulation",
+            "--sim-reps",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     table = pd.read_csv(out / "simfit.csv")
     chosen = table[table["chosen"]].iloc[0]

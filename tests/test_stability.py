@@ -4,6 +4,7 @@ A stable series is a constant plus a daily and a weekly cycle plus AR(1) noise
 (correlation 0.8 between samples 6 h apart, so about a day's memory), sampled
 every 6 h; a growing one adds a linear trend.  Seeds are fixed.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,7 +15,7 @@ import pytest
 from sim.stability import Trend, _ols_slope, backlog_trend, grows
 
 DAYS = 90
-PHI, SD = 0.8, 10.0     # AR(1) coefficient per 6 h step and stationary standard deviation
+PHI, SD = 0.8, 10.0  # AR(1) coefficient per 6 h step and stationary standard deviation
 
 
 def _series(seed: int, slope_per_day: float = 0.0, days: int = DAYS) -> tuple[np.ndarray, np.ndarray]:
@@ -23,7 +24,7 @@ def _series(seed: int, slope_per_day: float = 0.0, days: int = DAYS) -> tuple[np
     t = np.arange(0.0, days * 24.0, 6.0)
     shocks = rng.normal(0.0, SD * math.sqrt(1 - PHI**2), t.size)
     noise = np.empty(t.size)
-    noise[0] = rng.normal(0.0, SD)                   # start in the stationary state
+    noise[0] = rng.normal(0.0, SD)  # start in the stationary state
     for i in range(1, t.size):
         noise[i] = PHI * noise[i - 1] + shocks[i]
     cycles = 15 * np.sin(2 * np.pi * (t + 3) / 24) + 10 * np.sin(2 * np.pi * t / 168)
@@ -44,12 +45,12 @@ def test_stable_series_interval_covers_zero_at_about_the_nominal_rate():
     for seed in range(200):
         t, y = _series(seed)
         tr = backlog_trend(t, y, start=0.0, end=DAYS * 24.0)
-        assert (tr.n_batches, tr.batch_hours) == (12, 168.0)    # 12 whole weeks in 90 days
+        assert (tr.n_batches, tr.batch_hours) == (12, 168.0)  # 12 whole weeks in 90 days
         covered += tr.lo <= 0 <= tr.hi
         _, lo, hi = _ols_slope(t, y)
         raw_covered += lo <= 0 <= hi
     assert 176 <= covered <= 198, covered
-    assert raw_covered < 160, raw_covered                       # why batch means: raw samples are not independent
+    assert raw_covered < 160, raw_covered  # why batch means: raw samples are not independent
 
 
 def test_growing_series_is_detected_and_the_interval_covers_the_true_slope():
@@ -64,7 +65,7 @@ def test_growing_series_is_detected_and_the_interval_covers_the_true_slope():
 def test_only_samples_in_the_window_count():
     """Samples before start (the warm-up) or from end on leave the trend unchanged; only whole weeks inside count."""
     t, y = _series(2)
-    start, end = 14 * 24.0, 80 * 24.0                           # 66 days: 9 whole weeks, the last 3 days dropped
+    start, end = 14 * 24.0, 80 * 24.0  # 66 days: 9 whole weeks, the last 3 days dropped
     tr = backlog_trend(t, y, start, end)
     outside = (t < start) | (t >= start + 9 * 168.0)
     assert backlog_trend(t, np.where(outside, 1e6, y), start, end) == tr

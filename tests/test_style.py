@@ -1,4 +1,5 @@
 """Importing gridsim's plotting and drawing its figures leave matplotlib's global state alone."""
+
 from __future__ import annotations
 
 import subprocess

@@ -6,6 +6,7 @@ exponential resolution and abandonment with uniform censoring.  Tolerances are
 4 asymptotic standard errors of the Aalen–Johansen estimate (the formula is in
 :func:`_cif_se`); seeds are fixed.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,7 +18,7 @@ from scipy import integrate
 from sim.survival import cif_quantile, cif_quantile_binned, cumulative_incidence
 from sim.tally import EDGES
 
-A, B, C = 1 / 48, 1 / 200, 336.0   # resolution and abandonment rates (per hour), censoring horizon (hours)
+A, B, C = 1 / 48, 1 / 200, 336.0  # resolution and abandonment rates (per hour), censoring horizon (hours)
 N = 20_000
 
 
@@ -106,7 +107,7 @@ def test_competing_only_cif_is_the_share_resolved():
 def test_against_theory_with_censoring_and_abandonment():
     """Exp resolution, Exp abandonment, uniform censoring: CIF and median within 4 standard errors of theory."""
     duration, event = _theory_sample(11)
-    assert 0.1 < np.mean(event == 0) < 0.3 and np.mean(event == 2) > 0.1   # both matter here
+    assert 0.1 < np.mean(event == 0) < 0.3 and np.mean(event == 2) > 0.1  # both matter here
     times, cif = cumulative_incidence(duration, event)
     assert np.all(np.diff(times) > 0) and np.all(np.diff(cif) >= 0)
     for t in (6.0, 24.0, 72.0, 200.0):

@@ -1,4 +1,5 @@
 """Sweeps: designs, resumability, executors, sensitivity analysis and bad sweep files."""
+
 import os
 import signal
 import subprocess
@@ -22,8 +23,13 @@ TINY_SWEEP = {
     "set": {"horizon_days": 3, "warmup_days": 0},
     "parameters": {
         "stationed": {"path": "merged.stationed_share", "values": [0.1, 0.3], "low": 0.1, "high": 0.3},
-        "demand": {"paths": ["groups.residents.arrivals_per_day", "groups.merchants.arrivals_per_day"],
-                   "scale": True, "values": [0.8, 1.0, 1.2], "low": 0.8, "high": 1.2},
+        "demand": {
+            "paths": ["groups.residents.arrivals_per_day", "groups.merchants.arrivals_per_day"],
+            "scale": True,
+            "values": [0.8, 1.0, 1.2],
+            "low": 0.8,
+            "high": 1.2,
+        },
     },
     "design": {"kind": "factorial"},
     "replications": 2,
@@ -39,8 +45,11 @@ def write_sweep(tmp_path, **changes):
 
 # ---------------------------------------------------------------- designs
 
-@pytest.mark.parametrize("kind,n,expected", [("factorial", None, 6), ("lhs", 10, 10), ("sobol", 8, 8),
-                                             ("saltelli", 8, 8 * (2 + 2)), ("oat", 3, 5)])
+
+@pytest.mark.parametrize(
+    "kind,n,expected",
+    [("factorial", None, 6), ("lhs", 10, 10), ("sobol", 8, 8), ("saltelli", 8, 8 * (2 + 2)), ("oat", 3, 5)],
+)
 def test_design_sizes_and_ranges(tmp_path, kind, n, expected):
     plan = load_sweep(write_sweep(tmp_path, design={"kind": kind, "n": n, "seed": 3}))
     pts = design_points(plan)
@@ -53,6 +62,7 @@ def test_design_sizes_and_ranges(tmp_path, kind, n, expected):
 
 def test_lhs_is_latin():
     from scipy.stats import qmc
+
     u = qmc.LatinHypercube(3, seed=0).random(20)
     for j in range(3):  # one point in each of the 20 strata of every dimension
         assert sorted((u[:, j] * 20).astype(int)) == list(range(20))
@@ -62,7 +72,7 @@ def test_saltelli_blocks_follow_salib_layout():
     u = saltelli_unit(d=3, n=5, seed=1)
     a, b = u[0::5], u[4::5]
     for j in range(3):
-        ab = u[j + 1::5]
+        ab = u[j + 1 :: 5]
         assert np.allclose(np.delete(ab, j, axis=1), np.delete(a, j, axis=1))
         assert np.allclose(ab[:, j], b[:, j])
 
@@ -71,13 +81,20 @@ def test_point_scenarios_apply_parameters(tmp_path):
     plan = load_sweep(write_sweep(tmp_path))
     sc = plan.scenario({"stationed": 0.3, "demand": 1.2})
     assert sc.merged.stationed_share == 0.3
-    assert sc.groups["residents"].arrivals_per_day == pytest.approx(1.2 * plan.base.groups["residents"].arrivals_per_day)
+    assert sc.groups["residents"].arrivals_per_day == pytest.approx(
+        1.2 * plan.base.groups["residents"].arrivals_per_day
+    )
     assert sc.groups["gig_workers"].arrivals_per_day == plan.base.groups["gig_workers"].arrivals_per_day
 
 
 def test_delegated_share_lever(tmp_path):
-    plan = load_sweep(write_sweep(tmp_path, parameters={"deleg": {"lever": "delegated_share", "low": 0, "high": 1}},
-                                  design={"kind": "lhs", "n": 4}))
+    plan = load_sweep(
+        write_sweep(
+            tmp_path,
+            parameters={"deleg": {"lever": "delegated_share", "low": 0, "high": 1}},
+            design={"kind": "lhs", "n": 4},
+        )
+    )
     none, half, all_ = (plan.scenario({"deleg": x}) for x in (0.0, 0.5, 1.0))
     count = lambda sc: sum(c.delegable for c in sc.categories.values())  # noqa: E731
     assert (count(none), count(half), count(all_)) == (0, round(0.5 * len(none.categories)), len(none.categories))
@@ -89,6 +106,7 @@ def test_delegated_share_lever(tmp_path):
 
 
 # ---------------------------------------------------------------- running
+
 
 def test_same_table_on_one_process_two_processes_and_dask(tmp_path):
     plan = load_sweep(write_sweep(tmp_path))
@@ -138,6 +156,7 @@ def test_folder_of_another_sweep_is_refused(tmp_path):
 
 # ---------------------------------------------------------------- analysis
 
+
 def test_sobol_indices_on_ishigami():
     """SALib on our Saltelli design recovers the Ishigami function's known indices within their CIs."""
     d, n = 3, 2048
@@ -160,7 +179,9 @@ def test_point_ratios_and_analyze_outputs(tmp_path):
     r = point_ratios(df, ["stationed", "demand"])
     one = r[(r["point"] == 0) & (r["metric"] == "trips_per_appeal")].iloc[0]
     g = df[df["point"] == 0]
-    expected = g[g["model"] == "merged"]["trips_per_appeal"].mean() / g[g["model"] == "siloed"]["trips_per_appeal"].mean()
+    expected = (
+        g[g["model"] == "merged"]["trips_per_appeal"].mean() / g[g["model"] == "siloed"]["trips_per_appeal"].mean()
+    )
     assert one["ratio"] == pytest.approx(expected)
     res = analyze(tmp_path / "out")
     names = {p.name for p in res["written"]}
@@ -178,19 +199,27 @@ def test_analyze_lhs_runs_prim(tmp_path):
 
 # ---------------------------------------------------------------- bad sweep files
 
-@pytest.mark.parametrize("changes,expect", [
-    ({"parameters": {"x": {"path": "departments.polise.headcount", "values": [1, 2]}}},
-     "unknown field path 'departments.polise.headcount'"),
-    ({"parameters": {"x": {"path": "merged.stationed_share", "low": 0.3, "high": 0.3}}}, "empty range"),
-    ({"parameters": {"x": {"path": "merged.stationed_share", "values": []}}}, "empty list"),
-    ({"design": {"kind": "latin_square"}}, "design.kind"),
-    ({"design": {"kind": "lhs"}}, "n: required"),
-    ({"paramters": {}}, "paramters: unknown field"),
-    ({"set": {"horizon_days": 3, "warmup_days": 0, "city": {"streets": {"a": {"count": 2}}}}},
-     "city: a city scenario (2 streets), but a sweep simulates one street"),
-    ({"models": ["siloed", "nonexistent"]}, "models: unknown model 'nonexistent'"),
-    ({"metrics": ["resolution_time_p50", "resolution_tiem_p90"]}, "metrics: unknown metric 'resolution_tiem_p90'"),
-])
+
+@pytest.mark.parametrize(
+    "changes,expect",
+    [
+        (
+            {"parameters": {"x": {"path": "departments.polise.headcount", "values": [1, 2]}}},
+            "unknown field path 'departments.polise.headcount'",
+        ),
+        ({"parameters": {"x": {"path": "merged.stationed_share", "low": 0.3, "high": 0.3}}}, "empty range"),
+        ({"parameters": {"x": {"path": "merged.stationed_share", "values": []}}}, "empty list"),
+        ({"design": {"kind": "latin_square"}}, "design.kind"),
+        ({"design": {"kind": "lhs"}}, "n: required"),
+        ({"paramters": {}}, "paramters: unknown field"),
+        (
+            {"set": {"horizon_days": 3, "warmup_days": 0, "city": {"streets": {"a": {"count": 2}}}}},
+            "city: a city scenario (2 streets), but a sweep simulates one street",
+        ),
+        ({"models": ["siloed", "nonexistent"]}, "models: unknown model 'nonexistent'"),
+        ({"metrics": ["resolution_time_p50", "resolution_tiem_p90"]}, "metrics: unknown metric 'resolution_tiem_p90'"),
+    ],
+)
 def test_bad_sweep_files_give_clear_errors(tmp_path, gridsim_cli, changes, expect):
     path = write_sweep(tmp_path, **changes)
     p = gridsim_cli("sweep", str(path), "--out", str(tmp_path / "never"))
@@ -203,5 +232,6 @@ def test_the_metric_names_a_sweep_may_name_are_those_a_replication_reports():
     from sim.experiment import replication_rows
     from sim.metrics import overall_metric_names
     from sim.scenario import load_scenario
+
     sc = load_scenario(overrides=["horizon_days=3", "warmup_days=0"])
     assert set(replication_rows(sc, 0)["metric"]) == set(overall_metric_names())

@@ -1,4 +1,5 @@
 """The teaching trace: a hand-built appeal's steps in the right order at the right times."""
+
 from conftest import make_scenario
 
 from sim.trace import clock, narrate, trace
@@ -16,20 +17,28 @@ def test_siloed_two_department_appeal_steps_and_times():
     rec = trace(sc, appeals=[0], models=["siloed"])[0]["siloed"]
     steps = _steps(rec)
     texts = [s for _, s in steps]
-    order = ["double problem", "decides to file", "sets off for the ops line-grid station",
-             "is seen in person at the ops", "first response", "alpha department takes it up",
-             "alpha department has done", "must take the next part to the beta department",
-             "sets off for the beta department", "is seen in person at the beta department",
-             "closed: resolved"]
+    order = [
+        "double problem",
+        "decides to file",
+        "sets off for the ops line-grid station",
+        "is seen in person at the ops",
+        "first response",
+        "alpha department takes it up",
+        "alpha department has done",
+        "must take the next part to the beta department",
+        "sets off for the beta department",
+        "is seen in person at the beta department",
+        "closed: resolved",
+    ]
     pos = [next(k for k, s in enumerate(texts) if key in s) for key in order]
     assert pos == sorted(pos), texts
     at = {key: steps[p][0] for key, p in zip(order, pos)}
-    assert at["decides to file"] == 1.0                                   # report delay
-    assert at["is seen in person at the ops"] == 1.5                       # + travel 0.5
-    assert at["first response"] == 1.75                                    # + intake 0.25
-    assert at["alpha department has done"] == 3.75                        # + alpha 2
-    assert at["is seen in person at the beta department"] == 4.75        # + travel 1
-    assert at["closed: resolved"] == 7.75                                  # + beta 3
+    assert at["decides to file"] == 1.0  # report delay
+    assert at["is seen in person at the ops"] == 1.5  # + travel 0.5
+    assert at["first response"] == 1.75  # + intake 0.25
+    assert at["alpha department has done"] == 3.75  # + alpha 2
+    assert at["is seen in person at the beta department"] == 4.75  # + travel 1
+    assert at["closed: resolved"] == 7.75  # + beta 3
     assert rec.resolved - rec.created == 7.75 and rec.trips == 2
 
 
@@ -38,12 +47,12 @@ def test_merged_parallel_dispatch_steps_and_times():
     rec = trace(sc, appeals=[0], models=["merged"])[0]["merged"]
     steps = _steps(rec)
     at = lambda key: next(t for t, s in steps if key in s)  # noqa: E731
-    assert at("first response") == 1.75                                   # 1 + 0.5 + 0.25
-    assert at("grid leader (网格长) in only has done") == 2.25              # triage 0.5
+    assert at("first response") == 1.75  # 1 + 0.5 + 0.25
+    assert at("grid leader (网格长) in only has done") == 2.25  # triage 0.5
     assert at("dispatched to 2 departments at once") == 2.25
-    assert at("alpha department has done") == 4.25                        # in parallel:
-    assert at("beta department has done") == 5.25                         # max(2, 3), not 2 + 3
-    assert at("closed: resolved") == 5.5                                   # + closing 0.25
+    assert at("alpha department has done") == 4.25  # in parallel:
+    assert at("beta department has done") == 5.25  # max(2, 3), not 2 + 3
+    assert at("closed: resolved") == 5.5  # + closing 0.25
     assert rec.trips == 1
 
 
@@ -74,6 +83,7 @@ def test_chinese_labels_render_without_missing_glyphs(recwarn):
     import warnings
 
     from sim.plots import plt
+
     fig, ax = plt.subplots()
     ax.set_title("满意率 satisfaction rate · 多格合一 网格长 小个专 新就业群体")
     with warnings.catch_warnings():
@@ -86,6 +96,7 @@ def test_animation_of_one_day(tmp_path):
     from PIL import Image
 
     from sim.animate import animate, sample_day
+
     sc = make_scenario("horizon_days=3", "warmup_days=0")
     data = sample_day(sc, day=2, step_minutes=120)
     assert len(data["times"]) == 12 and data["times"][0] == 24.0

@@ -1,5 +1,6 @@
 """From a work-order log to a scenario: read it (:mod:`.logs`), fit it (:mod:`.fit`), build the scenario
 (:mod:`.build`) and write the folder (:func:`write_calibration`), as ``gridsim calibrate`` does."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,8 +11,9 @@ from .logs import Log, read_log
 __all__ = ["Calibration", "Log", "calibrate", "read_log", "write_calibration", "write_fit_check"]
 
 
-def write_calibration(cal: Calibration, log: Log, out: Path, command: str, started: str, wall: float,
-                      spread=None, simfit=None, draws=None) -> None:
+def write_calibration(
+    cal: Calibration, log: Log, out: Path, command: str, started: str, wall: float, spread=None, simfit=None, draws=None
+) -> None:
     """``scenario.yaml`` (runs as it is), ``quality.csv``, ``fits.csv``, ``calibration.html`` in ``out``,
     ``uncertainty.csv`` and ``bootstrap.csv`` with a bootstrap's ``spread`` and ``draws``, and ``simfit.csv`` with a
     simulation-based fit's table."""
@@ -29,12 +31,21 @@ def write_calibration(cal: Calibration, log: Log, out: Path, command: str, start
         if simfit is not None:
             folder.table("simfit.csv", simfit)
         folder.text("calibration.html", calibration_html(cal, log, command))
-        folder.provenance(cal.scenario, ["siloed"], command, started, wall, log=log.source, format=log.format,
-                          fit_window=[str(w) for w in cal.window])
+        folder.provenance(
+            cal.scenario,
+            ["siloed"],
+            command,
+            started,
+            wall,
+            log=log.source,
+            format=log.format,
+            fit_window=[str(w) for w in cal.window],
+        )
 
 
-def write_fit_check(fc, log: Log, scenario, out: Path, command: str, started: str, wall: float,
-                    plots: bool = True) -> None:
+def write_fit_check(
+    fc, log: Log, scenario, out: Path, command: str, started: str, wall: float, plots: bool = True
+) -> None:
     """``fit.csv`` and ``fit.html`` (the time-to-close panels) in ``out``."""
     from ..output import opened
     from .report import fit_html
@@ -43,5 +54,13 @@ def write_fit_check(fc, log: Log, scenario, out: Path, command: str, started: st
         folder.table("fit.csv", fc.table)
         if plots:
             folder.text("fit.html", fit_html(fc, log, command))
-        folder.provenance(scenario, ["siloed"], command, started, wall, log=log.source,
-                          check_window=[str(w) for w in fc.window], replications=fc.reps)
+        folder.provenance(
+            scenario,
+            ["siloed"],
+            command,
+            started,
+            wall,
+            log=log.source,
+            check_window=[str(w) for w in fc.window],
+            replications=fc.reps,
+        )

@@ -11,6 +11,7 @@ An event log with the start and complete of department work (gridsim's own, or a
 export) identifies more: the work time itself (fitted from the spells of work, not from the time
 to close) and a lower bound on each department's headcount (the most spells at work at once).
 """
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,8 @@ class Calibration:
     """The calibrated scenario, and what went into it."""
 
     scenario: Scenario
-    fits: pd.DataFrame          # one row per fitted category (and department pool)
-    arrivals: dict              # group -> arrival_profile(...)
+    fits: pd.DataFrame  # one row per fitted category (and department pool)
+    arrivals: dict  # group -> arrival_profile(...)
     flags: list[str] = field(default_factory=list)
     window: tuple = ()
 
@@ -70,11 +71,13 @@ def _durations(rows: pd.DataFrame, censor_at: pd.Timestamp, clock=None) -> tuple
 def _open_clock(spec: dict, day0: pd.Timestamp):
     """Open hours of the calendar ``spec`` between two timestamp Series (t = 0 at ``day0``)."""
     from ..scenario import CalendarSpec
+
     cal = CalendarSpec(**spec).build(day0.date())
 
     def clock(a: pd.Series, b: pd.Series) -> np.ndarray:
         ta, tb = to_hours(a - day0), to_hours(b - day0)
         return np.array([cal.open_between(x, y) for x, y in zip(ta, tb)])
+
     return clock, cal
 
 
@@ -85,6 +88,7 @@ def is_calendar(spec) -> bool:
     (True, False)
     """
     from ..scenario import CalendarSpec
+
     return isinstance(spec, dict) and bool(spec) and set(spec) <= set(CalendarSpec.model_fields)
 
 
@@ -102,14 +106,17 @@ def work_clocks(work_calendar: dict | None, depts, day0: pd.Timestamp) -> dict[s
     """Each department's :class:`WorkClock`: one calendar for all, or a map by the log's department names
     (``default`` for the others); a department no calendar covers is always open."""
     from ..scenario import ScenarioError
+
     if not work_calendar:
         return {d: WorkClock() for d in depts}
     single = is_calendar(work_calendar)
     per = {"default": work_calendar} if single else work_calendar
     unknown = sorted(set(per) - set(depts) - {"default"})
     if unknown:
-        raise ScenarioError("--work-calendar", [f"no department {unknown} in the log (it has {sorted(depts)}; "
-                                                "'default' for the others)"])
+        raise ScenarioError(
+            "--work-calendar",
+            [f"no department {unknown} in the log (it has {sorted(depts)}; 'default' for the others)"],
+        )
     out = {}
     for d in depts:
         spec = per.get(d, per.get("default"))
@@ -117,13 +124,13 @@ def work_clocks(work_calendar: dict | None, depts, day0: pd.Timestamp) -> dict[s
             out[d] = WorkClock()
             continue
         clock, cal = _open_clock(spec, day0)
-        out[d] = WorkClock("work" if single else f"work_{slug(d)}", dict(spec), clock,
-                           cal.open_hours_per_week / 168.0)
+        out[d] = WorkClock("work" if single else f"work_{slug(d)}", dict(spec), clock, cal.open_hours_per_week / 168.0)
     return out
 
 
-def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
-              work_calendar: dict | None = None) -> Calibration:
+def calibrate(
+    log: Log, window: tuple | None = None, name: str | None = None, work_calendar: dict | None = None
+) -> Calibration:
     """Fit a scenario to ``log`` on ``window`` (``(start, end)`` timestamps; default: the span of its rows).
 
     ``work_calendar`` (a calendar as in scenarios: weekdays, hours, holidays; or a map of them by the
@@ -146,8 +153,7 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
     for d, c in clocks.items():
         if c.spec is not None:
             raw["calendars"][c.name] = c.spec
-            flags.append(f"{d} works to the given calendar ({c.spec}): its times to close are fitted in its open "
-                         "hours")
+            flags.append(f"{d} works to the given calendar ({c.spec}): its times to close are fitted in its open hours")
     work = _spells(rows, log.work, clocks)
     if len(work):
         fits, services = _work_fits(rows, work, flags)
@@ -163,11 +169,16 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
             load /= clocks[d].open_share  # the week's work is done in its open hours
             staff = math.ceil(load + 3 * math.sqrt(load) + 1)  # no queue to speak of: time to close is the work
         raw["departments"][slug(d)] = {"headcount": staff, "calendar": clocks[d].name, "stationed_share": 0.0}
-    raw["categories"] = {k: {"departments": [slug(g["department"].iloc[0])], "line_grid": "intake",
-                             "service": {slug(g["department"].iloc[0]): schema_dist(services[k])},
-                             "discoverable": bool((g["group"] == "crews").any()),
-                             **_deadline(g)}
-                         for k, g in rows.groupby("key")}
+    raw["categories"] = {
+        k: {
+            "departments": [slug(g["department"].iloc[0])],
+            "line_grid": "intake",
+            "service": {slug(g["department"].iloc[0]): schema_dist(services[k])},
+            "discoverable": bool((g["group"] == "crews").any()),
+            **_deadline(g),
+        }
+        for k, g in rows.groupby("key")
+    }
     areas = rows.loc[rows["area"] != "", "area"].value_counts()
     raw["areas"] = {slug(a): {"weight": float(n)} for a, n in areas.items()} or {"all": {"weight": 1.0}}
     arrivals = {}
@@ -178,26 +189,41 @@ def calibrate(log: Log, window: tuple | None = None, name: str | None = None,
         raw["groups"][group] = _group(g, prof, raw["areas"])
         if prof["unobserved_weekdays"]:
             names = ", ".join("Mon Tue Wed Thu Fri Sat Sun".split()[d] for d in prof["unobserved_weekdays"])
-            flags.append(f"{group}: weekdays {names} never observed in the window: their arrival weight is the "
-                         "mean of the others (not identified)")
+            flags.append(
+                f"{group}: weekdays {names} never observed in the window: their arrival weight is the "
+                "mean of the others (not identified)"
+            )
     if "crews" in raw["groups"]:
-        flags.append("requests the departments report themselves (e.g. LA's Driver Self Report) are a group 'crews' "
-                     "filing online: the log has no time the issues arose, so inspection crews racing citizens "
-                     "cannot be fitted")
-    flags += [("work time is fitted from the log's spells of department work (start to complete"
-               + (", in the work calendar's open hours" if work_calendar else "") + "); each department's headcount is "
-               "the most spells at work at once: a lower bound, equal to the headcount only if the department "
-               "was ever fully busy; the intake, hotline and dispatch steps are not fitted (zero)") if len(work) else
-              "time to close is taken as each department's work time (on its calendar), with staff enough not "
-              "to queue: the log cannot split it into queueing, work and scheduling, so headcounts are a "
-              "stand-in (offered load + 3 √load + 1), not a staffing estimate",
-              "citizens' report delay (0), patience, travel and the hotline's talk time are not in the log: assumed",
-              "every parameter of the merged arm comes from the default street: assumed, not fitted",
-              "the simulation starts with empty offices; the log's window starts with a backlog (warm-up 0)"]
-    raw["description"] = (f"Calibrated by gridsim calibrate from {log.source} ({log.format}), fit window {start} to "
-                          f"{end}.")
-    raw["calibration"] = {"log": log.source, "format": log.format, "fit_window": [start.isoformat(), end.isoformat()],
-                          "assumed": flags[1:]}
+        flags.append(
+            "requests the departments report themselves (e.g. LA's Driver Self Report) are a group 'crews' "
+            "filing online: the log has no time the issues arose, so inspection crews racing citizens "
+            "cannot be fitted"
+        )
+    flags += [
+        (
+            "work time is fitted from the log's spells of department work (start to complete"
+            + (", in the work calendar's open hours" if work_calendar else "")
+            + "); each department's headcount is "
+            "the most spells at work at once: a lower bound, equal to the headcount only if the department "
+            "was ever fully busy; the intake, hotline and dispatch steps are not fitted (zero)"
+        )
+        if len(work)
+        else "time to close is taken as each department's work time (on its calendar), with staff enough not "
+        "to queue: the log cannot split it into queueing, work and scheduling, so headcounts are a "
+        "stand-in (offered load + 3 √load + 1), not a staffing estimate",
+        "citizens' report delay (0), patience, travel and the hotline's talk time are not in the log: assumed",
+        "every parameter of the merged arm comes from the default street: assumed, not fitted",
+        "the simulation starts with empty offices; the log's window starts with a backlog (warm-up 0)",
+    ]
+    raw["description"] = (
+        f"Calibrated by gridsim calibrate from {log.source} ({log.format}), fit window {start} to {end}."
+    )
+    raw["calibration"] = {
+        "log": log.source,
+        "format": log.format,
+        "fit_window": [start.isoformat(), end.isoformat()],
+        "assumed": flags[1:],
+    }
     return Calibration(build_scenario(raw, "calibrated scenario"), fits, arrivals, flags, (start, end))
 
 
@@ -219,8 +245,14 @@ def _service_fits(rows: pd.DataFrame, censor_at, flags: list[str], clocks: dict[
         done, still = _durations(g, censor_at, clocks[dept].clock)
         if len(done):
             pools[(dept, crew)] = fit_duration(done, still)
-            table.append({"category": f"(all {dept}{' crews' if crew else ''})", "department": dept,
-                          "pooled": True, **pools[(dept, crew)]})
+            table.append(
+                {
+                    "category": f"(all {dept}{' crews' if crew else ''})",
+                    "department": dept,
+                    "pooled": True,
+                    **pools[(dept, crew)],
+                }
+            )
     for key, g in rows.groupby("key"):
         dept, crew = g["department"].iloc[0], bool((g["group"] == "crews").iloc[0])
         done, still = _durations(g, censor_at, clocks[dept].clock)
@@ -230,12 +262,24 @@ def _service_fits(rows: pd.DataFrame, censor_at, flags: list[str], clocks: dict[
         else:
             services[key] = pools.get((dept, crew)) or {"dist": "fixed", "mean": 1.0, "cv": 0.0}
             borrowed = True
-            flags.append(f"category {key}: {len(done)} closed requests, fewer than {MIN_ROWS}: uses the "
-                         f"{dept} pool's time to close" if (dept, crew) in pools else
-                         f"category {key}: no closed request: 1 h assumed")
+            flags.append(
+                f"category {key}: {len(done)} closed requests, fewer than {MIN_ROWS}: uses the "
+                f"{dept} pool's time to close"
+                if (dept, crew) in pools
+                else f"category {key}: no closed request: 1 h assumed"
+            )
         excluded = int(g["status"].isin(["cancelled", "referred_out"]).sum())
-        table.append({"category": key, "department": dept, "pooled": False, "borrowed": borrowed,
-                      "rows": len(g), "excluded_cancelled_or_referred": excluded, **services[key]})
+        table.append(
+            {
+                "category": key,
+                "department": dept,
+                "pooled": False,
+                "borrowed": borrowed,
+                "rows": len(g),
+                "excluded_cancelled_or_referred": excluded,
+                **services[key],
+            }
+        )
     return pd.DataFrame(table), services
 
 
@@ -259,8 +303,7 @@ def _work_fits(rows: pd.DataFrame, work: pd.DataFrame, flags: list[str]):
     table, services, pools = [], {}, {}
     for dept, g in work.groupby("department"):
         pools[dept] = fit_duration(g["hours"].to_numpy(), np.array([]))
-        table.append({"category": f"(all {dept})", "department": dept, "pooled": True, "spells": len(g),
-                      **pools[dept]})
+        table.append({"category": f"(all {dept})", "department": dept, "pooled": True, "spells": len(g), **pools[dept]})
     for key, g in rows.groupby("key"):
         dept = g["department"].iloc[0]
         spells = work.loc[(work["key"] == key) & (work["department"] == dept), "hours"].to_numpy()
@@ -269,10 +312,22 @@ def _work_fits(rows: pd.DataFrame, work: pd.DataFrame, flags: list[str]):
             services[key] = fit_duration(spells, np.array([]))
         else:
             services[key] = pools.get(dept) or {"dist": "fixed", "mean": 1.0, "cv": 0.0}
-            flags.append(f"category {key}: {len(spells)} spells of work, fewer than {MIN_ROWS}: uses the "
-                         f"{dept} pool's work time" if dept in pools else f"category {key}: no work seen: 1 h assumed")
-        table.append({"category": key, "department": dept, "pooled": False, "borrowed": borrowed,
-                      "rows": len(g), "spells": len(spells), **services[key]})
+            flags.append(
+                f"category {key}: {len(spells)} spells of work, fewer than {MIN_ROWS}: uses the {dept} pool's work time"
+                if dept in pools
+                else f"category {key}: no work seen: 1 h assumed"
+            )
+        table.append(
+            {
+                "category": key,
+                "department": dept,
+                "pooled": False,
+                "borrowed": borrowed,
+                "rows": len(g),
+                "spells": len(spells),
+                **services[key],
+            }
+        )
     return pd.DataFrame(table), services
 
 
@@ -306,14 +361,19 @@ def _group(g: pd.DataFrame, prof: dict, areas: dict) -> dict:
     if g["group"].iloc[0] == "crews" or channels.empty:
         channels = pd.Series({"online": 1.0})
     area_mix = g.loc[g["area"] != "", "area"].map(slug).value_counts(normalize=True)
-    return {"arrivals_per_day": round(prof["arrivals_per_day"], 4),
-            "hourly_profile": [round(float(x), 4) for x in prof["hourly_profile"]],
-            "weekday_profile": [round(float(x), 4) for x in prof["weekday_profile"]],
-            "category_mix": _sums_to_one(mix), "channel_mix": _sums_to_one(channels),
-            **({"area_mix": _sums_to_one(area_mix.reindex(list(areas), fill_value=0.0))} if len(area_mix) else {}),
-            "p_right_line_grid": 1.0, "report_delay": ZERO, "patience": {"dist": "fixed", "value": 1e6},
-            "p_give_up_after_referral": 0.0,
-            "travel": {"line_station": 0.0, "comprehensive_station": 0.0, "department": 0.0}}
+    return {
+        "arrivals_per_day": round(prof["arrivals_per_day"], 4),
+        "hourly_profile": [round(float(x), 4) for x in prof["hourly_profile"]],
+        "weekday_profile": [round(float(x), 4) for x in prof["weekday_profile"]],
+        "category_mix": _sums_to_one(mix),
+        "channel_mix": _sums_to_one(channels),
+        **({"area_mix": _sums_to_one(area_mix.reindex(list(areas), fill_value=0.0))} if len(area_mix) else {}),
+        "p_right_line_grid": 1.0,
+        "report_delay": ZERO,
+        "patience": {"dist": "fixed", "value": 1e6},
+        "p_give_up_after_referral": 0.0,
+        "travel": {"line_station": 0.0, "comprehensive_station": 0.0, "department": 0.0},
+    }
 
 
 def _sums_to_one(s: pd.Series) -> dict:
@@ -331,8 +391,10 @@ def _base(log: Log, start: pd.Timestamp, end: pd.Timestamp, name: str | None) ->
     merged["patrol"] = merged["patrol"] | {"enabled": False}
     return {
         "name": name or slug(log.source.rsplit("/", 1)[-1].rsplit(".", 1)[0]).replace("_", "-")[:60],
-        "seed": 1, "start_date": day0.date().isoformat(),
-        "horizon_days": round((end - day0).total_seconds() / 86400.0, 4), "warmup_days": 0.0,
+        "seed": 1,
+        "start_date": day0.date().isoformat(),
+        "horizon_days": round((end - day0).total_seconds() / 86400.0, 4),
+        "warmup_days": 0.0,
         "calendars": {"always": {"weekdays": list(range(7)), "hours": [[0, 24]]}},
         "line_grids": {"intake": {"intake_staff": 50, "calendar": "always", "intake": ZERO}},
         "merged": merged | {"intake": ZERO, "triage": ZERO, "closing": ZERO},
@@ -345,7 +407,7 @@ def parameters(sc: Scenario) -> dict[str, float]:
     """The fitted numbers of a calibrated scenario, by name: arrivals per group, time to close per category."""
     out = {f"groups.{g}.arrivals_per_day": s.arrivals_per_day for g, s in sc.groups.items()}
     for k, c in sc.categories.items():
-        (dept, dist), = c.service.items()
+        ((dept, dist),) = c.service.items()
         out[f"categories.{k}.service.{dept}.mean"] = dist.mean_value
         out[f"categories.{k}.service.{dept}.cv"] = getattr(dist, "cv", 1.0 if dist.dist == "exponential" else 0.0)
     return out
@@ -363,8 +425,9 @@ def _resample(log: Log, counts: np.ndarray) -> Log:
     return Log(copies.assign(id=new_id.to_numpy()).reset_index(drop=True), log.source, log.format, work=work)
 
 
-def bootstrap_draws(log: Log, n: int, window: tuple | None = None, work_calendar: dict | None = None,
-                    seed: int = 0) -> pd.DataFrame:
+def bootstrap_draws(
+    log: Log, n: int, window: tuple | None = None, work_calendar: dict | None = None, seed: int = 0
+) -> pd.DataFrame:
     """Every fitted parameter (:func:`parameters`, scenario paths): the estimate, then ``n`` Poisson-bootstrap refits.
 
     Each refit weighs every request by a Poisson(1) count (so the number of requests varies as a
@@ -385,8 +448,14 @@ def bootstrap_draws(log: Log, n: int, window: tuple | None = None, work_calendar
     return out
 
 
-def bootstrap(log: Log, n: int, window: tuple | None = None, work_calendar: dict | None = None,
-              seed: int = 0, draws: pd.DataFrame | None = None) -> pd.DataFrame:
+def bootstrap(
+    log: Log,
+    n: int,
+    window: tuple | None = None,
+    work_calendar: dict | None = None,
+    seed: int = 0,
+    draws: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """The spread of every fitted parameter over ``n`` refits of :func:`bootstrap_draws` (or the given ``draws``)."""
     if draws is None:
         draws = bootstrap_draws(log, n, window, work_calendar, seed)
@@ -394,8 +463,14 @@ def bootstrap(log: Log, n: int, window: tuple | None = None, work_calendar: dict
     rows = []
     for k in draws.columns[1:]:
         est, x = first[k], refits[k].dropna().to_numpy(dtype=float)
-        rows.append({"parameter": k, "estimate": est, "n": len(x),
-                     "bootstrap_sd": float(x.std(ddof=1)) if len(x) > 1 else np.nan,
-                     "lo_2.5%": float(np.percentile(x, 2.5)) if len(x) else np.nan,
-                     "hi_97.5%": float(np.percentile(x, 97.5)) if len(x) else np.nan})
+        rows.append(
+            {
+                "parameter": k,
+                "estimate": est,
+                "n": len(x),
+                "bootstrap_sd": float(x.std(ddof=1)) if len(x) > 1 else np.nan,
+                "lo_2.5%": float(np.percentile(x, 2.5)) if len(x) else np.nan,
+                "hi_97.5%": float(np.percentile(x, 97.5)) if len(x) else np.nan,
+            }
+        )
     return pd.DataFrame(rows)

@@ -10,6 +10,7 @@ closed within the due date where the log has one; arrivals in the window, in all
 of day.  The log is one realisation, so it is judged against the simulation's 95% *prediction*
 interval over replications (mean ± t·sd·√(1 + 1/n)), beside the interval of the mean.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ class FitCheck:
     """The rows of ``fit.csv``, the curves behind them and the window checked."""
 
     table: pd.DataFrame
-    curves: dict        # department -> {"log": (t, F), "sim": [(t, F), ...]}
+    curves: dict  # department -> {"log": (t, F), "sim": [(t, F), ...]}
     window: tuple
     reps: int
 
@@ -51,24 +52,35 @@ def _ks(t1, f1, t2, f2) -> float:
     grid = np.union1d(t1, t2)
     if not len(grid):
         return float("nan")
+
     def at(t, f):
         i = np.searchsorted(t, grid, side="right") - 1
         return np.where(i >= 0, f[np.maximum(i, 0)], 0.0)
+
     return float(np.max(np.abs(at(t1, f1) - at(t2, f2))))
 
 
 def _measures(hours, event, due=None) -> dict:
-    out = {"p50_h": cif_quantile(hours, event, 0.5) if len(hours) else np.nan,
-           "p90_h": cif_quantile(hours, event, 0.9) if len(hours) else np.nan}
+    out = {
+        "p50_h": cif_quantile(hours, event, 0.5) if len(hours) else np.nan,
+        "p90_h": cif_quantile(hours, event, 0.9) if len(hours) else np.nan,
+    }
     if due is not None and np.isfinite(due).any():
         ok = np.isfinite(due)
         out["closed_by_due"] = float(np.mean((event[ok] == RESOLVED) & (hours[ok] <= due[ok])))
     return out
 
 
-def simulate_window(sc: Scenario, a: pd.Timestamp, b: pd.Timestamp, taken: pd.Timestamp, replications,
-                    tail_days: float = 60.0, seed: int | None = None, replay: pd.DataFrame | None = None
-                    ) -> list[pd.DataFrame]:
+def simulate_window(
+    sc: Scenario,
+    a: pd.Timestamp,
+    b: pd.Timestamp,
+    taken: pd.Timestamp,
+    replications,
+    tail_days: float = 60.0,
+    seed: int | None = None,
+    replay: pd.DataFrame | None = None,
+) -> list[pd.DataFrame]:
     """The siloed arm's requests filed in ``[a, b)``, one table per replication: ``dept``, ``hours`` to close.
 
     The run goes on past ``b`` for as long as the log did after it (``taken``, at most ``tail_days``), so
@@ -86,8 +98,14 @@ def simulate_window(sc: Scenario, a: pd.Timestamp, b: pd.Timestamp, taken: pd.Ti
     day0 = a.normalize()
     tail = min(tail_days, max((taken - b).total_seconds() / 86400.0, 1.0))
     horizon = (b - day0).total_seconds() / 86400.0 + tail
-    run_sc = sc.model_copy(update={"start_date": day0.date(), "horizon_days": horizon, "warmup_days": 0.0,
-                                   "seed": sc.seed if seed is None else seed})
+    run_sc = sc.model_copy(
+        update={
+            "start_date": day0.date(),
+            "horizon_days": horizon,
+            "warmup_days": 0.0,
+            "seed": sc.seed if seed is None else seed,
+        }
+    )
     policy, arm = run_sc.arm("siloed")
     dept = {k: c.departments[0] for k, c in sc.categories.items()}
     deadline = {k: c.resolution_deadline_hours for k, c in sc.categories.items()}
@@ -99,9 +117,14 @@ def simulate_window(sc: Scenario, a: pd.Timestamp, b: pd.Timestamp, taken: pd.Ti
         app = with_dates(to_frame(simulate(arm, "siloed", issues, r, policy=policy).records), day0.date())
         app = app[(app["created_at"] >= a) & (app["created_at"] < b) & app["filed"].notna()]
         ended = app["first_resolved"].fillna(run_sc.horizon)
-        sims.append(app.assign(dept=app["category"].map(dept), hours=(ended - app["filed"]).to_numpy(),
-                               event=np.where(app["first_resolved"].notna(), RESOLVED, OPEN),
-                               due_h=app["category"].map(deadline).astype(float)))
+        sims.append(
+            app.assign(
+                dept=app["category"].map(dept),
+                hours=(ended - app["filed"]).to_numpy(),
+                event=np.where(app["first_resolved"].notna(), RESOLVED, OPEN),
+                due_h=app["category"].map(deadline).astype(float),
+            )
+        )
     return sims
 
 
@@ -114,6 +137,7 @@ def replayed(sc: Scenario, rows: pd.DataFrame, day0: pd.Timestamp, replication: 
     """
     from ..issues import issues_from
     from .build import _category_keys
+
     groups = np.where(rows["channel"] == "inspection", "crews", "citizens")
     keys = _category_keys(rows.assign(group=groups))
     known = keys.isin(list(sc.categories)).to_numpy() & np.isin(groups, list(sc.groups))
@@ -123,12 +147,25 @@ def replayed(sc: Scenario, rows: pd.DataFrame, day0: pd.Timestamp, replication: 
     code = {a: i for i, a in enumerate(sc.areas)}
     area = rows["area"].map(lambda x: code.get(slug(x), 0) if x else 0).to_numpy()
     cat, grp = [{k: i for i, k in enumerate(names)} for names in (sc.categories, sc.groups)]
-    return issues_from(sc, t[order], np.array([grp[g] for g in groups])[order],
-                       keys.map(cat).to_numpy()[order], area[order], replication)
+    return issues_from(
+        sc,
+        t[order],
+        np.array([grp[g] for g in groups])[order],
+        keys.map(cat).to_numpy()[order],
+        area[order],
+        replication,
+    )
 
 
-def check_fit(sc: Scenario, log: Log, window: tuple | None = None, reps: int = 10, tail_days: float = 60.0,
-              seed: int | None = None, replay: bool = False) -> FitCheck:
+def check_fit(
+    sc: Scenario,
+    log: Log,
+    window: tuple | None = None,
+    reps: int = 10,
+    tail_days: float = 60.0,
+    seed: int | None = None,
+    replay: bool = False,
+) -> FitCheck:
     """Simulate ``sc`` ``reps`` times over the check window and compare it with ``log`` there.
 
     ``replay`` feeds the log's own requests of the window (times, categories, areas) instead of the
@@ -136,8 +173,10 @@ def check_fit(sc: Scenario, log: Log, window: tuple | None = None, reps: int = 1
     """
     if window is None:
         if sc.calibration is None:
-            raise ScenarioError("--window", ["the scenario records no fit window (not from gridsim calibrate): "
-                                             "give the window to check"])
+            raise ScenarioError(
+                "--window",
+                ["the scenario records no fit window (not from gridsim calibrate): give the window to check"],
+            )
         a, b = pd.Timestamp(sc.calibration.fit_window[1]), log.table["created"].max() + pd.Timedelta(seconds=1)
     else:
         a, b = (pd.Timestamp(w) for w in window)
@@ -153,8 +192,12 @@ def check_fit(sc: Scenario, log: Log, window: tuple | None = None, reps: int = 1
     # arrivals: in all, and by hour of day
     rows += _compare("arrivals in the window", "all", len(arrivals), [len(s) for s in sims])
     for h in range(24):
-        rows += _compare("arrivals by hour of day", f"{h:02d}", int((arrivals["created"].dt.hour == h).sum()),
-                         [int((s["created_at"].dt.hour == h).sum()) for s in sims])
+        rows += _compare(
+            "arrivals by hour of day",
+            f"{h:02d}",
+            int((arrivals["created"].dt.hour == h).sum()),
+            [int((s["created_at"].dt.hour == h).sum()) for s in sims],
+        )
     for dept, key in depts.items():
         o = obs[obs["department"] == dept]
         mo = _measures(o["hours"].to_numpy(), o["event"].to_numpy(), o["due_h"].to_numpy())
@@ -163,19 +206,32 @@ def check_fit(sc: Scenario, log: Log, window: tuple | None = None, reps: int = 1
         per_rep = []
         for s in sims:
             g = s[s["dept"] == key]
-            m = _measures(g["hours"].to_numpy(dtype=float), g["event"].to_numpy(), g["due_h"].to_numpy()
-                          if "closed_by_due" in mo else None)
-            t_s, f_s = cumulative_incidence(g["hours"].to_numpy(dtype=float), g["event"].to_numpy()) if len(g) \
+            m = _measures(
+                g["hours"].to_numpy(dtype=float),
+                g["event"].to_numpy(),
+                g["due_h"].to_numpy() if "closed_by_due" in mo else None,
+            )
+            t_s, f_s = (
+                cumulative_incidence(g["hours"].to_numpy(dtype=float), g["event"].to_numpy())
+                if len(g)
                 else (np.array([]), np.array([]))
+            )
             m["ks"] = _ks(t_log, f_log, t_s, f_s)
             curves[dept]["sim"].append((t_s, f_s))
             per_rep.append(m)
         for what in ("p50_h", "p90_h", "closed_by_due"):
             if what in mo:
-                rows += _compare(f"time to close {what.replace('_h', ' (h)')}" if what != "closed_by_due" else
-                                 "share closed by its due date", dept, mo[what], [m[what] for m in per_rep])
-        rows += _compare("KS distance, log vs simulated time to close", dept, 0.0, [m["ks"] for m in per_rep],
-                         judge=False)
+                rows += _compare(
+                    f"time to close {what.replace('_h', ' (h)')}"
+                    if what != "closed_by_due"
+                    else "share closed by its due date",
+                    dept,
+                    mo[what],
+                    [m[what] for m in per_rep],
+                )
+        rows += _compare(
+            "KS distance, log vs simulated time to close", dept, 0.0, [m["ks"] for m in per_rep], judge=False
+        )
         rows[-1]["requests"] = len(o)
     return FitCheck(pd.DataFrame(rows), curves, (a, b), reps)
 
@@ -193,6 +249,17 @@ def _compare(what: str, level: str, observed: float, simulated: list[float], jud
     else:
         lo = hi = plo = phi = np.nan
     inside = bool(plo <= observed <= phi) if judge and np.isfinite(observed) and n >= 2 else None
-    return [{"what": what, "level": level, "observed": observed if judge else np.nan, "simulated": mean,
-             "ci_lo": lo, "ci_hi": hi, "prediction_lo": plo, "prediction_hi": phi, "inside": inside,
-             "reps": n}]
+    return [
+        {
+            "what": what,
+            "level": level,
+            "observed": observed if judge else np.nan,
+            "simulated": mean,
+            "ci_lo": lo,
+            "ci_hi": hi,
+            "prediction_lo": plo,
+            "prediction_hi": phi,
+            "inside": inside,
+            "reps": n,
+        }
+    ]

@@ -28,6 +28,7 @@ names) are never kept.
 >>> t[["department", "status"]].values.tolist(), work["hours"].tolist()
 ([['police', 'closed']], [2.5])
 """
+
 from __future__ import annotations
 
 import gzip
@@ -81,32 +82,49 @@ def _times(text: pd.Series) -> pd.Series:
 
 def cases(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The event table ``raw`` as one row per case (the fields of :mod:`.logs`), and its work spells."""
-    ev = pd.DataFrame({"id": raw[CASE].astype(str), "activity": raw[ACTIVITY].astype(str).str.strip(),
-                       "t": _times(raw[TIME]),
-                       "life": raw.get("lifecycle:transition", pd.Series("complete", index=raw.index))
-                       .fillna("complete").astype(str).str.lower(),
-                       "group": raw.get("org:group", pd.Series("", index=raw.index)).fillna("").astype(str)})
+    ev = pd.DataFrame(
+        {
+            "id": raw[CASE].astype(str),
+            "activity": raw[ACTIVITY].astype(str).str.strip(),
+            "t": _times(raw[TIME]),
+            "life": raw.get("lifecycle:transition", pd.Series("complete", index=raw.index))
+            .fillna("complete")
+            .astype(str)
+            .str.lower(),
+            "group": raw.get("org:group", pd.Series("", index=raw.index)).fillna("").astype(str),
+        }
+    )
     ev = ev[ev["t"].notna()].sort_values(["id", "t"], kind="stable")
     done = ev[ev["life"] != "start"]
     by = done.groupby("id", sort=False)
     acts = set(done["activity"])
     first = by["t"].min()
     created = done[done["activity"] == "filed"].groupby("id")["t"].min() if "filed" in acts else first
-    closed = (done[done["activity"] == "resolution"].groupby("id")["t"].max() if "resolution" in acts
-              else by["t"].max())
+    closed = done[done["activity"] == "resolution"].groupby("id")["t"].max() if "resolution" in acts else by["t"].max()
     gave_up = set(done.loc[done["activity"] == "gave up", "id"])
     case_attr = raw.groupby(raw[CASE].astype(str), sort=False).first()
     ids = first.index
-    table = pd.DataFrame({"id": ids, "created": created.reindex(ids).fillna(first).to_numpy(),
-                          "closed": closed.reindex(ids).to_numpy()})
-    table["status"] = np.where(table["id"].isin(gave_up) & table["closed"].isna(), "cancelled",
-                               np.where(table["closed"].notna(), "closed", "open"))
+    table = pd.DataFrame(
+        {"id": ids, "created": created.reindex(ids).fillna(first).to_numpy(), "closed": closed.reindex(ids).to_numpy()}
+    )
+    table["status"] = np.where(
+        table["id"].isin(gave_up) & table["closed"].isna(),
+        "cancelled",
+        np.where(table["closed"].notna(), "closed", "open"),
+    )
     work_dept = ev[ev["activity"] == WORK].groupby("id", sort=False)["group"].first()
-    fallback = (case_attr["case:department"].astype(str).str.split(";").str[0] if "case:department" in case_attr
-                else by["group"].agg(lambda g: next((x for x in g if x), "")))
+    fallback = (
+        case_attr["case:department"].astype(str).str.split(";").str[0]
+        if "case:department" in case_attr
+        else by["group"].agg(lambda g: next((x for x in g if x), ""))
+    )
     table["department"] = work_dept.reindex(ids).fillna(fallback.reindex(ids)).fillna("").to_numpy()
-    for field, col, default in (("category", "case:category", "all"), ("channel", "case:channel", ""),
-                                ("area", "case:area", ""), ("due", "case:deadline", None)):
+    for field, col, default in (
+        ("category", "case:category", "all"),
+        ("channel", "case:channel", ""),
+        ("area", "case:area", ""),
+        ("due", "case:deadline", None),
+    ):
         values = case_attr[col].reindex(ids) if col in case_attr else pd.Series(default, index=ids)
         table[field] = values.to_numpy()
     table["due"] = _times(table["due"].astype("string")) if table["due"].notna().any() else pd.NaT
@@ -122,6 +140,12 @@ def work_spells(ev: pd.DataFrame) -> pd.DataFrame:
         part["k"] = part.groupby(keys).cumcount()
     pairs = starts.merge(ends, on=keys + ["k"], suffixes=("_start", "_end"))
     pairs = pairs[pairs["t_end"] >= pairs["t_start"]]
-    return pd.DataFrame({"id": pairs["id"].to_numpy(), "department": pairs["group"].to_numpy(),
-                         "start": pairs["t_start"].to_numpy(), "end": pairs["t_end"].to_numpy(),
-                         "hours": (pairs["t_end"] - pairs["t_start"]).dt.total_seconds().to_numpy() / 3600.0})
+    return pd.DataFrame(
+        {
+            "id": pairs["id"].to_numpy(),
+            "department": pairs["group"].to_numpy(),
+            "start": pairs["t_start"].to_numpy(),
+            "end": pairs["t_end"].to_numpy(),
+            "hours": (pairs["t_end"] - pairs["t_start"]).dt.total_seconds().to_numpy() / 3600.0,
+        }
+    )

@@ -14,6 +14,7 @@
 >>> fit["dist"], bool(abs(fit["mean"] - math.exp(1.125)) < 0.1)    # the true mean is e^(1 + 0.5²/2)
 ('lognormal', True)
 """
+
 from __future__ import annotations
 
 import math
@@ -25,7 +26,7 @@ from scipy import stats
 
 #: Durations below this are set to it before a fit (a request closed the second it was made).
 FLOOR_H = 1.0 / 60.0
-STALE = 3.0    # open this many times longer than the longest closed request: stale, left out
+STALE = 3.0  # open this many times longer than the longest closed request: stale, left out
 MAX_CV = 20.0  # a fitted cv beyond this is a fit to censoring, not to the durations
 CANDIDATES = {"exponential": stats.expon, "lognormal": stats.lognorm, "gamma": stats.gamma}
 
@@ -62,10 +63,16 @@ def arrival_profile(created: pd.Series, start: pd.Timestamp, end: pd.Timestamp, 
     w[~seen_day] = w[seen_day].mean() if seen_day.any() else 1.0
     base = w.mean() * p.mean()
     hourly, weekly = p / p.mean() if p.mean() > 0 else np.ones(24), w / w.mean()
-    return {"arrivals_per_day": 24.0 * base, "weekday_profile": weekly, "hourly_profile": hourly,
-            "unobserved_weekdays": [int(d) for d in np.flatnonzero(~seen_day)],
-            "observed": counts, "expected": expo * base * weekly[:, None] * hourly[None, :],
-            "exposure": expo, "n": int(len(c))}
+    return {
+        "arrivals_per_day": 24.0 * base,
+        "weekday_profile": weekly,
+        "hourly_profile": hourly,
+        "unobserved_weekdays": [int(d) for d in np.flatnonzero(~seen_day)],
+        "observed": counts,
+        "expected": expo * base * weekly[:, None] * hourly[None, :],
+        "exposure": expo,
+        "n": int(len(c)),
+    }
 
 
 def _mean_cv(name: str, params: tuple) -> tuple[float, float]:
@@ -109,8 +116,11 @@ def fit_duration(done: np.ndarray, open_for: np.ndarray) -> dict:
     span = max(done.max(initial=0.0), open_for.max(initial=0.0))
     moments = {n: _mean_cv(n, p) for n, (_, p) in fits.items()}
     plausible = [n for n, (m, cv) in moments.items() if m <= 3 * span and cv <= MAX_CV]
-    out: dict[str, float | str] = {"n_closed": int(len(done)), "n_open": int(len(open_for)),
-                                   "n_stale": int(stale.sum())}
+    out: dict[str, float | str] = {
+        "n_closed": int(len(done)),
+        "n_open": int(len(open_for)),
+        "n_stale": int(stale.sum()),
+    }
     if plausible:
         best = min(plausible, key=lambda n: fits[n][0])
         (mean, cv), aic, note = moments[best], fits[best][0], ""

@@ -14,6 +14,7 @@ one row per case by :mod:`.events`, with the spells of department work it shows 
 >>> sorted(PRESETS)
 ['12345', 'la311', 'la311-api', 'nyc311', 'nyc311-api']
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,36 +29,109 @@ FIELDS = ("id", "created", "closed", "due", "department", "category", "channel",
 REQUIRED = ("created", "department", "category")
 
 PRESETS: dict[str, dict[str, str]] = {
-    "la311": {"id": "SRNumber", "created": "CreatedDate", "closed": "ClosedDate", "department": "Owner",
-              "category": "RequestType", "channel": "RequestSource", "status": "Status", "area": "CD"},
-    "la311-api": {"id": "srnumber", "created": "createddate", "closed": "closeddate", "department": "owner",
-                  "category": "requesttype", "channel": "requestsource", "status": "status", "area": "cd"},
-    "nyc311": {"id": "Unique Key", "created": "Created Date", "closed": "Closed Date", "due": "Due Date",
-               "department": "Agency", "category": "Complaint Type", "channel": "Open Data Channel Type",
-               "status": "Status", "area": "Borough"},
-    "nyc311-api": {"id": "unique_key", "created": "created_date", "closed": "closed_date", "due": "due_date",
-                   "department": "agency", "category": "complaint_type", "channel": "open_data_channel_type",
-                   "status": "status", "area": "borough"},
+    "la311": {
+        "id": "SRNumber",
+        "created": "CreatedDate",
+        "closed": "ClosedDate",
+        "department": "Owner",
+        "category": "RequestType",
+        "channel": "RequestSource",
+        "status": "Status",
+        "area": "CD",
+    },
+    "la311-api": {
+        "id": "srnumber",
+        "created": "createddate",
+        "closed": "closeddate",
+        "department": "owner",
+        "category": "requesttype",
+        "channel": "requestsource",
+        "status": "status",
+        "area": "cd",
+    },
+    "nyc311": {
+        "id": "Unique Key",
+        "created": "Created Date",
+        "closed": "Closed Date",
+        "due": "Due Date",
+        "department": "Agency",
+        "category": "Complaint Type",
+        "channel": "Open Data Channel Type",
+        "status": "Status",
+        "area": "Borough",
+    },
+    "nyc311-api": {
+        "id": "unique_key",
+        "created": "created_date",
+        "closed": "closed_date",
+        "due": "due_date",
+        "department": "agency",
+        "category": "complaint_type",
+        "channel": "open_data_channel_type",
+        "status": "status",
+        "area": "borough",
+    },
     # a 12345 hotline export (工单): the names most exports use
-    "12345": {"id": "工单编号", "created": "受理时间", "closed": "办结时间", "due": "办结时限",
-              "department": "承办单位", "category": "诉求类型", "channel": "来源渠道", "status": "工单状态",
-              "area": "所属街道"},
+    "12345": {
+        "id": "工单编号",
+        "created": "受理时间",
+        "closed": "办结时间",
+        "due": "办结时限",
+        "department": "承办单位",
+        "category": "诉求类型",
+        "channel": "来源渠道",
+        "status": "工单状态",
+        "area": "所属街道",
+    },
 }
 
 #: Channel labels (lower case, matched as substrings, first match wins) -> the model's channel.
 CHANNEL_WORDS = (
-    ("driver self report", "inspection"), ("self report", "inspection"), ("主动发现", "inspection"),
-    ("巡查", "inspection"), ("inspection", "inspection"), ("patrol", "inspection"), ("in_person", "in_person"),
-    ("walk", "in_person"), ("desk", "in_person"), ("internet", "online"), ("来访", "in_person"), ("窗口", "in_person"),
-    ("call", "hotline"), ("hotline", "hotline"), ("phone", "hotline"), ("电话", "hotline"), ("热线", "hotline"),
+    ("driver self report", "inspection"),
+    ("self report", "inspection"),
+    ("主动发现", "inspection"),
+    ("巡查", "inspection"),
+    ("inspection", "inspection"),
+    ("patrol", "inspection"),
+    ("in_person", "in_person"),
+    ("walk", "in_person"),
+    ("desk", "in_person"),
+    ("internet", "online"),
+    ("来访", "in_person"),
+    ("窗口", "in_person"),
+    ("call", "hotline"),
+    ("hotline", "hotline"),
+    ("phone", "hotline"),
+    ("电话", "hotline"),
+    ("热线", "hotline"),
     ("12345", "hotline"),
-    ("mobile", "online"), ("app", "online"), ("self service", "online"), ("online", "online"),
-    ("email", "online"), ("e-mail", "online"), ("web", "online"), ("网站", "online"), ("微信", "online"),
-    ("网络", "online"), ("小程序", "online"),
+    ("mobile", "online"),
+    ("app", "online"),
+    ("self service", "online"),
+    ("online", "online"),
+    ("email", "online"),
+    ("e-mail", "online"),
+    ("web", "online"),
+    ("网站", "online"),
+    ("微信", "online"),
+    ("网络", "online"),
+    ("小程序", "online"),
 )
-STATUS_WORDS = (("cancel", "cancelled"), ("撤", "cancelled"), ("referred", "referred_out"), ("转出", "referred_out"),
-                ("open", "open"), ("pending", "open"), ("in progress", "open"), ("assigned", "open"),
-                ("处理中", "open"), ("待", "open"), ("closed", "closed"), ("办结", "closed"), ("已完成", "closed"))
+STATUS_WORDS = (
+    ("cancel", "cancelled"),
+    ("撤", "cancelled"),
+    ("referred", "referred_out"),
+    ("转出", "referred_out"),
+    ("open", "open"),
+    ("pending", "open"),
+    ("in progress", "open"),
+    ("assigned", "open"),
+    ("处理中", "open"),
+    ("待", "open"),
+    ("closed", "closed"),
+    ("办结", "closed"),
+    ("已完成", "closed"),
+)
 
 
 @dataclass
@@ -88,6 +162,7 @@ def _read_raw(path: Path) -> pd.DataFrame:
     name = path.name.lower()
     if name.endswith((".xes", ".xes.gz")):
         from .events import read_xes
+
         return read_xes(path)
     if name.endswith(".parquet"):
         try:
@@ -96,11 +171,17 @@ def _read_raw(path: Path) -> pd.DataFrame:
             raise ScenarioError(str(path), [f"not a readable Parquet file ({exc})"]) from None
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         import zipfile
+
         try:
             return pd.read_excel(path, dtype=str)  # the first sheet
         except ImportError as exc:  # .xls (the old binary format) needs xlrd, not a dependency
-            raise ScenarioError(str(path), [f"reading this workbook needs a package that is not installed ({exc}); "
-                                            "save the sheet as .xlsx or CSV"]) from None
+            raise ScenarioError(
+                str(path),
+                [
+                    f"reading this workbook needs a package that is not installed ({exc}); "
+                    "save the sheet as .xlsx or CSV"
+                ],
+            ) from None
         except (zipfile.BadZipFile, ValueError, KeyError, OSError) as exc:
             raise ScenarioError(str(path), [f"not a readable Excel workbook ({type(exc).__name__}: {exc})"]) from None
     for encoding in ("utf-8-sig", "gb18030"):
@@ -123,14 +204,24 @@ def columns_for(raw: pd.DataFrame, fmt: str, columns: dict | None, source: str) 
     elif fmt == "auto":
         found = [k for k, m in PRESETS.items() if all(m[f] in raw.columns for f in REQUIRED)]
         if not found:
-            raise ScenarioError(source, [f"no preset matches its columns (presets: {sorted(PRESETS)}); name them "
-                                         f"with --columns map.yaml (fields {list(FIELDS)})"])
+            raise ScenarioError(
+                source,
+                [
+                    f"no preset matches its columns (presets: {sorted(PRESETS)}); name them "
+                    f"with --columns map.yaml (fields {list(FIELDS)})"
+                ],
+            )
         fmt, mapping = found[0], PRESETS[found[0]]
     elif fmt in PRESETS:
         mapping = PRESETS[fmt]
     elif fmt == "eventlog":
-        raise ScenarioError(source, ["--format eventlog: expected the columns case:concept:name, concept:name and "
-                                     "time:timestamp (XES / pm4py names)"])
+        raise ScenarioError(
+            source,
+            [
+                "--format eventlog: expected the columns case:concept:name, concept:name and "
+                "time:timestamp (XES / pm4py names)"
+            ],
+        )
     else:
         raise ScenarioError("--format", [f"expected auto, eventlog or one of {sorted(PRESETS)}, got {fmt!r}"])
     missing = [f"{f} ({mapping.get(f)!r})" for f in REQUIRED if mapping.get(f) not in raw.columns]
@@ -145,8 +236,13 @@ def _one_model(raw: pd.DataFrame, quality: list) -> pd.DataFrame:
         return raw
     keep = raw["case:model"].astype(str) == "siloed"
     if not keep.any():
-        raise ScenarioError("case:model", [f"several models ({sorted(set(raw['case:model'].astype(str)))}) and no "
-                                           "siloed among them: keep one model's cases in the file"])
+        raise ScenarioError(
+            "case:model",
+            [
+                f"several models ({sorted(set(raw['case:model'].astype(str)))}) and no "
+                "siloed among them: keep one model's cases in the file"
+            ],
+        )
     quality.append(("dropped: events of other models than siloed (the status quo)", int((~keep).sum())))
     return raw[keep]
 
@@ -163,6 +259,7 @@ def _times(text: pd.Series) -> pd.Series:
 def read_log(path, fmt: str = "auto", columns: dict | None = None) -> Log:
     """Read ``path`` into a :class:`Log`; bad rows are counted and dropped, never a crash."""
     from .events import cases, is_event_log
+
     path = Path(path)
     raw = _read_raw(path)
     work = None
@@ -186,11 +283,13 @@ def read_log(path, fmt: str = "auto", columns: dict | None = None) -> Log:
     for f in ("department", "category"):
         df[f] = df[f].fillna("").astype(str).str.strip()
     keep = pd.Series(True, index=df.index)
-    for what, bad in (("dropped: created date missing or unreadable", df["created"].isna()),
-                      ("dropped: department (owner) missing", df["department"] == ""),
-                      ("dropped: category missing", df["category"] == ""),
-                      ("dropped: duplicate id", df["id"].duplicated() if "id" in df else pd.Series(False, df.index)),
-                      ("dropped: closed before created", df["closed"] < df["created"])):
+    for what, bad in (
+        ("dropped: created date missing or unreadable", df["created"].isna()),
+        ("dropped: department (owner) missing", df["department"] == ""),
+        ("dropped: category missing", df["category"] == ""),
+        ("dropped: duplicate id", df["id"].duplicated() if "id" in df else pd.Series(False, df.index)),
+        ("dropped: closed before created", df["closed"] < df["created"]),
+    ):
         bad = bad & keep
         quality.append((what, int(bad.sum())))
         keep &= ~bad

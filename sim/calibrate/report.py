@@ -1,4 +1,5 @@
 """What ``gridsim calibrate`` writes for people: the scenario with its provenance in comments, and a page."""
+
 from __future__ import annotations
 
 import html
@@ -13,8 +14,11 @@ from ..style import styled
 
 def scenario_yaml(cal: Calibration) -> str:
     """The calibrated scenario as YAML, headed by the fit window and every assumption as comments."""
-    head = ["# Calibrated by gridsim calibrate: the status quo (siloed) a work-order log records.",
-            f"# Fit window: {cal.window[0]} to {cal.window[1]}.", "# Not identified by the log (assumed):"]
+    head = [
+        "# Calibrated by gridsim calibrate: the status quo (siloed) a work-order log records.",
+        f"# Fit window: {cal.window[0]} to {cal.window[1]}.",
+        "# Not identified by the log (assumed):",
+    ]
     head += [f"#   - {f}" for f in cal.flags[1:]]
     return "\n".join(head) + "\n" + cal.scenario.to_yaml()
 
@@ -32,21 +36,36 @@ def calibration_html(cal: Calibration, log: Log, command: str) -> str:
         seen = prof["exposure"] > 0
         obs, exp = prof["observed"][seen], prof["expected"][seen]
         chi = float(((obs - exp) ** 2 / np.maximum(exp, 1e-9)).sum())
-        arrivals.append({"group": group, "requests": prof["n"], "arrivals per day": prof["arrivals_per_day"],
-                         "observed hour slots": int(seen.sum()), "Pearson X² (weekday × hour)": chi,
-                         "weekdays not observed": ", ".join(map(str, prof["unobserved_weekdays"])) or "none"})
+        arrivals.append(
+            {
+                "group": group,
+                "requests": prof["n"],
+                "arrivals per day": prof["arrivals_per_day"],
+                "observed hour slots": int(seen.sum()),
+                "Pearson X² (weekday × hour)": chi,
+                "weekdays not observed": ", ".join(map(str, prof["unobserved_weekdays"])) or "none",
+            }
+        )
     cols = ["category", "department", "dist", "mean", "cv", "n_closed", "n_open", "n_stale", "note"]
-    sections = [("Data quality", _table(log.quality_frame())),
-                ("Arrivals (fitted as rate = base × weekday × hour on the observed hours)",
-                 _table(pd.DataFrame(arrivals))),
-                ("Time to close, fitted with open requests censored (AIC among exponential, lognormal, gamma)",
-                 _table(cal.fits[[c for c in cols if c in cal.fits]])),
-                ("Not identified by the log, assumed", "<ul>" + "".join(f"<li>{html.escape(f)}</li>"
-                                                                      for f in cal.flags) + "</ul>"),
-                ("Reproduce", f"<pre>{html.escape(command)}</pre>")]
-    return page(f"Calibration from {log.source}", sections,
-                f"{len(log.table):,} requests kept ({log.format}); {len(cal.scenario.departments)} departments, "
-                f"{len(cal.scenario.categories)} categories; fit window {cal.window[0]} to {cal.window[1]}.")
+    sections = [
+        ("Data quality", _table(log.quality_frame())),
+        ("Arrivals (fitted as rate = base × weekday × hour on the observed hours)", _table(pd.DataFrame(arrivals))),
+        (
+            "Time to close, fitted with open requests censored (AIC among exponential, lognormal, gamma)",
+            _table(cal.fits[[c for c in cols if c in cal.fits]]),
+        ),
+        (
+            "Not identified by the log, assumed",
+            "<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in cal.flags) + "</ul>",
+        ),
+        ("Reproduce", f"<pre>{html.escape(command)}</pre>"),
+    ]
+    return page(
+        f"Calibration from {log.source}",
+        sections,
+        f"{len(log.table):,} requests kept ({log.format}); {len(cal.scenario.departments)} departments, "
+        f"{len(cal.scenario.categories)} categories; fit window {cal.window[0]} to {cal.window[1]}.",
+    )
 
 
 @styled
@@ -60,8 +79,15 @@ def fit_figure(fc):
     fig, axes = subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False)
     for ax, d in zip(axes.flat, depts):
         for k, (t, f) in enumerate(fc.curves[d]["sim"]):
-            ax.step(np.maximum(t, 1e-2), f, where="post", color="#1b9e77", alpha=0.35, lw=1,
-                    label="simulated (each replication)" if k == 0 else None)
+            ax.step(
+                np.maximum(t, 1e-2),
+                f,
+                where="post",
+                color="#1b9e77",
+                alpha=0.35,
+                lw=1,
+                label="simulated (each replication)" if k == 0 else None,
+            )
         t, f = fc.curves[d]["log"]
         ax.step(np.maximum(t, 1e-2), f, where="post", color="black", lw=2, label="log")
         ax.set_xscale("log")
@@ -69,12 +95,15 @@ def fit_figure(fc):
         ax.set_xlabel("hours from filing to closing")
         ax.set_ylim(0, 1)
         ax.grid(alpha=0.3)
-    for ax in axes.flat[len(depts):]:
+    for ax in axes.flat[len(depts) :]:
         ax.set_visible(False)
     axes[0, 0].set_ylabel("share closed")
     axes[0, 0].legend(fontsize=7, loc="upper left")
-    fig.suptitle(f"Time to close in the check window {fc.window[0]} to {fc.window[1]}: log against simulation "
-                 f"({fc.reps} replications; open requests censored)", fontsize=10)
+    fig.suptitle(
+        f"Time to close in the check window {fc.window[0]} to {fc.window[1]}: log against simulation "
+        f"({fc.reps} replications; open requests censored)",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig
 
@@ -85,10 +114,17 @@ def fit_html(fc, log, command: str) -> str:
 
     t = fc.table
     judged = t[t["inside"].notna()]
-    head = (f"{int(judged['inside'].sum())} of {len(judged)} checked figures of the log lie inside the "
-            f"simulation's 95% prediction interval ({fc.reps} replications) for requests created "
-            f"{fc.window[0]} to {fc.window[1]}.")
-    return page(f"Check of the fit against {log.source}", [
-        ("Time to close by department", figure_tag(fit_figure(fc), "time to close, log against simulation")),
-        ("Figures (fit.csv)", _table(t)),
-        ("Reproduce", f"<pre>{html.escape(command)}</pre>")], head)
+    head = (
+        f"{int(judged['inside'].sum())} of {len(judged)} checked figures of the log lie inside the "
+        f"simulation's 95% prediction interval ({fc.reps} replications) for requests created "
+        f"{fc.window[0]} to {fc.window[1]}."
+    )
+    return page(
+        f"Check of the fit against {log.source}",
+        [
+            ("Time to close by department", figure_tag(fit_figure(fc), "time to close, log against simulation")),
+            ("Figures (fit.csv)", _table(t)),
+            ("Reproduce", f"<pre>{html.escape(command)}</pre>"),
+        ],
+        head,
+    )

@@ -22,6 +22,7 @@ change of a loss on fresh replications) fit alike.  If the no-queue stand-in is 
 queue is not identified and the stand-in is kept; otherwise the best level is taken, with the
 range of headcounts and work times that fit alike.
 """
+
 from __future__ import annotations
 
 import math
@@ -62,8 +63,10 @@ def _scaled(dist, m: float):
 
 def with_parameters(sc: Scenario, mult: dict[str, float], heads: dict[str, int]) -> Scenario:
     """``sc`` with each department's work times scaled by ``mult`` and its headcount set to ``heads``."""
-    cats = {k: c.model_copy(update={"service": {d: _scaled(x, mult.get(d, 1.0)) for d, x in c.service.items()}})
-            for k, c in sc.categories.items()}
+    cats = {
+        k: c.model_copy(update={"service": {d: _scaled(x, mult.get(d, 1.0)) for d, x in c.service.items()}})
+        for k, c in sc.categories.items()
+    }
     depts = {d: x.model_copy(update={"headcount": int(heads.get(d, x.headcount))}) for d, x in sc.departments.items()}
     return sc.model_copy(update={"categories": cats, "departments": depts})
 
@@ -71,11 +74,12 @@ def with_parameters(sc: Scenario, mult: dict[str, float], heads: dict[str, int])
 def offered_load(sc: Scenario, hours: float, rows: pd.DataFrame) -> dict[str, float]:
     """Staff busy on average per department in its open hours, at the direct fit's work times."""
     from .build import _category_keys  # the same category ids as the scenario's
+
     keys = _category_keys(rows.assign(group=np.where(rows["channel"] == "inspection", "crews", "citizens")))
     load: dict[str, float] = {}
     for k, n in keys.value_counts().items():
         if k in sc.categories:
-            (d, dist), = sc.categories[k].service.items()
+            ((d, dist),) = sc.categories[k].service.items()
             cal = sc.calendars[sc.departments[d].calendar]
             share = cal.build(None).open_hours_per_week / 168.0
             load[d] = load.get(d, 0.0) + n / hours * dist.mean_value / share
@@ -110,29 +114,54 @@ def fit_by_simulation(cal: Calibration, log: Log, reps: int = 3, levels=LEVELS, 
     depts = sorted(sc.departments)
     obs = obs.assign(dept=obs["department"].map(slug), t=(obs["created"] - a).dt.total_seconds() / 3600.0)
     window = {d: cif_quantile(g["hours"].to_numpy(), g["event"].to_numpy(), 0.5) for d, g in obs.groupby("dept")}
-    target = {d: _targets(g["hours"].to_numpy(), g["event"].to_numpy(), busy(g["t"].to_numpy(), window[d]))
-              for d, g in obs.groupby("dept") if d in sc.departments and np.isfinite(window[d])}
+    target = {
+        d: _targets(g["hours"].to_numpy(), g["event"].to_numpy(), busy(g["t"].to_numpy(), window[d]))
+        for d, g in obs.groupby("dept")
+        if d in sc.departments and np.isfinite(window[d])
+    }
     depts = [d for d in depts if d in target and all(np.isfinite(target[d]))]
     load = offered_load(sc, (b - a).total_seconds() / 3600.0, obs)
     rows, chosen = [], {}
     for level in levels:
-        heads = {d: sc.departments[d].headcount if level is None else max(1, math.ceil(load.get(d, 0.0) * level))
-                 for d in depts}
+        heads = {
+            d: sc.departments[d].headcount if level is None else max(1, math.ceil(load.get(d, 0.0) * level))
+            for d in depts
+        }
+
         def residuals(x, reps_=range(reps)):
             return _residuals(sc, depts, dict(zip(depts, np.exp(x))), heads, target, window, (a, b, taken), reps_)
+
         sparsity = sparse.kron(sparse.eye(len(depts)), np.ones((NR, 1)))
-        res = optimize.least_squares(residuals, np.zeros(len(depts)), bounds=BOUNDS, jac_sparsity=sparsity,
-                                     diff_step=0.05, max_nfev=max_steps, method="dogbox", tr_solver="lsmr")
+        res = optimize.least_squares(
+            residuals,
+            np.zeros(len(depts)),
+            bounds=BOUNDS,
+            jac_sparsity=sparsity,
+            diff_step=0.05,
+            max_nfev=max_steps,
+            method="dogbox",
+            tr_solver="lsmr",
+        )
         fresh = residuals(res.x, range(reps, 2 * reps))  # the same parameters on other replications: the noise
         for k, d in enumerate(depts):
-            r, rf = res.fun[NR * k:NR * (k + 1)], fresh[NR * k:NR * (k + 1)]
-            rows.append({"staff_per_load": "stand-in" if level is None else level, "department": d,
-                         "headcount": heads[d],
-                         "multiplier": float(np.exp(res.x[k])), "loss": float(r @ r), "loss_fresh": float(rf @ rf),
-                         "log_p50_h": target[d][0], "log_p90_h": target[d][1],
-                         "sim_p50_h": target[d][0] * math.exp(r[0]), "sim_p90_h": target[d][1] * math.exp(r[1]),
-                         "log_busy_ratio": math.exp(target[d][2]), "sim_busy_ratio": math.exp(target[d][2] + r[2]),
-                         "evaluations": res.nfev})
+            r, rf = res.fun[NR * k : NR * (k + 1)], fresh[NR * k : NR * (k + 1)]
+            rows.append(
+                {
+                    "staff_per_load": "stand-in" if level is None else level,
+                    "department": d,
+                    "headcount": heads[d],
+                    "multiplier": float(np.exp(res.x[k])),
+                    "loss": float(r @ r),
+                    "loss_fresh": float(rf @ rf),
+                    "log_p50_h": target[d][0],
+                    "log_p90_h": target[d][1],
+                    "sim_p50_h": target[d][0] * math.exp(r[0]),
+                    "sim_p90_h": target[d][1] * math.exp(r[1]),
+                    "log_busy_ratio": math.exp(target[d][2]),
+                    "sim_busy_ratio": math.exp(target[d][2] + r[2]),
+                    "evaluations": res.nfev,
+                }
+            )
     table = pd.DataFrame(rows)
     flags = []
     for d, g in table.groupby("department"):
@@ -140,8 +169,9 @@ def fit_by_simulation(cal: Calibration, log: Log, reps: int = 3, levels=LEVELS, 
         chosen[d] = pick
         flags.append(f"department {d}: {flag}")
     table["chosen"] = [chosen[d].name == i for i, d in zip(table.index, table["department"])]
-    fitted = with_parameters(sc, {d: float(p["multiplier"]) for d, p in chosen.items()},
-                             {d: int(p["headcount"]) for d, p in chosen.items()})
+    fitted = with_parameters(
+        sc, {d: float(p["multiplier"]) for d, p in chosen.items()}, {d: int(p["headcount"]) for d, p in chosen.items()}
+    )
     return SimFit(fitted, table, flags)
 
 
@@ -159,16 +189,22 @@ def _choose(g: pd.DataFrame) -> tuple[pd.Series, str]:
     standin = g[g["staff_per_load"] == "stand-in"]
     if len(standin) and standin.index[0] in alike.index:
         keep = standin.iloc[0]
-        return keep, (f"a queue is not identified by the log (headcounts {_span(alike['headcount'])} fit alike, "
-                      f"within the noise {noise:.3f}): the no-queue stand-in is kept, work time "
-                      f"× {keep['multiplier']:.2f}")
+        return keep, (
+            f"a queue is not identified by the log (headcounts {_span(alike['headcount'])} fit alike, "
+            f"within the noise {noise:.3f}): the no-queue stand-in is kept, work time "
+            f"× {keep['multiplier']:.2f}"
+        )
     rejected = f"loss {standin['loss'].iloc[0]:.3f} against {best['loss']:.3f}" if len(standin) else "not tried"
-    what = (f"headcount {int(best['headcount'])}, work time × {best['multiplier']:.2f} of the direct fit, fitted by "
-            f"simulation (the no-queue stand-in is rejected: {rejected})")
+    what = (
+        f"headcount {int(best['headcount'])}, work time × {best['multiplier']:.2f} of the direct fit, fitted by "
+        f"simulation (the no-queue stand-in is rejected: {rejected})"
+    )
     if len(alike) > 1:
-        what += (f"; headcounts {_span(alike['headcount'])} with work time × {_span(alike['multiplier'], '.2f')} fit "
-                 f"alike (within the noise {noise:.3f}): the split of time to close into queue and work is that "
-                 "uncertain")
+        what += (
+            f"; headcounts {_span(alike['headcount'])} with work time × {_span(alike['multiplier'], '.2f')} fit "
+            f"alike (within the noise {noise:.3f}): the split of time to close into queue and work is that "
+            "uncertain"
+        )
     return best, what
 
 
@@ -177,9 +213,16 @@ def _span(x: pd.Series, fmt: str = ".0f") -> str:
     return f"{lo:{fmt}}" if lo == hi else f"{lo:{fmt}}–{hi:{fmt}}"
 
 
-def _residuals(sc: Scenario, depts: list[str], mult: dict[str, float], heads: dict[str, int],
-               target: dict[str, list[float]], window: dict[str, float],
-               span: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp], replications: range) -> np.ndarray:
+def _residuals(
+    sc: Scenario,
+    depts: list[str],
+    mult: dict[str, float],
+    heads: dict[str, int],
+    target: dict[str, list[float]],
+    window: dict[str, float],
+    span: tuple[pd.Timestamp, pd.Timestamp, pd.Timestamp],
+    replications: range,
+) -> np.ndarray:
     """Per department: log(simulated / observed) P50 and P90, and the busy ratios' difference (replications pooled)."""
     sims = []
     for app in simulate_window(with_parameters(sc, mult, heads), *span, replications):
@@ -192,8 +235,11 @@ def _residuals(sc: Scenario, depts: list[str], mult: dict[str, float], heads: di
     out = []
     for d in depts:
         g = pooled[pooled["dept"] == d]
-        sim = _targets(g["hours"].to_numpy(dtype=float), g["event"].to_numpy(), g["busy"].to_numpy()) if len(g) \
+        sim = (
+            _targets(g["hours"].to_numpy(dtype=float), g["event"].to_numpy(), g["busy"].to_numpy())
+            if len(g)
             else [np.nan] * NR
+        )
         for k, (x, obs) in enumerate(zip(sim, target[d])):
             ok = np.isfinite(x) and (k == NR - 1 or (x > 0 and obs > 0))
             out.append((x - obs if k == NR - 1 else math.log(x / obs)) if ok else MISSING)

@@ -9,6 +9,7 @@ and the spread between replications, so the comparison's intervals, includes how
 pinned the parameters down.  Ratios rather than values, so that a scenario edited after the
 calibration (or refitted by simulation) keeps its own levels and takes only the log's spread.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,13 @@ def read_draws(path: Path) -> pd.DataFrame:
     except (OSError, ValueError) as exc:
         raise ScenarioError(str(path), [f"not a readable table ({exc})"]) from None
     if "refit" not in df.columns or df.empty or str(df["refit"].iloc[0]) != "estimate" or len(df) < 2:
-        raise ScenarioError(str(path), ["expected gridsim calibrate --bootstrap's bootstrap.csv: a column 'refit', "
-                                        "the row 'estimate' first, then one row per refit"])
+        raise ScenarioError(
+            str(path),
+            [
+                "expected gridsim calibrate --bootstrap's bootstrap.csv: a column 'refit', "
+                "the row 'estimate' first, then one row per refit"
+            ],
+        )
     values = df.drop(columns="refit").apply(pd.to_numeric, errors="coerce")
     estimate = values.iloc[0]
     return (values.iloc[1:] / estimate.where(estimate != 0)).reset_index(drop=True)
@@ -44,8 +50,9 @@ def scenario_for(sc: Scenario, ratios: pd.Series, source: str = "bootstrap.csv")
         for key in parents:
             node = node.get(key) if isinstance(node, dict) else None
             if node is None:
-                raise ScenarioError(source, [f"{path}: not a field of scenario {sc.name!r} (calibrated from another "
-                                             "log?)"])
+                raise ScenarioError(
+                    source, [f"{path}: not a field of scenario {sc.name!r} (calibrated from another log?)"]
+                )
         if not isinstance(node, dict):
             raise ScenarioError(source, [f"{path}: not a field of scenario {sc.name!r}"])
         if leaf in node:  # an exponential has no cv to scale, a fixed time no mean

@@ -6,6 +6,7 @@ a variant is a scenario switch such as ``merged.reform.triage: false`` or
 ``merged.joint_meeting.enabled: false``, a scenario variant, or a plug-in: a subclass in a
 module of its own, registered with :func:`sim.models.register` (see :mod:`sim.models`).
 """
+
 from ..models import register
 from .base import Policy
 from .merged import MergedPolicy

@@ -9,6 +9,7 @@ two models see the same issues with the same demands.  The steps both models
 share live here too: finding issues, hotline and online filing, a department's
 part, resolving, the feedback loop and giving up.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
@@ -75,22 +76,28 @@ class Policy:
         a = appeals[appeals["filed"].notna()]
         trips = a.groupby("model")["trips"].mean()
         share3 = (a["trips"] >= 3).groupby(a["model"]).mean()
-        lines = [f"multi-office trips (多头跑): {trips[base]:.2f} trips per appeal {base} vs "
-                 f"{trips[model]:.2f} {model}; {100 * share3[base]:.0f}% of {base} appeals need 3+ trips"]
+        lines = [
+            f"multi-office trips (多头跑): {trips[base]:.2f} trips per appeal {base} vs "
+            f"{trips[model]:.2f} {model}; {100 * share3[base]:.0f}% of {base} appeals need 3+ trips"
+        ]
         unclear = a[a["unclear"]]
         if len(unclear):
             b = unclear.groupby("model")["bounces"].mean()
-            lines.append(f"bounces (踢皮球): unclear-ownership appeals bounce {b.get(base, 0):.1f} times {base}, "
-                         f"{b.get(model, 0):.1f} {model}")
+            lines.append(
+                f"bounces (踢皮球): unclear-ownership appeals bounce {b.get(base, 0):.1f} times {base}, "
+                f"{b.get(model, 0):.1f} {model}"
+            )
         found = a.groupby("model")["channel"].value_counts(normalize=True)
         return lines + [cls.discovery(found, model, base)]
 
     @staticmethod
     def discovery(found: pd.Series, model: str, base: str) -> str:
         """The line on issues found before anyone filed; ``found`` is the share of appeals by (model, channel)."""
-        return (f"proactive discovery (主动发现): departments' inspection crews found "
-                f"{100 * found.get((model, 'inspection'), 0):.0f}% of {model} appeals and "
-                f"{100 * found.get((base, 'inspection'), 0):.0f}% of {base}")
+        return (
+            f"proactive discovery (主动发现): departments' inspection crews found "
+            f"{100 * found.get((model, 'inspection'), 0):.0f}% of {model} appeals and "
+            f"{100 * found.get((base, 'inspection'), 0):.0f}% of {base}"
+        )
 
     def __init__(self, world: World, issues: IssueStream) -> None:
         sc = world.scenario
@@ -103,16 +110,25 @@ class Policy:
         index = {d: i for i, d in enumerate(self.dept_names)}
         self.cat_depts = [[index[d] for d in spec.departments] for spec in self.cats]
         self.report_delay = self.by_key(u["report_delay"][:, 0], g, [s.report_delay for s in self.groups])
-        self.patience = np.column_stack([self.by_key(u["patience"][:, k], g, [s.patience for s in self.groups])
-                                         for k in range(2)])
-        self.service = np.column_stack([
-            self.by_key(u["service"][:, d], c, [s.service.get(name) for s in self.cats])
-            for d, name in enumerate(self.dept_names)])
+        self.patience = np.column_stack(
+            [self.by_key(u["patience"][:, k], g, [s.patience for s in self.groups]) for k in range(2)]
+        )
+        self.service = np.column_stack(
+            [
+                self.by_key(u["service"][:, d], c, [s.service.get(name) for s in self.cats])
+                for d, name in enumerate(self.dept_names)
+            ]
+        )
         self.unclear = u["unclear"][:, 0] < np.array([s.p_unclear for s in self.cats])[c]
         self.hard = u["hard"][:, 0] < np.array([s.p_hard for s in self.cats])[c]
-        self.hard_work = np.nan_to_num(np.column_stack([
-            self.by_key(u["hard_work"][:, d], c, [s.hard_work.get(name) for s in self.cats])
-            for d, name in enumerate(self.dept_names)]))
+        self.hard_work = np.nan_to_num(
+            np.column_stack(
+                [
+                    self.by_key(u["hard_work"][:, d], c, [s.hard_work.get(name) for s in self.cats])
+                    for d, name in enumerate(self.dept_names)
+                ]
+            )
+        )
         # departments a hard case needs beyond its category's, in scenario order
         self.hard_only = [[index[d] for d in spec.hard_work if d not in spec.departments] for spec in self.cats]
         self.fb = self.config().feedback
@@ -125,9 +141,22 @@ class Policy:
     #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
     #: into lists of Python numbers: indexing NumPy arrays and NumPy scalar arithmetic cost
     #: several times more than lists and floats, and every later step of an appeal would pay.
-    PER_ISSUE: tuple[str, ...] = ("patience", "service", "unclear", "hard", "hard_work", "channel", "feedback_delay",
-                                  "call", "come_in", "talk", "hotline_patience", "dispatch", "wrong_dispatch",
-                                  "redispatch")
+    PER_ISSUE: tuple[str, ...] = (
+        "patience",
+        "service",
+        "unclear",
+        "hard",
+        "hard_work",
+        "channel",
+        "feedback_delay",
+        "call",
+        "come_in",
+        "talk",
+        "hotline_patience",
+        "dispatch",
+        "wrong_dispatch",
+        "redispatch",
+    )
 
     def ready(self) -> Self:
         """Finish building (vectorised work done): per-issue arrays become lists for the processes."""
@@ -176,15 +205,25 @@ class Policy:
         self.come_in = u["come_in"] < np.array([s.p_come_in for s in self.cats])[c][:, None]
         self.talk = ch.hotline.talk.ppf(u["talk"][:, 0])
         self.hotline_patience = ch.hotline.patience.ppf(u["hotline_patience"][:, 0])
-        self.dispatch = np.where(self.filing == HOTLINE, ch.hotline.dispatch.ppf(u["dispatch"][:, 0]),
-                                 ch.online.dispatch.ppf(u["dispatch"][:, 0]))
+        self.dispatch = np.where(
+            self.filing == HOTLINE,
+            ch.hotline.dispatch.ppf(u["dispatch"][:, 0]),
+            ch.online.dispatch.ppf(u["dispatch"][:, 0]),
+        )
         d = self.dispatch_spec()  # to the right line grid, or to the area's grid
         self.wrong_dispatch = u["dispatch_wrong"][:, 0] < d.p_wrong
         self.redispatch = d.redispatch.ppf(u["redispatch"][:, 0])
         self.hotline = self.world.offices.get("hotline:12345")  # None where no group calls it
 
-    def remote(self, i: int, rec: AppealRecord, right: Office, right_hours: float, wrong: Office | None = None,
-               wrong_hours: float = 0.0) -> ProcessBody[bool]:
+    def remote(
+        self,
+        i: int,
+        rec: AppealRecord,
+        right: Office,
+        right_hours: float,
+        wrong: Office | None = None,
+        wrong_hours: float = 0.0,
+    ) -> ProcessBody[bool]:
         """Process body: a hotline call or an online filing reaches the handling unit ``right``.
 
         The call waits for an operator (the caller may hang up: False) and takes the talk time; the
@@ -251,11 +290,25 @@ class Policy:
         for d, name in enumerate(self.dept_names):
             spec = self.sc.departments[name].inspection
             needs = np.array([d in deps for deps in self.cat_depts])[cat]
-            yield "inspection", self.found_after(spec, discoverable & needs, u["inspection"][:, d],
-                                                 u["inspection_delay"][:, d], self.depts[d].calendar)
+            yield (
+                "inspection",
+                self.found_after(
+                    spec,
+                    discoverable & needs,
+                    u["inspection"][:, d],
+                    u["inspection_delay"][:, d],
+                    self.depts[d].calendar,
+                ),
+            )
 
-    def found_after(self, spec: Discovery, covers: np.ndarray, u_find: np.ndarray, u_delay: np.ndarray,
-                    calendar: Calendar | DatedCalendar) -> np.ndarray:
+    def found_after(
+        self,
+        spec: Discovery,
+        covers: np.ndarray,
+        u_find: np.ndarray,
+        u_delay: np.ndarray,
+        calendar: Calendar | DatedCalendar,
+    ) -> np.ndarray:
         """Hours from arising until ``spec``'s finder finds each issue (inf where it does not).
 
         Found with chance ``spec.chance()`` among the issues it ``covers``, ``spec.delay`` open hours
@@ -294,8 +347,11 @@ class Policy:
         rec.filed = self.env.now
         step(rec, rec.filed, "filed")
         self.responds(rec)
-        note(rec, self.env.now, lambda: f"found by {FINDER_LABELS[rec.channel]} before anyone files it "
-                                        "(主动发现): first response")
+        note(
+            rec,
+            self.env.now,
+            lambda: f"found by {FINDER_LABELS[rec.channel]} before anyone files it (主动发现): first response",
+        )
         return True
 
     def appeal(self, i: int, rec: AppealRecord) -> ProcessBody[None]:
@@ -307,9 +363,15 @@ class Policy:
         spec = self.cats[self.category_of[i]]
         g = self.groups[self.group_of[i]]
         extra = [w for w, flag in (("ownership unclear", self.unclear[i]), ("a hard case", self.hard[i])) if flag]
-        note(rec, rec.created, lambda: f"{rec.group}{f' ({g.name_zh})' if g.name_zh else ''} in {rec.area}: a "
-                                f"{rec.category}{f' ({spec.name_zh})' if spec.name_zh else ''} problem needing "
-                                f"{', '.join(spec.departments)}" + (f"; {', '.join(extra)}" if extra else ""))
+        note(
+            rec,
+            rec.created,
+            lambda: (
+                f"{rec.group}{f' ({g.name_zh})' if g.name_zh else ''} in {rec.area}: a "
+                f"{rec.category}{f' ({spec.name_zh})' if spec.name_zh else ''} problem needing "
+                f"{', '.join(spec.departments)}" + (f"; {', '.join(extra)}" if extra else "")
+            ),
+        )
 
     # ---- shared steps
     def responds(self, rec: AppealRecord, office: Office | None = None) -> None:
@@ -331,13 +393,18 @@ class Policy:
         if round_ == 0:
             rec.first_resolved, rec.satisfied_first = rec.resolved, rec.satisfied
         if rec.events is not None:
-            note(rec, self.env.now, f"closed: resolved {rec.resolved - rec.created:.1f} h after the issue arose; "
-                                    f"the citizen is {'satisfied' if rec.satisfied else 'NOT satisfied'} "
-                                    f"(P = {p:.2f})")
+            note(
+                rec,
+                self.env.now,
+                f"closed: resolved {rec.resolved - rec.created:.1f} h after the issue arose; "
+                f"the citizen is {'satisfied' if rec.satisfied else 'NOT satisfied'} "
+                f"(P = {p:.2f})",
+            )
         return rec.satisfied
 
-    def close(self, i: int, rec: AppealRecord, office: Office,
-              redo: Callable[[], ProcessBody[object]]) -> ProcessBody[None]:
+    def close(
+        self, i: int, rec: AppealRecord, office: Office, redo: Callable[[], ProcessBody[object]]
+    ) -> ProcessBody[None]:
         """Process body: resolve, then the feedback loop (回访) if this model makes the call.
 
         ``office`` (the one that closed the case) makes the call; an unsatisfied citizen's case
@@ -362,9 +429,11 @@ class Policy:
 
     def _feedback_call(self, office: Office, rec: AppealRecord, delay: float, hours: float) -> None:
         """The feedback call (回访) of an appeal that will not reopen: the office's time, no process."""
+
         def call(_event: simpy.Event) -> None:
             note(rec, self.env.now, "feedback call (回访)")
             staff_job(office, rec, hours, "feedback call")
+
         self.env.timeout(delay).callbacks.append(call)
 
     def gives_up(self, i: int, rec: AppealRecord, k: int) -> bool:

@@ -16,6 +16,7 @@ feedback call, in their own blocks): off, the step is done as the line grids do 
 siloed policy's own code, so that with every switch off this is the siloed process
 (``tests/test_null_reform.py``).
 """
+
 from __future__ import annotations
 
 from collections import Counter, deque
@@ -46,8 +47,14 @@ class JointMeetings:
     case needs (one staff member each); the meeting lasts ``hours + per_case_hours`` × all cases.
     """
 
-    def __init__(self, env: simpy.Environment, spec: JointMeeting, leaders: list[Office], depts: list[Office],
-                 first_weekday: int = 0) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        spec: JointMeeting,
+        leaders: list[Office],
+        depts: list[Office],
+        first_weekday: int = 0,
+    ) -> None:
         self.env, self.spec, self.leaders, self.depts = env, spec, leaders, depts
         self.first_weekday = first_weekday  # the weekday of t = 0
         self.waiting: deque[tuple[simpy.Event, int, list[int]]] = deque()
@@ -83,6 +90,7 @@ class JointMeetings:
             def assign(_event: simpy.Event, agenda: list[tuple[simpy.Event, int, list[int]]] = agenda) -> None:
                 for ev, _, _ in agenda:  # the meeting ends: its cases are assigned
                     ev.succeed()
+
             self.env.timeout(length).callbacks.append(assign)
 
 
@@ -95,8 +103,11 @@ class MergedPolicy(SiloedPolicy):
 
     name, config_block = "merged", "merged"
     label, label_zh, colour = "merged comprehensive grid", "多格合一综合网格", "#1b9e77"
-    area_offices = {"station": "comprehensive grid station (综合网格)", "leader": "grid leader (网格长)",
-                    "stationed": "stationed staff (下沉力量)"}
+    area_offices = {
+        "station": "comprehensive grid station (综合网格)",
+        "leader": "grid leader (网格长)",
+        "stationed": "stationed staff (下沉力量)",
+    }
 
     @classmethod
     def mechanisms(cls, appeals: pd.DataFrame, utilisation: pd.DataFrame, model: str, base: str) -> list[str]:
@@ -107,28 +118,36 @@ class MergedPolicy(SiloedPolicy):
         leaders = u[(u["model"] == model) & u["office"].str.startswith("leader:")].dropna(subset=["utilisation"])
         if len(leaders):
             top = leaders.loc[leaders["utilisation"].idxmax()]
-            lines.append(f"grid leader load: busiest grid leader ({top['office'].split(':')[1]}) works "
-                         f"{100 * top['utilisation']:.0f}% of open hours (triage and coordination of every appeal)")
+            lines.append(
+                f"grid leader load: busiest grid leader ({top['office'].split(':')[1]}) works "
+                f"{100 * top['utilisation']:.0f}% of open hours (triage and coordination of every appeal)"
+            )
         depts = u[u["office"].str.startswith("dept:")].pivot(index="office", columns="model", values="utilisation")
         gap = (depts[model] - depts[base]).dropna() if {model, base} <= set(depts.columns) else depts
         if len(gap):
             worst = gap.idxmax()
-            lines.append(f"thinner departments: {worst.split(':')[1]} goes from {100 * depts.loc[worst, base]:.0f}% "
-                         f"to {100 * depts.loc[worst, model]:.0f}% utilisation after stationing staff in grids")
+            lines.append(
+                f"thinner departments: {worst.split(':')[1]} goes from {100 * depts.loc[worst, base]:.0f}% "
+                f"to {100 * depts.loc[worst, model]:.0f}% utilisation after stationing staff in grids"
+            )
         hard = a[a["hard"] & a["resolved"].notna()]
         if len(hard):
             t = (hard["resolved"] - hard["created"]).groupby(hard["model"]).median()
-            lines.append(f"joint meetings: hard cases resolve in a median {t.get(model, np.nan):.0f} h {model} "
-                         f"vs {t.get(base, np.nan):.0f} h {base} ({(a['hard'] & (a['model'] == model)).sum()} "
-                         "hard cases)")
+            lines.append(
+                f"joint meetings: hard cases resolve in a median {t.get(model, np.nan):.0f} h {model} "
+                f"vs {t.get(base, np.nan):.0f} h {base} ({(a['hard'] & (a['model'] == model)).sum()} "
+                "hard cases)"
+            )
         return lines + super().mechanisms(appeals, utilisation, model, base)
 
     @staticmethod
     def discovery(found: pd.Series, model: str, base: str) -> str:
-        return (f"proactive discovery (主动发现): grid patrols found {100 * found.get((model, 'patrol'), 0):.0f}% "
-                f"of {model} appeals before anyone filed; departments' inspection crews "
-                f"{100 * found.get((model, 'inspection'), 0):.0f}% {model} and "
-                f"{100 * found.get((base, 'inspection'), 0):.0f}% {base}")
+        return (
+            f"proactive discovery (主动发现): grid patrols found {100 * found.get((model, 'patrol'), 0):.0f}% "
+            f"of {model} appeals before anyone filed; departments' inspection crews "
+            f"{100 * found.get((model, 'inspection'), 0):.0f}% {model} and "
+            f"{100 * found.get((base, 'inspection'), 0):.0f}% {base}"
+        )
 
     @classmethod
     def offices(cls, sc: Scenario) -> dict[str, int]:
@@ -156,8 +175,9 @@ class MergedPolicy(SiloedPolicy):
     def __init__(self, world: World, issues: IssueStream) -> None:
         self.reform = world.scenario.merged.reform
         # each area's station, grid leaders and stationed staff: None where the reform's switches leave none
-        per_area: list[list[Office | None]] = [[world.offices.get(f"{kind}:{a}") for a in issues.areas]
-                                               for kind in ("station", "leader", "stationed")]
+        per_area: list[list[Office | None]] = [
+            [world.offices.get(f"{kind}:{a}") for a in issues.areas] for kind in ("station", "leader", "stationed")
+        ]
         self.stations, self.leaders, self.stationed = per_area
         super().__init__(world, issues)
         m, u, c = self.sc.merged, issues.u, issues.category
@@ -169,9 +189,13 @@ class MergedPolicy(SiloedPolicy):
         # a wrong dispatch goes to another area's grid, uniform over the others
         self.wrong_area = another(u["dispatch_pick"][:, 0], issues.area, len(self.areas))
         # a meeting needs a grid leader in every area, so there are some (Scenario.grid_leaders)
-        self.meetings = (JointMeetings(self.env, m.joint_meeting, cast(list[Office], self.leaders), self.depts,
-                                       self.sc.first_weekday)
-                         if m.joint_meeting.enabled else None)
+        self.meetings = (
+            JointMeetings(
+                self.env, m.joint_meeting, cast(list[Office], self.leaders), self.depts, self.sc.first_weekday
+            )
+            if m.joint_meeting.enabled
+            else None
+        )
 
     PER_ISSUE = SiloedPolicy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable", "wrong_area")
 
@@ -185,8 +209,16 @@ class MergedPolicy(SiloedPolicy):
         if self.reform.stationing:
             stationed = cast(list[Office], self.stationed)  # with stationing, every area has stationed staff
             staffed = np.array([o.capacity > 0 for o in stationed])[self.issues.area]
-            yield "patrol", self.found_after(self.sc.merged.patrol, discoverable & staffed, u["patrol"][:, 0],
-                                             u["patrol_delay"][:, 0], stationed[0].calendar)
+            yield (
+                "patrol",
+                self.found_after(
+                    self.sc.merged.patrol,
+                    discoverable & staffed,
+                    u["patrol"][:, 0],
+                    u["patrol_delay"][:, 0],
+                    stationed[0].calendar,
+                ),
+            )
 
     def start(self) -> None:
         super().start()

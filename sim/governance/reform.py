@@ -13,6 +13,7 @@ per-appeal records are identical).  ``gridsim explain`` turns them off one at a 
 >>> [s.name for s in SWITCHES if s.on(off)]
 []
 """
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,7 @@ class Switch:
 
 
 def _flag(name: str, label: str) -> Switch:
-    return Switch(name, label, lambda sc: getattr(sc.merged.reform, name),
-                  lambda sc: [f"merged.reform.{name}=false"])
+    return Switch(name, label, lambda sc: getattr(sc.merged.reform, name), lambda sc: [f"merged.reform.{name}=false"])
 
 
 def _same_feedback(sc: Scenario) -> list[str]:
@@ -46,21 +46,39 @@ SWITCHES: tuple[Switch, ...] = (
     _flag("one_door", "one door (一门受理): one station per area, its dispatch, closing step and call-back"),
     _flag("triage", "triage by the grid leader (网格长研判)"),
     _flag("stationing", "stationed staff (下沉力量), with their delegation and patrols"),
-    Switch("delegation", "on-the-spot solving by stationed staff (赋权)",
-           lambda sc: sc.merged.reform.delegation and sc.merged.reform.stationing,
-           lambda sc: ["merged.reform.delegation=false"]),
+    Switch(
+        "delegation",
+        "on-the-spot solving by stationed staff (赋权)",
+        lambda sc: sc.merged.reform.delegation and sc.merged.reform.stationing,
+        lambda sc: ["merged.reform.delegation=false"],
+    ),
     _flag("parallel_dispatch", "parallel dispatch to departments (instead of in turn)"),
     _flag("coordination", "coordination by the grid leader (instead of bounces and escalation)"),
-    Switch("joint_meeting", "the joint meeting for hard cases (联席会议)",
-           lambda sc: sc.merged.joint_meeting.enabled, lambda sc: ["merged.joint_meeting.enabled=false"]),
-    Switch("patrols", "the grid's patrols (主动发现)",
-           lambda sc: sc.merged.patrol.chance() > 0 and sc.merged.reform.stationing,
-           lambda sc: ["merged.patrol.enabled=false"]),
-    Switch("feedback", "the feedback call and reopening (回访), as merged makes it",
-           lambda sc: sc.merged.feedback != sc.siloed.feedback, _same_feedback),
-    Switch("extra_staff", "extra staff beyond the siloed headcount (capacity, not the reform)",
-           lambda sc: sc.merged.extra_staff.intake_per_area + sc.merged.extra_staff.stationed_per_area > 0,
-           lambda sc: ["merged.extra_staff={intake_per_area: 0, stationed_per_area: 0}"], reform=False),
+    Switch(
+        "joint_meeting",
+        "the joint meeting for hard cases (联席会议)",
+        lambda sc: sc.merged.joint_meeting.enabled,
+        lambda sc: ["merged.joint_meeting.enabled=false"],
+    ),
+    Switch(
+        "patrols",
+        "the grid's patrols (主动发现)",
+        lambda sc: sc.merged.patrol.chance() > 0 and sc.merged.reform.stationing,
+        lambda sc: ["merged.patrol.enabled=false"],
+    ),
+    Switch(
+        "feedback",
+        "the feedback call and reopening (回访), as merged makes it",
+        lambda sc: sc.merged.feedback != sc.siloed.feedback,
+        _same_feedback,
+    ),
+    Switch(
+        "extra_staff",
+        "extra staff beyond the siloed headcount (capacity, not the reform)",
+        lambda sc: sc.merged.extra_staff.intake_per_area + sc.merged.extra_staff.stationed_per_area > 0,
+        lambda sc: ["merged.extra_staff={intake_per_area: 0, stationed_per_area: 0}"],
+        reform=False,
+    ),
 )
 assert {s.name for s in SWITCHES} >= set(Reform.model_fields), "every reform flag is a switch"
 
@@ -68,19 +86,36 @@ assert {s.name for s in SWITCHES} >= set(Reform.model_fields), "every reform fla
 #: Features common to both arms, not the reform: ``gridsim explain`` turns each off in *both* arms at once
 #: and reports how much of merged − siloed rides on it (the difference with it less the difference without).
 COMMON: tuple[Switch, ...] = (
-    Switch("remote_channels", "hotline and online filing (off: everyone files in person)",
-           lambda sc: any(g.channel_mix.get("in_person", 0.0) < 1.0 for g in sc.groups.values()),
-           lambda sc: [f"groups.{g}.channel_mix={{in_person: 1}}" for g in sc.groups], reform=False),
-    Switch("inspection", "the departments' inspection crews (主动发现 by departments)",
-           lambda sc: any(d.inspection is not None and d.inspection.chance() > 0 for d in sc.departments.values()),
-           lambda sc: [f"departments.{k}.inspection.enabled=false" for k, d in sc.departments.items()
-                       if d.inspection is not None], reform=False),
-    Switch("hard_cases", "hard cases needing several departments' extra work",
-           lambda sc: any(c.p_hard > 0 for c in sc.categories.values()),
-           lambda sc: [f"categories.{k}.p_hard=0" for k in sc.categories], reform=False),
-    Switch("unclear_ownership", "cases of unclear ownership",
-           lambda sc: any(c.p_unclear > 0 for c in sc.categories.values()),
-           lambda sc: [f"categories.{k}.p_unclear=0" for k in sc.categories], reform=False),
+    Switch(
+        "remote_channels",
+        "hotline and online filing (off: everyone files in person)",
+        lambda sc: any(g.channel_mix.get("in_person", 0.0) < 1.0 for g in sc.groups.values()),
+        lambda sc: [f"groups.{g}.channel_mix={{in_person: 1}}" for g in sc.groups],
+        reform=False,
+    ),
+    Switch(
+        "inspection",
+        "the departments' inspection crews (主动发现 by departments)",
+        lambda sc: any(d.inspection is not None and d.inspection.chance() > 0 for d in sc.departments.values()),
+        lambda sc: [
+            f"departments.{k}.inspection.enabled=false" for k, d in sc.departments.items() if d.inspection is not None
+        ],
+        reform=False,
+    ),
+    Switch(
+        "hard_cases",
+        "hard cases needing several departments' extra work",
+        lambda sc: any(c.p_hard > 0 for c in sc.categories.values()),
+        lambda sc: [f"categories.{k}.p_hard=0" for k in sc.categories],
+        reform=False,
+    ),
+    Switch(
+        "unclear_ownership",
+        "cases of unclear ownership",
+        lambda sc: any(c.p_unclear > 0 for c in sc.categories.values()),
+        lambda sc: [f"categories.{k}.p_unclear=0" for k in sc.categories],
+        reform=False,
+    ),
 )
 
 

@@ -8,6 +8,7 @@ extra work) bounce (踢皮球): each bounce is an assessment at a department, a
 referral and a trip; after ``max_bounces`` the street takes the case, waits its
 escalation delay and has the departments handle it in turn.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -52,14 +53,25 @@ class SiloedPolicy(Policy):
         self.right, self.wrong_line = right, wrong
         self.pick = np.where(u["pick_right"][:, 0] < p_right, right, wrong)
         intake = [sc.line_grids[k].intake for k in lines]
-        self.line_intake = np.column_stack([quantiles(u["intake"][:, 0], self.pick, dict(enumerate(intake))),
-                                            quantiles(u["intake"][:, 1], right, dict(enumerate(intake)))])
+        self.line_intake = np.column_stack(
+            [
+                quantiles(u["intake"][:, 0], self.pick, dict(enumerate(intake))),
+                quantiles(u["intake"][:, 1], right, dict(enumerate(intake))),
+            ]
+        )
         self.escalation = sc.siloed.escalation.ppf(u["escalation"][:, 0])
         self._bounce_plan(u, c)
         self.line_stations = [[world.offices.get(f"line:{g}:{a}") for a in self.areas] for g in lines]  # [line][area]
 
-    PER_ISSUE = Policy.PER_ISSUE + ("pick", "right", "wrong_line", "line_intake", "escalation", "bounce_dept",
-                                    "assessment")
+    PER_ISSUE = Policy.PER_ISSUE + (
+        "pick",
+        "right",
+        "wrong_line",
+        "line_intake",
+        "escalation",
+        "bounce_dept",
+        "assessment",
+    )
 
     def _bounce_plan(self, u: dict[str, np.ndarray], c: np.ndarray) -> None:
         """Departments visited by each bounce and their assessment hours (vectorised)."""
@@ -76,7 +88,7 @@ class SiloedPolicy(Policy):
     def appeal(self, i: int, rec: AppealRecord) -> ProcessBody[None]:
         if rec.events is not None:
             self.arises(i, rec)
-        if not self.found(i, rec):   # a finder's find needs no door: no trips
+        if not self.found(i, rec):  # a finder's find needs no door: no trips
             if not (yield from self.door(i, rec)):
                 return self.abandon(rec)
         last = yield from self.handle(i, rec)
@@ -110,8 +122,9 @@ class SiloedPolicy(Policy):
         """Process body: who owns a case no line owns alone: bounces, then the street; False if the citizen gave up."""
         return (yield from self._bounce(i, rec, self.groups[self.group_of[i]].travel, carried))
 
-    def in_turn(self, i: int, rec: AppealRecord, work: list[tuple[int, float]],
-                carried: bool) -> ProcessBody[tuple[Office, float]]:
+    def in_turn(
+        self, i: int, rec: AppealRecord, work: list[tuple[int, float]], carried: bool
+    ) -> ProcessBody[tuple[Office, float]]:
         """Process body: the departments one after another; each after the first is a trip if the citizen carries it.
 
         Returns the last department's office and hours.
@@ -133,11 +146,18 @@ class SiloedPolicy(Policy):
     def _doors(self, i: int, rec: AppealRecord, travel: Travel) -> ProcessBody[bool]:
         """Process body: the chosen line station, and the right one after a wrong pick; False if the citizen gave up."""
         env, area, pick, right = self.env, self.area_of[i], self.pick[i], self.right[i]
-        note(rec, env.now, lambda: f"decides to file; picks the {self.line_names[pick]} line grid"
-             + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)"))
+        note(
+            rec,
+            env.now,
+            lambda: (
+                f"decides to file; picks the {self.line_names[pick]} line grid"
+                + (" (the right one)" if pick == right else f" (wrong: it is {self.line_names[right]}'s)")
+            ),
+        )
         station = self.line_stations[pick][area]
-        if not (yield from visit(station, rec, travel.line_station, self.line_intake[i][0], self.patience[i][0],
-                                 "intake")):
+        if not (
+            yield from visit(station, rec, travel.line_station, self.line_intake[i][0], self.patience[i][0], "intake")
+        ):
             return False
         self.responds(rec, station)
         note(rec, env.now, "first response: intake done (响应)")
@@ -148,8 +168,11 @@ class SiloedPolicy(Policy):
             if self.gives_up(i, rec, 0):
                 return False
             station = self.line_stations[right][area]
-            if not (yield from visit(station, rec, travel.line_station, self.line_intake[i][1], self.patience[i][1],
-                                     "intake")):
+            if not (
+                yield from visit(
+                    station, rec, travel.line_station, self.line_intake[i][1], self.patience[i][1], "intake"
+                )
+            ):
                 return False
         return True
 
@@ -157,8 +180,16 @@ class SiloedPolicy(Policy):
         """Process body: a hotline or online appeal goes to the right line grid (a wrong one first, sometimes)."""
         area, right, wrong = self.area_of[i], self.right[i], self.wrong_line[i]
         stations = self.line_stations
-        return (yield from self.remote(i, rec, stations[right][area], self.line_intake[i][1],
-                                       stations[wrong][area] if wrong != right else None, self.line_intake[i][1]))
+        return (
+            yield from self.remote(
+                i,
+                rec,
+                stations[right][area],
+                self.line_intake[i][1],
+                stations[wrong][area] if wrong != right else None,
+                self.line_intake[i][1],
+            )
+        )
 
     def reopen(self, i: int, rec: AppealRecord, last: tuple[Office, float]) -> ProcessBody[None]:
         """Process body: a reopened case: the office that closed it redoes its part (in person if the model says so)."""

@@ -7,6 +7,7 @@
 >>> bool(((unit >= 0) & (unit <= 1)).all())
 True
 """
+
 from __future__ import annotations
 
 import itertools

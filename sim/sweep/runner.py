@@ -10,6 +10,7 @@ rebuilt from the parts as points finish and at the end.
 Same seeds give the same table on 1 process, several processes or Dask: a
 point's numbers depend only on its scenario and replication index.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,13 +30,15 @@ from .spec import SweepPlan, sweep_yaml
 def run_point(plan: SweepPlan, point: dict) -> pd.DataFrame:
     """All replications of one design point: rows of (point, parameters, replication, model, metrics)."""
     from ..experiment import replication_rows
+
     pid = point["point"]
     values = {k: v for k, v in point.items() if k != "point"}
     sc = plan.scenario(values)
     frames = [replication_rows(sc, r, plan.sweep.models) for r in range(plan.sweep.replications)]
     long = pd.concat(frames, ignore_index=True)
-    wide = long.pivot_table(index=["replication", "model"], columns="metric", values="value", sort=False,
-                            dropna=False).reset_index()
+    wide = long.pivot_table(
+        index=["replication", "model"], columns="metric", values="value", sort=False, dropna=False
+    ).reset_index()
     wide.columns.name = None
     for k, v in reversed(list(values.items())):
         wide.insert(0, k, plan.value(k, v))
@@ -60,16 +63,25 @@ class SweepStore:
         if manifest.exists() and not fresh:
             old = json.loads(manifest.read_text())
             if old.get("fingerprint") != self.fingerprint:
-                raise ScenarioError(str(self.out), [
-                    "this folder holds results of a different sweep (or base scenario); "
-                    "use another --out, or --fresh to start over"])
+                raise ScenarioError(
+                    str(self.out),
+                    [
+                        "this folder holds results of a different sweep (or base scenario); "
+                        "use another --out, or --fresh to start over"
+                    ],
+                )
         if fresh and self.parts.exists():
             for f in self.parts.glob("point-*.csv"):
                 f.unlink()
         self.parts.mkdir(parents=True, exist_ok=True)
-        info = {"name": self.plan.sweep.name, "fingerprint": self.fingerprint,
-                "design": self.plan.sweep.design.kind, "parameters": list(self.plan.sweep.parameters),
-                "replications": self.plan.sweep.replications, "models": self.plan.sweep.models}
+        info = {
+            "name": self.plan.sweep.name,
+            "fingerprint": self.fingerprint,
+            "design": self.plan.sweep.design.kind,
+            "parameters": list(self.plan.sweep.parameters),
+            "replications": self.plan.sweep.replications,
+            "models": self.plan.sweep.models,
+        }
         atomic_write(manifest, lambda p: Path(p).write_text(json.dumps(info, indent=2)))
         atomic_write(self.out / "sweep.yaml", lambda p: Path(p).write_text(sweep_yaml(self.plan.sweep)))
         atomic_write(self.out / "base_scenario.yaml", lambda p: Path(p).write_text(self.plan.base.to_yaml()))
@@ -101,8 +113,15 @@ def _point_task(plan, point):
     return point["point"], run_point(plan, point)
 
 
-def run_sweep(plan: SweepPlan, out: Path, workers: int = 1, scheduler: str | None = None,
-              progress: bool = False, fresh: bool = False, refresh_seconds: float = 5.0) -> pd.DataFrame:
+def run_sweep(
+    plan: SweepPlan,
+    out: Path,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: bool = False,
+    fresh: bool = False,
+    refresh_seconds: float = 5.0,
+) -> pd.DataFrame:
     """Run every unfinished point; returns the full tidy table.
 
     ``scheduler``: None for local processes, ``'local'`` for a Dask ``LocalCluster``,
@@ -116,6 +135,7 @@ def run_sweep(plan: SweepPlan, out: Path, workers: int = 1, scheduler: str | Non
     bar = None
     if progress:
         from tqdm import tqdm
+
         bar = tqdm(total=len(points), initial=len(points) - len(todo), unit="point", desc=plan.sweep.name)
     last = time.monotonic()
 

@@ -4,6 +4,7 @@
 >>> Parameter(path="merged.stationed_share", low=0.1, high=0.4).bounds
 (0.1, 0.4)
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,8 +15,17 @@ import yaml
 from pydantic import Field, PositiveInt, ValidationError, model_validator
 
 from ..metrics import overall_metric_names
-from ..scenario import (DEFAULT_SCENARIO_PATH, LEVERS, Scenario, ScenarioError, Strict, _format_error,
-                        build_scenario, read_yaml, set_path)
+from ..scenario import (
+    DEFAULT_SCENARIO_PATH,
+    LEVERS,
+    Scenario,
+    ScenarioError,
+    Strict,
+    _format_error,
+    build_scenario,
+    read_yaml,
+    set_path,
+)
 
 
 class Parameter(Strict):
@@ -25,14 +35,18 @@ class Parameter(Strict):
     path: Optional[str] = None
     paths: Optional[list[str]] = None
     lever: Optional[Literal["delegated_share", "in_person_share"]] = Field(
-        default=None, description="delegated_share: the share of categories delegated to the grid, "
-                                  "simplest first (least total service work); in_person_share: every group's "
-                                  "share of appeals filed in person (the rest keeps its hotline : online ratio)")
+        default=None,
+        description="delegated_share: the share of categories delegated to the grid, "
+        "simplest first (least total service work); in_person_share: every group's "
+        "share of appeals filed in person (the rest keeps its hotline : online ratio)",
+    )
     values: Optional[list[Any]] = None
     low: Optional[float] = None
     high: Optional[float] = None
-    scale: bool = Field(default=False, description="multiply the base value(s) by the sampled factor "
-                                                   "(whole-number fields are rounded, at least 1)")
+    scale: bool = Field(
+        default=False,
+        description="multiply the base value(s) by the sampled factor (whole-number fields are rounded, at least 1)",
+    )
     complement: bool = Field(default=False, description="set 1 - x (e.g. a wrong-office probability)")
     integer: bool = Field(default=False, description="round to a whole number")
 
@@ -70,8 +84,10 @@ class Design(Strict):
     """How points are chosen."""
 
     kind: Literal["factorial", "lhs", "sobol", "saltelli", "oat"]
-    n: Optional[PositiveInt] = Field(default=None, description="lhs/sobol: points; saltelli: base samples N "
-                                                               "(N(d+2) points); oat: levels per parameter")
+    n: Optional[PositiveInt] = Field(
+        default=None,
+        description="lhs/sobol: points; saltelli: base samples N (N(d+2) points); oat: levels per parameter",
+    )
     seed: int = 0
 
     @model_validator(mode="after")
@@ -133,17 +149,21 @@ class SweepPlan:
         known = base.arm_names()
         errors += [f"models: unknown model {m!r} (expected one of {known})" for m in sweep.models if m not in known]
         names = overall_metric_names()
-        errors += [f"metrics: unknown metric {m!r} (see summary.csv for the names, e.g. {names[:3]})"
-                   for m in sweep.metrics or [] if m not in names]
+        errors += [
+            f"metrics: unknown metric {m!r} (see summary.csv for the names, e.g. {names[:3]})"
+            for m in sweep.metrics or []
+            if m not in names
+        ]
         if errors:
             raise ScenarioError(source, errors)
         for name, p in sweep.parameters.items():  # the corners of every range must give valid scenarios
-            for x in ([p.bounds[0], p.bounds[1]] if p.values is None else p.values):
+            for x in [p.bounds[0], p.bounds[1]] if p.values is None else p.values:
                 try:
                     self.scenario({name: x})
                 except ScenarioError as exc:
-                    raise ScenarioError(source, [f"parameters.{name} = {x!r} gives an invalid scenario: {e}"
-                                                 for e in exc.errors]) from None
+                    raise ScenarioError(
+                        source, [f"parameters.{name} = {x!r} gives an invalid scenario: {e}" for e in exc.errors]
+                    ) from None
 
     def base_value(self, name: str) -> float:
         """The parameter's value in the base scenario (1 for a scale factor)."""
@@ -181,6 +201,7 @@ class SweepPlan:
 def load_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPlan:
     """Read and validate a sweep file and its base scenario; errors name the file and field."""
     from ..scenario import apply_overrides
+
     source = str(path)
     raw = read_yaml(path)
     try:

@@ -4,6 +4,7 @@ knowing the right one (a signposting campaign), so no wrong door.
 Named in a scenario's ``plugins: [gridsim_toy]`` (with this folder on the path), it runs
 wherever siloed and merged do.
 """
+
 from sim.governance import SiloedPolicy, register
 from sim.issues import quantiles
 
