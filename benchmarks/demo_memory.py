@@ -3,9 +3,12 @@
     python benchmarks/demo_memory.py [--requests 1000] [--days 7]
 
 Each request asks for a random lever setting (a short horizon, so that a thousand take minutes);
-the server's resident memory is printed every tenth of the way and once the cache is full.  The cache keeps the last
-``sim.demo.server.CACHE_SIZE`` settings, so memory should level off after that many.
+the server's resident memory is printed every tenth of the way and once the cache is full.  The
+cache keeps the last ``sim.demo.server.CACHE_SIZE`` settings, so memory should level off after
+that many.  The server runs in this process (a thread), so the figures include the client's few
+MiB; ``tests/test_demo_memory.py`` measures a server in a process of its own.
 """
+
 import argparse
 import json
 import random

@@ -49,9 +49,10 @@ class Exponential(_Dist):
         return stats.expon(scale=self.mean)
 
 
-#: Hours a distribution's parameters may take: a million (114 years) is beyond any wait or piece of work, and
-#: keeps every draw and every sum of draws finite (means near 1e308 overflowed to inf times).
-MAX_HOURS = 1e6
+#: Hours a distribution's parameters may take: ten million (1,141 years) is beyond any wait or piece of work and
+#: any horizon (100,000 days is 2.4 million hours, so "never gives up" fits), and keeps every draw and every sum of
+#: draws finite (means near 1e308 overflowed to inf times).
+MAX_HOURS = 1e7
 Hours = Annotated[float, Field(gt=0, le=MAX_HOURS, allow_inf_nan=False)]
 NonNegativeHours = Annotated[float, Field(ge=0, le=MAX_HOURS, allow_inf_nan=False)]
 

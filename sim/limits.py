@@ -15,7 +15,7 @@ limit               default     what it bounds
 ==================  ==========  ====================================================
 
 ``gridsim ... --allow-large`` (or ``GRIDSIM_ALLOW_LARGE=1`` in the environment) lifts the
-first, second and fourth, and raises the depth to 400: then only the machine's memory
+first, second and fourth, and raises the depth to 200: then only the machine's memory
 bounds a run.  The setting lives in the environment so that worker processes inherit it.
 
 >>> limits().street_issues
@@ -43,7 +43,7 @@ class Limits:
 
 
 DEFAULT = Limits()
-LARGE = Limits(file_bytes=float("inf"), yaml_values=float("inf"), yaml_depth=400, street_issues=float("inf"))
+LARGE = Limits(file_bytes=float("inf"), yaml_values=float("inf"), yaml_depth=200, street_issues=float("inf"))
 HINT = "(a size limit: pass --allow-large to lift it deliberately)"
 
 

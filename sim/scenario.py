@@ -1066,30 +1066,30 @@ def check_size(raw, source: str) -> None:
     ...
     sim.errors.ScenarioError: x: expands to 1,001,001 values or more (YAML aliases?), ...
     """
-    sizes: dict[int, int] = {}
+    sizes: dict[int, int] = {}  # expanded size of each container done; -1 while its contents are counted
     most, deepest = limits().yaml_values, limits().yaml_depth
-
-    def size(x, depth: int) -> int:
+    parts = lambda x: x.values() if isinstance(x, dict) else x  # noqa: E731
+    # depth first with a stack of its own, not recursion: a deep file must not exhaust Python's stack
+    stack: list[tuple[Any, int, bool]] = [(raw, 0, False)]
+    while stack:
+        x, depth, counted = stack.pop()
         if not isinstance(x, (dict, list)):
-            return 1
-        if depth > deepest:
-            raise ScenarioError(source, [f"nested more than {deepest} levels deep: not a scenario {HINT}"])
+            continue
         k = id(x)
-        if k in sizes:
-            if sizes[k] < 0:
+        if counted:  # its contents are all done
+            sizes[k] = n = 1 + sum(sizes[id(v)] if isinstance(v, (dict, list)) else 1 for v in parts(x))
+            if n > most:
+                too_many = f"expands to {n:,} values or more (YAML aliases?), over the {most:,.0f} a scenario may hold"
+                raise ScenarioError(source, [f"{too_many} {HINT}"])
+        elif k in sizes:
+            if sizes[k] < 0:  # met again inside itself
                 raise ScenarioError(source, ["a YAML alias refers to itself: not a scenario"])
-            return sizes[k]
-        sizes[k] = -1
-        n = 1 + sum(size(v, depth + 1) for v in (x.values() if isinstance(x, dict) else x))
-        sizes[k] = n
-        if n > most:
-            raise ScenarioError(
-                source,
-                [f"expands to {n:,} values or more (YAML aliases?), over the {most:,.0f} a scenario may hold {HINT}"],
-            )
-        return n
-
-    size(raw, 0)
+        elif depth > deepest:
+            raise ScenarioError(source, [f"nested more than {deepest} levels deep: not a scenario {HINT}"])
+        else:
+            sizes[k] = -1
+            stack.append((x, depth, True))
+            stack.extend((v, depth + 1, False) for v in parts(x))
 
 
 def read_yaml(path: str | Path) -> dict:

@@ -43,15 +43,28 @@ def styled(figure_function):
     return run
 
 
+@functools.cache
+def _figure_class():
+    """A Figure drawn in :data:`STYLE`: tick labels and legend texts are made when a figure is drawn (saved),
+    after the figure function has returned, so the style must hold then too."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    class StyledFigure(Figure):
+        def draw(self, renderer):
+            with matplotlib.rc_context(STYLE):
+                return super().draw(renderer)
+
+    return StyledFigure
+
+
 def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, **kwargs):
     """``plt.subplots`` without pyplot: a figure of its own, saved with ``savefig``, freed when dropped.
 
-    >>> import matplotlib.pyplot as plt
     >>> fig, ax = subplots(figsize=(2, 2))
-    >>> type(fig).__name__, plt.get_fignums()
-    ('Figure', [])
+    >>> fig.canvas.manager is None  # pyplot does not know it
+    True
     """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
+    _register_font()
+    fig = _figure_class()(figsize=figsize)
     return fig, fig.subplots(nrows, ncols, **kwargs)

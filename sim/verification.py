@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .distributions import MAX_HOURS
 from .scenario import Scenario, build_scenario
 from .statistics import mean_ci
 
@@ -55,7 +56,7 @@ def textbook_scenario(
                 "category_mix": {"c": 1.0},
                 "p_right_line_grid": 1.0,
                 "report_delay": ZERO,
-                "patience": patience or {"dist": "fixed", "value": 1e12},
+                "patience": patience or {"dist": "fixed", "value": MAX_HOURS},  # never gives up
                 "p_give_up_after_referral": 0.0,
                 "travel": {"line_station": 0.0, "comprehensive_station": 0.0, "department": 0.0},
             }

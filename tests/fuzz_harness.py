@@ -190,6 +190,13 @@ class Outcome:
     timed_out: bool
 
 
+def _mapped() -> int:
+    """Bytes of address space this process maps already: a forked child inherits the parent's (a whole test
+    session's, with coverage), so its limit is this plus the memory a call may take."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * resource.getpagesize()
+
+
 def run_cli(argv: list[str], cwd: Path, logs: Path, timeout: float = TIMEOUT, memory: int = MEMORY) -> Outcome:
     """``sim.cli.main(argv)`` in a forked child in ``cwd``, its stdout and stderr kept in ``logs``."""
     logs.mkdir(parents=True, exist_ok=True)
@@ -199,7 +206,8 @@ def run_cli(argv: list[str], cwd: Path, logs: Path, timeout: float = TIMEOUT, me
         code = 1
         try:
             os.setpgid(0, 0)
-            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+            limit = _mapped() + memory  # on top of what the parent maps already
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
             os.chdir(cwd)
             for fd, name in ((0, os.devnull), (1, logs / "stdout"), (2, logs / "stderr")):

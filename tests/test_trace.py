@@ -79,17 +79,23 @@ def test_trace_cli_bad_group(gridsim_cli):
 
 
 def test_chinese_labels_render_without_missing_glyphs(recwarn):
-    """Plots carry Chinese and English labels; the shipped font covers the Chinese (no tofu boxes)."""
+    """Plots carry Chinese and English labels; the shipped font covers the Chinese (no tofu boxes), in the
+    texts a figure function makes and in the tick labels made later, when the figure is drawn."""
     import warnings
 
-    from sim.plots import plt
+    from sim.style import styled, subplots
 
-    fig, ax = plt.subplots()
-    ax.set_title("满意率 satisfaction rate · 多格合一 网格长 小个专 新就业群体")
+    @styled
+    def figure():
+        fig, ax = subplots()
+        ax.set_title("满意率 satisfaction rate · 多格合一 网格长 小个专 新就业群体")
+        ax.bar(["网格长", "下沉力量"], [1, 2])  # category tick labels: made at draw time
+        return fig
+
+    fig = figure()
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)"
         fig.canvas.draw()
-    plt.close(fig)
 
 
 def test_animation_of_one_day(tmp_path):

@@ -4,6 +4,7 @@
 >>> sc.horizon_days, sc.groups["residents"].arrivals_per_day
 (7.0, 11.0)
 """
+
 from __future__ import annotations
 
 import copy
@@ -45,8 +46,8 @@ _BASE: dict = {"path": None}
 # requests' threads.
 _LOCK = threading.Lock()
 _STATE = threading.Lock()
-CACHE_SIZE = 64      # lever settings kept (each a few hundred KB of figures): memory stays bounded
-PAGES = 1000         # pages whose latest request is remembered
+CACHE_SIZE = 64  # lever settings kept (each a few hundred KB of figures): memory stays bounded
+PAGES = 1000  # pages whose latest request is remembered
 _CACHE: OrderedDict = OrderedDict()
 _LATEST: OrderedDict = OrderedDict()  # page id -> its newest request's number
 
@@ -61,9 +62,12 @@ def lever_overrides(levers: dict) -> list[str]:
     base = load_scenario(_BASE["path"])
     days = int(v["days"])
     # the scenario's warm-up, but never more than a quarter of a short run (something must be measured)
-    sets = [f"horizon_days={days}", f"warmup_days={min(base.warmup_days, days // 4)}",
-            f"merged.stationed_share={v['stationed_share']}",
-            f"merged.joint_meeting.every_days={int(v['meeting_every_days'])}"]
+    sets = [
+        f"horizon_days={days}",
+        f"warmup_days={min(base.warmup_days, days // 4)}",
+        f"merged.stationed_share={v['stationed_share']}",
+        f"merged.joint_meeting.every_days={int(v['meeting_every_days'])}",
+    ]
     sets += [f"groups.{g}.arrivals_per_day={s.arrivals_per_day * v['demand']:g}" for g, s in base.groups.items()]
     if "gig_workers" in base.groups:
         sets.append(f"groups.gig_workers.p_right_line_grid={1 - v['gig_wrong_office']:g}")
@@ -73,6 +77,7 @@ def lever_overrides(levers: dict) -> list[str]:
 def scenario_for(levers: dict):
     """The scenario for lever values (missing levers take their defaults)."""
     from ..scenario import apply_overrides, DEFAULT_SCENARIO_PATH
+
     path = _BASE["path"] or DEFAULT_SCENARIO_PATH
     raw = apply_overrides(copy.deepcopy(read_yaml(path)), lever_overrides(levers))
     delegate_simplest(raw, float(levers.get("delegated_share", LEVERS["delegated_share"][4])))
@@ -83,16 +88,24 @@ def _simulate(key: tuple) -> dict:
     from ..html import figure_tag
     from ..plots import rates_figure, times_figure, trips_figure
     from ..run import run
+
     levers = dict(key)
     res = run(scenario_for(levers), dimensions=("all", "group"))
     s = res.summary[res.summary["dimension"] == "all"].set_index(["model", "metric"])["value"]
     table = {m: {model: float(s[(model, m)]) for model in ("siloed", "merged")} for m in METRICS}
     # only the three figures the page shows are made; figure_tag closes each (none is left in pyplot's registry)
-    plots = {"times": figure_tag(times_figure(res.appeals), "times.png"),
-             "rates": figure_tag(rates_figure(res.summary), "rates.png"),
-             "trips": figure_tag(trips_figure(res.appeals), "trips.png")}
-    return {"levers": levers, "metrics": table, "labels": METRICS,
-            "issues": int((res.appeals["model"] == "siloed").sum()), "plots": plots}
+    plots = {
+        "times": figure_tag(times_figure(res.appeals), "times.png"),
+        "rates": figure_tag(rates_figure(res.summary), "rates.png"),
+        "trips": figure_tag(trips_figure(res.appeals), "trips.png"),
+    }
+    return {
+        "levers": levers,
+        "metrics": table,
+        "labels": METRICS,
+        "issues": int((res.appeals["model"] == "siloed").sum()),
+        "plots": plots,
+    }
 
 
 _JOBS: queue.SimpleQueue = queue.SimpleQueue()
@@ -192,13 +205,13 @@ class Handler(BaseHTTPRequestHandler):
                 page_id = query.get("page", [None])[0]
                 data = simulate_levers(q, page_id[:64] if page_id else None, int(query.get("n", ["0"])[0]))
             except Superseded as exc:  # the page has moved on: nothing to show
-                return self._send(409, json.dumps({"superseded": True, "error": str(exc)}).encode(),
-                                  "application/json")
+                return self._send(409, json.dumps({"superseded": True, "error": str(exc)}).encode(), "application/json")
             except (ValueError, ScenarioError) as exc:  # bad lever values: the request's fault
                 return self._send(400, json.dumps({"error": str(exc)}).encode(), "application/json")
             except Exception as exc:  # noqa: BLE001 (anything else: said to the page, the server keeps serving)
-                return self._send(500, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode(),
-                                  "application/json")
+                return self._send(
+                    500, json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode(), "application/json"
+                )
             return self._send(200, json.dumps(data, ensure_ascii=False).encode(), "application/json")
         return self._send(404, b"not found", "text/plain")
 
@@ -209,7 +222,8 @@ def page() -> str:
     controls = "".join(
         f'<label>{label}<input type="range" id="{k}" name="{k}" min="{lo}" max="{hi}" step="{step}" '
         f'value="{d}"><output id="{k}-value">{d}</output></label>'
-        for k, (label, lo, hi, step, d) in LEVERS.items())
+        for k, (label, lo, hi, step, d) in LEVERS.items()
+    )
     return html.replace("<!--CONTROLS-->", controls)
 
 
