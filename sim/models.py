@@ -91,10 +91,6 @@ def names() -> list[str]:
     return list(_REGISTRY)
 
 
-def is_model(name: str) -> bool:
-    return name in names()
-
-
 def get(name: str, plugins: Iterable[str] = ()) -> type["Policy"]:
     """The policy class of model ``name``, importing ``plugins`` (a scenario's) if it is not known yet."""
     if name not in names():
@@ -114,14 +110,6 @@ def get(name: str, plugins: Iterable[str] = ()) -> type["Policy"]:
 def colour(model: str) -> str:
     """The colour of a model in plots; a variant (not a registered model) gets the first spare colour."""
     return _REGISTRY[model].colour if model in names() else _SPARE[0]
-
-
-def label(model: str) -> str:
-    """How reports name a model, e.g. ``merged comprehensive grid (多格合一综合网格)``."""
-    if model not in names():
-        return model
-    cls = _REGISTRY[model]
-    return f"{cls.label} ({cls.label_zh})" if cls.label_zh else cls.label
 
 
 def area_offices() -> dict[str, str]:

@@ -46,6 +46,14 @@ def provenance(scenario, models: list[str], command: str, started: str, wall_sec
 
 #: What a results folder holds, for folders written before provenance listed its files.
 _OUTPUT_SUFFIXES = {".csv", ".md", ".html", ".png", ".yaml", ".json", ".gz", ".parquet"}
+_SUBFOLDERS = {"appeals", "events"}  # the per-street and per-replication subfolders
+
+
+def _written_by_a_run(p: Path) -> bool:
+    """Whether ``p`` is the kind of thing a run writes: an output file, a temp file, or one of its subfolders."""
+    if p.is_dir():
+        return p.name in _SUBFOLDERS
+    return p.suffix in _OUTPUT_SUFFIXES or ".tmp" in p.name
 
 
 def foreign_entries(out: Path) -> list[str]:
@@ -61,13 +69,7 @@ def foreign_entries(out: Path) -> list[str]:
     out = Path(out)
     if not out.is_dir() or (out / "provenance.json").is_file():
         return []
-    ours = {"appeals", "events"}  # the per-street and per-replication subfolders
-    return sorted(
-        p.name
-        for p in out.iterdir()
-        if not (p.name in ours and p.is_dir())
-        and not (p.is_file() and (p.suffix in _OUTPUT_SUFFIXES or ".tmp" in p.name))
-    )
+    return sorted(p.name for p in out.iterdir() if not _written_by_a_run(p))
 
 
 class ResultsFolder:
@@ -192,9 +194,9 @@ def _owned(folder: Path) -> set[str]:
         names = set(prov.get("files", [])) | set(prov.get("folders", []))
     except (OSError, ValueError, AttributeError):
         names = set()
-    if len(names) <= 1:  # written before provenance listed its files: the kinds of file runs write
-        names |= {p.name for p in folder.iterdir() if p.suffix in _OUTPUT_SUFFIXES}
-    return names | {"appeals", "events", "provenance.json"} | {p.name for p in folder.glob(".*.tmp*")}
+    if len(names) <= 1:  # written before provenance listed its files: the kinds of thing runs write
+        names |= {p.name for p in folder.iterdir() if _written_by_a_run(p)}
+    return names | _SUBFOLDERS | {"provenance.json"} | {p.name for p in folder.glob(".*.tmp*")}
 
 
 def _replace(out: Path, new: Path) -> None:
