@@ -112,6 +112,19 @@ def colour(model: str) -> str:
     return _REGISTRY[model].colour if model in names() else _SPARE[0]
 
 
+def pairs(models: list[str], baseline: str = "siloed") -> list[tuple[str, str]]:
+    """``(model, baseline)`` of each comparison: every other model against ``baseline``, or against the first
+    model when ``baseline`` is not among ``models`` (a sweep's comparisons; the demo's, with its scenario's baseline).
+
+    >>> pairs(["siloed", "merged", "signposted"])
+    [('merged', 'siloed'), ('signposted', 'siloed')]
+    >>> pairs(["merged", "signposted"])
+    [('signposted', 'merged')]
+    """
+    base = baseline if baseline in models else models[0]
+    return [(m, base) for m in models if m != base]
+
+
 def area_offices() -> dict[str, str]:
     """Every registered model's kinds of office kept one per area (key ``kind:area``), with their labels."""
     return {k: v for name in names() for k, v in _REGISTRY[name].area_offices.items()}

@@ -1,4 +1,5 @@
-"""The classroom demo's server without a browser: bad requests, errors and figures."""
+"""The classroom demo's server without a browser: bad requests, errors, figures, and what it reads from the model
+and metric registries (a plug-in model served, the levers of a model the scenario does not run disabled)."""
 
 from __future__ import annotations
 
@@ -116,3 +117,66 @@ def test_the_cache_keeps_a_bounded_number_of_settings(url, slow, monkeypatch):
     assert len(demo._CACHE) == 3
     assert _get(f"{url}api/run?days=35")[0] == 200 and slow.count(35.0) == 1  # the newest kept
     assert _get(f"{url}api/run?days=30")[0] == 200 and slow.count(30.0) == 2  # the oldest dropped
+
+
+TOY = "signposted"  # the toy plug-in model (tests/plugins/gridsim_toy.py, as in test_plugins.py)
+
+
+@pytest.fixture()
+def scenario_file(tmp_path, monkeypatch):
+    """Serve the default scenario with other ``models`` (and the toy plug-in); the cache starts and ends empty."""
+    import yaml
+
+    from conftest import REPO
+
+    def serve(models: list[str]):
+        raw = yaml.safe_load((REPO / "scenarios" / "default.yaml").read_text(encoding="utf-8"))
+        raw |= {"plugins": ["gridsim_toy"], "models": models, "warmup_days": 0}
+        path = tmp_path / "demo.yaml"
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        monkeypatch.setitem(demo._BASE, "path", str(path))
+        demo.clear_cache()
+        return path
+
+    yield serve
+    demo.clear_cache()
+
+
+def test_a_plugin_model_is_served_with_its_rows_label_and_colour(scenario_file):
+    from sim import models
+    from sim.metrics import METRICS
+
+    scenario_file(["siloed", "merged", TOY])
+    data = json.loads(json.dumps(demo.simulate_levers({"days": 7}), allow_nan=False))  # what the page receives
+    toy = models.get(TOY)
+    assert [m["name"] for m in data["models"]] == ["siloed", "merged", TOY]
+    assert data["models"][2] == {"name": TOY, "label": toy.label, "label_zh": toy.label_zh, "colour": toy.colour}
+    assert data["baseline"] == "siloed" and data["pairs"] == [["merged", "siloed"], [TOY, "siloed"]]
+    assert all(set(row) == {"siloed", "merged", TOY} for row in data["metrics"].values())
+    assert data["metrics"]["trips_per_appeal"][TOY] > 0
+    # every metric shown is described as the registry describes it, with how to write its values
+    assert [d["name"] for d in data["described"]] == list(data["metrics"]) == list(demo.METRICS)
+    for d in data["described"]:
+        m = METRICS[d["name"]]
+        fields = {k: getattr(m, k) for k in ("name", "label", "en", "zh", "unit", "kind", "better")}
+        assert {k: d[k] for k in fields} == fields
+        percent = m.kind == "rate"  # rates in percent, times in hours (the unit in the label), to 1 and 2 decimals
+        assert (d["format"]["scale"], d["format"]["digits"], d["format"]["suffix"]) == (
+            (100, 1, "%") if percent else (1, 2, "")
+        )
+        assert (d["unit"] == "h") == (m.kind == "time") == d["label"].endswith(" (h)")
+    count = demo.describe_metric(METRICS["appeals_filed"])["format"]
+    assert (count["digits"], count["group"]) == (0, True)  # counts whole (none shown yet, but described so)
+    page = demo.page()
+    assert toy.label in page and toy.label_zh in page and "disabled" not in page
+
+
+def test_without_the_merged_model_its_levers_are_disabled_with_a_note(scenario_file):
+    scenario_file(["siloed", TOY])
+    page = demo.page()
+    for lever in demo.MODEL_LEVERS:
+        assert f'id="{lever}" name="{lever}"' in page and f'id="{lever}-note"' in page
+    assert "this scenario runs no merged model (models: siloed, signposted)" in page
+    assert page.count(" disabled>") == len(demo.MODEL_LEVERS)
+    data = demo.simulate_levers({"days": 7})
+    assert [m["name"] for m in data["models"]] == ["siloed", TOY] and data["pairs"] == [[TOY, "siloed"]]

@@ -1,4 +1,4 @@
-"""The classroom demo: a local web page with the main levers, running both models on each change.
+"""The classroom demo: a local web page with the main levers, running the scenario's models on each change.
 
 Built on the standard library's ``http.server`` and a plain HTML page: nothing to
 install, starts at once, works offline, and its page is simple to drive from a

@@ -1,14 +1,26 @@
-"""HTTP server of the demo: ``GET /`` is the page, ``GET /api/run?lever=value&...`` runs both models.
+"""HTTP server of the demo: ``GET /`` is the page, ``GET /api/run?lever=value&...`` runs the scenario's models.
+
+What the page shows comes from gridsim's registries, as every report's does: the models compared are
+the scenario's ``models`` (a plug-in's or a variant too), with their labels and colours from
+:mod:`sim.models`, each against the scenario's ``baseline`` (:func:`sim.models.pairs`); the metrics
+are :data:`METRICS`, described by :mod:`sim.metrics` (labels, unit, kind), and ``/api/run`` sends
+each one's description and how to write its values (:func:`describe_metric`), so that the page
+knows no metric by name.  The levers that act on one model (:data:`MODEL_LEVERS`) are disabled,
+with a note, when the scenario runs no such model.
 
 >>> sc = scenario_for({"demand": 0.5, "days": 7})
 >>> sc.horizon_days, sc.groups["residents"].arrivals_per_day
 (7.0, 11.0)
+>>> [m["label"] for m in model_info(sc)], inactive_levers(sc)
+(['siloed line grids', 'merged comprehensive grid'], {})
 """
 
 from __future__ import annotations
 
 import copy
+import html
 import json
+import math
 import queue
 import threading
 from collections import OrderedDict
@@ -17,6 +29,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from .. import models
+from ..metrics import HEADLINE, METRICS as REGISTRY, Metric
 from ..scenario import ScenarioError, build_scenario, delegate_simplest, load_scenario, read_yaml
 
 #: The levers on the page: name -> (label, min, max, step, default).
@@ -28,16 +42,24 @@ LEVERS = {
     "gig_wrong_office": ("Gig workers' wrong-office probability", 0.0, 0.9, 0.05, 0.5),
     "days": ("Days simulated", 7, 90, 1, 60),
 }
-METRICS = {
-    "resolution_time_p50": "Resolution time P50 (h)",
-    "resolution_time_p90": "Resolution time P90 (h)",
-    "response_time_p50": "Response time P50 (h)",
-    "response_rate": "响应率 response rate",
-    "resolution_rate": "解决率 resolution rate",
-    "satisfaction_rate": "满意率 satisfaction rate",
-    "trips_per_appeal": "Trips per appeal",
-    "citizen_hours_per_appeal": "Citizen hours per appeal",
+#: The levers that act on one governance model (its scenario block): they change something only when
+#: the scenario runs that model, a variant of it, or a plug-in model derived from it.
+MODEL_LEVERS = {"stationed_share": "merged", "delegated_share": "merged", "meeting_every_days": "merged"}
+#: The metrics the page shows: the headline metrics (sim.metrics.HEADLINE, in its order) but for those its
+#: one table leaves to the reports; their labels, units and kinds are sim.metrics'.
+METRICS: dict[str, Metric] = {
+    k: REGISTRY[k]
+    for k in HEADLINE
+    if k not in ("satisfied_share", "share_3plus_trips", "abandonment_rate", "staff_hours_per_appeal")
 }
+#: How the page writes a value of each kind of metric (``scale`` × value to ``digits`` decimals, thousands
+#: grouped if ``group``, then ``suffix``), as gridsim's tables do: rates in percent, counts whole; times (in
+#: hours, the unit is in the label) and means to two decimals.
+FORMATS = {
+    "rate": {"scale": 100, "digits": 1, "group": False, "suffix": "%"},
+    "count": {"scale": 1, "digits": 0, "group": True, "suffix": ""},
+}
+_PLAIN = {"scale": 1, "digits": 2, "group": False, "suffix": ""}
 _BASE: dict = {"path": None}
 # One simulation at a time: requests arrive on several threads, and matplotlib's pyplot
 # (used for the figures) is not thread-safe.  The cache and the pages' latest requests have a
@@ -84,15 +106,63 @@ def scenario_for(levers: dict):
     return build_scenario(raw, str(path))
 
 
+def model_info(sc) -> list[dict]:
+    """The models ``sc`` compares, as the page shows them: name, labels and colour from the model registry.
+
+    A variant has its policy's Chinese label, its description (or "a variant of ...") and the colour
+    the figures give it.
+    """
+    out = []
+    for name in sc.models:
+        variant = sc.variants.get(name)
+        cls = models.get(variant.policy if variant else name, sc.plugins)
+        label = f"{name}: {variant.description or f'a variant of the {cls.label}'}" if variant else cls.label
+        out.append({"name": name, "label": label, "label_zh": cls.label_zh, "colour": models.colour(name)})
+    return out
+
+
+def inactive_levers(sc) -> dict[str, str]:
+    """The levers that change nothing in ``sc``: lever -> why (the page disables them and says so)."""
+    policies = [models.get(sc.variants[m].policy if m in sc.variants else m, sc.plugins) for m in sc.models]
+    out = {}
+    for lever, model in MODEL_LEVERS.items():
+        if not any(issubclass(p, models.get(model)) for p in policies):
+            out[lever] = f"no effect: this scenario runs no {model} model (models: {', '.join(sc.models)})"
+    if "gig_workers" not in sc.groups:
+        out["gig_wrong_office"] = "no effect: this scenario has no gig_workers group"
+    return out
+
+
+def describe_metric(m: Metric) -> dict:
+    """A metric as ``/api/run`` describes it: the registry's fields, its label and unit, and how to write a value."""
+    return {
+        "name": m.name,
+        "label": m.label,
+        "en": m.en,
+        "zh": m.zh,
+        "unit": m.unit,
+        "kind": m.kind,
+        "better": m.better,
+        "format": FORMATS.get(m.kind, _PLAIN),
+    }
+
+
+def _value(v) -> float | None:
+    """A metric's value for JSON: ``None`` where there is none (NaN is not JSON)."""
+    return None if v is None or math.isnan(v) else float(v)
+
+
 def _simulate(key: tuple) -> dict:
     from ..html import figure_tag
     from ..plots import rates_figure, times_figure, trips_figure
     from ..run import run
 
     levers = dict(key)
-    res = run(scenario_for(levers), dimensions=("all", "group"))
+    sc = scenario_for(levers)
+    res = run(sc, dimensions=("all", "group"))
     s = res.summary[res.summary["dimension"] == "all"].set_index(["model", "metric"])["value"]
-    table = {m: {model: float(s[(model, m)]) for model in ("siloed", "merged")} for m in METRICS}
+    table = {m: {model: _value(s.get((model, m))) for model in sc.models} for m in METRICS}
+    compared = models.pairs(sc.models, sc.baseline)
     # only the three figures the page shows are made; figure_tag closes each (none is left in pyplot's registry)
     plots = {
         "times": figure_tag(times_figure(res.appeals), "times.png"),
@@ -101,9 +171,12 @@ def _simulate(key: tuple) -> dict:
     }
     return {
         "levers": levers,
+        "models": model_info(sc),
+        "baseline": compared[0][1] if compared else sc.models[0],
+        "pairs": [list(p) for p in compared],
         "metrics": table,
-        "labels": METRICS,
-        "issues": int((res.appeals["model"] == "siloed").sum()),
+        "described": [describe_metric(m) for m in METRICS.values()],
+        "issues": int((res.appeals["model"] == sc.models[0]).sum()),  # the same issues under every model
         "plots": plots,
     }
 
@@ -143,7 +216,7 @@ def _on_worker(fn, *args):
 
 
 def simulate_levers(levers: dict, page: str | None = None, number: int = 0) -> dict:
-    """Run both models for lever values; cached, so moving back to a setting is instant.
+    """Run the scenario's models for lever values; cached, so moving back to a setting is instant.
 
     ``page`` and ``number`` identify the request (the page's id and its count of requests): one
     still waiting when a newer request of the same page arrives raises :class:`Superseded`.
@@ -217,14 +290,32 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def page() -> str:
-    """The demo page, with one slider per lever."""
-    html = (Path(__file__).with_name("page.html")).read_text(encoding="utf-8")
-    controls = "".join(
-        f'<label>{label}<input type="range" id="{k}" name="{k}" min="{lo}" max="{hi}" step="{step}" '
-        f'value="{d}"><output id="{k}-value">{d}</output></label>'
-        for k, (label, lo, hi, step, d) in LEVERS.items()
+    """The demo page: its title names the scenario's models, with one slider per lever (disabled if inactive)."""
+    sc = load_scenario(_BASE["path"])
+    shown = model_info(sc)
+    off = inactive_levers(sc)
+    heading = " vs ".join(
+        f'<span style="color:{m["colour"]}">{html.escape(m["label"])}</span>'
+        + (f" ({html.escape(m['label_zh'])})" if m["label_zh"] else "")
+        for m in shown
     )
-    return html.replace("<!--CONTROLS-->", controls)
+    controls = "".join(_control(k, *spec, off.get(k)) for k, spec in LEVERS.items())
+    text = (Path(__file__).with_name("page.html")).read_text(encoding="utf-8")
+    for mark, value in (
+        ("<!--TITLE-->", html.escape(" vs ".join(sc.models))),
+        ("<!--MODELS-->", heading),
+        ("<!--CONTROLS-->", controls),
+    ):
+        text = text.replace(mark, value)
+    return text
+
+
+def _control(k: str, label: str, lo, hi, step, d, note: str | None) -> str:
+    """The slider of lever ``k``; with a ``note`` (why it changes nothing here), disabled and the note shown."""
+    attrs = f'id="{k}" name="{k}" min="{lo}" max="{hi}" step="{step}" value="{d}"' + (" disabled" if note else "")
+    said = f'<small id="{k}-note">{html.escape(note)}</small>' if note else ""
+    kind = ' class="off"' if note else ""
+    return f'<label{kind}>{label}<input type="range" {attrs}><output id="{k}-value">{d}</output>{said}</label>'
 
 
 def make_server(port: int = 8050, scenario: str | None = None, host: str = "127.0.0.1") -> ThreadingHTTPServer:

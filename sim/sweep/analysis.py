@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..statistics import paired_stats
 from ..metrics import HEADLINE
+from ..models import pairs
 from ..scenario import ScenarioError
 from ..style import styled
 
@@ -305,16 +306,6 @@ def summary_markdown(
             )
         lines.append("")
     return "\n".join(lines)
-
-
-def pairs(models: list[str]) -> list[tuple[str, str]]:
-    """``(model, baseline)`` of a sweep's comparisons: every model against siloed (or the first model).
-
-    >>> pairs(["siloed", "merged", "signposted"])
-    [('merged', 'siloed'), ('signposted', 'siloed')]
-    """
-    base = "siloed" if "siloed" in models else models[0]
-    return [(m, base) for m in models if m != base]
 
 
 def analyze(folder: Path, metrics: list[str] | None = None) -> dict:
