@@ -199,33 +199,24 @@ def run_city(
     ``events_dir`` one event log per street (``<street>.csv.gz``, ``.parquet``, ``.xes.gz``).
     """
     from .executors import execute
+    from .executors import progress as progress_bar
 
     models = list(models or sc.models)
     streets = [(i, name, street) for i, (name, street) in enumerate(sc.streets())]
     for folder in (appeals_dir, events_dir):
         if folder is not None:
             Path(folder).mkdir(parents=True, exist_ok=True)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(streets), unit="street", desc="simulating", leave=False)
     done: dict[int, StreetResult] = {}
     merged = _Merge(models)
-    for results in execute(
-        _shard_task,
-        shard_streets(streets, shards),
-        workers,
-        scheduler,
-        shared=(models, replication, appeals_dir, events_dir),
-    ):
-        for r in results:
-            done[r.index] = r
-        merged.take(done)  # fold in the streets now contiguous with those already merged
-        if bar:
+    batches = shard_streets(streets, shards)
+    with progress_bar(progress, len(streets), "street", "simulating") as bar:
+        for results in execute(
+            _shard_task, batches, workers, scheduler, shared=(models, replication, appeals_dir, events_dir)
+        ):
+            for r in results:
+                done[r.index] = r
+            merged.take(done)  # fold in the streets now contiguous with those already merged
             bar.update(len(results))
-    if bar:
-        bar.close()
     return merged.result(sc, [name for _, name, _ in streets])
 
 

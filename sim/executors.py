@@ -1,20 +1,26 @@
 """Where independent tasks run: in this process, on local processes, or on a Dask cluster.
 
-Sweeps (one task a design point) and city runs (one task a shard of streets)
-share this.  Results come back as tasks finish, in any order; callers put them
-in order by key, so the numbers never depend on where or when a task ran.
+Every parallel path of the package goes through here: sweeps (one task a design
+point), city runs (one task a shard of streets), replications, Welch's warm-up
+series and the verification's replications.  :func:`execute` yields results as
+tasks finish, in any order, and callers put them in order by key; :func:`in_order`
+returns them in the order of the items.  Either way the numbers never depend on
+where or when a task ran.  :func:`progress` makes every progress bar.
 
 >>> sorted(execute(pow, [2, 3], shared=10))
 [100, 1000]
+>>> in_order(pow, [3, 2], shared=10)
+[1000, 100]
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Protocol
 
 CONNECT_TIMEOUT_S = 10  # an address nobody answers is refused after this, not after Dask's 30 s and a traceback
 ORPHAN_CHECK_S = 0.5  # how often a worker looks whether its parent is still there
@@ -95,3 +101,63 @@ def _dask(task, items, workers, scheduler, shared):
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def in_order(
+    task: Callable[[Any, Any], Any],
+    items: Iterable,
+    workers: int = 1,
+    scheduler: str | None = None,
+    shared: Any = None,
+    tick: Callable[[], object] | None = None,
+) -> list:
+    """``[task(shared, item) for item in items]``, run as :func:`execute` runs it; ``tick()`` as each finishes."""
+    items = list(items)
+    out: list = [None] * len(items)
+    for k, value in execute(_indexed, enumerate(items), workers, scheduler, shared=(task, shared)):
+        out[k] = value
+        if tick is not None:
+            tick()
+    return out
+
+
+def _indexed(shared: tuple[Callable[[Any, Any], Any], Any], item: tuple[int, Any]) -> tuple[int, Any]:
+    task, inner = shared
+    k, x = item
+    return k, task(inner, x)
+
+
+class Bar(Protocol):
+    def update(self, n: float = 1) -> object: ...
+    def set_postfix(self, **values: object) -> object: ...
+
+
+class _Silent:
+    """The bar of a quiet run: takes every update, shows nothing."""
+
+    def update(self, n: float = 1) -> None:
+        pass
+
+    def set_postfix(self, **values: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def progress(show: bool, total: float, unit: str, desc: str, **options: Any) -> Iterator[Bar]:
+    """A progress bar on the terminal (tqdm) while the block runs, or a silent one; closed however it ends.
+
+    ``options`` go to tqdm (``initial``, ``delay``, ``leave``: by default the bar goes when done).
+
+    >>> with progress(False, 3, "rep", "replications") as bar:
+    ...     bar.update()
+    """
+    if not show:
+        yield _Silent()
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit=unit, desc=desc, **({"leave": False} | options))
+    try:
+        yield bar
+    finally:
+        bar.close()

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from . import checks
-from .executors import process_pool
+from .executors import in_order
+from .executors import progress as progress_bar
 from .metrics import HEADLINE, is_rate
 from .statistics import mean_ci, paired_stats, stratified_mean_ci  # noqa: F401  (their home was here)
 from .scenario import Scenario
@@ -80,8 +80,9 @@ def replication_rows(
     return out
 
 
-def _worker(args: tuple[Scenario, int, list[str] | None, bool, Path | None]) -> pd.DataFrame:
-    return replication_rows(*args)
+def _replication(shared: tuple[bool, Path | None], job: tuple[Scenario, int, list[str] | None]) -> pd.DataFrame:
+    offices, events_dir = shared
+    return replication_rows(*job, offices, events_dir)
 
 
 def run_replications(
@@ -107,26 +108,11 @@ def run_replications(
 
         scenarios = {r: scenario_for(sc, draws.iloc[r % len(draws)]) for r in reps}
     per_rep = models if isinstance(models, dict) else {r: models for r in reps}
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(reps), unit="rep", desc="replications", leave=False)
-    frames = []
-    if workers <= 1 or len(reps) <= 1:
-        for r in reps:
-            frames.append(replication_rows(scenarios[r], r, per_rep[r], offices, events_dir))
-            if bar:
-                bar.update()
-    else:
-        with process_pool(workers) as pool:
-            futures = [pool.submit(_worker, (scenarios[r], r, per_rep[r], offices, events_dir)) for r in reps]
-            for fut in as_completed(futures):
-                frames.append(fut.result())
-                if bar:
-                    bar.update()
-    if bar:
-        bar.close()
+    jobs = [(scenarios[r], r, per_rep[r]) for r in reps]
+    with progress_bar(progress, len(reps), "rep", "replications") as bar:
+        frames = in_order(
+            _replication, jobs, workers if len(reps) > 1 else 1, shared=(offices, events_dir), tick=bar.update
+        )
     out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["replication"], kind="stable").reset_index(drop=True)
 
@@ -351,20 +337,15 @@ def daily_series(sc: Scenario, replication: int, models: list[str] | None = None
     return out
 
 
-def _daily_worker(args: tuple[Scenario, int, list[str] | None]) -> pd.DataFrame:
-    return daily_series(*args)
+def _daily(models: list[str] | None, job: tuple[Scenario, int]) -> pd.DataFrame:
+    return daily_series(*job, models)
 
 
 def welch(
     sc: Scenario, reps: int = 10, window: int = 7, models: list[str] | None = None, workers: int = 1
 ) -> pd.DataFrame:
     """Welch's method: daily outputs averaged over replications, with a centred moving average."""
-    jobs = [(sc, r, models) for r in range(reps)]
-    if workers > 1:
-        with process_pool(workers) as pool:
-            frames = list(pool.map(_daily_worker, jobs))
-    else:
-        frames = [daily_series(*j) for j in jobs]
+    frames = in_order(_daily, [(sc, r) for r in range(reps)], workers, shared=models)
     df = pd.concat(frames).groupby(["model", "day"], sort=False)[["backlog", "resolution_time"]].mean()
     df = df.reset_index().sort_values(["model", "day"], kind="stable")
     for col in ("backlog", "resolution_time"):

@@ -58,6 +58,30 @@ class Metric:
         """The label of tables and plots: the Chinese term first where there is one, the unit last."""
         return " ".join(filter(None, (self.zh, self.en))) + (f" ({self.unit})" if self.unit else "")
 
+    @property
+    def format(self) -> dict:
+        """How rendered tables show a value (the demo page applies the same rule in its script): scaled,
+        to ``digits`` decimals, thousands grouped or not, with a suffix.  A rate is in percent, a count whole."""
+        return _FORMATS.get(self.kind, _PLAIN)
+
+    def show(self, v: float) -> str:
+        """``v`` as rendered tables show it (:attr:`format`).
+
+        >>> METRICS["response_rate"].show(0.9347), METRICS["appeals_filed"].show(2542.0)
+        ('93.5%', '2,542')
+        """
+        if pd.isna(v):
+            return "–"
+        f = self.format
+        return f"{f['scale'] * v:{',' if f['group'] else ''}.{f['digits']}f}{f['suffix']}"
+
+
+_FORMATS = {
+    "rate": {"scale": 100, "digits": 1, "group": False, "suffix": "%"},
+    "count": {"scale": 1, "digits": 0, "group": True, "suffix": ""},
+}
+_PLAIN = {"scale": 1, "digits": 2, "group": False, "suffix": ""}
+
 
 def _m(name, en, zh="", kind="mean", better=None) -> Metric:
     return Metric(name, en, zh, kind, better)
@@ -119,6 +143,8 @@ def _better(name: str) -> str:
 
 
 HEADLINE: dict[str, tuple[str, str]] = {k: (_better(k), METRICS[k].label) for k in _HEADLINE}
+#: The metrics by their label (the rows of the comparison table).
+BY_LABEL: dict[str, Metric] = {m.label: m for m in METRICS.values()}
 
 
 def is_rate(metric: str) -> bool:

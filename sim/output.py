@@ -7,6 +7,7 @@ staged in a hidden folder beside the results folder and renamed into place when 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -19,6 +20,10 @@ from .files import atomic_write  # noqa: F401  (its home was here: older code im
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+
+def _write_bytes(path: str, png: bytes) -> None:
+    Path(path).write_bytes(png)
 
 
 def provenance(scenario, models: list[str], command: str, started: str, wall_seconds: float, **extra) -> dict:
@@ -132,16 +137,14 @@ class ResultsFolder:
     def text(self, name: str, text: str) -> None:
         self.put(name, lambda p: Path(p).write_text(text, encoding="utf-8"))
 
-    def figures(self, figs: dict[str, Figure]) -> None:
-        from .plots import plt
+    def figures(self, figs: dict[str, Figure]) -> dict[str, bytes]:
+        """Write each figure as a PNG; returns the PNGs by file name (for a page to embed the same bytes)."""
+        from .document import figure_png
 
-        for name, fig in figs.items():
-
-            def save(p: str, fig: Figure = fig) -> None:
-                fig.savefig(p, format="png", dpi=110)
-
-            self.put(name, save)
-            plt.close(fig)
+        pngs = {name: figure_png(fig) for name, fig in figs.items()}
+        for name, png in pngs.items():
+            self.put(name, functools.partial(_write_bytes, png=png))
+        return pngs
 
     def provenance(self, scenario, models, command, started, wall_seconds, **extra) -> None:
         """Write provenance.json last, then put the whole folder in place: it is complete."""
@@ -219,8 +222,7 @@ def _write(
     out: Path | ResultsFolder,
     tables: dict,
     scenario,
-    report_md,
-    report_html,
+    document,
     figures,
     plots: bool,
     models: list[str],
@@ -230,7 +232,11 @@ def _write(
     events=None,
     **extra,
 ) -> list[Path]:
-    """A results folder: ``tables`` as CSV, the event log if any, the scenario, the reports and figures."""
+    """A results folder: ``tables`` as CSV, the event log if any, the scenario, the figures, and the report
+    (``document()``, a :class:`~sim.document.Document`) rendered to ``report.md`` and, with the plots,
+    ``report.html``."""
+    from .document import render
+
     with opened(out) as folder:
         for name, df in tables.items():
             folder.table(name, df)
@@ -239,10 +245,11 @@ def _write(
 
             eventlog.write(events, folder.put)
         folder.text("scenario.yaml", scenario.to_yaml())
-        folder.text("report.md", report_md())
+        pngs = folder.figures(figures()) if plots else {}  # matplotlib is imported only when plots are asked for
+        doc = document()
+        folder.text("report.md", render(doc, "md", pngs))
         if plots:
-            folder.text("report.html", report_html())
-            folder.figures(figures())
+            folder.text("report.html", render(doc, "html", pngs))
         folder.provenance(scenario, models, command, started, wall_seconds, **extra)
     return folder.written
 
@@ -251,10 +258,9 @@ def write_results(
     result, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float, plots: bool = True
 ) -> list[Path]:
     """Write every output of a run into ``out``; returns the paths written."""
-    from .html import run_report
-    from .report import comparison_table, markdown_report
+    from .report import comparison_table, run_document
 
-    def figures():  # matplotlib is imported only when plots are asked for
+    def figures():
         from .plots import figures
 
         return figures(result)
@@ -270,8 +276,7 @@ def write_results(
         out,
         tables,
         result.scenario,
-        lambda: markdown_report(result, table, command),
-        lambda: run_report(result, table, command),
+        lambda: run_document(result, table, command),
         figures,
         plots,
         [r.model for r in result.runs],
@@ -286,8 +291,7 @@ def write_city(
     result, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float, plots: bool = True
 ) -> list[Path]:
     """Write the merged tables of a city run into ``out`` (per-appeal records, if any, are already there)."""
-    from .html import city_report_html
-    from .report import city_report, comparison_table
+    from .report import city_document, comparison_table
 
     def figures():
         from .plots import city_figures
@@ -307,8 +311,7 @@ def write_city(
         out,
         tables,
         result.scenario,
-        lambda: city_report(result, table, command),
-        lambda: city_report_html(result, table, command),
+        lambda: city_document(result, table, command),
         figures,
         plots,
         list(result.issues),
@@ -325,31 +328,32 @@ def write_experiment(
 ) -> list[Path]:
     """Write the outputs of a replicated comparison into ``out``."""
     from .experiment import office_table
-    from .report import experiment_report
+    from .report import experiment_document
 
-    with opened(out) as folder:
-        folder.table("replications.csv", exp.replications)
-        folder.table("comparison.csv", exp.comparison)
-        folder.table("precision.csv", exp.precision)
-        folder.table("offices.csv", office_table(exp.replications))
-        folder.text("scenario.yaml", exp.scenario.to_yaml())
-        folder.text("report.md", experiment_report(exp, command))
-        if plots:
-            from .html import experiment_report_html
+    def figures():
+        from .plots import forest_figure
 
-            folder.text("report.html", experiment_report_html(exp, command))
-            from .plots import forest_figure
+        return {"forest.png": forest_figure(exp.comparison)}
 
-            folder.figures({"forest.png": forest_figure(exp.comparison)})
-        folder.provenance(
-            exp.scenario,
-            list(exp.replications["model"].unique()),
-            command,
-            started,
-            wall_seconds,
-            replications=exp.n_reps,
-        )
-    return folder.written
+    tables = {
+        "replications.csv": exp.replications,
+        "comparison.csv": exp.comparison,
+        "precision.csv": exp.precision,
+        "offices.csv": office_table(exp.replications),
+    }
+    return _write(
+        out,
+        tables,
+        exp.scenario,
+        lambda: experiment_document(exp, command),
+        figures,
+        plots,
+        list(exp.replications["model"].unique()),
+        command,
+        started,
+        wall_seconds,
+        replications=exp.n_reps,
+    )
 
 
 def write_explanation(

@@ -5,7 +5,6 @@ Importing this module changes no global matplotlib state (see :mod:`sim.style`).
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt  # noqa: F401  (for plt.close by older callers; the figures here are not pyplot's)
 import numpy as np
 import pandas as pd
 
@@ -142,8 +141,13 @@ def backlog_figure(backlog: pd.DataFrame):
     return fig
 
 
+#: The figures a run writes (:func:`figures`), and those a city run writes (:func:`city_figures`).
+RUN_FIGURES = ("times.png", "rates.png", "trips.png", "backlog.png")
+CITY_FIGURES = ("streets.png", "rates.png", "backlog.png", "categories.png")
+
+
 def figures(result) -> dict[str, object]:
-    """All figures of a run, by file name."""
+    """All figures of a run, by file name (:data:`RUN_FIGURES`)."""
     return {
         "times.png": times_figure(result.appeals),
         "rates.png": rates_figure(result.summary),
@@ -196,7 +200,8 @@ def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str 
 
 
 def city_figures(result) -> dict[str, object]:
-    """All figures of a city run, by file name (from the merged tables: no per-appeal records needed)."""
+    """All figures of a city run, by file name (:data:`CITY_FIGURES`; from the merged tables: no per-appeal
+    records needed)."""
     return {
         "streets.png": streets_figure(result.summary, result.scenario.baseline),
         "rates.png": rates_figure(result.summary),

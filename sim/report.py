@@ -1,24 +1,34 @@
-"""The comparison a reader sees: a terminal table and a short Markdown report.
+"""What a reader sees: the terminal tables, the sentences of the verdict, and the reports' content.
+
+Each report (of a run, a replicated comparison, a city run) is built once as a
+:class:`~sim.document.Document` here and rendered to ``report.md`` and ``report.html``
+by :func:`sim.document.render`.  What each governance model says about itself (its
+mechanisms, its assumptions) comes from the model (:mod:`sim.models`).
 
 >>> import sim
 >>> res = sim.run(sim.load_scenario(overrides=["horizon_days=5", "warmup_days=0"]))
 >>> "merged/siloed" in comparison_table(res.summary).columns
 True
+>>> doc = run_document(res, comparison_table(res.summary), "gridsim run")
+>>> [s.heading for s in doc.sections][:3]
+['Scenario', 'Result', 'Checks before trusting the comparison']
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pandas as pd
 
 from . import checks
-from .metrics import HEADLINE, METRICS, worst_served
+from .document import Bullets, Code, Document, Figure, Section, Table, Text, table
+from .metrics import BY_LABEL, HEADLINE, METRICS, is_rate, worst_served
 
+#: The breakdowns a run's report draws beside its figures.
+BREAKDOWNS = ("group", "category")
 #: Rows of the terminal table: metric id and label (sim.metrics.METRICS, in its order).
 TABLE_ROWS = {k: m.label for k, m in METRICS.items()}
-#: Rows shown as whole numbers, and rows shown in percent.
-COUNT_METRICS = {k for k, m in METRICS.items() if m.kind == "count"}
-RATE_METRICS = {k for k, m in METRICS.items() if m.kind == "rate"}
 
 
 def comparison_table(summary: pd.DataFrame, baseline: str = "siloed") -> pd.DataFrame:
@@ -35,31 +45,35 @@ def comparison_table(summary: pd.DataFrame, baseline: str = "siloed") -> pd.Data
     return wide
 
 
+def _cell(label: str, column: str, v: float) -> str:
+    """A cell of the comparison table: ratios to two decimals, else as the metric shows its values."""
+    if "/" in column:
+        return "–" if pd.isna(v) else f"{v:.2f}"
+    return BY_LABEL[label].show(v) if label in BY_LABEL else f"{v:.2f}"
+
+
 def format_table(table: pd.DataFrame) -> str:
     """The comparison table as fixed-width text for the terminal."""
-    labels = list(TABLE_ROWS.values())
-    rate_labels = {TABLE_ROWS[m] for m in RATE_METRICS}
-    count_labels = {TABLE_ROWS[m] for m in COUNT_METRICS}
-    width = max(len(x) for x in labels) + 2
+    width = max(len(x) for x in TABLE_ROWS.values()) + 2
     head = f"{'':<{width}}" + "".join(f"{c:>15}" for c in table.columns)
     lines = [head, "-" * len(head)]
     for label, row in table.iterrows():
-        cells = []
-        for col, v in row.items():
-            if pd.isna(v):
-                cells.append(f"{'-':>15}")
-            elif "/" in col:
-                cells.append(f"{v:>15.2f}")
-            elif label in rate_labels:
-                cells.append(f"{100 * v:>14.1f}%")
-            elif label in count_labels:
-                cells.append(f"{v:>15,.0f}")
-            else:
-                cells.append(f"{v:>15.2f}")
+        cells = "".join(f"{_cell(str(label), str(col), v):>15}" for col, v in row.items())
         # CJK labels are two columns wide on a terminal: pad by display width.
-        pad = width - sum(2 if ord(ch) > 0x2E80 else 1 for ch in label)
-        lines.append(label + " " * max(pad, 1) + "".join(cells))
+        pad = width - sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(label))
+        lines.append(f"{label}{' ' * max(pad, 1)}{cells}")
     return "\n".join(lines)
+
+
+def comparison_cells(table: pd.DataFrame) -> Table:
+    """The comparison table for a report: rates in percent, counts whole, ratios to two decimals."""
+    t = table.copy()
+    t.index.name = "metric"
+    cells = t.astype(object)
+    for label in t.index:
+        for c in t.columns:
+            cells.loc[label, c] = _cell(str(label), str(c), t.loc[label, c])
+    return Table(cells, frozenset(str(c) for c in t.columns))
 
 
 def _listed(**groups: list[str]) -> list[str]:
@@ -144,45 +158,10 @@ def mechanisms(result) -> list[str]:
     return lines
 
 
-def markdown_report(result, table: pd.DataFrame, command: str) -> str:
-    """A short Markdown report for the results folder."""
-    sc = result.scenario
-    extra = sc.merged.extra_staff
-    staff = result.staffing.groupby("model")["headcount"].sum()
-    lines = [
-        f"# {sc.name}: siloed line grids vs merged comprehensive grid",
-        "",
-        sc.description,
-        "",
-        f"Horizon {sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), seed {sc.seed}, "
-        f"{len(sc.areas)} areas, {len(sc.groups)} groups, {len(sc.categories)} categories, "
-        f"{len(sc.departments)} departments. Total headcount: "
-        + ", ".join(f"{m} {int(n)}" for m, n in staff.items())
-        + ".",
-        "",
-    ]
-    if extra.intake_per_area or extra.stationed_per_area:
-        lines += [
-            f"**Extra staff declared for merged**: {extra.intake_per_area} intake and "
-            f"{extra.stationed_per_area} stationed per area; the comparison is not at equal headcount.",
-            "",
-        ]
-    lines += ["## Result", ""] + verdict(result.summary, sc.baseline)
-    lines += checks_section(result.summary, sc.baseline, sc)
-    lines += ["", "## Mechanisms that drive it", ""]
-    lines += [f"- {m}" for m in mechanisms(result)] or ["- (needs appeals filed under both siloed and merged)"]
-    lines += ["", "## Comparison", "", "```", format_table(table), "```", "", "## Busiest offices", ""]
-    top = result.utilisation.sort_values("utilisation", ascending=False).groupby("model").head(3)
-    for r in top.itertuples():
-        lines.append(f"- {r.model}: {r.office} ({r.headcount} staff) at {100 * r.utilisation:.0f}% of open hours")
-    lines += ["", "## Reproduce", "", f"```\n{command}\n```", ""]
-    return "\n".join(lines)
-
-
-def checks_section(summary: pd.DataFrame, baseline: str, sc=None) -> list[str]:
-    """The checks (:mod:`sim.checks`) as a Markdown section: capacity, stability, censoring."""
-    found = checks.lines(summary, baseline, sc)
-    return ["", "## Checks before trusting the comparison", ""] + [f"- {x}" for x in found] if found else []
+def checks_section(summary: pd.DataFrame, baseline: str, sc=None) -> Section:
+    """The checks (:mod:`sim.checks`): capacity, stability, censoring."""
+    found = checks.lines(summary, baseline, sc) or ["(nothing to check: one model only)"]
+    return Section("Checks before trusting the comparison", [Bullets(found)])
 
 
 def street_difference_lines(diffs: pd.DataFrame) -> list[str]:
@@ -190,7 +169,7 @@ def street_difference_lines(diffs: pd.DataFrame) -> list[str]:
     lines = []
     for r in diffs.itertuples():
         label = HEADLINE[r.metric][1]
-        scale, unit = (100, " pp") if r.metric in RATE_METRICS else (1, "")
+        scale, unit = (100, " pp") if is_rate(r.metric) else (1, "")
         f = lambda v: "–" if pd.isna(v) else f"{scale * v:+.3g}{unit}"  # noqa: E731
         wins = "–" if pd.isna(r.share_better) else f"{round(r.share_better * r.streets)}"
         lines.append(
@@ -217,58 +196,10 @@ def city_verdict(summary: pd.DataFrame, baseline: str, differences: pd.DataFrame
     return lines
 
 
-def city_report(result, table: pd.DataFrame, command: str) -> str:
-    """A short Markdown report of a city run."""
-    sc = result.scenario
-    staff = result.staffing.groupby("model")["headcount"].sum()
-    areas = sum(len(street.areas) for _, street in sc.streets())
-    lines = [
-        f"# {sc.name}: siloed line grids vs merged comprehensive grid, city-wide",
-        "",
-        sc.description,
-        "",
-        f"{len(result.streets)} streets, {areas} areas (comprehensive grids when merged), "
-        f"{sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), seed {sc.seed}; "
-        + ", ".join(f"{m}: {n:,} issues" for m, n in result.issues.items())
-        + ". Total headcount: "
-        + ", ".join(f"{m} {int(n):,}" for m, n in staff.items())
-        + ".",
-        "",
-        "Metrics are streamed street by street: rates, counts and means are exact, time quantiles "
-        "come from 1%-wide histograms (within 1% of the exact value).",
-        "",
-        "## Result",
-        "",
-    ] + city_verdict(result.summary, sc.baseline, result.differences)
-    lines += checks_section(result.summary, sc.baseline, sc)
-    lines += [
-        "",
-        "## Comparison",
-        "",
-        "```",
-        format_table(table),
-        "```",
-        "",
-        "## How sure: street by street",
-        "",
-        "Each street's value under each model, differenced, and averaged over the streets; streets of a "
-        "kind are independent replications of one street, so their spread gives the 95% interval "
-        "(stratified by kind; `street_differences.csv`).",
-        "",
-    ]
-    lines += [f"- {x}" for x in street_difference_lines(result.differences)]
-    lines += ["", "## Staff utilisation by kind of office", ""]
-    util = result.summary[result.summary["dimension"] == "office"]
-    for r in util.itertuples():
-        lines.append(f"- {r.model}: {r.level} ({r.n:,} staff) at {100 * r.value:.0f}% of open hours")
-    lines += ["", "## Reproduce", "", f"```\n{command}\n```", ""]
-    return "\n".join(lines)
-
-
 def _fmt(metric: str, v: float) -> str:
     if pd.isna(v):
         return "-"
-    return f"{100 * v:.1f}%" if metric in RATE_METRICS else f"{v:.2f}"
+    return f"{100 * v:.1f}%" if is_rate(metric) else f"{v:.2f}"
 
 
 def format_comparison(comp: pd.DataFrame) -> str:
@@ -326,39 +257,281 @@ def comparison_sentences(comp: pd.DataFrame) -> list[str]:
     return out
 
 
-def experiment_report(exp, command: str) -> str:
-    """Markdown report of a replicated comparison."""
+def interval(v: float, lo: float, hi: float) -> str:
+    """``v [lo, hi]`` to four significant figures (the same rounding the tests read back)."""
+    f = lambda x: "–" if pd.isna(x) else f"{x:.4g}"  # noqa: E731
+    return f"{f(v)} [{f(lo)}, {f(hi)}]"
+
+
+def label(sc, model: str) -> str:
+    """How the report names a model of ``sc``: a registered model by its display name, a variant by its own."""
+    from .models import get, names
+
+    return get(model, sc.plugins).label if model in names() else model
+
+
+def title(sc, suffix: str = "") -> str:
+    """``name: model vs model``, by the models' display names."""
+    return f"{sc.name}: " + " vs ".join(label(sc, m) for m in sc.models) + suffix
+
+
+def _headed(lines: list[str]) -> tuple[str, list[str]]:
+    """The first sentence (the page's headline) and the rest."""
+    return (lines[0], [" ".join(x.split()) for x in lines[1:]]) if lines else ("", [])  # no terminal indents
+
+
+def run_document(result, table: pd.DataFrame, command: str) -> Document:
+    """The report of a single run."""
+    from .plots import RUN_FIGURES, breakdown_figure
+
+    sc = result.scenario
+    headline, rest = _headed(verdict(result.summary, sc.baseline))
+    top = result.utilisation.sort_values("utilisation", ascending=False).groupby("model").head(3)
+    plots: list = [Figure(name.removesuffix(".png"), name) for name in RUN_FIGURES]
+    plots += [Figure(f"by {dim}", draw=functools.partial(breakdown_figure, result.summary, dim)) for dim in BREAKDOWNS]
+    return Document(
+        title(sc),
+        headline,
+        [
+            scenario_section(sc, result.staffing),
+            Section("Result", [Bullets(rest)]),
+            checks_section(result.summary, sc.baseline, sc),
+            Section(
+                "Comparison",
+                [
+                    comparison_cells(table),
+                    Text("One replication: no confidence intervals. Run `gridsim compare` for them."),
+                ],
+            ),
+            Section("Plots by model, group and category", plots),
+            Section(
+                "Mechanisms that drive the result",
+                [Bullets(mechanisms(result) or ["(needs appeals filed under the baseline and another model)"])],
+            ),
+            Section(
+                "Busiest offices",
+                [
+                    Bullets(
+                        [
+                            f"{r.model}: {r.office} ({r.headcount} staff) at {100 * r.utilisation:.0f}% of open hours"
+                            for r in top.itertuples()
+                        ]
+                    )
+                ],
+            ),
+            assumptions_section(sc),
+            reproduce(command),
+        ],
+    )
+
+
+def reproduce(command: str) -> Section:
+    return Section("Reproduce", [Code(command)])
+
+
+def scenario_section(sc, staffing: pd.DataFrame | None = None) -> Section:
+    """The scenario in a few lines and two small tables: its groups and its departments."""
+    groups = pd.DataFrame(
+        {
+            g: {
+                "arrivals per day": s.arrivals_per_day,
+                "right line grid": s.p_right_line_grid,
+                "mean patience (h)": s.patience.mean_value,
+                "mean report delay (h)": s.report_delay.mean_value,
+            }
+            for g, s in sc.groups.items()
+        }
+    ).T
+    groups.index.name = "group"
+    depts = pd.DataFrame(
+        {
+            d: {"headcount (siloed)": s.headcount, "stationed when merged": sc.stationed(d)}
+            for d, s in sc.departments.items()
+        }
+    ).T
+    depts.index.name = "department"
+    facts = (
+        f"Horizon {sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), seed {sc.seed}; {len(sc.areas)} areas "
+        f"({', '.join(sc.areas)}), {len(sc.groups)} groups, {len(sc.categories)} categories, "
+        f"{len(sc.departments)} departments, {len(sc.line_grids)} line grids. Models: {', '.join(sc.models)}; "
+        f"baseline {sc.baseline}."
+    )
+    if staffing is not None:
+        staff = staffing.groupby("model", sort=False)["headcount"].sum()
+        facts += " Total headcount: " + ", ".join(f"{m} {int(n):,}" for m, n in staff.items()) + "."
+    return Section(
+        "Scenario",
+        [Text(sc.description), Text(facts), table(groups), table(depts, fmt=lambda c, v: f"{int(v)}")],
+    )
+
+
+def assumptions_section(sc, heading: str = "Assumptions") -> Section:
+    """What the result rests on: what every model shares, then each model's own, as the model states it
+    (``Policy.assumptions``, on the arm's own scenario: a variant's settings are its own)."""
+    from .models import get
+
+    blocks: list = [Text("In every model:"), Bullets(common_assumptions(sc))]
+    for m in sc.models:
+        policy, arm = sc.arm(m)
+        said = get(policy, sc.plugins).assumptions(arm)
+        if said:
+            blocks += [Text(f"{label(sc, m)} (`{m}`):"), Bullets(said)]
+    return Section(heading, blocks)
+
+
+def common_assumptions(sc) -> list[str]:
+    """The parts of the world every governance model shares: filing channels, inspection crews, satisfaction."""
+    return [
+        "Filing channels (the same draws in every model): "
+        + "; ".join(
+            f"{g} " + ", ".join(f"{100 * v:.0f}% {k.replace('_', ' ')}" for k, v in spec.channel_mix.items() if v)
+            for g, spec in sc.groups.items()
+        )
+        + ". A hotline or online work order's first response is the handling unit's intake.",
+        "Departments' inspection crews: "
+        + (
+            ", ".join(
+                f"{d} {100 * s.inspection.chance():.0f}% ({s.inspection.staff_hours_per_day:g} h a day)"
+                for d, s in sc.departments.items()
+                if s.inspection.chance() > 0
+            )
+            or "none"
+        )
+        + ".",
+        "Satisfaction: logistic({b0} − {b1}·hours − {b2}·(trips − 1) − {b3}·bounces); 满意率 is the citizen's "
+        "satisfaction at the first resolution, and after any feedback loop it is reported beside it.".format(
+            **sc.satisfaction.model_dump()
+        ),
+    ]
+
+
+def experiment_document(exp, command: str) -> Document:
+    """The report of a replicated comparison: means, differences and ratios with their intervals."""
     sc = exp.scenario
-    lines = [
-        f"# {sc.name}: replicated comparison",
-        "",
-        sc.description,
-        "",
-        f"{exp.n_reps} independent replications (master seed {sc.seed}), horizon {sc.horizon_days:g} days, "
-        f"warm-up {sc.warmup_days:g} days excluded from metrics; common random numbers between models within "
-        "each replication.",
-        "",
-        "## Result",
-        "",
-    ]
-    lines += comparison_sentences(exp.comparison) + [""] + [f"- {n}" for n in exp.notes]
-    lines += [
-        "",
-        "## Comparison",
-        "",
-        "```",
-        format_comparison(exp.comparison),
-        "```",
-        "",
-        "Means: Student-t 95% intervals over replications. Differences: paired t. Ratios of means: delta "
-        "method. 'better in' is the share of replications in which the model beat the baseline.",
-        "",
-        "offices.csv has each office's mean wait in queue, P(wait > 0) and utilisation with 95% intervals "
-        "over the replications, to check a queue against theory.",
-        "",
-        "## Reproduce",
-        "",
-        f"```\n{command}\n```",
-        "",
-    ]
-    return "\n".join(lines)
+    comp = exp.comparison
+    shown = pd.DataFrame(
+        {
+            "model": comp["model"],
+            "metric": [HEADLINE.get(m, ("", m))[1] for m in comp["metric"]],
+            "baseline mean [95% CI]": [
+                interval(r.baseline_mean, r.baseline_lo, r.baseline_hi) for r in comp.itertuples()
+            ],
+            "model mean [95% CI]": [interval(r.model_mean, r.model_lo, r.model_hi) for r in comp.itertuples()],
+            "difference [CI]": [interval(r.diff, r.diff_lo, r.diff_hi) for r in comp.itertuples()],
+            "ratio [CI]": [interval(r.ratio, r.ratio_lo, r.ratio_hi) for r in comp.itertuples()],
+            "better in": [f"{100 * v:.0f}%" for v in comp["share_better"]],
+        }
+    )
+    bonferroni = len(comp) and comp["ci_level"].iloc[0] > 0.95
+    method = (
+        f"{exp.n_reps} independent replications (master seed {sc.seed}), common random numbers between models "
+        "within each replication. Means: Student-t 95% intervals over replications; differences: paired t; "
+        "ratios of means: the delta method"
+        + (
+            f"; difference and ratio intervals at {100 * comp['ci_level'].iloc[0]:.1f}% (Bonferroni)"
+            if bonferroni
+            else ""
+        )
+        + ". Rates are shares (0–1). 'better in' is the share of replications in which the model beat the "
+        "baseline. `offices.csv` has each office's mean wait in queue, P(wait > 0) and utilisation with 95% "
+        "intervals, to check a queue against theory."
+    )
+    headline, rest = _headed(comparison_sentences(comp))
+    return Document(
+        title(sc, ": replicated comparison"),
+        headline,
+        [
+            scenario_section(sc),
+            Section("Result", [Bullets(rest + list(exp.notes))]),
+            Section("Comparison with confidence intervals", [table(shown, index=False), Text(method)]),
+            Section("Ratios", [Figure("forest plot", "forest.png")]),
+            assumptions_section(sc),
+            reproduce(command),
+        ],
+    )
+
+
+def city_document(result, table_: pd.DataFrame, command: str) -> Document:
+    """The report of a city run: the merged tables, the per-street picture and the plots."""
+    from .plots import CITY_FIGURES
+
+    sc = result.scenario
+    headline, rest = _headed(city_verdict(result.summary, sc.baseline, result.differences))
+    util = result.summary[result.summary["dimension"] == "office"]
+    util = util.pivot(index="level", columns="model", values="value")[list(result.issues)].rename_axis("kind of office")
+    return Document(
+        title(sc, ", city-wide"),
+        headline,
+        [
+            city_section(result),
+            Section("Result", [Bullets(rest)]),
+            checks_section(result.summary, sc.baseline, sc),
+            Section(
+                "Comparison",
+                [
+                    comparison_cells(table_),
+                    Text(
+                        "Metrics are streamed street by street: rates, counts and means are exact, time quantiles "
+                        "come from 1%-wide histograms (within 1% of the exact value)."
+                    ),
+                ],
+            ),
+            Section(
+                "How sure: street by street",
+                [
+                    Text(
+                        "Each street's value under each model, differenced, and averaged over the streets; streets "
+                        "of a kind are independent replications of one street, so their spread gives the 95% "
+                        "interval (stratified by kind; `street_differences.csv`)."
+                    ),
+                    Bullets(street_difference_lines(result.differences)),
+                ],
+            ),
+            Section(
+                "Plots: streets, rates, backlog, categories", [Figure(n.removesuffix(".png"), n) for n in CITY_FIGURES]
+            ),
+            Section(
+                "Staff utilisation by kind of office (share of open hours)",
+                [table(util, fmt=lambda c, v: f"{100 * v:.0f}%")],
+            ),
+            assumptions_section(sc, "Assumptions (each street)"),
+            reproduce(command),
+        ],
+    )
+
+
+def city_section(result) -> Section:
+    """The city's kinds of street: how many, what they are, their areas, demand and staff."""
+    from .scenario import street_kind
+    from .world import staffing
+
+    sc = result.scenario
+    kinds = {}
+    for name, street in sc.streets():
+        kind = street_kind(name)
+        if kind not in kinds:
+            spec = sc.city.streets[kind]
+            kinds[kind] = {
+                "streets": spec.count,
+                "areas each": len(street.areas),
+                "issues per day each": round(sum(g.arrivals_per_day for g in street.groups.values()), 1),
+                "staff each": sum(staffing(street, sc.baseline).values()),
+                "description": spec.description,
+            }
+    kinds_table = pd.DataFrame(kinds).T
+    if not kinds_table["description"].astype(bool).any():
+        kinds_table = kinds_table.drop(columns="description")
+    kinds_table.index.name = "kind of street"
+    staff = result.staffing.groupby("model", sort=False)["headcount"].sum()
+    facts = (
+        f"{len(result.streets)} streets, {sum(len(st.areas) for _, st in sc.streets())} areas, "
+        f"{sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), seed {sc.seed}; "
+        + ", ".join(f"{m}: {n:,} issues" for m, n in result.issues.items())
+        + ". Total headcount: "
+        + ", ".join(f"{m} {int(n):,}" for m, n in staff.items())
+        + ". Streets share no station, office or staff; each draws its own issues."
+    )
+    return Section(
+        "City",
+        [Text(sc.description), Text(facts), table(kinds_table, fmt=lambda c, v: v if isinstance(v, str) else f"{v:g}")],
+    )

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from .executors import progress as progress_bar
 from .models import get as policy_class
 from .issues import IssueStream, generate_issues, stream_key
 from .metrics import DIMENSIONS, backlog, summarise, utilisation
@@ -226,14 +227,8 @@ def run(
     ``events`` also builds the event log (``RunResult.events``).
     """
     models = list(models or scenario.models)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=round(scenario.horizon * len(models)), unit="h", desc="simulating", delay=2.0, leave=False)
-    runs = simulate_models(scenario, models, replication, tick=bar.update if bar else None, events=events)
-    if bar:
-        bar.close()
+    with progress_bar(progress, round(scenario.horizon * len(models)), "h", "simulating", delay=2.0) as bar:
+        runs = simulate_models(scenario, models, replication, tick=bar.update if progress else None, events=events)
     appeals = pd.concat([to_frame(r.records) for r in runs], ignore_index=True)
     if scenario.start_date is not None:
         appeals = with_dates(appeals, scenario.start_date)

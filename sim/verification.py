@@ -125,11 +125,14 @@ def sojourns(args) -> float:
 
 
 def replicate(fn, jobs):
-    """Run independent replications on both cores."""
-    from .executors import process_pool
+    """Run independent replications on both cores, results in the order of ``jobs``."""
+    from .executors import in_order
 
-    with process_pool(2) as pool:
-        return list(pool.map(fn, jobs))
+    return in_order(_call, jobs, workers=2, shared=fn)
+
+
+def _call(fn, job):
+    return fn(job)
 
 
 REPS = 10

@@ -186,12 +186,11 @@ def test_gridsim_run_on_a_city(gridsim_cli, tmp_path):
 
 def test_streets_figure_draws_one_point_a_street_per_model(small_city):
     """Each street appears once per non-baseline model, at (baseline value, model value)."""
-    from sim.plots import plt, streets_figure
+    from sim.plots import streets_figure
 
     res = run_city(small_city)
     fig = streets_figure(res.summary, "siloed")
     points = np.concatenate([c.get_offsets() for c in fig.axes[0].collections])
-    plt.close(fig)
     wide = by_street(res.summary)
     assert len(points) == len(res.streets)
     expected = np.sort(wide[["siloed", "merged"]].to_numpy(), axis=0)

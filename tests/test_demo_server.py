@@ -47,7 +47,7 @@ def test_an_unexpected_error_is_a_500_and_the_server_goes_on(url, monkeypatch):
 
 
 def test_a_run_leaves_no_figure_open():
-    from sim.plots import plt
+    import matplotlib.pyplot as plt
 
     plt.close("all")
     demo.simulate_levers({k: d[4] for k, d in demo.LEVERS.items()} | {"days": 7})

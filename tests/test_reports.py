@@ -5,7 +5,7 @@ import re
 
 import pandas as pd
 
-from sim.html import interval
+from sim.report import interval
 
 SECTIONS_RUN = [
     "Scenario",
@@ -14,6 +14,7 @@ SECTIONS_RUN = [
     "Comparison",
     "Plots by model, group and category",
     "Mechanisms that drive the result",
+    "Busiest offices",
     "Assumptions",
     "Reproduce",
 ]
@@ -22,6 +23,16 @@ SECTIONS_COMPARE = ["Scenario", "Result", "Comparison with confidence intervals"
 
 def _sections(text):
     return re.findall(r"<h2>(.*?)</h2>", text)
+
+
+def _same_content(out):
+    """report.md and report.html are one content rendered twice: the same sections, the same bullets."""
+    md = (out / "report.md").read_text(encoding="utf-8")
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert re.findall(r"^## (.*)$", md, re.M) == [htmllib.unescape(h) for h in _sections(page)]
+    bullets = [re.sub(r"`([^`]+)`", r"\1", b).replace("**", "") for b in re.findall(r"^- (.*)$", md, re.M)]
+    items = [htmllib.unescape(re.sub(r"<[^>]+>", "", li)) for li in re.findall(r"<li>(.*?)</li>", page)]
+    assert bullets == items and len(items) > 5
 
 
 def test_compare_report_sections_and_numbers(gridsim_cli, tmp_path):
@@ -43,6 +54,7 @@ def test_compare_report_sections_and_numbers(gridsim_cli, tmp_path):
     assert p.returncode == 0, p.stderr
     text = (out / "report.html").read_text(encoding="utf-8")
     assert _sections(text) == SECTIONS_COMPARE
+    _same_content(out)
     assert "http://" not in text.replace("http://www.w3.org", "") and 'src="data:image/png;base64,' in text
     comp = pd.read_csv(out / "comparison.csv")
     cells = [htmllib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", text)]
@@ -63,6 +75,7 @@ def test_run_report_sections_and_numbers(gridsim_cli, tmp_path):
     assert p.returncode == 0, p.stderr
     text = (out / "report.html").read_text(encoding="utf-8")
     assert _sections(text) == SECTIONS_RUN
+    _same_content(out)
     assert text.count("data:image/png;base64,") >= 6  # times, rates, trips, backlog, by group, by category
     s = pd.read_csv(out / "summary.csv")
     s = s[s["dimension"] == "all"].set_index(["model", "metric"])["value"]

@@ -10,7 +10,7 @@ import matplotlib
 matplotlib.use("svg")                      # a notebook's or a user's own backend
 import matplotlib.pyplot as plt
 before = dict(matplotlib.rcParams)
-import sim.plots, sim.html, sim.sweep.analysis, sim.animate
+import sim.plots, sim.document, sim.report, sim.sweep.analysis, sim.animate
 from sim import run, load_scenario
 res = run(load_scenario(overrides=["horizon_days=3", "warmup_days=0"]))
 figs = sim.plots.figures(res)
@@ -21,6 +21,25 @@ assert plt.get_fignums() == [], plt.get_fignums()   # no figure left open in pyp
 assert all("WenQuanYi Micro Hei" in f for f in text), text   # the figures have the CJK font all the same
 print("ok")
 """
+
+
+NO_PYPLOT = """
+import sys
+import sim.plots, sim.report, sim.document, sim.output
+from sim import run, load_scenario
+res = run(load_scenario(overrides=["horizon_days=3", "warmup_days=0"]))
+doc = sim.report.run_document(res, sim.report.comparison_table(res.summary), "gridsim run")
+page = sim.document.render(doc, "html")
+assert page.count("data:image/png;base64,") == 2, "the breakdowns are drawn for the page"
+assert "matplotlib.pyplot" not in sys.modules, "pyplot imported"
+print("ok")
+"""
+
+
+def test_reports_draw_without_pyplot():
+    """Figures and reports are made without pyplot: importing it would pick a backend in a notebook."""
+    p = subprocess.run([sys.executable, "-c", NO_PYPLOT], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
 
 
 def test_plotting_changes_no_global_matplotlib_state():

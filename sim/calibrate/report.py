@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import pandas as pd
 
 from .build import Calibration
 from .logs import Log
+from ..document import Bullets, Code, Document, Figure, Section, render, table
 from ..style import styled
 
 
@@ -23,14 +22,12 @@ def scenario_yaml(cal: Calibration) -> str:
     return "\n".join(head) + "\n" + cal.scenario.to_yaml()
 
 
-def _table(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, escape=True, float_format=lambda v: f"{v:.4g}", border=0)
+def _table(df: pd.DataFrame):
+    return table(df.reset_index(drop=True), index=False)
 
 
 def calibration_html(cal: Calibration, log: Log, command: str) -> str:
     """A self-contained page: data quality, arrivals observed against fitted, the fitted times to close."""
-    from ..html import page
-
     arrivals = []
     for group, prof in cal.arrivals.items():
         seen = prof["exposure"] > 0
@@ -48,24 +45,22 @@ def calibration_html(cal: Calibration, log: Log, command: str) -> str:
         )
     cols = ["category", "department", "dist", "mean", "cv", "n_closed", "n_open", "n_stale", "note"]
     sections = [
-        ("Data quality", _table(log.quality_frame())),
-        ("Arrivals (fitted as rate = base × weekday × hour on the observed hours)", _table(pd.DataFrame(arrivals))),
-        (
+        Section("Data quality", [_table(log.quality_frame())]),
+        Section(
+            "Arrivals (fitted as rate = base × weekday × hour on the observed hours)", [_table(pd.DataFrame(arrivals))]
+        ),
+        Section(
             "Time to close, fitted with open requests censored (AIC among exponential, lognormal, gamma)",
-            _table(cal.fits[[c for c in cols if c in cal.fits]]),
+            [_table(cal.fits[[c for c in cols if c in cal.fits]])],
         ),
-        (
-            "Not identified by the log, assumed",
-            "<ul>" + "".join(f"<li>{html.escape(f)}</li>" for f in cal.flags) + "</ul>",
-        ),
-        ("Reproduce", f"<pre>{html.escape(command)}</pre>"),
+        Section("Not identified by the log, assumed", [Bullets(list(cal.flags))]),
+        Section("Reproduce", [Code(command)]),
     ]
-    return page(
-        f"Calibration from {log.source}",
-        sections,
+    head = (
         f"{len(log.table):,} requests kept ({log.format}); {len(cal.scenario.departments)} departments, "
-        f"{len(cal.scenario.categories)} categories; fit window {cal.window[0]} to {cal.window[1]}.",
+        f"{len(cal.scenario.categories)} categories; fit window {cal.window[0]} to {cal.window[1]}."
     )
+    return render(Document(f"Calibration from {log.source}", head, sections), "html")
 
 
 @styled
@@ -110,8 +105,6 @@ def fit_figure(fc):
 
 def fit_html(fc, log, command: str) -> str:
     """fit.html: the table of fit.csv and the time-to-close panels."""
-    from ..html import figure_tag, page
-
     t = fc.table
     judged = t[t["inside"].notna()]
     head = (
@@ -119,12 +112,12 @@ def fit_html(fc, log, command: str) -> str:
         f"simulation's 95% prediction interval ({fc.reps} replications) for requests created "
         f"{fc.window[0]} to {fc.window[1]}."
     )
-    return page(
-        f"Check of the fit against {log.source}",
-        [
-            ("Time to close by department", figure_tag(fit_figure(fc), "time to close, log against simulation")),
-            ("Figures (fit.csv)", _table(t)),
-            ("Reproduce", f"<pre>{html.escape(command)}</pre>"),
-        ],
-        head,
-    )
+    sections = [
+        Section(
+            "Time to close by department",
+            [Figure("time to close, log against simulation", draw=lambda: fit_figure(fc))],
+        ),
+        Section("Figures (fit.csv)", [_table(t)]),
+        Section("Reproduce", [Code(command)]),
+    ]
+    return render(Document(f"Check of the fit against {log.source}", head, sections), "html")

@@ -55,11 +55,6 @@ METRICS: dict[str, Metric] = {
 #: How the page writes a value of each kind of metric (``scale`` × value to ``digits`` decimals, thousands
 #: grouped if ``group``, then ``suffix``), as gridsim's tables do: rates in percent, counts whole; times (in
 #: hours, the unit is in the label) and means to two decimals.
-FORMATS = {
-    "rate": {"scale": 100, "digits": 1, "group": False, "suffix": "%"},
-    "count": {"scale": 1, "digits": 0, "group": True, "suffix": ""},
-}
-_PLAIN = {"scale": 1, "digits": 2, "group": False, "suffix": ""}
 _BASE: dict = {"path": None}
 # One simulation at a time: requests arrive on several threads, and matplotlib's pyplot
 # (used for the figures) is not thread-safe.  The cache and the pages' latest requests have a
@@ -143,7 +138,7 @@ def describe_metric(m: Metric) -> dict:
         "unit": m.unit,
         "kind": m.kind,
         "better": m.better,
-        "format": FORMATS.get(m.kind, _PLAIN),
+        "format": m.format,
     }
 
 
@@ -153,7 +148,7 @@ def _value(v) -> float | None:
 
 
 def _simulate(key: tuple) -> dict:
-    from ..html import figure_tag
+    from ..document import figure_tag
     from ..plots import rates_figure, times_figure, trips_figure
     from ..run import run
 
@@ -163,7 +158,7 @@ def _simulate(key: tuple) -> dict:
     s = res.summary[res.summary["dimension"] == "all"].set_index(["model", "metric"])["value"]
     table = {m: {model: _value(s.get((model, m))) for model in sc.models} for m in METRICS}
     compared = models.pairs(sc.models, sc.baseline)
-    # only the three figures the page shows are made; figure_tag closes each (none is left in pyplot's registry)
+    # only the three figures the page shows are made (without pyplot: nothing is left open)
     plots = {
         "times": figure_tag(times_figure(res.appeals), "times.png"),
         "rates": figure_tag(rates_figure(res.summary), "rates.png"),

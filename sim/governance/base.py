@@ -99,6 +99,25 @@ class Policy:
             f"{100 * found.get((base, 'inspection'), 0):.0f}% of {base}"
         )
 
+    @classmethod
+    def assumptions(cls, sc: Scenario) -> list[str]:
+        """What the report states this model assumes, from its own settings (``sc``: the arm's scenario);
+        what every model shares, the report states once.  Dispatch of work orders and the feedback call
+        here (every model's block has them); a model adds its own."""
+        block = getattr(sc, cls.config_block, None)
+        if block is None:
+            return []
+        fb = block.feedback
+        return [
+            f"Hotline and online work orders go to a wrong unit first with probability {block.dispatch.p_wrong:g}.",
+            "Feedback call (回访) after closing: "
+            + (
+                f"yes; an unsatisfied appeal reopens with probability {fb.reopen_probability:g}."
+                if fb.enabled
+                else "none."
+            ),
+        ]
+
     def __init__(self, world: World, issues: IssueStream) -> None:
         sc = world.scenario
         self.world, self.env, self.sc, self.issues = world, world.env, sc, issues

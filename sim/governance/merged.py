@@ -172,6 +172,51 @@ class MergedPolicy(SiloedPolicy):
                 out[f"stationed:{a}"] = int(n) + extra.stationed_per_area
         return out
 
+    @classmethod
+    def assumptions(cls, sc: Scenario) -> list[str]:
+        """Stationing, the grid leaders, the joint meeting, delegation, patrols and the staff counts; then dispatch
+        and feedback (as every model states them: not the line grids' bouncing, which the grid leader replaces)."""
+        m = sc.merged
+        meeting = m.joint_meeting
+        items = [
+            f"{100 * m.stationed_share:.0f}% of department staff are stationed in the grids (default share), so "
+            "departments are thinner for the work that still reaches them.",
+            "The grid leaders of each area triage every appeal and coordinate unclear ownership "
+            f"(triage {m.triage.mean_value:.2f} h, coordination {m.coordination.mean_value:.2f} h on average).",
+            (
+                f"Hard cases wait for the joint meeting every {meeting.every_days} days (weekday {meeting.weekday}, "
+                f"{meeting.hour:g}:00), which costs its attendees {meeting.hours:g} h + {meeting.per_case_hours:g} h "
+                "a case" + (" and settles ownership." if meeting.settles_ownership else ".")
+                if meeting.enabled
+                else "No joint meetings: the grid leader coordinates hard cases."
+            ),
+            "Delegated categories solved on the spot: "
+            + (", ".join(k for k, c in sc.categories.items() if c.delegable) or "none")
+            + ".",
+            (
+                f"Patrols find {100 * m.patrol.chance():.0f}% of discoverable issues (1 − exp(−"
+                f"{m.patrol.effectiveness:g} × {m.patrol.staff_hours_per_day:g} stationed staff hours per area a "
+                "day)) if they find them before the citizen files."
+                if m.patrol.chance() > 0
+                else "No patrols."
+            ),
+            "Stationed staff work to the "
+            + (
+                f"'{m.stationed_calendar}' calendar (moved by the scenario)"
+                if m.stationed_calendar
+                else f"departments' own calendar ('{sc.stationed_calendar()}')"
+            )
+            + f"; {sc.grid_leaders()} grid leader(s) per area.",
+            (
+                f"**Extra staff**: {m.extra_staff.intake_per_area} intake and {m.extra_staff.stationed_per_area} "
+                "stationed per area; the comparison is not at equal headcount."
+                if m.extra_staff.intake_per_area or m.extra_staff.stationed_per_area
+                else "Equal total headcount: merging moves staff, it adds none; staffed hours are compared in the "
+                "checks."
+            ),
+        ]
+        return items + super(SiloedPolicy, cls).assumptions(sc)
+
     def __init__(self, world: World, issues: IssueStream) -> None:
         self.reform = world.scenario.merged.reform
         # each area's station, grid leaders and stationed staff: None where the reform's switches leave none

@@ -41,6 +41,14 @@ class SiloedPolicy(Policy):
         """Every department at full headcount, and one station per line grid per area."""
         return {f"dept:{d}": s.headcount for d, s in sc.departments.items()} | line_stations(sc)
 
+    @classmethod
+    def assumptions(cls, sc: Scenario) -> list[str]:
+        s = sc.siloed
+        return [
+            f"Unclear ownership bounces {s.max_bounces} times before the street takes the case (mean escalation "
+            f"{s.escalation.mean_value:.0f} h); hard cases (extra work from several departments) bounce and escalate."
+        ] + super().assumptions(sc)
+
     def __init__(self, world: World, issues: IssueStream) -> None:
         super().__init__(world, issues)
         sc, u, g, c = self.sc, issues.u, issues.group, issues.category

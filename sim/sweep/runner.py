@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..executors import execute
+from ..executors import progress as progress_bar
 from ..files import atomic_write
 from ..scenario import ScenarioError
 from .design import design_points
@@ -132,28 +133,17 @@ def run_sweep(
     points = design_points(plan)
     atomic_write(store.out / "design.csv", lambda p: points.to_csv(p, index=False))
     todo = [row for row in points.to_dict("records") if row["point"] not in store.done()]
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(points), initial=len(points) - len(todo), unit="point", desc=plan.sweep.name)
     last = time.monotonic()
-
-    def finished(pid, rows):
-        nonlocal last
-        store.save(pid, rows)
-        if bar:
-            bar.update()
-            bar.set_postfix(reps=(len(store.done())) * plan.sweep.replications)
-        if time.monotonic() - last > refresh_seconds:
+    done = len(points) - len(todo)
+    with progress_bar(progress, len(points), "point", plan.sweep.name, initial=done, leave=True) as bar:
+        try:
+            for pid, rows in execute(_point_task, todo, workers, scheduler, shared=plan):
+                store.save(pid, rows)
+                bar.update()
+                bar.set_postfix(reps=len(store.done()) * plan.sweep.replications)
+                if time.monotonic() - last > refresh_seconds:
+                    store.consolidate()
+                    last = time.monotonic()
+        finally:
             store.consolidate()
-            last = time.monotonic()
-
-    try:
-        for pid, rows in execute(_point_task, todo, workers, scheduler, shared=plan):
-            finished(pid, rows)
-    finally:
-        if bar:
-            bar.close()
-        store.consolidate()
     return store.table()
