@@ -173,7 +173,11 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser(
         "explain", help="where the difference comes from: each reform switch off in turn, with paired CIs"
     )
-    _scenario_args(e)
+    _scenario_args(
+        e,
+        "the model whose difference from the baseline to decompose into its reform switches (default: the "
+        "first of the scenario's models, other than the baseline, that declares switches: merged)",
+    )
     e.add_argument("--reps", type=_whole(2), default=30, help="replications (default 30)")
     e.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="processes (default: all cores)")
     e.add_argument(
@@ -280,16 +284,15 @@ def _share(text: str) -> float:
     return v
 
 
-def _scenario_args(p: argparse.ArgumentParser) -> None:
-    """Arguments every simulating command shares."""
+def _scenario_args(
+    p: argparse.ArgumentParser,
+    model_help: str = "run only this model: siloed, merged or a variant named in the scenario (repeatable)",
+) -> None:
+    """Arguments every simulating command shares (``model_help`` says what ``--model`` does in this one)."""
     p.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
     p.add_argument("--days", type=float, help="horizon in days (overrides horizon_days)")
     p.add_argument("--seed", type=int, help="master seed (overrides seed)")
-    p.add_argument(
-        "--model",
-        action="append",
-        help="run only this model: siloed, merged or a variant named in the scenario (repeatable)",
-    )
+    p.add_argument("--model", action="append", help=model_help)
     p.add_argument(
         "--set",
         dest="overrides",
@@ -614,9 +617,9 @@ def cmd_explain(args) -> int:
     from .output import write_explanation
 
     sc, out, command, started = _setup(args, "-explain")
-    if args.model:
+    if len(args.model or []) > 1:
         raise ScenarioError(
-            "--model", ["explain runs siloed, merged and merged without each switch; it takes no --model"]
+            "--model", ["explain decomposes one model's difference from the baseline into its switches: give one"]
         )
     t0 = time.perf_counter()
     ex = explain(
@@ -626,6 +629,7 @@ def cmd_explain(args) -> int:
         added=args.added,
         permutations=args.permutations,
         progress=not args.quiet and sys.stderr.isatty(),
+        model=args.model[0] if args.model else None,
     )
     wall = time.perf_counter() - t0
     write_explanation(ex, out, command, started, wall, plots=not args.no_plots)
@@ -635,9 +639,12 @@ def cmd_explain(args) -> int:
             f"master seed {sc.seed}, {args.workers} worker(s), {wall:.1f} s\n"
         )
         if args.permutations:
-            print("Shapley value of each switch in merged − siloed (they add up to the total; rates in points):\n")
+            print(
+                f"Shapley value of each switch in {ex.model} − {ex.baseline} (they add up to the total; "
+                "rates in points):\n"
+            )
             print(format_explanation(ex.table, value="shapley") + "\n")
-        print("One switch off at a time: merged − (merged without it) (rates in points):\n")
+        print(f"One switch off at a time: {ex.model} − ({ex.model} without it) (rates in points):\n")
         print(format_explanation(ex.table))
         print("\n" + "\n".join(f"- {n}" for n in ex.notes))
         print(f"\nResults written to {out}/ (explain.csv has every headline metric)")

@@ -2,7 +2,9 @@
 
 A governance model is a :class:`sim.governance.Policy` subclass in one module: its routing, its
 random draws, its offices and staffing rule (``offices``), the scenario block it reads
-(``config_block``), and how reports show it (``label``, ``label_zh``, ``colour``).  The module
+(``config_block``), its reform switches (``switches``: each way it differs from the baseline, and how
+to turn it off under that block; what ``gridsim explain`` decomposes its difference into), and how
+reports show it (``label``, ``label_zh``, ``colour``).  The module
 registers it with :func:`register`.  Every part of gridsim that lists or tells models apart asks
 this registry, so a new model is that module and its registration, nothing else.
 
@@ -17,6 +19,8 @@ A module is loaded
 ['siloed', 'merged']
 >>> get("merged").label_zh
 '多格合一综合网格'
+>>> [m for m in names() if get(m).switches][:1], get("siloed").switches
+(['merged'], ())
 >>> get("toy")  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -49,12 +53,22 @@ def register(cls: type["Policy"]) -> type["Policy"]:
     old = _REGISTRY.get(name)
     if old is not None and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
         raise ValueError(f"governance model {name!r} is registered twice ({old.__module__} and {cls.__module__})")
+    block = cls.config_block or name
+    for s in cls.__dict__.get("switches", ()):
+        if s.block != block:
+            where = f"the {s.block} block" if s.block else "the whole scenario"
+            raise ValueError(
+                f"{cls.__qualname__}: switch {s.name!r} sets {where}, not the model's own block {block!r} "
+                "(its config_block)"
+            )
     _REGISTRY[name] = cls
-    # what a model does not say of itself, it does not inherit: a subclass of siloed is not called siloed
+    # what a model does not say of itself, it does not inherit: a subclass of siloed is not called siloed, and
+    # a subclass of merged that changes a step has not said that its switches still make it the siloed process
     for attr, default in (
         ("label", name),
         ("label_zh", ""),
         ("colour", _SPARE[max(len(_REGISTRY) - 3, 0) % len(_SPARE)]),
+        ("switches", ()),
     ):
         if attr not in cls.__dict__:
             setattr(cls, attr, default)

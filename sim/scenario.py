@@ -412,7 +412,7 @@ class Reform(Strict):
 
     Each switch off, the merged arm does that step as the line grids do; with all six off and the
     joint meeting, the patrols and the feedback call as siloed has them (``gridsim explain`` and
-    ``sim.reform.NULL`` say how), the merged arm is the siloed process, draw for draw.
+    ``sim.governance.reform.null_overrides`` say how), the merged arm is the siloed process, draw for draw.
     """
 
     one_door: bool = Field(

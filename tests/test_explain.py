@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sim.cli import main
-from sim.explain import NULL, _coalition, explain, orders, shapley
+from sim.explain import NULL, _coalition, arms, explain, orders, shapley
 from sim.governance.reform import SWITCHES, switch
 from sim.scenario import load_scenario
 
@@ -38,6 +38,28 @@ def test_the_remainder_is_the_total_less_the_single_effects(default_ex):
     g = _by(default_ex, "trips_per_appeal")
     singles = g.loc[[s.name for s in default_ex.switches], "effect"].sum()
     assert g.loc["remainder", "effect"] == pytest.approx(g.loc["total", "effect"] - singles)
+
+
+def test_by_default_merged_is_decomposed_against_the_baseline(default_ex):
+    assert (default_ex.model, default_ex.baseline) == ("merged", "siloed")
+    assert [s.name for s in default_ex.switches] == [s.name for s in SWITCHES if s.name != "extra_staff"]  # none
+    assert "siloed_mean" in default_ex.table and "merged" in set(default_ex.replications["model"])
+    assert set(default_ex.table.loc[default_ex.table["switch"] == "total", "label"]) == {"merged − siloed"}
+
+
+def test_a_variant_is_decomposed_with_its_own_settings_under_every_arm():
+    """``--model`` a variant of merged: each arm is the variant's settings and the switches off on top."""
+    sc = load_scenario(
+        overrides=SHORT + ["variants={quick: {policy: merged, set: {merged.joint_meeting.enabled: false}}}"]
+    )
+    ex_sc, _, on, (side, base) = arms(sc, model="quick")
+    assert (side.name, side.policy, base.name) == ("quick", "merged", "siloed")
+    assert "joint_meeting" not in {s.name for s in on} and "triage" in {s.name for s in on}
+    assert ex_sc.variants["without:triage"].set == {
+        "merged.joint_meeting.enabled": False,
+        "merged.reform.triage": False,
+    }
+    assert ex_sc.models[:2] == ["siloed", "quick"]
 
 
 def test_the_null_reform_row_is_exactly_zero(default_ex):
@@ -69,18 +91,18 @@ def test_shapley_on_a_game_with_known_values():
         return a * A + b * B + c * (A and B) + d * C
 
     names = [s.name for s in on]
-    values = {_coalition(on, m): np.array([v(m)]) for k in range(4) for m in itertools.combinations(names, k)}
+    values = {_coalition(on, m, "merged"): np.array([v(m)]) for k in range(4) for m in itertools.combinations(names, k)}
     every = [list(p) for p in itertools.permutations(names)]
-    phi = shapley(values, on, [every])
+    phi = shapley(values, on, [every], "merged")
     assert phi["one_door"][0] == pytest.approx(a + c / 2)
     assert phi["triage"][0] == pytest.approx(b + c / 2)
     assert phi["stationing"][0] == pytest.approx(d)
     sc = load_scenario()
     sampled = [orders(sc, on, r, 2) for r in range(400)]
-    est = shapley({k: np.repeat(x, 400) for k, x in values.items()}, on, sampled)
+    est = shapley({k: np.repeat(x, 400) for k, x in values.items()}, on, sampled, "merged")
     se = est["one_door"].std(ddof=1) / math.sqrt(400)
     assert abs(est["one_door"].mean() - (a + c / 2)) < 4 * se + 1e-12
-    assert _coalition(on, []) == NULL and _coalition(on, names) == "merged"
+    assert _coalition(on, [], "merged") == NULL and _coalition(on, names, "merged") == "merged"
 
 
 def test_orders_are_reproducible_antithetic_pairs():
@@ -127,7 +149,8 @@ def test_cli_explain_writes_its_folder(tmp_path, capsys):
     "argv",
     [
         ["explain", "--reps", "1"],
-        ["explain", "--model", "merged"],
+        ["explain", "--model", "siloed"],  # the baseline: nothing to decompose
+        ["explain", "--model", "merged", "--model", "siloed"],  # one model at a time
         ["explain", "--permutations", "-2"],
         # without the one door, 3 grid leaders cannot come from 5 line-station staff
         ["explain", "--set", "merged.grid_leaders_per_area=3"],

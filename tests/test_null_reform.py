@@ -1,7 +1,8 @@
-"""The null reform: with every reform switch off the merged arm is the siloed process, draw for draw.
+"""The null reform: with every reform switch off a model is the baseline (siloed) process, draw for draw.
 
-Every difference between the arms is a switch (sim/governance/reform.py); these tests compare the
-per-appeal records exactly, so a difference that is not a switch fails them.
+Every difference between a model and the baseline is one of the model's switches (``Policy.switches``;
+merged's in sim/governance/reform.py); these tests compare the per-appeal records exactly, so a difference
+that is not a switch fails them.  They run for every registered model that declares switches.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.governance.reform import SWITCHES, null_overrides
+from sim import models
+from sim.governance.reform import null_overrides
 from sim.issues import generate_issues
 from sim.scenario import Reform, ScenarioError, apply_overrides, build_scenario, load_scenario
 from sim.world import staffing
@@ -35,50 +37,63 @@ SCENARIOS = {
 }
 
 
+#: Every registered model that declares switches (merged, and any plug-in's that does).
+SWITCHED = [m for m in models.names() if models.get(m).switches]
+
+
 def _records(sc, model: str, replication: int = 0):
     return sim.run(sc, models=[model], replication=replication).appeals.drop(columns="model")
 
 
-def _null(path, overrides):
+def _null(path, overrides, model="merged"):
     sc = load_scenario(path, overrides)
-    return sc, load_scenario(path, overrides + null_overrides(sc))
+    return sc, load_scenario(path, overrides + null_overrides(sc, models.get(model).switches))
 
 
+def test_every_shipped_model_with_switches_is_tested():
+    assert "merged" in SWITCHED and "siloed" not in SWITCHED
+
+
+@pytest.mark.parametrize("model", SWITCHED)
 @pytest.mark.parametrize("name", SCENARIOS)
-def test_the_null_reform_gives_the_siloed_records_exactly(name):
-    sc, null = _null(*SCENARIOS[name])
-    assert not any(s.on(null) for s in SWITCHES)
+def test_the_null_reform_gives_the_baseline_records_exactly(name, model):
+    sc, null = _null(*SCENARIOS[name], model)
+    assert not any(s.on(null) for s in models.get(model).switches)
     for rep in (0, 1):
-        siloed, merged = _records(sc, "siloed", rep), _records(null, "merged", rep)
-        assert len(siloed) > 100
-        assert siloed.equals(merged), (name, rep)
+        base, off = _records(sc, sc.baseline, rep), _records(null, model, rep)
+        assert len(base) > 100
+        assert base.equals(off), (name, model, rep)
 
 
-def test_the_null_reform_has_the_siloed_offices():
-    sc, null = _null(*SCENARIOS["default"])
-    assert staffing(null, "merged") == staffing(sc, "siloed")
+@pytest.mark.parametrize("model", SWITCHED)
+def test_the_null_reform_has_the_baseline_offices(model):
+    sc, null = _null(*SCENARIOS["default"], model)
+    assert staffing(null, model) == staffing(sc, sc.baseline)
 
 
+@pytest.mark.parametrize("model", SWITCHED)
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(scenarios())
-def test_the_null_reform_on_random_scenarios(sc):
-    null = sc.model_copy(update={"merged": load_null_merged(sc)})
-    assert _records(sc, "siloed").equals(_records(null, "merged"))
+@given(sc=scenarios())
+def test_the_null_reform_on_random_scenarios(model, sc):
+    block = models.get(model).config_block or model
+    null = sc.model_copy(update={block: getattr(load_null(sc, model), block)})
+    assert _records(sc, sc.baseline).equals(_records(null, model))
 
 
-def load_null_merged(sc):
-    """``sc.merged`` with every switch off (the overrides applied to the scenario's own data)."""
-    return build_scenario(apply_overrides(sc.to_dict(), null_overrides(sc)), "null").merged
+def load_null(sc, model="merged"):
+    """``sc`` with every switch of ``model`` off (the overrides applied to the scenario's own data)."""
+    return build_scenario(apply_overrides(sc.to_dict(), null_overrides(sc, models.get(model).switches)), "null")
 
 
-def test_each_switch_on_the_default_street_changes_what_happens():
-    """No switch is a dead letter: turning any one off changes the merged records."""
+@pytest.mark.parametrize("model", SWITCHED)
+def test_each_switch_on_the_default_street_changes_what_happens(model):
+    """No switch is a dead letter: turning any one off changes the model's records."""
     path, ov = SCENARIOS["default"]
     sc = load_scenario(path, ov)
-    merged = _records(sc, "merged")
-    for s in SWITCHES:
+    records = _records(sc, model)
+    for s in models.get(model).switches:
         if s.on(sc):
-            assert not _records(load_scenario(path, ov + s.off(sc)), "merged").equals(merged), s.name
+            assert not _records(load_scenario(path, ov + s.off(sc)), model).equals(records), (model, s.name)
 
 
 @pytest.mark.parametrize("flags", list(itertools.product([True, False], repeat=len(Reform.model_fields))))

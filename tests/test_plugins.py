@@ -2,7 +2,9 @@
 
 The toy model, named in a scenario's ``plugins:``, runs through every command that simulates
 (run, compare on worker processes, explain, trace, animate, a two-street city on workers, a sweep
-and its analysis) with nothing else in gridsim told of it.  Conservation and equal staffed hours
+and its analysis) with nothing else in gridsim told of it.  It declares no reform switches (it has no
+settings of its own to turn signposting off by: it reads the siloed block), so ``explain --model``
+refuses it as bad input, and explain on its scenario decomposes merged.  Conservation and equal staffed hours
 for every registered model are in test_conservation.py and test_fairness.py.
 """
 
@@ -80,6 +82,33 @@ def test_run_compare_and_explain_run_the_toy(toy_file, tmp_path):
     assert set(cmp["model"]) == {"merged", TOY}
     _cli("explain", toy_file, "--reps", "2", "--workers", "2", "--out", tmp_path / "exp", "--quiet", cwd=tmp_path)
     assert json.loads((tmp_path / "exp" / "provenance.json").read_text())["complete"]
+    total = pd.read_csv(tmp_path / "exp" / "explain.csv").query("switch == 'total'")
+    assert set(total["label"]) == {"merged − siloed"}  # the first model with switches, not the toy
+
+
+def test_explain_refuses_the_toy_which_declares_no_switches(toy_file, tmp_path, capsys):
+    from sim.cli import main
+
+    assert models.get(TOY).switches == () and models.get("merged").switches  # not inherited from siloed
+    argv = ["explain", str(toy_file), "--model", TOY, "--reps", "2", "--permutations", "0", "--workers", "1"]
+    assert main(argv + ["--out", str(tmp_path / "exp"), "--quiet"]) == 2
+    assert (
+        f"model {TOY} declares no reform switches; explain decomposes a model's difference into its switches"
+        in capsys.readouterr().err
+    )
+    assert not (tmp_path / "exp").exists()
+
+
+def test_a_model_declares_its_switches_under_its_own_block():
+    from sim.governance.reform import Switch
+
+    class Stray(SiloedPolicy):
+        name = "stray"
+        switches = (Switch("x", "x", lambda m, sc: True, lambda m, sc: ["reform.x=false"], "merged"),)
+
+    with pytest.raises(ValueError, match="switch 'x' sets the merged block, not the model's own block 'siloed'"):
+        register(Stray)
+    assert "stray" not in models.names()
 
 
 def test_trace_and_animate_show_the_toy(toy_file, tmp_path):

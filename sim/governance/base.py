@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ..calendar import Calendar, DatedCalendar
     from ..distributions import Distribution
     from ..scenario import Discovery, Dispatch, Merged, Scenario, Siloed
+    from .reform import Switch
 
 _T = TypeVar("_T")
 #: A SimPy process body: it yields events, and returns a ``_T`` to the process that runs it by ``yield from``.
@@ -56,6 +57,12 @@ class Policy:
     config_block = ""
     #: This model's own kinds of office, one per area (office key ``kind:area``), with their labels.
     area_offices: dict[str, str] = {}
+    #: Every way this model differs from the baseline (siloed), each a :class:`~sim.governance.reform.Switch`
+    #: that says whether it is on and how to turn it off as overrides under ``config_block``: with all of them
+    #: off the model is the baseline process, draw for draw (tests/test_null_reform.py).  ``gridsim explain``
+    #: decomposes the model's difference into them; a model without switches cannot be explained.  Declared by
+    #: each model itself, not inherited (:func:`sim.models.register`).
+    switches: tuple[Switch, ...] = ()
 
     @classmethod
     def offices(cls, sc: Scenario) -> dict[str, int]:

@@ -14,7 +14,8 @@ that both models have; what either finds goes to the grid's triage.
 Each of these steps is a switch in ``merged.reform`` (or, for the meeting, the patrols and the
 feedback call, in their own blocks): off, the step is done as the line grids do it, by the
 siloed policy's own code, so that with every switch off this is the siloed process
-(``tests/test_null_reform.py``).
+(``tests/test_null_reform.py``).  The model declares them as ``MergedPolicy.switches``
+(:data:`sim.governance.reform.SWITCHES`), which ``gridsim explain`` turns off one at a time.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..issues import IssueStream, another
 from ..records import IN_PERSON, AppealRecord, note, step
 from ..world import Office, World, largest_remainder, line_stations, stationed_counts
 from .base import ProcessBody
+from .reform import SWITCHES
 from .siloed import SiloedPolicy
 
 if TYPE_CHECKING:
@@ -103,6 +105,7 @@ class MergedPolicy(SiloedPolicy):
 
     name, config_block = "merged", "merged"
     label, label_zh, colour = "merged comprehensive grid", "多格合一综合网格", "#1b9e77"
+    switches = SWITCHES  # every step below that differs from siloed, and how to turn it off (reform.py)
     area_offices = {
         "station": "comprehensive grid station (综合网格)",
         "leader": "grid leader (网格长)",

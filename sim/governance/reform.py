@@ -1,14 +1,21 @@
 """The reform's switches: every way the merged arm differs from siloed, and how to turn each off.
 
-A switch is off when the merged arm does that step as the line grids do.  ``off(sc)`` gives the
-``--set`` overrides that turn it off in scenario ``sc``; all of them together (:func:`null_overrides`)
-make the *null reform*, the merged arm that is the siloed process draw for draw (a test checks the
-per-appeal records are identical).  ``gridsim explain`` turns them off one at a time.
+A switch belongs to a governance model: the model lists its switches in its class attribute
+``switches`` (:attr:`sim.governance.Policy.switches`; ``MergedPolicy.switches`` is :data:`SWITCHES`),
+and each switch reads and sets the model's own scenario block (its ``config_block``, here ``merged``).
+A switch is off when the model does that step as the baseline does.  ``off(sc)`` gives the ``--set``
+overrides that turn it off in scenario ``sc``; all of a model's together (:func:`null_overrides`)
+make the *null reform*, the model that is the baseline (siloed) process draw for draw (a test checks
+the per-appeal records are identical, for every registered model that declares switches).
+``gridsim explain`` turns them off one at a time.  The features both arms have (:data:`COMMON`) are
+no model's: they are switches of the whole scenario.
 
 >>> from sim.scenario import load_scenario
 >>> sc = load_scenario()
 >>> [s.name for s in SWITCHES if s.on(sc)][:3]
 ['one_door', 'triage', 'stationing']
+>>> switch("triage").off(sc)
+['merged.reform.triage=false']
 >>> off = load_scenario(overrides=null_overrides(sc))
 >>> [s.name for s in SWITCHES if s.on(off)]
 []
@@ -17,31 +24,53 @@ per-appeal records are identical).  ``gridsim explain`` turns them off one at a 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from ..scenario import Reform, Scenario
 
 
 @dataclass(frozen=True)
 class Switch:
-    """One difference between the arms: its name, what it is, whether it is on, how to turn it off."""
+    """One difference between the arms: its name, what it is, whether it is on, how to turn it off.
+
+    ``is_on(settings, sc)`` and ``overrides(settings, sc)`` are given ``settings``, the scenario's block
+    ``block`` (a model's ``config_block``; the whole scenario when ``block`` is empty, as for the features
+    of both arms), and the scenario; ``overrides`` are ``--set`` overrides with paths under that block.
+    :meth:`on` and :meth:`off` apply them to a scenario.
+    """
 
     name: str
     label: str
-    on: Callable[[Scenario], bool]
-    off: Callable[[Scenario], list[str]]
+    is_on: Callable[[Any, Scenario], bool]
+    overrides: Callable[[Any, Scenario], list[str]]
+    block: str = ""
     reform: bool = True  # False: a difference that is not the reform (capacity), reported all the same
+
+    def settings(self, sc: Scenario) -> Any:
+        """The part of ``sc`` this switch reads: its block, or the whole scenario."""
+        return getattr(sc, self.block) if self.block else sc
+
+    def on(self, sc: Scenario) -> bool:
+        """Whether the switch is on in ``sc``."""
+        return bool(self.is_on(self.settings(sc), sc))
+
+    def off(self, sc: Scenario) -> list[str]:
+        """The ``--set`` overrides (whole paths) that turn the switch off in ``sc``."""
+        prefix = f"{self.block}." if self.block else ""
+        return [prefix + o for o in self.overrides(self.settings(sc), sc)]
 
 
 def _flag(name: str, label: str) -> Switch:
-    return Switch(name, label, lambda sc: getattr(sc.merged.reform, name), lambda sc: [f"merged.reform.{name}=false"])
+    return Switch(name, label, lambda m, sc: getattr(m.reform, name), lambda m, sc: [f"reform.{name}=false"], "merged")
 
 
-def _same_feedback(sc: Scenario) -> list[str]:
-    return [f"merged.feedback={json.dumps(sc.siloed.feedback.model_dump(mode='json'))}"]
+def _same_feedback(m: Any, sc: Scenario) -> list[str]:
+    return [f"feedback={json.dumps(sc.siloed.feedback.model_dump(mode='json'))}"]
 
 
+#: The merged model's switches (``MergedPolicy.switches``), under its block ``merged``.
 SWITCHES: tuple[Switch, ...] = (
     _flag("one_door", "one door (一门受理): one station per area, its dispatch, closing step and call-back"),
     _flag("triage", "triage by the grid leader (网格长研判)"),
@@ -49,55 +78,61 @@ SWITCHES: tuple[Switch, ...] = (
     Switch(
         "delegation",
         "on-the-spot solving by stationed staff (赋权)",
-        lambda sc: sc.merged.reform.delegation and sc.merged.reform.stationing,
-        lambda sc: ["merged.reform.delegation=false"],
+        lambda m, sc: m.reform.delegation and m.reform.stationing,
+        lambda m, sc: ["reform.delegation=false"],
+        "merged",
     ),
     _flag("parallel_dispatch", "parallel dispatch to departments (instead of in turn)"),
     _flag("coordination", "coordination by the grid leader (instead of bounces and escalation)"),
     Switch(
         "joint_meeting",
         "the joint meeting for hard cases (联席会议)",
-        lambda sc: sc.merged.joint_meeting.enabled,
-        lambda sc: ["merged.joint_meeting.enabled=false"],
+        lambda m, sc: m.joint_meeting.enabled,
+        lambda m, sc: ["joint_meeting.enabled=false"],
+        "merged",
     ),
     Switch(
         "patrols",
         "the grid's patrols (主动发现)",
-        lambda sc: sc.merged.patrol.chance() > 0 and sc.merged.reform.stationing,
-        lambda sc: ["merged.patrol.enabled=false"],
+        lambda m, sc: m.patrol.chance() > 0 and m.reform.stationing,
+        lambda m, sc: ["patrol.enabled=false"],
+        "merged",
     ),
     Switch(
         "feedback",
         "the feedback call and reopening (回访), as merged makes it",
-        lambda sc: sc.merged.feedback != sc.siloed.feedback,
+        lambda m, sc: m.feedback != sc.siloed.feedback,
         _same_feedback,
+        "merged",
     ),
     Switch(
         "extra_staff",
         "extra staff beyond the siloed headcount (capacity, not the reform)",
-        lambda sc: sc.merged.extra_staff.intake_per_area + sc.merged.extra_staff.stationed_per_area > 0,
-        lambda sc: ["merged.extra_staff={intake_per_area: 0, stationed_per_area: 0}"],
+        lambda m, sc: m.extra_staff.intake_per_area + m.extra_staff.stationed_per_area > 0,
+        lambda m, sc: ["extra_staff={intake_per_area: 0, stationed_per_area: 0}"],
+        "merged",
         reform=False,
     ),
 )
 assert {s.name for s in SWITCHES} >= set(Reform.model_fields), "every reform flag is a switch"
 
 
-#: Features common to both arms, not the reform: ``gridsim explain`` turns each off in *both* arms at once
-#: and reports how much of merged − siloed rides on it (the difference with it less the difference without).
+#: Features common to both arms, no model's and not the reform: ``gridsim explain`` turns each off in *both*
+#: arms at once and reports how much of the model's difference from the baseline (merged − siloed) rides on it
+#: (the difference with it less the difference without).  Their block is the whole scenario.
 COMMON: tuple[Switch, ...] = (
     Switch(
         "remote_channels",
         "hotline and online filing (off: everyone files in person)",
-        lambda sc: any(g.channel_mix.get("in_person", 0.0) < 1.0 for g in sc.groups.values()),
-        lambda sc: [f"groups.{g}.channel_mix={{in_person: 1}}" for g in sc.groups],
+        lambda sc, _: any(g.channel_mix.get("in_person", 0.0) < 1.0 for g in sc.groups.values()),
+        lambda sc, _: [f"groups.{g}.channel_mix={{in_person: 1}}" for g in sc.groups],
         reform=False,
     ),
     Switch(
         "inspection",
         "the departments' inspection crews (主动发现 by departments)",
-        lambda sc: any(d.inspection is not None and d.inspection.chance() > 0 for d in sc.departments.values()),
-        lambda sc: [
+        lambda sc, _: any(d.inspection is not None and d.inspection.chance() > 0 for d in sc.departments.values()),
+        lambda sc, _: [
             f"departments.{k}.inspection.enabled=false" for k, d in sc.departments.items() if d.inspection is not None
         ],
         reform=False,
@@ -105,28 +140,30 @@ COMMON: tuple[Switch, ...] = (
     Switch(
         "hard_cases",
         "hard cases needing several departments' extra work",
-        lambda sc: any(c.p_hard > 0 for c in sc.categories.values()),
-        lambda sc: [f"categories.{k}.p_hard=0" for k in sc.categories],
+        lambda sc, _: any(c.p_hard > 0 for c in sc.categories.values()),
+        lambda sc, _: [f"categories.{k}.p_hard=0" for k in sc.categories],
         reform=False,
     ),
     Switch(
         "unclear_ownership",
         "cases of unclear ownership",
-        lambda sc: any(c.p_unclear > 0 for c in sc.categories.values()),
-        lambda sc: [f"categories.{k}.p_unclear=0" for k in sc.categories],
+        lambda sc, _: any(c.p_unclear > 0 for c in sc.categories.values()),
+        lambda sc, _: [f"categories.{k}.p_unclear=0" for k in sc.categories],
         reform=False,
     ),
 )
 
 
-def switch(name: str) -> Switch:
-    """The switch called ``name``."""
-    for s in SWITCHES:
+def switch(name: str, switches: Iterable[Switch] = SWITCHES) -> Switch:
+    """The switch called ``name`` (of the merged model's unless ``switches`` are given)."""
+    switches = tuple(switches)
+    for s in switches:
         if s.name == name:
             return s
-    raise KeyError(f"unknown reform switch {name!r} (expected one of {[s.name for s in SWITCHES]})")
+    raise KeyError(f"unknown reform switch {name!r} (expected one of {[s.name for s in switches]})")
 
 
-def null_overrides(sc: Scenario) -> list[str]:
-    """The ``--set`` overrides that turn every switch off: the merged arm becomes the siloed process."""
-    return [o for s in SWITCHES for o in s.off(sc)]
+def null_overrides(sc: Scenario, switches: Iterable[Switch] = SWITCHES) -> list[str]:
+    """The ``--set`` overrides that turn every switch off (of merged's unless ``switches`` are a model's):
+    the model becomes the baseline (siloed) process."""
+    return [o for s in switches for o in s.off(sc)]
