@@ -109,7 +109,7 @@ def censoring_lines(summary: pd.DataFrame) -> list[str]:
         share = v.get(("open_share", m), 0.0)
         if share > OPEN_SHARE_LIMIT:
             out.append(
-                f"MANY OPEN: {100 * share:.1f}% of {m}'s appeals are still open at the horizon (over "
+                f"MANY OPEN under {m}: {100 * share:.1f}% of its appeals are still open at the horizon (over "
                 f"{100 * OPEN_SHARE_LIMIT:.0f}%): its quantiles over resolved appeals understate its "
                 "resolution times; read the censored estimate."
             )

@@ -380,6 +380,7 @@ def _overrides(args) -> list[str]:
 
 
 def cmd_run(args) -> int:
+    from . import checks, finding
     from .output import write_results
     from .report import comparison_table, format_table, mechanisms, verdict
     from .run import run
@@ -397,6 +398,7 @@ def cmd_run(args) -> int:
             f"{(result.appeals['model'] == result.runs[0].model).sum()} issues per model "
             f"(simulated in {wall:.1f} s)\n"
         )
+        _print_finding(finding.single(result.summary, sc.baseline, checks.lines(result.summary, sc.baseline, sc)))
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
         print("\n".join(verdict(result.summary, sc.baseline)))
@@ -406,6 +408,15 @@ def cmd_run(args) -> int:
             print("Mechanisms:\n" + "\n".join(f"  - {m}" for m in drivers))
         print(f"\nResults written to {out}/")
     return 0
+
+
+def _print_finding(sentences: list[str]) -> None:
+    """The finding in words (:mod:`sim.finding`), before the tables."""
+    import textwrap
+
+    for x in sentences:
+        print(textwrap.fill(x, width=100, break_on_hyphens=False))
+    print()
 
 
 def _print_checks(summary, baseline: str, sc=None) -> None:
@@ -420,7 +431,8 @@ def _run_city(args, sc, out, command, started) -> int:
     """``gridsim run`` on a city scenario: sharded streets, streaming metrics."""
     from .city import run_city
     from .output import ResultsFolder, write_city
-    from .report import city_verdict, comparison_table, format_table
+    from . import checks, finding
+    from .report import CITY_SCOPE, city_verdict, comparison_table, format_table
 
     t0 = time.perf_counter()
     # several shards a worker, so that workers finishing early take more (streets differ in size)
@@ -444,6 +456,8 @@ def _run_city(args, sc, out, command, started) -> int:
             f"{sc.name}: {len(result.streets)} streets, {sc.horizon_days:g} days, seed {sc.seed}, "
             f"{n:,} issues per model (simulated in {wall:.1f} s)\n"
         )
+        warnings = checks.lines(result.summary, sc.baseline, sc)
+        _print_finding(finding.single(result.summary, sc.baseline, warnings, scope=CITY_SCOPE))
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
         print("\n".join(city_verdict(result.summary, sc.baseline, result.differences)))
@@ -453,6 +467,7 @@ def _run_city(args, sc, out, command, started) -> int:
 
 
 def cmd_compare(args) -> int:
+    from . import finding
     from .experiment import experiment
     from .output import ResultsFolder, write_experiment
     from .report import comparison_sentences, format_comparison
@@ -487,6 +502,8 @@ def cmd_compare(args) -> int:
             f"{sc.name}: {exp.n_reps} replications of {sc.horizon_days:g} days, master seed {sc.seed}, "
             f"{args.workers} worker(s), {wall:.1f} s\n"
         )
+        capacity = finding.capacity_changes(exp.replications.assign(dimension="all"), sc.baseline)
+        _print_finding(finding.replicated(exp.comparison, capacity, exp.notes))
         print(format_comparison(exp.comparison))
         print("\n".join(comparison_sentences(exp.comparison) + exp.notes))
         print(f"\nResults written to {out}/")

@@ -21,7 +21,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from . import checks
+from . import checks, finding
 from .document import Bullets, Code, Document, Figure, Section, Table, Text, table
 from .metrics import BY_LABEL, HEADLINE, METRICS, is_rate, worst_served
 
@@ -275,9 +275,12 @@ def title(sc, suffix: str = "") -> str:
     return f"{sc.name}: " + " vs ".join(label(sc, m) for m in sc.models) + suffix
 
 
-def _headed(lines: list[str]) -> tuple[str, list[str]]:
-    """The first sentence (the page's headline) and the rest."""
-    return (lines[0], [" ".join(x.split()) for x in lines[1:]]) if lines else ("", [])  # no terminal indents
+def _plain(lines: list[str]) -> list[str]:
+    """Sentences without the terminal's indents and alignment."""
+    return [" ".join(x.split()) for x in lines]
+
+
+CITY_SCOPE = "city-wide (how sure, street by street, below)"
 
 
 def run_document(result, table: pd.DataFrame, command: str) -> Document:
@@ -285,7 +288,8 @@ def run_document(result, table: pd.DataFrame, command: str) -> Document:
     from .plots import RUN_FIGURES, breakdown_figure
 
     sc = result.scenario
-    headline, rest = _headed(verdict(result.summary, sc.baseline))
+    rest = _plain(verdict(result.summary, sc.baseline))
+    headline = " ".join(finding.single(result.summary, sc.baseline, checks.lines(result.summary, sc.baseline, sc)))
     top = result.utilisation.sort_values("utilisation", ascending=False).groupby("model").head(3)
     plots: list = [Figure(name.removesuffix(".png"), name) for name in RUN_FIGURES]
     plots += [Figure(f"by {dim}", draw=functools.partial(breakdown_figure, result.summary, dim)) for dim in BREAKDOWNS]
@@ -436,7 +440,9 @@ def experiment_document(exp, command: str) -> Document:
         "baseline. `offices.csv` has each office's mean wait in queue, P(wait > 0) and utilisation with 95% "
         "intervals, to check a queue against theory."
     )
-    headline, rest = _headed(comparison_sentences(comp))
+    capacity = finding.capacity_changes(exp.replications.assign(dimension="all"), sc.baseline)
+    headline = " ".join(finding.replicated(comp, capacity, exp.notes))
+    rest = _plain(comparison_sentences(comp))
     return Document(
         title(sc, ": replicated comparison"),
         headline,
@@ -456,7 +462,9 @@ def city_document(result, table_: pd.DataFrame, command: str) -> Document:
     from .plots import CITY_FIGURES
 
     sc = result.scenario
-    headline, rest = _headed(city_verdict(result.summary, sc.baseline, result.differences))
+    rest = _plain(city_verdict(result.summary, sc.baseline, result.differences))
+    warnings = checks.lines(result.summary, sc.baseline, sc)
+    headline = " ".join(finding.single(result.summary, sc.baseline, warnings, scope=CITY_SCOPE))
     util = result.summary[result.summary["dimension"] == "office"]
     util = util.pivot(index="level", columns="model", values="value")[list(result.issues)].rename_axis("kind of office")
     return Document(

@@ -55,6 +55,8 @@ def test_compare_report_sections_and_numbers(gridsim_cli, tmp_path):
     text = (out / "report.html").read_text(encoding="utf-8")
     assert _sections(text) == SECTIONS_COMPARE
     _same_content(out)
+    headline = htmllib.unescape(re.search(r'<p class="headline">(.*?)</p>', text).group(1))
+    assert headline.startswith("merged vs siloed, 3 replications: ") and "staffed hours" in headline
     assert "http://" not in text.replace("http://www.w3.org", "") and 'src="data:image/png;base64,' in text
     comp = pd.read_csv(out / "comparison.csv")
     cells = [htmllib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", text)]
@@ -76,6 +78,7 @@ def test_run_report_sections_and_numbers(gridsim_cli, tmp_path):
     text = (out / "report.html").read_text(encoding="utf-8")
     assert _sections(text) == SECTIONS_RUN
     _same_content(out)
+    assert "merged vs siloed, one replication" in text.split("<h2>")[0]  # the finding leads the page
     assert text.count("data:image/png;base64,") >= 6  # times, rates, trips, backlog, by group, by category
     s = pd.read_csv(out / "summary.csv")
     s = s[s["dimension"] == "all"].set_index(["model", "metric"])["value"]
