@@ -53,13 +53,13 @@ def register(cls: type["Policy"]) -> type["Policy"]:
     old = _REGISTRY.get(name)
     if old is not None and (old.__module__, old.__qualname__) != (cls.__module__, cls.__qualname__):
         raise ValueError(f"governance model {name!r} is registered twice ({old.__module__} and {cls.__module__})")
-    block = cls.config_block or name
+    own = {cls.config_block or name, f"settings.{name}"}  # its config block, or its plug-in settings
     for s in cls.__dict__.get("switches", ()):
-        if s.block != block:
+        if s.block not in own:
             where = f"the {s.block} block" if s.block else "the whole scenario"
             raise ValueError(
-                f"{cls.__qualname__}: switch {s.name!r} sets {where}, not the model's own block {block!r} "
-                "(its config_block)"
+                f"{cls.__qualname__}: switch {s.name!r} sets {where}, not the model's own block "
+                f"({' or '.join(sorted(own))}: its config_block or its settings)"
             )
     _REGISTRY[name] = cls
     # what a model does not say of itself, it does not inherit: a subclass of siloed is not called siloed, and

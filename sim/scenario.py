@@ -23,6 +23,7 @@ import warnings
 from functools import cache
 from pathlib import Path
 from datetime import date, datetime
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, get_args
 
 import yaml
@@ -596,6 +597,13 @@ class Scenario(Strict):
     )
     baseline: str = Field(default="siloed", description="the model others are compared with")
     variants: dict[str, Variant] = Field(default_factory=dict)
+    settings: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description=(
+            "a plug-in model's own settings, under its name, checked by the model's Settings class "
+            "(sim.governance.Policy.Settings); the shipped models read their blocks siloed and merged"
+        ),
+    )
     calendars: dict[str, CalendarSpec]
     departments: dict[str, Department] = Field(min_length=1)
     line_grids: dict[str, LineGrid] = Field(min_length=1)
@@ -836,6 +844,8 @@ def _reference_problems(sc: Scenario, complete: bool = True):
         for m in [*(sc.models or []), *([sc.baseline] if sc.baseline is not None else [])]:
             if m not in known and m not in sc.variants:
                 yield f"models: unknown model {m!r} (expected {', '.join(known)} or a name in variants)"
+    for name, raw in (sc.settings or {}).items():
+        yield from _settings_problems(name, raw, known)
     for name, v in (sc.variants or {}).items():
         if name in known:
             yield f"variants.{name}: a variant cannot be called like a governance model"
@@ -875,6 +885,22 @@ def _reference_problems(sc: Scenario, complete: bool = True):
 
 
 #: The named collections of a scenario (maps keyed by id).
+def _settings_problems(name: str, raw: Any, known: list[str]) -> Iterator[str]:
+    """A plug-in model's settings block against its Settings class."""
+    if name not in known:
+        yield f"settings.{name}: unknown governance model {name!r} (expected one of {', '.join(known)})"
+        return
+    spec = models.get(name).Settings
+    if spec is None:
+        yield f"settings.{name}: the {name} model takes no settings of its own"
+        return
+    try:
+        spec.model_validate(raw or {})
+    except ValidationError as exc:
+        for e in exc.errors():
+            yield f"settings.{name}." + ".".join(map(str, e["loc"])) + f": {e['msg']}"
+
+
 _COLLECTIONS = ("calendars", "departments", "line_grids", "areas", "groups", "categories", "variants")
 
 

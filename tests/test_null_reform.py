@@ -75,8 +75,8 @@ def test_the_null_reform_has_the_baseline_offices(model):
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sc=scenarios())
 def test_the_null_reform_on_random_scenarios(model, sc):
-    block = models.get(model).config_block or model
-    null = sc.model_copy(update={block: getattr(load_null(sc, model), block)})
+    block, off = models.get(model).config_block or model, load_null(sc, model)
+    null = sc.model_copy(update={block: getattr(off, block), "settings": off.settings})  # a plug-in's own block too
     assert _records(sc, sc.baseline).equals(_records(null, model))
 
 

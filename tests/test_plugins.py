@@ -2,9 +2,10 @@
 
 The toy model, named in a scenario's ``plugins:``, runs through every command that simulates
 (run, compare on worker processes, explain, trace, animate, a two-street city on workers, a sweep
-and its analysis) with nothing else in gridsim told of it.  It declares no reform switches (it has no
-settings of its own to turn signposting off by: it reads the siloed block), so ``explain --model``
-refuses it as bad input, and explain on its scenario decomposes merged.  Conservation and equal staffed hours
+and its analysis) with nothing else in gridsim told of it.  It has a setting of its own
+(``settings.signposted.signposting``), which is its one reform switch: ``explain --model signposted``
+attributes its difference to it, and with it off the toy is the siloed process (test_null_reform.py).
+Conservation and equal staffed hours
 for every registered model are in test_conservation.py and test_fairness.py.
 """
 
@@ -86,10 +87,24 @@ def test_run_compare_and_explain_run_the_toy(toy_file, tmp_path):
     assert set(total["label"]) == {"merged − siloed"}  # the first model with switches, not the toy
 
 
-def test_explain_refuses_the_toy_which_declares_no_switches(toy_file, tmp_path, capsys):
+def test_explain_decomposes_the_toy_into_its_own_switch(toy_file, tmp_path):
+    _cli(
+        "explain", toy_file, "--model", TOY, "--reps", "3", "--permutations", "0", "--out", tmp_path / "exp", "--quiet",
+        cwd=tmp_path,
+    )  # fmt: skip
+    t = pd.read_csv(tmp_path / "exp" / "explain.csv")
+    assert {"total", "signposting", "null_reform"} <= set(t["switch"])
+    null = t[t["switch"] == "null_reform"]["effect"].dropna()
+    assert len(null) and (null == 0).all()  # signposting off: the siloed process, draw for draw
+    trips = t[(t["switch"] == "total") & (t["metric"] == "trips_per_appeal")]["effect"].iloc[0]
+    alone = t[(t["switch"] == "signposting") & (t["metric"] == "trips_per_appeal")]["effect"].iloc[0]
+    assert trips < 0 and alone == pytest.approx(trips)  # one switch: it is the whole difference
+
+
+def test_explain_refuses_a_model_without_switches(toy_file, tmp_path, capsys, monkeypatch):
     from sim.cli import main
 
-    assert models.get(TOY).switches == () and models.get("merged").switches  # not inherited from siloed
+    monkeypatch.setattr(models.get(TOY), "switches", ())
     argv = ["explain", str(toy_file), "--model", TOY, "--reps", "2", "--permutations", "0", "--workers", "1"]
     assert main(argv + ["--out", str(tmp_path / "exp"), "--quiet"]) == 2
     assert (
@@ -99,6 +114,19 @@ def test_explain_refuses_the_toy_which_declares_no_switches(toy_file, tmp_path, 
     assert not (tmp_path / "exp").exists()
 
 
+def test_a_plugin_checks_its_own_settings():
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(overrides=["plugins=[gridsim_toy]", "settings.signposted.signposting=maybe"])
+    assert any(e.startswith("settings.signposted.signposting: ") for e in exc.value.errors)
+    with pytest.raises(ScenarioError, match="the siloed model takes no settings of its own"):
+        load_scenario(overrides=["settings.siloed.x=1"])
+    assert models.get(TOY).settings(load_scenario()).signposting is True  # the default: on
+    assert (
+        models.get(TOY).settings(load_scenario(overrides=["settings.signposted.signposting=false"])).signposting
+        is False
+    )
+
+
 def test_a_model_declares_its_switches_under_its_own_block():
     from sim.governance.reform import Switch
 
@@ -106,7 +134,7 @@ def test_a_model_declares_its_switches_under_its_own_block():
         name = "stray"
         switches = (Switch("x", "x", lambda m, sc: True, lambda m, sc: ["reform.x=false"], "merged"),)
 
-    with pytest.raises(ValueError, match="switch 'x' sets the merged block, not the model's own block 'siloed'"):
+    with pytest.raises(ValueError, match="switch 'x' sets the merged block, not the model's own block"):
         register(Stray)
     assert "stray" not in models.names()
 

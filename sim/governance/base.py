@@ -13,10 +13,11 @@ part, resolving, the feedback loop and giving up.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import simpy
+from pydantic import BaseModel
 
 from ..citizen import call, p_satisfied, staff_job, visit
 from ..issues import IssueStream, pick, quantiles
@@ -63,6 +64,17 @@ class Policy:
     #: decomposes the model's difference into them; a model without switches cannot be explained.  Declared by
     #: each model itself, not inherited (:func:`sim.models.register`).
     switches: tuple[Switch, ...] = ()
+    #: A plug-in's own settings: a pydantic model of the block ``settings.<name>`` of a scenario (its
+    #: fields' defaults apply where the scenario has none; :meth:`settings` reads it).  Its switches may
+    #: set that block (``Switch(..., block="settings.<name>")``).
+    Settings: ClassVar[type[BaseModel] | None] = None
+
+    @classmethod
+    def settings(cls, sc: Scenario) -> Any:
+        """This model's own settings in ``sc`` (an instance of :attr:`Settings`), defaults filled in."""
+        if cls.Settings is None:
+            raise TypeError(f"the {cls.name} model takes no settings of its own")
+        return cls.Settings.model_validate(sc.settings.get(cls.name, {}))
 
     @classmethod
     def offices(cls, sc: Scenario) -> dict[str, int]:

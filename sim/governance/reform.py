@@ -31,6 +31,9 @@ from typing import Any, Callable
 from ..scenario import Reform, Scenario
 
 
+PLUGIN_BLOCK = "settings."  # a plug-in model's own block: settings.<name>
+
+
 @dataclass(frozen=True)
 class Switch:
     """One difference between the arms: its name, what it is, whether it is on, how to turn it off.
@@ -49,7 +52,11 @@ class Switch:
     reform: bool = True  # False: a difference that is not the reform (capacity), reported all the same
 
     def settings(self, sc: Scenario) -> Any:
-        """The part of ``sc`` this switch reads: its block, or the whole scenario."""
+        """The part of ``sc`` this switch reads: its block (a plug-in's ``settings.<name>``), or the whole scenario."""
+        if self.block.startswith(PLUGIN_BLOCK):
+            from .. import models
+
+            return models.get(self.block.removeprefix(PLUGIN_BLOCK), sc.plugins).settings(sc)
         return getattr(sc, self.block) if self.block else sc
 
     def on(self, sc: Scenario) -> bool:
