@@ -122,7 +122,7 @@ def reform_lines(sc) -> list[str]:
         return []
     from .governance.reform import SWITCHES
 
-    off = [s.name for s in SWITCHES if s.reform and not s.on(sc)]
+    off = [s.name for s in SWITCHES if s.reform and s.stated_off and not s.on(sc)]
     return (
         [
             f"reform switches off in the merged arm: {', '.join(off)} (those steps are done as the line grids do "

@@ -59,7 +59,12 @@ _UNIFORMS = (
     "dispatch_pick",
     "redispatch",
     "come_in",
+    "reentry",
+    "lost",
+    "recontact",
 )
+#: Hand-offs of one appeal with draws of their own (a platform's re-entry); later ones reuse the last.
+HANDOFF_SLOTS = 6
 
 
 def _columns(sc: Scenario) -> dict[str, int]:
@@ -98,7 +103,13 @@ def _columns(sc: Scenario) -> dict[str, int]:
         "dispatch_pick": 1,
         "redispatch": 1,
         "come_in": len(sc.departments),
+        # drawn only when an arm works without a shared platform (so other scenarios' streams cost nothing more)
+        **dict.fromkeys(("reentry", "lost", "recontact"), HANDOFF_SLOTS if _unshared(sc) else 0),
     }
+
+
+def _unshared(sc: Scenario) -> bool:
+    return not (sc.siloed.platform.shared and sc.merged.platform.shared)
 
 
 def stream_key(sc: Scenario) -> str:
@@ -254,6 +265,8 @@ def issues_from(
     n = len(created)
     u = {
         name: np.column_stack([_uniform_column(sc.seed, replication, street, name, j, n) for j in range(k)])
+        if k
+        else np.empty((n, 0))
         for name, k in _columns(sc).items()
     }
     return IssueStream(

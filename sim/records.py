@@ -57,6 +57,7 @@ class AppealRecord:
     satisfied: Optional[bool] = None  # at the final resolution, after any feedback loop
     citizen_hours: float = 0.0
     staff_hours: float = 0.0
+    recontacts: int = 0  # times an office had to reach the citizen again after a lossy hand-off (no shared platform)
     events: Optional[list] = None  # (time, text) steps, kept only for appeals being traced
     steps: Optional[list] = None  # (time, activity, office, lifecycle), kept only for an event log
 

@@ -369,6 +369,32 @@ class Dispatch(Strict):
     )
 
 
+class Platform(Strict):
+    """The case record an arm's offices work from: one shared platform, or each office's own system.
+
+    Shared (``shared: true``, the default in both models): an appeal keeps one record (一网统管, 社区通)
+    and an office that receives a case passed on by another reads it there.  Not shared: every case
+    passed on to a department (by a station, a work order, the grid or another department; not a case
+    the citizen carries in person, which costs trips instead) costs the department ``reentry`` hours of
+    re-entry first, and with chance ``p_lost`` information is lost on the way: the department waits
+    ``recontact`` hours to reach the citizen again, who spends ``citizen_hours`` re-telling it.
+    """
+
+    shared: bool = True
+    reentry: Distribution = Field(
+        default={"dist": "fixed", "value": 0.25},
+        validate_default=True,
+        description="staff hours to re-enter a case passed on without a shared record",
+    )
+    p_lost: float = Field(default=0.1, ge=0.0, le=1.0, description="chance a hand-off loses information")
+    recontact: Distribution = Field(
+        default={"dist": "exponential", "mean": 8.0},
+        validate_default=True,
+        description="hours until the receiving office reaches the citizen again after a lossy hand-off",
+    )
+    citizen_hours: NonNegativeFloat = Field(default=0.25, description="the citizen's hours re-telling the case")
+
+
 class Hotline(Strict):
     """The 12345 hotline: operators answer (an M/M/c queue with abandonment when times are exponential)."""
 
@@ -485,6 +511,7 @@ class Merged(Strict):
     joint_meeting: JointMeeting = JointMeeting()
     patrol: Patrol = Patrol()
     feedback: Feedback = Feedback()
+    platform: Platform = Field(default=Platform(), description="the case record the grid and departments share")
     extra_staff: ExtraStaff = ExtraStaff()
 
 
@@ -503,6 +530,7 @@ class Siloed(Strict):
         description="the feedback call (回访) of the closing department; off by default "
         "(the closed loop is part of the reform)",
     )
+    platform: Platform = Field(default=Platform(), description="the case record the line grids and departments share")
 
 
 class Satisfaction(Strict):
@@ -1118,8 +1146,11 @@ def check_size(raw, source: str) -> None:
             stack.extend((v, depth + 1, False) for v in parts(x))
 
 
-def read_yaml(path: str | Path) -> dict:
-    """Read a scenario file into raw data, with clear errors for missing, empty or non-YAML files."""
+def read_yaml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """Read a scenario file into raw data, with clear errors for missing, empty or non-YAML files.
+
+    A file with ``base:`` is built on another scenario file (:func:`_extended`).
+    """
     source = str(path)
     try:
         size = Path(path).stat().st_size
@@ -1143,7 +1174,32 @@ def read_yaml(path: str | Path) -> dict:
         raise ScenarioError(source, ["file is empty: expected a scenario (a YAML map)"])
     if not isinstance(raw, dict):
         raise ScenarioError(source, [f"expected a YAML map at the top level, got {type(raw).__name__}"])
-    return raw
+    return _extended(raw, Path(path), _seen) if "base" in raw else raw
+
+
+MAX_BASES = 8  # scenarios built on scenarios, at most this deep
+
+
+def _extended(raw: dict, path: Path, seen: tuple[Path, ...]) -> dict:
+    """A scenario built on another (``base:``, a path relative to this file): the base's data with this file's
+    ``set:`` (dotted paths, as ``--set``) applied, then this file's other top-level keys in place of the base's.
+
+    So an institution's scenario is the default street and the few settings that make it, not a copy.
+    """
+    source, base = str(path), raw.pop("base")
+    changes = raw.pop("set", None) or {}
+    if not isinstance(base, str) or not isinstance(changes, dict):
+        raise ScenarioError(source, ["base: expected a path to a scenario file, with set: a map of field paths"])
+    target = (path.parent / base).resolve()
+    if target in seen or len(seen) >= MAX_BASES:
+        chain = " -> ".join(str(p) for p in (*seen, target))
+        raise ScenarioError(
+            source, [f"base: scenarios built on each other in a loop or over {MAX_BASES} deep ({chain})"]
+        )
+    data = read_yaml(target, (*seen, path.resolve()))
+    for field_path, value in changes.items():
+        set_path(data, field_path, value, f"{source}: set")
+    return data | raw
 
 
 _LEADING_FIELD = re.compile(r"([A-Za-z_]\w*): (.*)", re.DOTALL)

@@ -14,6 +14,8 @@ from sim.explain import NULL, _coalition, arms, explain, orders, shapley
 from sim.governance.reform import SWITCHES, switch
 from sim.scenario import load_scenario
 
+from conftest import REPO
+
 SHORT = ["horizon_days=12", "warmup_days=2"]
 
 
@@ -42,9 +44,22 @@ def test_the_remainder_is_the_total_less_the_single_effects(default_ex):
 
 def test_by_default_merged_is_decomposed_against_the_baseline(default_ex):
     assert (default_ex.model, default_ex.baseline) == ("merged", "siloed")
-    assert [s.name for s in default_ex.switches] == [s.name for s in SWITCHES if s.name != "extra_staff"]  # none
+    # every switch but the extra staff (none) and the platform (the same in both arms by default)
+    assert [s.name for s in default_ex.switches] == [
+        s.name for s in SWITCHES if s.name not in ("extra_staff", "platform")
+    ]
     assert "siloed_mean" in default_ex.table and "merged" in set(default_ex.replications["model"])
     assert set(default_ex.table.loc[default_ex.table["switch"] == "total", "label"]) == {"merged − siloed"}
+
+
+def test_the_platform_scenario_attributes_part_of_the_difference_to_the_platform():
+    """Line grids without a shared platform, the grid with one: the merged switch ``platform`` is on, and the
+    shared platform is not common to both arms (so explain does not turn it off in both)."""
+    sc = load_scenario(REPO / "scenarios" / "institutions" / "platform.yaml", SHORT + ["models=[siloed, merged]"])
+    ex = explain(sc, reps=2, permutations=0)
+    t = ex.table.set_index(["switch", "metric"])["effect"]
+    assert "platform" in {s.name for s in ex.switches} and "common:shared_platform" not in {k for k, _ in t.index}
+    assert t[("platform", "staff_hours_per_appeal")] < 0  # merged without its platform works more per appeal
 
 
 def test_a_variant_is_decomposed_with_its_own_settings_under_every_arm():

@@ -34,6 +34,8 @@ SCENARIOS = {
             "siloed.feedback.reopen_probability=1",
         ],
     ),
+    # the line grids without a shared platform, the grid with one: the platform switch is on
+    "platform": ("scenarios/default.yaml", ["horizon_days=30", "siloed.platform.shared=false"]),
 }
 
 

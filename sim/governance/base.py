@@ -20,7 +20,7 @@ import simpy
 from pydantic import BaseModel
 
 from ..citizen import call, p_satisfied, staff_job, visit
-from ..issues import IssueStream, pick, quantiles
+from ..issues import HANDOFF_SLOTS, IssueStream, pick, quantiles
 from ..records import CHANNELS, CITIZEN_CHANNELS, HOTLINE, ONLINE, AppealRecord, note, step
 from ..world import Office, World, uses_hotline
 
@@ -126,9 +126,18 @@ class Policy:
         block = getattr(sc, cls.config_block, None)
         if block is None:
             return []
-        fb = block.feedback
+        fb, pf = block.feedback, block.platform
         return [
             f"Hotline and online work orders go to a wrong unit first with probability {block.dispatch.p_wrong:g}.",
+            "Case platform: "
+            + (
+                "shared (one record of an appeal across hand-offs)."
+                if pf.shared
+                else f"each office its own system: a case passed on to a department costs "
+                f"{pf.reentry.mean_value:.2f} h "
+                f"of re-entry; {100 * pf.p_lost:.0f}% of hand-offs lose information and the citizen is reached "
+                f"again after {pf.recontact.mean_value:.0f} h on average."
+            ),
             "Feedback call (回访) after closing: "
             + (
                 f"yes; an unsatisfied appeal reopens with probability {fb.reopen_probability:g}."
@@ -251,6 +260,15 @@ class Policy:
         d = self.dispatch_spec()  # to the right line grid, or to the area's grid
         self.wrong_dispatch = u["dispatch_wrong"][:, 0] < d.p_wrong
         self.redispatch = d.redispatch.ppf(u["redispatch"][:, 0])
+        self.platform = self.config().platform
+        if not self.platform.shared:  # each hand-off's re-entry, loss and wait to reach the citizen again
+            p = self.platform
+            self.reentry, self.recontact = (
+                p.reentry.ppf(u["reentry"]).tolist(),
+                p.recontact.ppf(u["recontact"]).tolist(),
+            )
+            self.lost = (u["lost"] < p.p_lost).tolist()
+            self.handoffs = [0] * len(u["lost"])
         self.hotline = self.world.offices.get("hotline:12345")  # None where no group calls it
 
     def remote(
@@ -301,10 +319,41 @@ class Policy:
         every model.
         """
         office = self.depts[d]
+        if not self.platform.shared:
+            return self.env.process(self._passed_on(i, rec, d, hours))
         if not self.come_in[i][d]:
             return staff_job(office, rec, hours)
         note(rec, self.env.now, lambda: f"the {office.label} asks the citizen to come in")
         return self.env.process(visit(office, rec, self.groups[self.group_of[i]].travel.department, hours))
+
+    def _passed_on(self, i: int, rec: AppealRecord, d: int, hours: float) -> ProcessBody[None]:
+        """Process body: department ``d``'s part of a case passed on to it without a shared record."""
+        office = self.depts[d]
+        yield from self.handed_over(i, rec, office)
+        if not self.come_in[i][d]:
+            yield staff_job(office, rec, hours)
+        else:
+            note(rec, self.env.now, lambda: f"the {office.label} asks the citizen to come in")
+            yield from visit(office, rec, self.groups[self.group_of[i]].travel.department, hours)
+
+    def handed_over(self, i: int, rec: AppealRecord, office: Office) -> ProcessBody[None]:
+        """Process body: ``office`` receives a case passed on by another office (not carried by the citizen).
+
+        With a shared platform it reads the one record (nothing happens).  Without, it re-enters the case,
+        and a lossy hand-off makes it reach the citizen again (:class:`~sim.scenario.Platform`).
+        """
+        if self.platform.shared:
+            return
+        k = min(self.handoffs[i], HANDOFF_SLOTS - 1)
+        self.handoffs[i] += 1
+        yield staff_job(office, rec, self.reentry[i][k], "re-entry")
+        if self.lost[i][k]:
+            note(
+                rec, self.env.now, lambda: f"information lost on the way: the {office.label} contacts the citizen again"
+            )
+            rec.recontacts += 1
+            rec.citizen_hours += self.platform.citizen_hours
+            yield self.env.timeout(self.recontact[i][k])
 
     # ---- discovery (主动发现): who files each issue, and when
     def _discover(self, u: dict[str, np.ndarray], discoverable: np.ndarray) -> None:

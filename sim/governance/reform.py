@@ -50,6 +50,9 @@ class Switch:
     overrides: Callable[[Any, Scenario], list[str]]
     block: str = ""
     reform: bool = True  # False: a difference that is not the reform (capacity), reported all the same
+    #: False for a setting both arms may share (a platform): "off" then means "the same as the baseline's",
+    #: not a step of the reform left out, and the checks do not list it as off.
+    stated_off: bool = True
 
     def settings(self, sc: Scenario) -> Any:
         """The part of ``sc`` this switch reads: its block (a plug-in's ``settings.<name>``), or the whole scenario."""
@@ -75,6 +78,10 @@ def _flag(name: str, label: str) -> Switch:
 
 def _same_feedback(m: Any, sc: Scenario) -> list[str]:
     return [f"feedback={json.dumps(sc.siloed.feedback.model_dump(mode='json'))}"]
+
+
+def _same_platform(m: Any, sc: Scenario) -> list[str]:
+    return [f"platform={json.dumps(sc.siloed.platform.model_dump(mode='json'))}"]
 
 
 #: The merged model's switches (``MergedPolicy.switches``), under its block ``merged``.
@@ -113,6 +120,14 @@ SWITCHES: tuple[Switch, ...] = (
         "merged",
     ),
     Switch(
+        "platform",
+        "the grid's case platform (one record across hand-offs), where it differs from the line grids'",
+        lambda m, sc: m.platform != sc.siloed.platform,
+        _same_platform,
+        "merged",
+        stated_off=False,
+    ),
+    Switch(
         "extra_staff",
         "extra staff beyond the siloed headcount (capacity, not the reform)",
         lambda m, sc: m.extra_staff.intake_per_area + m.extra_staff.stationed_per_area > 0,
@@ -142,6 +157,13 @@ COMMON: tuple[Switch, ...] = (
         lambda sc, _: [
             f"departments.{k}.inspection.enabled=false" for k, d in sc.departments.items() if d.inspection is not None
         ],
+        reform=False,
+    ),
+    Switch(
+        "shared_platform",
+        "a shared case platform in both arms (off: every hand-off to a department is re-entered)",
+        lambda sc, _: sc.siloed.platform.shared and sc.merged.platform.shared,
+        lambda sc, _: ["siloed.platform.shared=false", "merged.platform.shared=false"],
         reform=False,
     ),
     Switch(

@@ -215,6 +215,7 @@ class SiloedPolicy(Policy):
         for k in range(self.sc.siloed.max_bounces):
             office = self.depts[self.bounce_dept[i][k]]
             if k == 0 or not carried:  # the station passed it on: no trip for the first assessment
+                yield from self.handed_over(i, rec, office)
                 yield staff_job(office, rec, self.assessment[i][k], "assessment")
             else:
                 yield from visit(office, rec, travel.department, self.assessment[i][k], activity="assessment")
