@@ -85,6 +85,7 @@ def default_run(cli):
     return root / "default", p
 
 
+@pytest.mark.slow
 def test_exit_0_and_comparison_table(default_run):
     out, p = default_run
     assert "Traceback" not in p.stderr
@@ -97,6 +98,7 @@ def test_exit_0_and_comparison_table(default_run):
     assert str(out) in text  # where the results went
 
 
+@pytest.mark.slow
 def test_every_output_file_is_written(default_run):
     out, _ = default_run
     expected = {
@@ -117,6 +119,7 @@ def test_every_output_file_is_written(default_run):
     assert not [p for p in out.iterdir() if p.name.startswith(".") or p.suffix == ".tmp"]
 
 
+@pytest.mark.slow
 def test_appeals_csv_has_every_per_appeal_field(default_run):
     out, _ = default_run
     a = pd.read_csv(out / "appeals.csv")
@@ -141,6 +144,7 @@ def test_appeals_csv_has_every_per_appeal_field(default_run):
     assert f"{n} issues per model" in p.stdout
 
 
+@pytest.mark.slow
 def test_summary_csv_is_long_form(default_run):
     out, _ = default_run
     s = pd.read_csv(out / "summary.csv")
@@ -165,6 +169,7 @@ def test_summary_csv_is_long_form(default_run):
     assert issues.to_dict() == {k: float(v) for k, v in measured.groupby("model").size().items()}
 
 
+@pytest.mark.slow
 def test_scenario_yaml_and_provenance(default_run):
     out, _ = default_run
     written = sim.load_scenario(out / "scenario.yaml")
@@ -181,6 +186,7 @@ def test_scenario_yaml_and_provenance(default_run):
     assert prov["models"] == ["siloed", "merged"]
 
 
+@pytest.mark.slow
 def test_report_md(default_run):
     out, _ = default_run
     text = (out / "report.md").read_text(encoding="utf-8")
@@ -194,6 +200,7 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", PLOTS)
 def test_plots_are_png(default_run, name):
     out, _ = default_run
@@ -204,6 +211,7 @@ def test_plots_are_png(default_run, name):
     assert data.rstrip(b"\x00").endswith(b"IEND\xaeB`\x82")  # complete file
 
 
+@pytest.mark.slow
 def test_model_merged_runs_only_merged(cli):
     root, procs = cli
     p = procs["merged"]
@@ -216,6 +224,7 @@ def test_model_merged_runs_only_merged(cli):
     assert not (out / "times.png").exists()  # --no-plots
 
 
+@pytest.mark.slow
 def test_version(cli):
     _, procs = cli
     for key in ("version", "script"):
@@ -288,6 +297,7 @@ def test_out_at_an_existing_file_is_refused_before_simulating(gridsim_cli, tmp_p
     assert target.read_text() == "mine"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["run", "--no-plots"], ["compare", "--reps", "2"], ["explain", "--reps", "2"]])
 def test_a_folder_of_the_users_is_never_written_into(gridsim_cli, tmp_path, command):
     mine = tmp_path / "mine"
@@ -320,6 +330,7 @@ def test_an_empty_folder_is_filled_and_a_results_folder_replaced(gridsim_cli, tm
         assert json.loads((out / "provenance.json").read_text())["seed"] == int(seed)
 
 
+@pytest.mark.slow
 def test_animate_makes_its_folder_and_compare_survives_a_run_with_no_issue(gridsim_cli, tmp_path):
     gif = tmp_path / "new" / "deeper" / "day.gif"
     p = gridsim_cli("animate", "--out", str(gif))

@@ -14,6 +14,8 @@ import pytest
 
 from sim.demo.server import METRICS, scenario_for, serve_in_thread, simulate_levers
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 

@@ -86,6 +86,7 @@ def server():
             proc.wait()
 
 
+@pytest.mark.slow
 @LINUX_PROC
 def test_memory_levels_off_once_the_cache_is_full(server):
     pid, url = server

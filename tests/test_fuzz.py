@@ -17,6 +17,9 @@ import sim
 from sim.scenario import ScenarioError, build_scenario, read_yaml
 
 from conftest import REPO
+import pytest
+
+pytestmark = pytest.mark.slow
 
 BASES = {name: read_yaml(REPO / "scenarios" / f"{name}.yaml") for name in ("default", "tianping")}
 

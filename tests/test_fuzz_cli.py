@@ -19,6 +19,9 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 
 from fuzz_harness import KINDS, YamlText, report, run_case
 from sim.scenario import DEFAULT_SCENARIO_PATH
+import pytest
+
+pytestmark = pytest.mark.slow
 
 FIFTY = settings(
     max_examples=50,

@@ -8,6 +8,9 @@ import weakref
 import sim
 from sim.issues import generate_issues
 from sim.run import simulate
+import pytest
+
+pytestmark = pytest.mark.slow
 
 
 def test_a_finished_runs_world_is_freed_before_the_next_run():

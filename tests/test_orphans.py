@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads parents from /proc (Linux)")
+pytestmark = [pytestmark, pytest.mark.slow]
 
 
 def _children(pid: int) -> set[int]:

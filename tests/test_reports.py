@@ -6,6 +6,9 @@ import re
 import pandas as pd
 
 from sim.report import interval
+import pytest
+
+pytestmark = pytest.mark.slow
 
 SECTIONS_RUN = [
     "Scenario",

@@ -14,6 +14,8 @@ from sim.calibrate.simfit import fit_by_simulation
 from sim.run import run
 from sim.scenario import load_scenario
 
+pytestmark = pytest.mark.slow
+
 TRUTH = Path(__file__).parent / "data" / "roundtrip.yaml"
 ONE_DEPT = ["groups.citizens.category_mix={b: 1.0}", "groups.citizens.arrivals_per_day=17", "horizon_days=40"]
 
