@@ -62,7 +62,7 @@ def served(office: Office, rec: AppealRecord, work: float, patience: float | Non
     """
     env = office.env
     arrive = env.now
-    claim = office.request()
+    claim = office.request(priority=rec.priority)
     if not claim.granted:
         if patience is not None:
             office.give_up_at(claim, office.calendar.add_open(arrive, patience))
@@ -102,9 +102,9 @@ def staff_job(office: Office, rec: AppealRecord, hours: float, activity: str = "
     """
     rec.staff_hours += hours
     if rec.steps is None:
-        end = office.job(hours)
+        end = office.job(hours, priority=rec.priority)
     else:  # the event log: when staff take it up, and when they are done
-        end = office.job(hours, lambda: step(rec, office.env.now, activity, office, "start"))
+        end = office.job(hours, lambda: step(rec, office.env.now, activity, office, "start"), rec.priority)
         end.callbacks.append(lambda _e: step(rec, office.env.now, activity, office))
     if rec.events is not None:
         note(rec, office.env.now, f"{office.label} takes it up ({hours:.1f} h of work)")

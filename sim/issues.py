@@ -116,6 +116,8 @@ def stream_key(sc: Scenario) -> str:
     """What the issue stream depends on: equal keys give identical streams for a replication."""
     d = sc.to_dict()
     parts = {k: d[k] for k in ("seed", "horizon_days", "groups", "categories", "areas", "start_date")}
+    if d.get("surges"):  # only when there are any, so that other scenarios' keys are as they were
+        parts["surges"] = d["surges"]
     parts["departments"], parts["columns"] = list(sc.departments), _columns(sc)
     return json.dumps(parts, sort_keys=True)
 
@@ -184,14 +186,33 @@ def arrival_times(rate_per_hour: np.ndarray, rng: np.random.Generator, last_hour
 
 
 def hourly_rates(sc: Scenario, group: str) -> np.ndarray:
-    """Expected issues per hour of the horizon for ``group`` (hour-of-day and weekday profiles)."""
+    """Expected issues per hour of the horizon for ``group`` (hour-of-day and weekday profiles, surges)."""
     g = sc.groups[group]
     hours = np.arange(int(np.ceil(sc.horizon)))
     hp = np.asarray(g.hourly_profile) / np.mean(g.hourly_profile)
     wp = np.asarray(g.weekday_profile) / np.mean(g.weekday_profile)
     rate = g.arrivals_per_day / 24.0 * hp[hours % 24] * wp[(hours // 24 + sc.first_weekday) % 7]
+    if sc.surges:  # the group's rate scales by its category mix's mean multiplier, hour by hour
+        mix = _mix(sc, group)
+        rate = rate * (surge_multipliers(sc) @ mix) / mix.sum()
     rate[-1] *= last_hour(sc)  # a partial final hour
     return rate
+
+
+def surge_multipliers(sc: Scenario) -> np.ndarray:
+    """The demand multiplier of each category in each hour slot of the horizon (hours × categories)."""
+    cats = list(sc.categories)
+    m = np.ones((int(np.ceil(sc.horizon)), len(cats)))
+    mid = np.arange(len(m)) + 0.5  # an hour slot surges if its middle lies in the window
+    for start, end, surging, factor in sc.surge_hours():
+        cols = np.array([cats.index(c) for c in surging], dtype=int)
+        m[np.ix_((mid >= start) & (mid < end), cols)] *= factor
+    return m
+
+
+def _mix(sc: Scenario, group: str) -> np.ndarray:
+    spec = sc.groups[group]
+    return np.array([spec.category_mix.get(c, 0.0) for c in sc.categories])
 
 
 def last_hour(sc: Scenario) -> float:
@@ -237,11 +258,17 @@ def generate_issues(sc: Scenario, replication: int = 0, street: int = 0) -> Issu
     category = np.zeros(n, dtype=np.int32)
     area = np.zeros(n, dtype=np.int32)
     area_weights = np.array([sc.areas[a].weight for a in areas])
+    surge = surge_multipliers(sc) if sc.surges else None
     for gi, g in enumerate(groups):
         m = group == gi
         spec = sc.groups[g]
-        mix = np.array([spec.category_mix.get(c, 0.0) for c in cats])
-        category[m] = pick(mix, u_cat[m])
+        mix = _mix(sc, g)
+        if surge is None:
+            category[m] = pick(mix, u_cat[m])
+        else:  # in a surge hour, the surging categories weigh more in the mix
+            weights = surge[created[m].astype(int)] * mix
+            cdf = np.cumsum(weights, axis=1) / weights.sum(axis=1, keepdims=True)
+            category[m] = np.minimum((u_cat[m][:, None] >= cdf).sum(axis=1), len(cats) - 1)
         amix = area_weights if spec.area_mix is None else np.array([spec.area_mix.get(a, 0.0) for a in areas])
         area[m] = pick(amix, u_area[m])
 

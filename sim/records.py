@@ -58,6 +58,7 @@ class AppealRecord:
     citizen_hours: float = 0.0
     staff_hours: float = 0.0
     recontacts: int = 0  # times an office had to reach the citizen again after a lossy hand-off (no shared platform)
+    priority: int = 0  # its category's: offices serve higher priorities first (0: the usual)
     events: Optional[list] = None  # (time, text) steps, kept only for appeals being traced
     steps: Optional[list] = None  # (time, activity, office, lifecycle), kept only for an event log
 

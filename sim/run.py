@@ -47,6 +47,7 @@ def make_records(model: str, policy: Policy, replication: int) -> list[AppealRec
     """One open record per issue, with the issue's own attributes filled in."""
     iss = policy.issues
     depts = [";".join(spec.departments) for spec in policy.cats]
+    priority = [spec.priority for spec in policy.cats]
     groups, cats, areas = iss.groups, iss.categories, iss.areas
     return [
         AppealRecord(
@@ -61,6 +62,7 @@ def make_records(model: str, policy: Policy, replication: int) -> list[AppealRec
             CHANNELS[channel],
             unclear=unclear,
             hard=hard,
+            priority=priority[c],
         )
         for i, (t, g, c, a, channel, unclear, hard) in enumerate(
             zip(

@@ -24,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from datetime import date, datetime
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, Union, get_args
 
 import yaml
 from pydantic import (
@@ -285,6 +285,14 @@ class Category(Strict):
     discoverable: bool = Field(
         default=True, description="patrols and inspection crews can find it before a citizen files"
     )
+    priority: int = Field(
+        default=0,
+        ge=0,
+        le=3,
+        description="urgency: every office serves higher priorities first (no interruption of work under way); "
+        "e.g. 3 emergency (Beijing: resolved within 2 h), 2 water, power, gas and heating (24 h), "
+        "1 general (7 days), 0 complex or usual",
+    )
     response_deadline_hours: PositiveFloat = Field(default=24.0, description="响应率 deadline, hours from filing")
     resolution_deadline_hours: Optional[PositiveFloat] = Field(
         default=None,
@@ -367,6 +375,18 @@ class Dispatch(Strict):
         validate_default=True,
         description="hours from the wrong unit's intake to the right unit",
     )
+
+
+class Surge(Strict):
+    """A surge of demand (a typhoon day, a heatwave, a festival): the arrivals of some categories multiplied
+    over a window, in every model alike (it is the world's, not a model's)."""
+
+    categories: list[str] = Field(default_factory=list, description="the categories that surge (empty: all)")
+    start: Union[date, NonNegativeFloat] = Field(
+        description="when it begins: a date (needs start_date) or days from t = 0"
+    )
+    days: PositiveFloat = Field(description="how long it lasts, in days")
+    multiplier: NonNegativeFloat = Field(le=100, description="arrivals of those categories are this many times as many")
 
 
 class Platform(Strict):
@@ -641,6 +661,7 @@ class Scenario(Strict):
     siloed: Siloed = Siloed()
     merged: Merged
     satisfaction: Satisfaction = Satisfaction()
+    surges: list[Surge] = Field(default_factory=list, description="surges of demand, in every model alike")
     channels: Channels = Field(default_factory=Channels, description="hotline and online filing (both models)")
     city: Optional[City] = Field(
         default=None, description="many independent streets; `gridsim run` simulates them sharded"
@@ -675,6 +696,20 @@ class Scenario(Strict):
     def horizon(self) -> float:
         """Horizon in hours."""
         return self.horizon_days * 24.0
+
+    def surge_hours(self) -> list[tuple[float, float, list[str], float]]:
+        """Each surge as (first hour, end hour, its categories (all if none are named), multiplier)."""
+        out = []
+        for surge in self.surges:
+            start = surge.start
+            if isinstance(start, date):  # validated: a date comes with a start date
+                day = float((start - self.start_date).days) if self.start_date else 0.0
+            else:
+                day = float(start)
+            out.append(
+                (24.0 * day, 24.0 * (day + surge.days), surge.categories or list(self.categories), surge.multiplier)
+            )
+        return out
 
     def stationed_share(self, dept: str) -> float:
         """The share of ``dept``'s staff stationed in comprehensive grids when merged."""
@@ -910,6 +945,12 @@ def _reference_problems(sc: Scenario, complete: bool = True):
             )
     if whole(sc.groups) and not any(g.arrivals_per_day > 0 for g in sc.groups.values()):
         yield "groups: expected at least one group with arrivals_per_day > 0"
+    for k, surge in enumerate(sc.surges or []):
+        for c in surge.categories:
+            if sc.categories is not None and c not in sc.categories:
+                yield f"surges.{k}.categories: unknown category {c!r} (expected one of {', '.join(sc.categories)})"
+        if isinstance(surge.start, date) and sc.start_date is None:
+            yield f"surges.{k}.start: a date needs the scenario's start_date (or give days from t = 0)"
 
 
 #: The named collections of a scenario (maps keyed by id).

@@ -49,8 +49,9 @@ class Claim:
 class Office:
     """A desk of ``capacity`` staff that works only while its calendar is open.
 
-    A first-come-first-served multi-server queue, lighter than ``simpy.Resource``
-    (a job that finds a free desk costs no event).  It records what queueing
+    A multi-server queue, first come first served within a priority (a job of a higher
+    ``priority`` is served before any queued job of a lower one, without interrupting work
+    under way), lighter than ``simpy.Resource`` (a job that finds a free desk costs no event).  It records what queueing
     theory checks need, so callers record nothing: staff hours worked, jobs, the
     most staff busy at once, waits in queue, time in system of finished jobs,
     and the time integral of the number present.
@@ -60,7 +61,8 @@ class Office:
         self.env, self.name, self.capacity, self.calendar = env, name, capacity, calendar
         self.label = name
         self.free = max(capacity, 1)  # an unstaffed office (capacity 0) is never routed to
-        self.queue: deque[Claim] = deque()
+        self.queue: deque[Claim] = deque()  # priority 0, the usual
+        self.urgent: dict[int, deque[Claim]] = {}  # priorities above 0: served first, the highest first
         self.serving: set[Claim] = set()  # claims whose work takes time and is under way
         self.busy = 0
         self.present = 0  # jobs queueing or in service now
@@ -91,16 +93,20 @@ class Office:
         """Jobs waiting for a desk now."""
         return self.present - self.busy
 
-    def request(self, event: bool = True) -> Claim:
+    def request(self, event: bool = True, priority: int = 0) -> Claim:
         """Claim one of this office's staff; the job counts as present from now.
 
         A claim that must queue gets an ``event`` to wait on; with ``event=False`` the
         caller sets the claim's ``on_grant`` instead, called when a desk frees for it.
+        It queues behind the claims of its ``priority`` and above.
 
         >>> import simpy
         >>> from sim.calendar import ALWAYS
         >>> office = Office(simpy.Environment(), "desk", 1, ALWAYS)
-        >>> office.request().granted, office.request().granted
+        >>> first, normal, urgent = office.request(), office.request(), office.request(priority=2)
+        >>> first.granted, normal.granted, urgent.granted
+        (True, False, False)
+        >>> office._release(); urgent.granted, normal.granted  # the desk frees: the urgent job goes first
         (True, False)
         """
         now = self.env.now
@@ -115,7 +121,10 @@ class Office:
         else:
             if event:
                 claim.event = self.env.event()
-            self.queue.append(claim)
+            if priority > 0:
+                self.urgent.setdefault(priority, deque()).append(claim)
+            else:
+                self.queue.append(claim)
         return claim
 
     def give_up_at(self, claim: Claim, t: float) -> None:
@@ -154,18 +163,30 @@ class Office:
         self._releasing = False
 
     def _hand_on(self) -> None:
+        if self.urgent:
+            for level in sorted(self.urgent, reverse=True):
+                queue = self.urgent[level]
+                while queue:
+                    if self._grant(queue.popleft()):
+                        return
+                del self.urgent[level]
         while self.queue:
-            claim = self.queue.popleft()
-            if not claim.cancelled:
-                claim.granted = True
-                if claim.on_grant is None:
-                    assert claim.event is not None  # a claim has an event, or its caller set on_grant
-                    claim.event.succeed(True)
-                else:  # a job with no process: its work starts now, with no event in between
-                    on_grant, claim.on_grant = claim.on_grant, None  # no cycle left for the collector
-                    on_grant()
+            if self._grant(self.queue.popleft()):
                 return
         self.free += 1
+
+    def _grant(self, claim: Claim) -> bool:
+        """Give the freed desk to ``claim`` unless it gave up meanwhile; whether it took it."""
+        if claim.cancelled:
+            return False
+        claim.granted = True
+        if claim.on_grant is None:
+            assert claim.event is not None  # a claim has an event, or its caller set on_grant
+            claim.event.succeed(True)
+        else:  # a job with no process: its work starts now, with no event in between
+            on_grant, claim.on_grant = claim.on_grant, None  # no cycle left for the collector
+            on_grant()
+        return True
 
     def _depart(self, claim: Claim) -> None:
         now = self.env.now
@@ -209,13 +230,13 @@ class Office:
         self._release()
         self._depart(claim)
 
-    def job(self, hours: float, on_start: Callable[[], None] | None = None) -> simpy.Event:
-        """Queue for a staff member and work ``hours`` of open time, with no process of its own.
+    def job(self, hours: float, on_start: Callable[[], None] | None = None, priority: int = 0) -> simpy.Event:
+        """Queue for a staff member (at ``priority``) and work ``hours`` of open time, with no process of its own.
 
         Returns the event that fires when the work is done; ``on_start()`` is called when a
         staff member takes it up (for the event log: no event of its own, so nothing reorders).
         """
-        claim = self.request(event=False)
+        claim = self.request(event=False, priority=priority)
         if claim.granted:
             if on_start is not None:
                 on_start()

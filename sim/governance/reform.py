@@ -167,6 +167,20 @@ COMMON: tuple[Switch, ...] = (
         reform=False,
     ),
     Switch(
+        "priorities",
+        "urgency: offices serve higher-priority categories first",
+        lambda sc, _: any(c.priority > 0 for c in sc.categories.values()),
+        lambda sc, _: [f"categories.{k}.priority=0" for k in sc.categories],
+        reform=False,
+    ),
+    Switch(
+        "surges",
+        "surges of demand (a typhoon day)",
+        lambda sc, _: bool(sc.surges),
+        lambda sc, _: ["surges=[]"],
+        reform=False,
+    ),
+    Switch(
         "hard_cases",
         "hard cases needing several departments' extra work",
         lambda sc, _: any(c.p_hard > 0 for c in sc.categories.values()),
