@@ -71,6 +71,7 @@ def test_arrivals_are_fitted_on_observed_hours_only():
     assert prof["observed"].sum() == pytest.approx(prof["expected"].sum())
 
 
+@pytest.mark.slow
 def test_censored_fit_recovers_a_mean_that_dropping_would_bias():
     """Lognormal times to close, a third still open at the end: the censored fit's mean is within 3 standard
     errors (over 20 seeds) of the truth, where dropping the open ones is far below it."""
@@ -88,6 +89,7 @@ def test_censored_fit_recovers_a_mean_that_dropping_would_bias():
     assert np.mean(naive) < 0.7 * truth
 
 
+@pytest.mark.slow
 def test_round_trip_recovers_the_arrival_rate(tmp_path):
     """Simulate a street, write its appeals as a log (column map), calibrate, get the arrival rate back."""
     sc = load_scenario(overrides=["horizon_days=28", "warmup_days=0", "start_date=2024-03-04"])
@@ -185,6 +187,7 @@ def test_a_12345_export_as_an_excel_workbook(tmp_path):
     assert not (tmp_path / "no").exists()
 
 
+@pytest.mark.slow
 def test_work_calendars_by_department(tmp_path):
     """One department on a weekday calendar, the others always open; a department the log lacks is exit 2."""
     weekdays = {"weekdays": [0, 1, 2, 3, 4], "hours": [[7, 17]], "holidays": ["us-federal-2017"]}
@@ -251,6 +254,7 @@ def test_bad_logs_are_clear_errors(argv, field, tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_check_fit_judges_the_log_against_the_simulation(tmp_path):
     """A street simulated, exported as a log, calibrated on its first three weeks and checked on the fourth:
     the check finds the log inside the simulation's prediction intervals (it is the same process)."""
@@ -317,6 +321,7 @@ def test_check_fit_judges_the_log_against_the_simulation(tmp_path):
     assert {"fit.csv", "fit.html", "provenance.json"} <= {p.name for p in out.iterdir()}
 
 
+@pytest.mark.slow
 def test_a_work_calendar_fits_times_to_close_in_open_hours():
     """Fitted in a weekday calendar's open hours, a department's work is shorter than its elapsed time to close,
     and the scenario puts the department on that calendar with its holidays."""
@@ -335,6 +340,7 @@ def test_a_work_calendar_fits_times_to_close_in_open_hours():
     )
 
 
+@pytest.mark.slow
 def test_bootstrap_spread_matches_poisson_counting(tmp_path):
     """The bootstrap spread of an arrival rate is the Poisson one (sd ≈ rate / √n), within what 40 refits allow."""
     from sim.calibrate.build import bootstrap

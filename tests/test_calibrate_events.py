@@ -30,6 +30,7 @@ def exported(tmp_path_factory):
     return truth, out
 
 
+@pytest.mark.slow
 def test_the_round_trip_recovers_arrivals_work_times_and_headcounts(exported):
     truth, out = exported
     log = read_log(out / "events.parquet")
@@ -63,6 +64,7 @@ def test_xes_csv_and_parquet_logs_calibrate_alike(exported):
         assert np.allclose([other[k] for k in fits[0]], list(fits[0].values()), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_the_bootstrap_refits_work_times_from_resampled_spells(exported):
     _, out = exported
     log = read_log(out / "events.parquet")
@@ -101,6 +103,7 @@ def _gridsim(*args):
     return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 def test_cli_calibrates_from_an_xes_file_and_refuses_a_table_that_is_not_an_event_log(exported, tmp_path):
     _, out = exported
     r = _gridsim("calibrate", str(out / "events.xes.gz"), "--out", str(tmp_path / "cal"), "--quiet")
@@ -143,6 +146,7 @@ def test_replayed_arrivals_check_the_service_side_out_of_sample(exported):
             assert row["prediction_lo"] <= row["observed"] <= row["prediction_hi"], (dept, what)
 
 
+@pytest.mark.slow
 def test_compare_carries_the_calibration_uncertainty(exported, tmp_path):
     from sim.calibrate.build import bootstrap_draws
     from sim.calibrate.uncertainty import read_draws, scenario_for

@@ -103,6 +103,7 @@ def test_channel_draws_are_shared_by_both_models_and_follow_the_mix():
 # ------------------------------------------------------------------ the operator queue against Erlang-A
 
 
+@pytest.mark.slow
 def test_the_hotline_is_an_erlang_a_queue():
     lam, mu, theta, c = 9.0, 1.0, 2.0, 9  # calls/h, talks/h per operator, hang-ups/h, operators
     expected = erlang_a_abandonment(lam, mu, theta, c)  # sim.verification's, tested on known values there
@@ -141,6 +142,7 @@ def test_the_in_person_share_lever_moves_every_group_and_keeps_the_rest_split():
     assert LEVERS["in_person_share"] == (file_in_person, in_person_share_of)
 
 
+@pytest.mark.slow
 def test_fewer_in_person_filers_make_fewer_trips_in_both_models():
     from sim.scenario import build_scenario, file_in_person, load_scenario
 

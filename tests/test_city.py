@@ -31,6 +31,7 @@ def small_city():
     return load_scenario(overrides=["horizon_days=8", "warmup_days=0", CITY])
 
 
+@pytest.mark.slow
 def test_streamed_metrics_equal_the_exact_ones(street_run):
     """Counts, rates and means exactly; quantiles within a bin: 1% relative, or EDGES[1] h near zero."""
     sc, res = street_run
@@ -82,6 +83,7 @@ def _check_cif_quantiles(sc, appeals, streamed):
     assert checked > 50
 
 
+@pytest.mark.slow
 def test_tallies_merge_to_the_tally_of_the_whole(street_run):
     sc, res = street_run
     a = res.appeals
@@ -116,6 +118,7 @@ def test_shard_streets_keeps_order_and_covers_all():
     assert shard_streets([1, 2], 5) == [[1], [2]]
 
 
+@pytest.mark.slow
 def test_sharded_runs_give_the_same_tables_as_one_run(small_city):
     one = run_city(small_city)
     for kwargs in ({"shards": 3, "workers": 2}, {"shards": 2, "workers": 2, "scheduler": "local"}):
@@ -125,6 +128,7 @@ def test_sharded_runs_give_the_same_tables_as_one_run(small_city):
         assert other.issues == one.issues
 
 
+@pytest.mark.slow
 def test_city_streets_are_numbered_and_seeded_like_single_streets(small_city):
     """Street 0 of a city is the scenario's own street with street seed 0, i.e. a plain run."""
     res = run_city(small_city)
@@ -143,12 +147,14 @@ def test_city_streets_are_numbered_and_seeded_like_single_streets(small_city):
     assert v.filter(like="b-").mean() > v.filter(like="a-").mean()
 
 
+@pytest.mark.slow
 def test_city_headcount_is_equal_across_models_and_streets(small_city):
     res = run_city(small_city)
     per = res.staffing.groupby(["street", "model"])["headcount"].sum().unstack()
     assert (per["merged"] == per["siloed"]).all() and len(per) == 5
 
 
+@pytest.mark.slow
 def test_gridsim_run_on_a_city(gridsim_cli, tmp_path):
     out = tmp_path / "city"
     p = gridsim_cli(
@@ -184,6 +190,7 @@ def test_gridsim_run_on_a_city(gridsim_cli, tmp_path):
         assert f'<tr><th>{kind}</th><td class="num">{count}</td>' in page
 
 
+@pytest.mark.slow
 def test_streets_figure_draws_one_point_a_street_per_model(small_city):
     """Each street appears once per non-baseline model, at (baseline value, model value)."""
     from sim.plots import streets_figure
@@ -197,6 +204,7 @@ def test_streets_figure_draws_one_point_a_street_per_model(small_city):
     assert np.allclose(np.sort(points, axis=0), expected)
 
 
+@pytest.mark.slow
 def test_street_differences_are_the_mean_street_difference_with_its_wins(small_city):
     """Per headline metric: the mean over streets of (merged - siloed), an interval around it, the wins."""
     from sim.city import street_differences
@@ -215,6 +223,7 @@ def test_street_differences_are_the_mean_street_difference_with_its_wins(small_c
     assert street_differences(res.summary, "no-such-model").empty
 
 
+@pytest.mark.slow
 def test_city_without_appeals_flag_writes_no_records(gridsim_cli, tmp_path):
     out = tmp_path / "city"
     p = gridsim_cli(
@@ -225,6 +234,7 @@ def test_city_without_appeals_flag_writes_no_records(gridsim_cli, tmp_path):
     assert not list(out.glob("*.png"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "override, expected",
     [
@@ -241,6 +251,7 @@ def test_bad_city_blocks_are_reported(gridsim_cli, tmp_path, override, expected)
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["compare", "warmup", "trace", "animate"])
 def test_one_street_commands_refuse_a_city(gridsim_cli, tmp_path, command):
     """A city given to a command that simulates one street is bad input, not a quiet run of its base street."""
@@ -250,6 +261,7 @@ def test_one_street_commands_refuse_a_city(gridsim_cli, tmp_path, command):
     assert "--set city=null" in p.stderr and not (tmp_path / "never").exists()
 
 
+@pytest.mark.slow
 def test_bad_worker_count_is_bad_input(gridsim_cli, tmp_path):
     p = gridsim_cli("run", "--set", CITY, "--workers", "0", "--out", str(tmp_path / "x"))
     assert p.returncode == 2 and "--workers" in p.stderr and not (tmp_path / "x").exists()

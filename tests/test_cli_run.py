@@ -240,6 +240,7 @@ def test_embedded_default_is_the_shipped_file():
     assert sim.load_scenario().name == "default"
 
 
+@pytest.mark.slow
 def test_a_run_where_no_issue_arises_writes_a_results_folder(tmp_path):
     """A quiet street (no issue drawn) is a result, not a crash: exit 0, zero issues reported, every
     table written with its columns, no appeals, no backlog, idle offices, and both models in the provenance."""
@@ -268,6 +269,7 @@ def test_a_run_where_no_issue_arises_writes_a_results_folder(tmp_path):
         assert (out / name).stat().st_size > 0, name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args, flag",
     [
@@ -289,6 +291,7 @@ def test_bad_flags_are_refused_before_anything_runs(gridsim_cli, tmp_path, args,
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_out_at_an_existing_file_is_refused_before_simulating(gridsim_cli, tmp_path):
     target = tmp_path / "a_file"
     target.write_text("mine")
@@ -317,6 +320,7 @@ def test_a_folder_of_the_users_is_never_written_into(gridsim_cli, tmp_path, comm
     assert [x.name for x in mine.iterdir()] == ["notes.txt"]
 
 
+@pytest.mark.slow
 def test_an_empty_folder_is_filled_and_a_results_folder_replaced(gridsim_cli, tmp_path):
     out = tmp_path / "empty"
     out.mkdir()
@@ -352,6 +356,7 @@ def test_animate_makes_its_folder_and_compare_survives_a_run_with_no_issue(grids
     assert p.returncode == 0 and "Traceback" not in p.stderr, p.stderr
 
 
+@pytest.mark.slow
 def test_a_measured_window_with_no_open_hours_still_reports(tmp_path):
     """Warm-up to Saturday, horizon Sunday: the departments never open in the measured window, utilisation is
     undefined, and the run still writes its whole folder (it crashed half-way through the report)."""
@@ -362,6 +367,7 @@ def test_a_measured_window_with_no_open_hours_still_reports(tmp_path):
     assert {"report.md", "report.html", "provenance.json"} <= {p.name for p in out.iterdir()}
 
 
+@pytest.mark.slow
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path, capsys):
     """A Dask address nobody answers: exit 2 naming --scheduler after a short timeout, not a traceback."""
     from sim.cli import main

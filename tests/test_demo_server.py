@@ -46,6 +46,7 @@ def test_an_unexpected_error_is_a_500_and_the_server_goes_on(url, monkeypatch):
     assert _get(f"{url}api/run?stationed_share=0.3&days=7")[0] == 200
 
 
+@pytest.mark.slow
 def test_a_run_leaves_no_figure_open():
     import matplotlib.pyplot as plt
 
@@ -110,6 +111,7 @@ def test_a_setting_already_simulated_does_not_wait_behind_a_slow_run(url, slow):
     assert code == 200 and body["days"] == 20.0 and took < 0.4  # the slow run takes 0.6 s
 
 
+@pytest.mark.slow
 def test_the_cache_keeps_a_bounded_number_of_settings(url, slow, monkeypatch):
     monkeypatch.setattr(demo, "CACHE_SIZE", 3)
     for days in range(30, 36):

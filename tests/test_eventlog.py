@@ -102,6 +102,7 @@ def _pm4py():
     return pm4py
 
 
+@pytest.mark.slow
 def test_pm4py_reads_the_xes_file_with_every_event(written):
     log, out = written
     with warnings.catch_warnings():
@@ -115,6 +116,7 @@ def test_pm4py_reads_the_xes_file_with_every_event(written):
     assert set(back["case:model"]) == {"siloed", "merged"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["parquet", "csv.gz"])
 def test_pm4py_discovers_the_same_process_map_as_ours(written, fmt):
     log, out = written
@@ -140,6 +142,7 @@ def test_pm4py_discovers_the_same_process_map_as_ours(written, fmt):
         ) == dict(ends)
 
 
+@pytest.mark.slow
 def test_the_process_maps_are_mermaid_charts(written):
     _, out = written
     text = (out / "events-process-map.md").read_text(encoding="utf-8")
@@ -152,6 +155,7 @@ def _gridsim(*args):
     )
 
 
+@pytest.mark.slow
 def test_cli_writes_event_logs_for_run_compare_and_city(tmp_path):
     r = _gridsim("run", "--days", "3", "--no-plots", "--event-log", "--out", str(tmp_path / "run"))
     assert r.returncode == 0, r.stderr

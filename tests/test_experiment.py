@@ -49,6 +49,7 @@ def test_mean_ci_matches_t_interval():
     assert (lo, hi) == pytest.approx(ref)
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_workers():
     sc = sim.load_scenario(overrides=SHORT)
     one = run_replications(sc, range(4), workers=1)
@@ -59,6 +60,7 @@ def test_results_do_not_depend_on_workers():
     assert v.nunique() == 4
 
 
+@pytest.mark.slow
 def test_comparison_rows_and_bonferroni():
     sc = sim.load_scenario(
         overrides=SHORT
@@ -83,6 +85,7 @@ def test_comparison_rows_and_bonferroni():
     assert (m.loc[hard, "resolved"] != v.loc[hard, "resolved"]).any()
 
 
+@pytest.mark.slow
 def test_auto_reps_stops_at_precision_or_cap():
     sc = sim.load_scenario(overrides=SHORT)
     loose = experiment(sc, reps="auto", precision=5.0, abs_precision=0.5, min_reps=3, max_reps=6, workers=2)
@@ -106,6 +109,7 @@ def test_precision_targets_are_relative_for_times_absolute_for_rates():
     assert g.loc["response_rate", "target"] == pytest.approx(0.01)
 
 
+@pytest.mark.slow
 def test_warmup_excludes_early_appeals_from_metrics_only():
     base = sim.load_scenario(overrides=SHORT)
     warm = sim.load_scenario(overrides=SHORT + ["warmup_days=5"])
@@ -127,6 +131,7 @@ def test_welch_series_shape():
     assert w["backlog_ma"].notna().all()
 
 
+@pytest.mark.slow
 def test_compare_cli_writes_folder(gridsim_cli, tmp_path):
     out = tmp_path / "cmp"
     p = gridsim_cli(
@@ -175,6 +180,7 @@ def test_compare_cli_writes_folder(gridsim_cli, tmp_path):
     assert row["lo"].iloc[0] <= row["mean"].iloc[0] <= row["hi"].iloc[0]
 
 
+@pytest.mark.slow
 def test_compare_cli_rejects_bad_reps(gridsim_cli, tmp_path):
     p = gridsim_cli("compare", "--reps", "one", "--out", str(tmp_path / "x"))
     assert p.returncode == 2 and "--reps" in p.stderr and "Traceback" not in p.stderr

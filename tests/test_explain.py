@@ -28,6 +28,7 @@ def _by(ex, metric):
     return ex.table[ex.table["metric"] == metric].set_index("switch")
 
 
+@pytest.mark.slow
 def test_shapley_values_add_up_to_the_total(default_ex):
     for metric, g in default_ex.table.groupby("metric"):
         g = g.set_index("switch")
@@ -36,12 +37,14 @@ def test_shapley_values_add_up_to_the_total(default_ex):
             assert parts.sum() == pytest.approx(g.loc["total", "effect"], abs=1e-9), metric
 
 
+@pytest.mark.slow
 def test_the_remainder_is_the_total_less_the_single_effects(default_ex):
     g = _by(default_ex, "trips_per_appeal")
     singles = g.loc[[s.name for s in default_ex.switches], "effect"].sum()
     assert g.loc["remainder", "effect"] == pytest.approx(g.loc["total", "effect"] - singles)
 
 
+@pytest.mark.slow
 def test_by_default_merged_is_decomposed_against_the_baseline(default_ex):
     assert (default_ex.model, default_ex.baseline) == ("merged", "siloed")
     # every switch but the extra staff (none) and the platform (the same in both arms by default)
@@ -52,6 +55,7 @@ def test_by_default_merged_is_decomposed_against_the_baseline(default_ex):
     assert set(default_ex.table.loc[default_ex.table["switch"] == "total", "label"]) == {"merged − siloed"}
 
 
+@pytest.mark.slow
 def test_the_platform_scenario_attributes_part_of_the_difference_to_the_platform():
     """Line grids without a shared platform, the grid with one: the merged switch ``platform`` is on, and the
     shared platform is not common to both arms (so explain does not turn it off in both)."""
@@ -62,6 +66,7 @@ def test_the_platform_scenario_attributes_part_of_the_difference_to_the_platform
     assert t[("platform", "staff_hours_per_appeal")] < 0  # merged without its platform works more per appeal
 
 
+@pytest.mark.slow
 def test_a_variant_is_decomposed_with_its_own_settings_under_every_arm():
     """``--model`` a variant of merged: each arm is the variant's settings and the switches off on top."""
     sc = load_scenario(
@@ -77,11 +82,13 @@ def test_a_variant_is_decomposed_with_its_own_settings_under_every_arm():
     assert ex_sc.models[:2] == ["siloed", "quick"]
 
 
+@pytest.mark.slow
 def test_the_null_reform_row_is_exactly_zero(default_ex):
     null = default_ex.table[default_ex.table["switch"] == "null_reform"]
     assert len(null) > 5 and (null["effect"].dropna() == 0).all()
 
 
+@pytest.mark.slow
 def test_with_one_switch_on_its_effect_is_the_whole_difference():
     """Everything but triage off: the total is triage's, alone, one at a time and by Shapley."""
     base = load_scenario(overrides=SHORT)
@@ -129,6 +136,7 @@ def test_orders_are_reproducible_antithetic_pairs():
     assert all(sorted(p) == sorted(s.name for s in on) for p in o)
 
 
+@pytest.mark.slow
 def test_cli_explain_writes_its_folder(tmp_path, capsys):
     out = tmp_path / "ex"
     assert (
@@ -160,6 +168,7 @@ def test_cli_explain_writes_its_folder(tmp_path, capsys):
     assert {"explain.md", "replications.csv", "scenario.yaml", "provenance.json"} <= {p.name for p in out.iterdir()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "argv",
     [
@@ -179,6 +188,7 @@ def test_cli_explain_refuses_bad_input(argv, tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.slow
 def test_a_common_feature_is_turned_off_in_both_arms(default_ex):
     """common:remote_channels = total − (merged − siloed with everyone filing in person), by replication."""
     import sim
@@ -197,6 +207,7 @@ def test_a_common_feature_is_turned_off_in_both_arms(default_ex):
     assert "common:hard_cases" in g.index and "common:extra_staff" not in g.index
 
 
+@pytest.mark.slow
 def test_extra_stationed_staff_join_the_intake_without_stationing():
     """Every arm stays valid and keeps the headcount when the scenario adds stationed staff."""
     from sim.world import staffing

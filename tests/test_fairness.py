@@ -129,6 +129,7 @@ def test_siloed_has_no_feedback_call_unless_the_scenario_switches_it_on():
     assert rec.reopened == 0 and rec.satisfied is False
 
 
+@pytest.mark.slow
 def test_satisfaction_rates_and_shares_from_the_records():
     sc = load_scenario(overrides=["horizon_days=21"])
     res = run(sc)

@@ -325,6 +325,7 @@ def test_cli_out(tmp_path, capsys):
     assert "use --in-place" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_in_place_keeps_the_original_as_bak(gridsim_cli, tmp_path):
     path = _write(tmp_path, v1(discovery_share=0.25, staff_hours_per_day=4))
     original = path.read_bytes()
@@ -349,6 +350,7 @@ def test_cli_in_place_does_not_overwrite_a_different_bak(tmp_path, capsys):
     assert (tmp_path / "old.yaml.bak").read_text(encoding="utf-8") == "an earlier original\n"
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_newer_version_and_writes_nothing(gridsim_cli, tmp_path):
     path = _write(tmp_path, {"schema_version": 3, **copy.deepcopy(TINY)})
     before = path.read_bytes()
@@ -384,6 +386,7 @@ def test_cli_a_current_file_says_so(tmp_path, capsys):
     assert out == before.decode("utf-8") and "nothing to migrate" in err  # as it is, comments and all
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["default.yaml", "tianping.yaml"])
 def test_a_version_1_file_loads_with_notes_and_runs(name):
     from sim.run import run

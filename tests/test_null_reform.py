@@ -56,6 +56,7 @@ def test_every_shipped_model_with_switches_is_tested():
     assert "merged" in SWITCHED and "siloed" not in SWITCHED
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", SWITCHED)
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_the_null_reform_gives_the_baseline_records_exactly(name, model):
@@ -73,6 +74,7 @@ def test_the_null_reform_has_the_baseline_offices(model):
     assert staffing(null, model) == staffing(sc, sc.baseline)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", SWITCHED)
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sc=scenarios())
@@ -87,6 +89,7 @@ def load_null(sc, model="merged"):
     return build_scenario(apply_overrides(sc.to_dict(), null_overrides(sc, models.get(model).switches)), "null")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", SWITCHED)
 def test_each_switch_on_the_default_street_changes_what_happens(model):
     """No switch is a dead letter: turning any one off changes the model's records."""
@@ -98,6 +101,7 @@ def test_each_switch_on_the_default_street_changes_what_happens(model):
             assert not _records(load_scenario(path, ov + s.off(sc)), model).equals(records), (model, s.name)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flags", list(itertools.product([True, False], repeat=len(Reform.model_fields))))
 def test_any_combination_of_switches_keeps_the_headcount(flags):
     """Whatever is switched off, the merged arm has the siloed headcount (offices change, heads do not)."""
@@ -106,6 +110,7 @@ def test_any_combination_of_switches_keeps_the_headcount(flags):
     assert sum(staffing(sc, "merged").values()) == sum(staffing(sc, "siloed").values())
 
 
+@pytest.mark.slow
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios(), st.lists(st.sampled_from(list(Reform.model_fields)), unique=True))
 def test_any_combination_of_switches_conserves_appeals(sc, off):

@@ -77,6 +77,7 @@ def test_the_users_files_move_into_the_new_folder_and_the_old_runs_files_go(tmp_
     assert (out / "notes.txt").read_text() == "mine" and (out / "summary.csv").read_text() == "second\n"
 
 
+@pytest.mark.slow
 def test_a_killed_runs_partial_folder_is_removed_by_the_next_run(tmp_path):
     out = tmp_path / "run"
     code = (

@@ -58,6 +58,7 @@ def test_the_toy_is_registered_with_what_it_says_of_itself():
     assert cls.staffing(load_scenario()) == models.get("siloed").staffing(load_scenario())
 
 
+@pytest.mark.slow
 def test_the_toy_changes_only_what_it_says(toy_file):
     """Signposting removes the wrong door (a referral that is not a bounce) of those who come in person, and
     changes nothing for appeals filed by hotline or online or found by inspection."""
@@ -74,6 +75,7 @@ def test_the_toy_changes_only_what_it_says(toy_file):
     pd.testing.assert_frame_equal(toy.loc[remote, cols], siloed.loc[remote, cols])
 
 
+@pytest.mark.slow
 def test_run_compare_and_explain_run_the_toy(toy_file, tmp_path):
     _cli("run", toy_file, "--out", tmp_path / "run", "--quiet", cwd=tmp_path)
     assert _models_in(tmp_path / "run" / "summary.csv") == ["siloed", "merged", TOY]
@@ -87,6 +89,7 @@ def test_run_compare_and_explain_run_the_toy(toy_file, tmp_path):
     assert set(total["label"]) == {"merged − siloed"}  # the first model with switches, not the toy
 
 
+@pytest.mark.slow
 def test_explain_decomposes_the_toy_into_its_own_switch(toy_file, tmp_path):
     _cli(
         "explain", toy_file, "--model", TOY, "--reps", "3", "--permutations", "0", "--out", tmp_path / "exp", "--quiet",
@@ -139,6 +142,7 @@ def test_a_model_declares_its_switches_under_its_own_block():
     assert "stray" not in models.names()
 
 
+@pytest.mark.slow
 def test_trace_and_animate_show_the_toy(toy_file, tmp_path):
     p = _cli("trace", toy_file, "--first", "1", cwd=tmp_path)
     assert TOY.upper() in p.stdout
@@ -150,6 +154,7 @@ def test_trace_and_animate_show_the_toy(toy_file, tmp_path):
     assert (tmp_path / "day.gif").stat().st_size > 0
 
 
+@pytest.mark.slow
 def test_a_two_street_city_runs_the_toy_on_worker_processes(toy_file, tmp_path):
     _cli(
         "run",
@@ -168,6 +173,7 @@ def test_a_two_street_city_runs_the_toy_on_worker_processes(toy_file, tmp_path):
     assert set(staff["model"]) == {"siloed", "merged", TOY} and staff["street"].nunique() == 2
 
 
+@pytest.mark.slow
 def test_a_sweep_and_its_analysis_compare_every_model_with_siloed(toy_file, tmp_path):
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+import pytest
 
 import sim
 from sim.issues import generate_issues
@@ -204,6 +205,7 @@ def _check(sc, res):
     assert (u["work_hours"] >= -EPS).all()
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios())
 def test_random_valid_scenarios(sc):

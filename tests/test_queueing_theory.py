@@ -20,6 +20,7 @@ def _within(row: dict) -> None:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("c", [1, 3])
 @pytest.mark.parametrize("rho", [0.5, 0.7, 0.9])
 def test_mmc_erlang_c(c, rho):
@@ -30,17 +31,20 @@ def test_mmc_erlang_c(c, rho):
     assert busy["max_busy"] <= c
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["lognormal", "deterministic"])
 def test_mg1_pollaczek_khinchine(kind):
     """M/G/1 with lognormal and deterministic service: Pollaczek–Khinchine mean wait."""
     _within(v.mg1_check(kind))
 
 
+@pytest.mark.slow
 def test_tandem_jackson():
     """Siloed two-department path = two M/M/1 in tandem: W = 1/(mu1 - lam) + 1/(mu2 - lam)."""
     _within(v.tandem_check())
 
 
+@pytest.mark.slow
 def test_fork_join_nelson_tantawi():
     """Merged parallel dispatch to two departments = fork-join of two M/M/1: (12 - rho)/8 / (mu - lam)."""
     row = v.fork_join_check()

@@ -69,6 +69,7 @@ def runs(tmp_path_factory):
     return root, procs
 
 
+@pytest.mark.slow
 def test_same_seed_gives_byte_identical_results(runs):
     root, _ = runs
     a = (root / "a" / "appeals.csv").read_bytes()
@@ -80,6 +81,7 @@ def test_same_seed_gives_byte_identical_results(runs):
     assert pa["scenario_sha256_16"] == pb["scenario_sha256_16"] and pa["seed"] == pb["seed"] == 3
 
 
+@pytest.mark.slow
 def test_different_seeds_differ(runs):
     root, _ = runs
     a = pd.read_csv(root / "a" / "appeals.csv")
@@ -92,6 +94,7 @@ def test_different_seeds_differ(runs):
     assert sim.load_scenario(root / "c" / "scenario.yaml").seed == 4
 
 
+@pytest.mark.slow
 def test_written_scenario_repeats_the_run(runs):
     root, _ = runs
     written = root / "a" / "scenario.yaml"
@@ -107,6 +110,7 @@ def test_written_scenario_repeats_the_run(runs):
     assert prov_again["scenario_sha256_16"] == prov_a["scenario_sha256_16"]
 
 
+@pytest.mark.slow
 def test_existing_results_are_replaced_whole(runs):
     root, _ = runs
     d = root / "d"
@@ -231,6 +235,7 @@ def test_replications_differ_and_repeat():
     assert not np.allclose(r0.u["service"][: min(len(r0), len(r1))], r1.u["service"][: min(len(r0), len(r1))])
 
 
+@pytest.mark.slow
 def test_process_hash_seed_does_not_matter(tmp_path):
     """Results do not depend on Python's per-process string hashing (set iteration order)."""
 
@@ -261,6 +266,7 @@ def test_process_hash_seed_does_not_matter(tmp_path):
     assert outs[0] == outs[1]
 
 
+@pytest.mark.slow
 def test_a_second_run_into_the_folder_leaves_nothing_of_the_first(tmp_path):
     out = tmp_path / "run"
     first = _gridsim("run", "--days", "15", "--seed", "1", "--out", str(out), "--quiet")

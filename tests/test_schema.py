@@ -191,6 +191,7 @@ def cli_bad(tmp_path_factory):
     return {case: (*jobs[case], done[case]) for case in SUBPROCESS_CASES}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SUBPROCESS_CASES)
 def test_bad_scenario_run_subprocess_exit_2(cli_bad, case):
     """``gridsim run BAD --out OUT``: exit 2, file + field + expectation on stderr, no traceback, no OUT."""
@@ -229,6 +230,7 @@ def test_category_mix_error_names_the_dotted_field_path(tmp_path, cli):
     _check_bad(proc, path, None, "groups.residents.category_mix", "must sum to 1")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "field,value",
     [
@@ -261,6 +263,7 @@ def test_bad_input_leaves_an_existing_results_folder_untouched(tmp_path, cli):
 # ---------------------------------------------------------------- all errors at once
 
 
+@pytest.mark.slow
 def test_two_independent_field_errors_are_both_reported(tmp_path, gridsim_cli):
     raw = make_raw("horizon_dayz=5", "groups.residents.arrivals_per_day=-1")
     path = _write(tmp_path, raw)
@@ -386,6 +389,7 @@ def test_two_reference_errors_are_both_reported(tmp_path, cli):
 # ---------------------------------------------------------------- --set
 
 
+@pytest.mark.slow
 def test_set_override_validates(tmp_path, gridsim_cli):
     path = _write(tmp_path, make_raw(), "ok.yaml")
     proc = gridsim_cli("validate", str(path), "--set", "departments.alpha.headcount=5")
@@ -424,6 +428,7 @@ def test_set_override_can_make_a_file_invalid(tmp_path, cli):
     _check_bad(proc, path, None, "departments.alpha.headcount:", "greater than 0")
 
 
+@pytest.mark.slow
 def test_set_unknown_path_is_a_clear_error(tmp_path, gridsim_cli, cli):
     path = _write(tmp_path, make_raw(), "ok.yaml")
     out = tmp_path / "out"
@@ -458,6 +463,7 @@ def test_malformed_set_is_a_clear_error(tmp_path, cli, item, expected):
 # ---------------------------------------------------------------- schema and valid files
 
 
+@pytest.mark.slow
 def test_schema_prints_valid_json(gridsim_cli):
     proc = gridsim_cli("schema")
     assert proc.returncode == 0, proc.stderr
@@ -468,6 +474,7 @@ def test_schema_prints_valid_json(gridsim_cli):
     assert {"name", "horizon_days", "departments", "groups"} <= set(schema["required"])
 
 
+@pytest.mark.slow
 def test_valid_files_validate(tmp_path, gridsim_cli, cli):
     path = _write(tmp_path, make_raw(), "ok.yaml")
     proc = gridsim_cli("validate", str(path))
@@ -485,6 +492,7 @@ def test_valid_file_round_trips_through_yaml(tmp_path):
     assert again.to_dict() == sc.to_dict() and again.digest() == sc.digest()
 
 
+@pytest.mark.slow
 def test_a_key_given_twice_is_an_error_not_the_last_one_wins(tmp_path, gridsim_cli):
     path = tmp_path / "twice.yaml"
     text = (REPO / "scenarios" / "default.yaml").read_text(encoding="utf-8")
@@ -495,6 +503,7 @@ def test_a_key_given_twice_is_an_error_not_the_last_one_wins(tmp_path, gridsim_c
     assert "line " in p.stderr
 
 
+@pytest.mark.slow
 def test_a_reader_that_goes_away_ends_the_output_quietly():
     import subprocess
     import sys
@@ -537,6 +546,7 @@ def test_no_issue_arises_after_a_horizon_that_is_not_a_whole_hour():
         assert created.max() < sc.horizon and created.max() > sc.horizon - 1
 
 
+@pytest.mark.slow
 def test_alias_bombs_deep_nesting_and_huge_values_are_clear_errors(tmp_path):
     """A few kilobytes of YAML aliases, 5,000 levels of nesting, or a horizon or rate that would exhaust memory:
     each is refused at once with the file and field, never a MemoryError or RecursionError."""

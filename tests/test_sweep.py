@@ -46,6 +46,7 @@ def write_sweep(tmp_path, **changes):
 # ---------------------------------------------------------------- designs
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "kind,n,expected",
     [("factorial", None, 6), ("lhs", 10, 10), ("sobol", 8, 8), ("saltelli", 8, 8 * (2 + 2)), ("oat", 3, 5)],
@@ -108,6 +109,7 @@ def test_delegated_share_lever(tmp_path):
 # ---------------------------------------------------------------- running
 
 
+@pytest.mark.slow
 def test_same_table_on_one_process_two_processes_and_dask(tmp_path):
     plan = load_sweep(write_sweep(tmp_path))
     one = run_sweep(plan, tmp_path / "one", workers=1)
@@ -121,6 +123,7 @@ def test_same_table_on_one_process_two_processes_and_dask(tmp_path):
     pd.testing.assert_frame_equal(on_disk, one)
 
 
+@pytest.mark.slow
 def test_kill_and_resume_loses_nothing_and_repeats_nothing(tmp_path):
     path = write_sweep(tmp_path, name="killme", design={"kind": "lhs", "n": 14, "seed": 2}, replications=1)
     out = tmp_path / "killed"
@@ -147,6 +150,7 @@ def test_kill_and_resume_loses_nothing_and_repeats_nothing(tmp_path):
     pd.testing.assert_frame_equal(table, ref)
 
 
+@pytest.mark.slow
 def test_folder_of_another_sweep_is_refused(tmp_path):
     run_sweep(load_sweep(write_sweep(tmp_path)), tmp_path / "out", workers=1)
     other = load_sweep(write_sweep(tmp_path, replications=3))
@@ -173,6 +177,7 @@ def test_sobol_indices_on_ishigami():
     assert list(idx.index[:2]) == ["x1", "x2"]  # ranked by total effect
 
 
+@pytest.mark.slow
 def test_point_ratios_and_analyze_outputs(tmp_path):
     plan = load_sweep(write_sweep(tmp_path))
     df = run_sweep(plan, tmp_path / "out", workers=1)
@@ -189,6 +194,7 @@ def test_point_ratios_and_analyze_outputs(tmp_path):
     assert "where does merging pay" in res["summary"]
 
 
+@pytest.mark.slow
 def test_analyze_lhs_runs_prim(tmp_path):
     plan = load_sweep(write_sweep(tmp_path, name="lhs", design={"kind": "lhs", "n": 12}, replications=1))
     run_sweep(plan, tmp_path / "out", workers=2)
@@ -200,6 +206,7 @@ def test_analyze_lhs_runs_prim(tmp_path):
 # ---------------------------------------------------------------- bad sweep files
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "changes,expect",
     [
