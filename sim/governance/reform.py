@@ -139,6 +139,17 @@ SWITCHES: tuple[Switch, ...] = (
 assert {s.name for s in SWITCHES} >= set(Reform.model_fields), "every reform flag is a switch"
 
 
+def _every_category(name: str, label: str, field: str) -> Switch:
+    """A feature of both arms that categories have when their ``field`` is above 0; off sets it to 0 in all."""
+    return Switch(
+        name,
+        label,
+        lambda sc, _: any(getattr(c, field) > 0 for c in sc.categories.values()),
+        lambda sc, _: [f"categories.{k}.{field}=0" for k in sc.categories],
+        reform=False,
+    )
+
+
 #: Features common to both arms, no model's and not the reform: ``gridsim explain`` turns each off in *both*
 #: arms at once and reports how much of the model's difference from the baseline (merged − siloed) rides on it
 #: (the difference with it less the difference without).  Their block is the whole scenario.
@@ -166,13 +177,7 @@ COMMON: tuple[Switch, ...] = (
         lambda sc, _: ["siloed.platform.shared=false", "merged.platform.shared=false"],
         reform=False,
     ),
-    Switch(
-        "priorities",
-        "urgency: offices serve higher-priority categories first",
-        lambda sc, _: any(c.priority > 0 for c in sc.categories.values()),
-        lambda sc, _: [f"categories.{k}.priority=0" for k in sc.categories],
-        reform=False,
-    ),
+    _every_category("priorities", "urgency: offices serve higher-priority categories first", "priority"),
     Switch(
         "surges",
         "surges of demand (a typhoon day)",
@@ -180,20 +185,8 @@ COMMON: tuple[Switch, ...] = (
         lambda sc, _: ["surges=[]"],
         reform=False,
     ),
-    Switch(
-        "hard_cases",
-        "hard cases needing several departments' extra work",
-        lambda sc, _: any(c.p_hard > 0 for c in sc.categories.values()),
-        lambda sc, _: [f"categories.{k}.p_hard=0" for k in sc.categories],
-        reform=False,
-    ),
-    Switch(
-        "unclear_ownership",
-        "cases of unclear ownership",
-        lambda sc, _: any(c.p_unclear > 0 for c in sc.categories.values()),
-        lambda sc, _: [f"categories.{k}.p_unclear=0" for k in sc.categories],
-        reform=False,
-    ),
+    _every_category("hard_cases", "hard cases needing several departments' extra work", "p_hard"),
+    _every_category("unclear_ownership", "cases of unclear ownership", "p_unclear"),
 )
 
 
