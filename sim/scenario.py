@@ -1187,11 +1187,16 @@ def check_size(raw, source: str) -> None:
             stack.extend((v, depth + 1, False) for v in parts(x))
 
 
-def read_yaml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
-    """Read a scenario file into raw data, with clear errors for missing, empty or non-YAML files.
+def read_scenario(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
+    """Read a scenario file into raw data (:func:`read_yaml`); a file with ``base:`` is built on another
+    scenario file (:func:`_extended`)."""
+    raw = read_yaml(path)
+    return _extended(raw, Path(path), _seen) if "base" in raw else raw
 
-    A file with ``base:`` is built on another scenario file (:func:`_extended`).
-    """
+
+def read_yaml(path: str | Path) -> dict:
+    """Read a YAML file (a scenario, a sweep, a column map) into raw data, with clear errors for missing,
+    empty or non-YAML files."""
     source = str(path)
     try:
         size = Path(path).stat().st_size
@@ -1215,7 +1220,7 @@ def read_yaml(path: str | Path, _seen: tuple[Path, ...] = ()) -> dict:
         raise ScenarioError(source, ["file is empty: expected a scenario (a YAML map)"])
     if not isinstance(raw, dict):
         raise ScenarioError(source, [f"expected a YAML map at the top level, got {type(raw).__name__}"])
-    return _extended(raw, Path(path), _seen) if "base" in raw else raw
+    return raw
 
 
 MAX_BASES = 8  # scenarios built on scenarios, at most this deep
@@ -1237,7 +1242,7 @@ def _extended(raw: dict, path: Path, seen: tuple[Path, ...]) -> dict:
         raise ScenarioError(
             source, [f"base: scenarios built on each other in a loop or over {MAX_BASES} deep ({chain})"]
         )
-    data = read_yaml(target, (*seen, path.resolve()))
+    data = read_scenario(target, (*seen, path.resolve()))
     for field_path, value in changes.items():
         set_path(data, field_path, value, f"{source}: set")
     return data | raw
@@ -1297,7 +1302,7 @@ def build_scenario(raw: dict, source: str = "<scenario>") -> Scenario:
 def load_scenario(path: str | Path | None = None, overrides: list[str] | None = None) -> Scenario:
     """Load, override and validate a scenario file (the embedded default when ``path`` is None)."""
     path = DEFAULT_SCENARIO_PATH if path is None else Path(path)
-    raw = apply_overrides(read_yaml(path), overrides or [])
+    raw = apply_overrides(read_scenario(path), overrides or [])
     return build_scenario(raw, str(path))
 
 

@@ -36,3 +36,19 @@ def test_bases_in_a_loop_or_missing_are_bad_input(tmp_path):
         load_scenario(_write(tmp_path / "c.yaml", {"base": "nowhere.yaml"}))
     with pytest.raises(ScenarioError, match="base: expected a path"):
         load_scenario(_write(tmp_path / "d.yaml", {"base": 3}))
+
+
+def test_a_sweep_on_a_scenario_built_on_a_base(tmp_path):
+    """A sweep file's own base: and set: are the sweep's; its base scenario may itself be built on a base."""
+    from sim.sweep.spec import load_sweep
+
+    sweep = {
+        "name": "p",
+        "base": str(REPO / "scenarios" / "institutions" / "platform.yaml"),
+        "set": {"horizon_days": 7, "warmup_days": 0},
+        "parameters": {"share": {"path": "merged.stationed_share", "values": [0.1, 0.2]}},
+        "design": {"kind": "factorial"},
+        "replications": 1,
+    }
+    plan = load_sweep(_write(tmp_path / "sweep.yaml", sweep))
+    assert not plan.base.siloed.platform.shared and plan.base.horizon_days == 7

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlparse
 
 from .. import models
 from ..metrics import HEADLINE, METRICS as REGISTRY, Metric
-from ..scenario import ScenarioError, build_scenario, delegate_simplest, load_scenario, read_yaml
+from ..scenario import ScenarioError, build_scenario, delegate_simplest, load_scenario, read_scenario
 
 #: The levers on the page: name -> (label, min, max, step, default).
 LEVERS = {
@@ -96,7 +96,7 @@ def scenario_for(levers: dict):
     from ..scenario import apply_overrides, DEFAULT_SCENARIO_PATH
 
     path = _BASE["path"] or DEFAULT_SCENARIO_PATH
-    raw = apply_overrides(copy.deepcopy(read_yaml(path)), lever_overrides(levers))
+    raw = apply_overrides(copy.deepcopy(read_scenario(path)), lever_overrides(levers))
     delegate_simplest(raw, float(levers.get("delegated_share", LEVERS["delegated_share"][4])))
     return build_scenario(raw, str(path))
 

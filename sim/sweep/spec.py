@@ -23,6 +23,7 @@ from ..scenario import (
     Strict,
     _format_error,
     build_scenario,
+    read_scenario,
     read_yaml,
     set_path,
 )
@@ -209,7 +210,7 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None) -> SweepPla
     except ValidationError as exc:
         raise ScenarioError(source, [line for e in exc.errors() for line in _format_error(e)]) from None
     base_path = DEFAULT_SCENARIO_PATH if sweep.base == "default" else Path(path).parent / sweep.base
-    base_raw = apply_overrides(read_yaml(base_path), overrides or [])
+    base_raw = apply_overrides(read_scenario(base_path), overrides or [])
     for p, v in sweep.set.items():
         set_path(base_raw, p, v, f"{source}: set")
     base = build_scenario(base_raw, str(base_path)).one_street(source, "a sweep")
