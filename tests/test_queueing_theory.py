@@ -73,6 +73,7 @@ def test_littles_law_every_station(model, overrides):
 
 # ---- the slow tier: the same theory through a scenario file and `gridsim compare`, with the power to see a bias
 @pytest.mark.slow
+@pytest.mark.uncovered
 @pytest.mark.parametrize("name", list(v.CLI_CASES))
 def test_theory_through_gridsim_compare(name, tmp_path):
     """Each case's analytic value lies in the 99% interval of 10 replications run by `gridsim compare`, and
