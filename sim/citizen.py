@@ -8,6 +8,7 @@ grid or department holds the case.  A citizen who reaches a closed office waits
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from .records import AppealRecord, note, step
 from .world import Office
@@ -95,21 +96,41 @@ def served(office: Office, rec: AppealRecord, work: float, patience: float | Non
     return True
 
 
-def staff_job(office: Office, rec: AppealRecord, hours: float, activity: str = "department work"):
+def staff_job(
+    office: Office,
+    rec: AppealRecord,
+    hours: float,
+    activity: str = "department work",
+    priority: int | None = None,
+    on_start: Callable[[], None] | None = None,
+):
     """Start ``office``'s work (``activity``) on the appeal (no process of its own); the event of its end.
 
-    ``yield staff_job(...)`` in a process waits for it; several at once run in parallel.
+    ``yield staff_job(...)`` in a process waits for it; several at once run in parallel.  It queues at the
+    appeal's priority unless ``priority`` is given; ``on_start()`` is called when a staff member takes it up.
     """
     rec.staff_hours += hours
+    level = rec.priority if priority is None else priority
     if rec.steps is None:
-        end = office.job(hours, priority=rec.priority)
+        end = office.job(hours, on_start, level)
     else:  # the event log: when staff take it up, and when they are done
-        end = office.job(hours, lambda: step(rec, office.env.now, activity, office, "start"), rec.priority)
+        end = office.job(hours, _logged(rec, office, activity, on_start), level)
         end.callbacks.append(lambda _e: step(rec, office.env.now, activity, office))
     if rec.events is not None:
         note(rec, office.env.now, f"{office.label} takes it up ({hours:.1f} h of work)")
         end.callbacks.append(lambda _e: note(rec, office.env.now, f"{office.label} has done its part"))
     return end
+
+
+def _logged(rec: AppealRecord, office: Office, activity: str, then: Callable[[], None] | None) -> Callable[[], None]:
+    """The ``on_start`` of a logged staff job: the event log's start step, then ``then()``."""
+
+    def start() -> None:
+        step(rec, office.env.now, activity, office, "start")
+        if then is not None:
+            then()
+
+    return start
 
 
 def p_satisfied(b, hours: float, trips: int, bounces: int) -> float:

@@ -59,6 +59,8 @@ class AppealRecord:
     staff_hours: float = 0.0
     recontacts: int = 0  # times an office had to reach the citizen again after a lossy hand-off (no shared platform)
     priority: int = 0  # its category's: offices serve higher priorities first (0: the usual)
+    reports: int = 0  # departments called on site by the whistle (吹哨报到) that reported
+    late_reports: int = 0  # of those, the reports later than the whistle's deadline
     events: Optional[list] = None  # (time, text) steps, kept only for appeals being traced
     steps: Optional[list] = None  # (time, activity, office, lifecycle), kept only for an event log
 

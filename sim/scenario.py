@@ -332,6 +332,45 @@ class JointMeeting(Strict):
     settles_ownership: bool = Field(default=True, description="assigned cases need no grid-leader coordination")
 
 
+class Whistle(Strict):
+    """吹哨报到 ("the grassroots blow the whistle, departments report"): a hard case calls its departments on site.
+
+    Instead of waiting for the joint meeting, the grid leader calls (``call_hours`` of the grid leader's time)
+    every department a hard case needs; each sends one staff member, whose job (``travel_hours`` there, then
+    the department's part of the case, done on site) is served before the department's queued work below
+    ``priority``.  A department *reports* when its staff member arrives; a report later than ``deadline``
+    hours after the call is counted late (``late_reports`` in appeals.csv, of ``reports``).  Ownership is
+    settled on site, so a whistled case needs no coordination.  The same hard cases as the meeting's, so the
+    two are compared on the same cases (``scenarios/institutions/whistle.yaml``).  The travel is staff time,
+    counted in the departments' hours.
+    """
+
+    enabled: bool = Field(default=False, description="hard cases go to the whistle instead of the joint meeting")
+    deadline: PositiveFloat = Field(default=2.0, description="hours from the call by which a department must report")
+    priority: int = Field(
+        default=3, ge=0, le=3, description="the call's priority at the departments (3: served before all else)"
+    )
+    call_hours: NonNegativeFloat = Field(default=0.1, description="grid leader's hours to call the departments")
+    travel_hours: NonNegativeFloat = Field(
+        default=0.5, description="a reporting department's staff hours to reach the site (open hours)"
+    )
+
+
+class Volunteers(Strict):
+    """Party members who report in at the grassroots (党员报到, 双报到): part-time capacity for simple matters.
+
+    ``per_area`` volunteers are on duty in each comprehensive grid in the open hours of ``calendar`` (e.g.
+    Saturday mornings: Chifeng's 2.3 万 organ party members each serve at least twice a year).  A delegated
+    simple matter goes to them when one is free and on duty, else to the stationed staff.  They are capacity,
+    not the reform: their staffed hours are counted and the capacity check states them.
+    """
+
+    per_area: NonNegativeInt = Field(default=0, description="volunteers on duty at once in each area (0: none)")
+    calendar: Optional[str] = Field(
+        default=None, description="id of the calendar of their duty hours (null: the comprehensive stations')"
+    )
+
+
 class Feedback(Strict):
     """The feedback call (回访) after closing; an unsatisfied appeal may reopen.
 
@@ -529,10 +568,19 @@ class Merged(Strict):
     coordination: Distribution
     closing: Distribution
     joint_meeting: JointMeeting = JointMeeting()
+    whistle: Whistle = Field(default=Whistle(), description="吹哨报到: hard cases call their departments on site")
+    volunteers: Volunteers = Field(
+        default=Volunteers(), description="party members who report in (党员报到): part-time capacity"
+    )
     patrol: Patrol = Patrol()
     feedback: Feedback = Feedback()
     platform: Platform = Field(default=Platform(), description="the case record the grid and departments share")
     extra_staff: ExtraStaff = ExtraStaff()
+
+    def volunteers_per_area(self) -> int:
+        """Volunteers on duty per area: none without delegated matters for them (delegation needs stationing)."""
+        r = self.reform
+        return self.volunteers.per_area if r.delegation and r.stationing else 0
 
 
 class Siloed(Strict):
@@ -738,11 +786,11 @@ class Scenario(Strict):
         return round(self.departments[dept].headcount * self.stationed_share(dept))
 
     def grid_leaders(self) -> int:
-        """Grid leaders per area when merged: none when nothing needs one (no triage, coordination or meeting)."""
-        r = self.merged.reform
-        return (
-            self.merged.grid_leaders_per_area if r.triage or r.coordination or self.merged.joint_meeting.enabled else 0
-        )
+        """Grid leaders per area when merged: none when nothing needs one (no triage, coordination, meeting or
+        whistle)."""
+        m = self.merged
+        needed = m.reform.triage or m.reform.coordination or m.joint_meeting.enabled or m.whistle.enabled
+        return m.grid_leaders_per_area if needed else 0
 
     def known_models(self) -> list[str]:
         """Every registered governance model, this scenario's plug-ins loaded (:mod:`sim.models`)."""
@@ -887,9 +935,12 @@ def _reference_problems(sc: Scenario, complete: bool = True):
                 + ")"
             )
     if sc.merged is not None and whole(sc.departments) and sc.calendars is not None:
-        if sc.merged.stationed_calendar is not None:
-            if problem := unknown(sc.calendars, sc.merged.stationed_calendar, "calendar"):
-                yield f"merged.stationed_calendar: {problem}"
+        for field, cal in (
+            ("stationed_calendar", sc.merged.stationed_calendar),
+            ("volunteers.calendar", sc.merged.volunteers.calendar),
+        ):
+            if cal is not None and (problem := unknown(sc.calendars, cal, "calendar")):
+                yield f"merged.{field}: {problem}"
     for k, c in entries(sc.calendars):
         if (c.holidays or c.workdays) and sc.start_date is None:
             yield f"calendars.{k}.holidays: holidays and workdays need the scenario's start_date (YYYY-MM-DD)"

@@ -370,6 +370,8 @@ class World:
                 cal = cals[sc.line_grids[name].calendar]
             elif kind == "stationed":  # stationed staff keep their departments' hours unless moved
                 cal = cals[sc.stationed_calendar()]
+            elif kind == "volunteer":
+                cal = cals[sc.merged.volunteers.calendar or sc.merged.calendar]
             elif kind == "hotline":
                 cal = ALWAYS if sc.channels.hotline.calendar is None else cals[sc.channels.hotline.calendar]
             else:

@@ -36,6 +36,11 @@ SCENARIOS = {
     ),
     # the line grids without a shared platform, the grid with one: the platform switch is on
     "platform": ("scenarios/default.yaml", ["horizon_days=30", "siloed.platform.shared=false"]),
+    # 吹哨报到 instead of the joint meeting, and party-member volunteers: the whistle and volunteers switches on
+    "whistle": (
+        "scenarios/default.yaml",
+        ["horizon_days=30", "merged.whistle.enabled=true", "merged.volunteers.per_area=2"],
+    ),
 }
 
 

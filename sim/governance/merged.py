@@ -21,7 +21,7 @@ siloed policy's own code, so that with every switch off this is the siloed proce
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -38,7 +38,7 @@ from .siloed import SiloedPolicy
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ..scenario import Dispatch, JointMeeting, Scenario
+    from ..scenario import Dispatch, JointMeeting, Merged, Scenario
 
 
 class JointMeetings:
@@ -110,6 +110,7 @@ class MergedPolicy(SiloedPolicy):
         "station": "comprehensive grid station (综合网格)",
         "leader": "grid leader (网格长)",
         "stationed": "stationed staff (下沉力量)",
+        "volunteer": "party-member volunteers (党员报到)",
     }
 
     @classmethod
@@ -132,6 +133,12 @@ class MergedPolicy(SiloedPolicy):
             lines.append(
                 f"thinner departments: {worst.split(':')[1]} goes from {100 * depts.loc[worst, base]:.0f}% "
                 f"to {100 * depts.loc[worst, model]:.0f}% utilisation after stationing staff in grids"
+            )
+        called = a[(a["model"] == model) & (a["reports"] > 0)] if "reports" in a else a.iloc[:0]
+        if len(called):
+            lines.append(
+                f"吹哨报到: {100 * called['late_reports'].sum() / called['reports'].sum():.0f}% of "
+                f"{called['reports'].sum()} department reports on site came after the deadline"
             )
         hard = a[a["hard"] & a["resolved"].notna()]
         if len(hard):
@@ -159,6 +166,7 @@ class MergedPolicy(SiloedPolicy):
         stationed = stationed_counts(sc)
         out = {f"dept:{d}": s.headcount - stationed[d] for d, s in sc.departments.items()}
         reform, extra, leaders = sc.merged.reform, sc.merged.extra_staff, sc.grid_leaders()
+        volunteers = sc.merged.volunteers_per_area()  # party members on duty, for delegated matters
         # extra staff for stationing join the intake desks when nothing is stationed
         extra_intake = extra.intake_per_area + (0 if reform.stationing else extra.stationed_per_area)
         if not reform.one_door:
@@ -173,26 +181,40 @@ class MergedPolicy(SiloedPolicy):
                 out[f"leader:{a}"] = leaders
             if reform.stationing:
                 out[f"stationed:{a}"] = int(n) + extra.stationed_per_area
+            if volunteers:
+                out[f"volunteer:{a}"] = volunteers
         return out
+
+    @staticmethod
+    def _hard_cases(m: Merged) -> str:
+        """The assumption of how hard cases are assigned: the whistle, the joint meeting or the grid leader."""
+        w, meeting = m.whistle, m.joint_meeting
+        if w.enabled:
+            return (
+                f"吹哨报到: the grid leader calls a hard case's departments on site ({w.call_hours:g} h); each sends "
+                f"one staff member at priority {w.priority} ({w.travel_hours:g} h of travel, then its part on site), "
+                f"due within {w.deadline:g} h; ownership is settled on site."
+            )
+        if not meeting.enabled:
+            return "No joint meetings: the grid leader coordinates hard cases."
+        return (
+            f"Hard cases wait for the joint meeting every {meeting.every_days} days (weekday {meeting.weekday}, "
+            f"{meeting.hour:g}:00), which costs its attendees {meeting.hours:g} h + {meeting.per_case_hours:g} h "
+            "a case" + (" and settles ownership." if meeting.settles_ownership else ".")
+        )
 
     @classmethod
     def assumptions(cls, sc: Scenario) -> list[str]:
         """Stationing, the grid leaders, the joint meeting, delegation, patrols and the staff counts; then dispatch
         and feedback (as every model states them: not the line grids' bouncing, which the grid leader replaces)."""
         m = sc.merged
-        meeting = m.joint_meeting
+        volunteers = m.volunteers_per_area()
         items = [
             f"{100 * m.stationed_share:.0f}% of department staff are stationed in the grids (default share), so "
             "departments are thinner for the work that still reaches them.",
             "The grid leaders of each area triage every appeal and coordinate unclear ownership "
             f"(triage {m.triage.mean_value:.2f} h, coordination {m.coordination.mean_value:.2f} h on average).",
-            (
-                f"Hard cases wait for the joint meeting every {meeting.every_days} days (weekday {meeting.weekday}, "
-                f"{meeting.hour:g}:00), which costs its attendees {meeting.hours:g} h + {meeting.per_case_hours:g} h "
-                "a case" + (" and settles ownership." if meeting.settles_ownership else ".")
-                if meeting.enabled
-                else "No joint meetings: the grid leader coordinates hard cases."
-            ),
+            cls._hard_cases(m),
             "Delegated categories solved on the spot: "
             + (", ".join(k for k, c in sc.categories.items() if c.delegable) or "none")
             + ".",
@@ -210,10 +232,22 @@ class MergedPolicy(SiloedPolicy):
                 else f"departments' own calendar ('{sc.stationed_calendar()}')"
             )
             + f"; {sc.grid_leaders()} grid leader(s) per area.",
+            *(
+                [
+                    f"**Volunteers**: {m.volunteers.per_area} party-member volunteer(s) per area (党员报到) on the "
+                    f"'{m.volunteers.calendar or m.calendar}' calendar take delegated matters when free; their hours "
+                    "are staffed hours of the merged arm (the capacity check counts them)."
+                ]
+                if volunteers
+                else []
+            ),
             (
                 f"**Extra staff**: {m.extra_staff.intake_per_area} intake and {m.extra_staff.stationed_per_area} "
                 "stationed per area; the comparison is not at equal headcount."
                 if m.extra_staff.intake_per_area or m.extra_staff.stationed_per_area
+                else "Equal paid headcount: merging moves staff, it adds none; staffed hours are compared in the "
+                "checks."
+                if volunteers
                 else "Equal total headcount: merging moves staff, it adds none; staffed hours are compared in the "
                 "checks."
             ),
@@ -227,6 +261,7 @@ class MergedPolicy(SiloedPolicy):
             [world.offices.get(f"{kind}:{a}") for a in issues.areas] for kind in ("station", "leader", "stationed")
         ]
         self.stations, self.leaders, self.stationed = per_area
+        self.volunteers = [world.offices.get(f"volunteer:{a}") for a in issues.areas]
         super().__init__(world, issues)
         m, u, c = self.sc.merged, issues.u, issues.category
         self.intake = m.intake.ppf(u["intake"][:, 0])
@@ -236,6 +271,7 @@ class MergedPolicy(SiloedPolicy):
         self.delegable = np.array([s.delegable for s in self.cats])[c]
         # a wrong dispatch goes to another area's grid, uniform over the others
         self.wrong_area = another(u["dispatch_pick"][:, 0], issues.area, len(self.areas))
+        self.whistle_on = m.whistle.enabled
         # a meeting needs a grid leader in every area, so there are some (Scenario.grid_leaders)
         self.meetings = (
             JointMeetings(
@@ -244,6 +280,33 @@ class MergedPolicy(SiloedPolicy):
             if m.joint_meeting.enabled
             else None
         )
+
+    def whistle(self, rec: AppealRecord, area: int, work: list[tuple[int, float]]) -> ProcessBody[tuple[Office, float]]:
+        """Process body: 吹哨报到.  The grid leader calls every department the case needs; each sends one staff
+        member, served before its queued work below the whistle's priority, who travels to the site and does the
+        department's part there (no hand-off of records, no trip for the citizen).  Counts the reports, and those
+        later than the deadline (:class:`~sim.scenario.Whistle`).  Returns the last department and its hours.
+        """
+        env, w = self.env, self.sc.merged.whistle
+        note(rec, env.now, "a hard case: the grid leader blows the whistle (吹哨), calling its departments on site")
+        yield staff_job(cast(Office, self.leaders[area]), rec, w.call_hours, "whistle")
+        called, level = env.now, max(w.priority, rec.priority)
+
+        def reports(office: Office) -> Callable[[], None]:
+            def arrives() -> None:  # taken up now: on site after the travel, in the office's open hours
+                late = office.calendar.finish(env.now, w.travel_hours) - called > w.deadline
+                rec.reports += 1
+                rec.late_reports += late
+                note(rec, env.now, lambda: f"the {office.label} reports (报到){' late' if late else ''}")
+
+            return arrives
+
+        jobs = [
+            staff_job(self.depts[d], rec, w.travel_hours + h, "on-site work", level, reports(self.depts[d]))
+            for d, h in work
+        ]
+        yield env.all_of(jobs)
+        return self.depts[work[-1][0]], work[-1][1]
 
     PER_ISSUE = SiloedPolicy.PER_ISSUE + ("intake", "triage", "coordination", "closing", "delegable", "wrong_area")
 
@@ -316,6 +379,13 @@ class MergedPolicy(SiloedPolicy):
             yield from visit(self.stations[self.area_of[i]], rec, travel, 0.0, activity="intake")
         yield from self.handle(i, rec, again=True)
 
+    def on_the_spot(self, area: int, stationed: Office) -> Office:
+        """Who solves a delegated matter: a party-member volunteer free and on duty now, else the stationed staff."""
+        volunteers = self.volunteers[area]
+        if volunteers is not None and volunteers.free and volunteers.calendar.is_open(self.env.now):
+            return volunteers
+        return stationed
+
     def ownership(self, i: int, rec: AppealRecord, carried: bool) -> ProcessBody[bool]:
         """The grid leader coordinates the departments instead of bouncing the case (when coordination is on)."""
         if not self.reform.coordination:
@@ -337,12 +407,14 @@ class MergedPolicy(SiloedPolicy):
             carried = False  # the grid holds the case now
         stationed = self.stationed[area]
         if r.delegation and self.delegable[i] and not self.hard[i] and stationed is not None and stationed.capacity:
-            note(rec, env.now, "a delegated simple matter: solved on the spot by stationed staff")
+            desk = self.on_the_spot(area, stationed)
+            note(rec, env.now, lambda: f"a delegated simple matter: solved on the spot by the {desk.label}")
             hours = sum(h for _, h in work)
-            yield staff_job(stationed, rec, hours, "on-the-spot work")  # delegated power: same work, one desk
-            return stationed, hours
-        meetings = self.meetings if self.hard[i] else None  # a hard case waits for the joint meeting, if any
-        settled = again or (meetings is not None and self.sc.merged.joint_meeting.settles_ownership)
+            yield staff_job(desk, rec, hours, "on-the-spot work")  # delegated power: same work, one desk
+            return desk, hours
+        whistled = self.hard[i] and self.whistle_on  # a hard case calls its departments on site (吹哨报到)
+        meetings = self.meetings if self.hard[i] and not whistled else None  # or waits for the joint meeting
+        settled = again or whistled or (meetings is not None and self.sc.merged.joint_meeting.settles_ownership)
         if (self.unclear[i] or self.hard[i]) and not settled:
             if not (yield from self.ownership(i, rec, carried)):
                 self.abandon(rec)
@@ -355,7 +427,9 @@ class MergedPolicy(SiloedPolicy):
             step(rec, env.now, "joint meeting")
             note(rec, env.now, "the joint meeting assigns it")
             carried = False
-        if not r.parallel_dispatch:
+        if whistled:
+            last = yield from self.whistle(rec, area, work)
+        elif not r.parallel_dispatch:
             last = yield from self.in_turn(i, rec, work, carried)
         elif len(work) == 1:  # nothing to fork
             yield self.dept_part(i, rec, *work[0])

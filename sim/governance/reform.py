@@ -106,6 +106,14 @@ SWITCHES: tuple[Switch, ...] = (
         "merged",
     ),
     Switch(
+        "whistle",
+        "吹哨报到: hard cases call their departments on site, at priority (instead of the joint meeting)",
+        lambda m, sc: m.whistle.enabled,
+        lambda m, sc: ["whistle.enabled=false"],
+        "merged",
+        stated_off=False,  # an institution a scenario may add, not a step of the default reform left out
+    ),
+    Switch(
         "patrols",
         "the grid's patrols (主动发现)",
         lambda m, sc: m.patrol.chance() > 0 and m.reform.stationing,
@@ -126,6 +134,14 @@ SWITCHES: tuple[Switch, ...] = (
         _same_platform,
         "merged",
         stated_off=False,
+    ),
+    Switch(
+        "volunteers",
+        "party-member volunteers who report in (党员报到): part-time capacity for delegated matters (capacity)",
+        lambda m, sc: m.volunteers_per_area() > 0,
+        lambda m, sc: ["volunteers.per_area=0"],
+        "merged",
+        reform=False,
     ),
     Switch(
         "extra_staff",
