@@ -62,6 +62,8 @@ _UNIFORMS = (
     "reentry",
     "lost",
     "recontact",
+    "rider",
+    "rider_delay",
 )
 #: Hand-offs of one appeal with draws of their own (a platform's re-entry); later ones reuse the last.
 HANDOFF_SLOTS = 6
@@ -105,6 +107,8 @@ def _columns(sc: Scenario) -> dict[str, int]:
         "come_in": len(sc.departments),
         # drawn only when an arm works without a shared platform (so other scenarios' streams cost nothing more)
         **dict.fromkeys(("reentry", "lost", "recontact"), HANDOFF_SLOTS if _unshared(sc) else 0),
+        # drawn only when riders report what they pass
+        **dict.fromkeys(("rider", "rider_delay"), 1 if sc.channels.riders.chance() > 0 else 0),
     }
 
 

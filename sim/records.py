@@ -19,12 +19,14 @@ import pandas as pd
 
 END_STATES = ("resolved", "abandoned", "open")
 #: How a citizen files (the keys of a group's ``channel_mix``).
-CitizenChannel = Literal["in_person", "hotline", "online"]
-CITIZEN_CHANNELS: tuple[CitizenChannel, ...] = ("in_person", "hotline", "online")
-#: How an appeal was filed: by the citizen (in person, by the 12345 hotline, online or by app), or by a
-#: finder before them (a department's inspection crew, a grid patrol).
-CHANNELS: tuple[str, ...] = CITIZEN_CHANNELS + ("inspection", "patrol")
-IN_PERSON, HOTLINE, ONLINE = 0, 1, 2
+CitizenChannel = Literal["in_person", "hotline", "online", "station"]
+CITIZEN_CHANNELS: tuple[CitizenChannel, ...] = ("in_person", "hotline", "online", "station")
+#: How an appeal was filed: by the citizen (in person, by the 12345 hotline, online or by app, at a gig-worker
+#: service station), or by a finder before them (a department's inspection crew, a grid patrol, a rider who
+#: reports what they pass).
+CHANNELS: tuple[str, ...] = CITIZEN_CHANNELS + ("inspection", "patrol", "rider")
+IN_PERSON, HOTLINE, ONLINE, STATION = 0, 1, 2, 3
+RIDER = CHANNELS.index("rider")
 
 
 @dataclass(slots=True)

@@ -24,6 +24,7 @@ import pandas as pd
 from . import checks, finding
 from .document import Bullets, Code, Document, Figure, Section, Table, Text, table
 from .metrics import BY_LABEL, HEADLINE, METRICS, is_rate, worst_served
+from .world import service_stations
 
 #: The breakdowns a run's report draws beside its figures.
 BREAKDOWNS = ("group", "category")
@@ -151,8 +152,15 @@ def mechanisms(result) -> list[str]:
         len(lines) - (1 if len(others) == 1 else 0),
         (
             f"filing channels (the same in both models): {100 * ch.get('in_person', 0.0):.0f}% in person, "
-            f"{100 * ch.get('hotline', 0.0):.0f}% by the 12345 hotline, {100 * ch.get('online', 0.0):.0f}% online; "
-            "trips and 多头跑 happen only in person or when a department asks the citizen to come in"
+            f"{100 * ch.get('hotline', 0.0):.0f}% by the 12345 hotline, {100 * ch.get('online', 0.0):.0f}% online"
+            + "".join(
+                f", {100 * ch[k]:.0f}% {what}"
+                for k, what in (("station", "at service stations"), ("rider", "reported by riders"))
+                if ch.get(k, 0.0) > 0
+            )
+            + "; trips and 多头跑 happen only in person"
+            + (" (a service station is one short trip)" if ch.get("station", 0.0) > 0 else "")
+            + " or when a department asks the citizen to come in"
         ),
     )
     return lines
@@ -402,11 +410,32 @@ def common_assumptions(sc) -> list[str]:
             or "none"
         )
         + ".",
+        *_gig_channels(sc),
         "Satisfaction: logistic({b0} − {b1}·hours − {b2}·(trips − 1) − {b3}·bounces); 满意率 is the citizen's "
         "satisfaction at the first resolution, and after any feedback loop it is reported beside it.".format(
             **sc.satisfaction.model_dump()
         ),
     ]
+
+
+def _gig_channels(sc) -> list[str]:
+    """The gig workers' service stations and the riders who collect problems, where the scenario has them."""
+    st, riders = sc.channels.station, sc.channels.riders
+    out = []
+    if service_stations(sc):
+        out.append(
+            f"Gig-worker service stations (驿站): {st.staff_per_area} staff per area on the "
+            f"'{st.calendar or 'always open'}' calendar, a {st.travel:g} h trip and {st.intake.mean_value:.2f} h of "
+            f"intake, then a work order ({st.dispatch.mean_value:g} h); their staffed hours count in every model."
+        )
+    if riders.chance() > 0:
+        out.append(
+            f"Riders as problem collectors (问题收集员): they see {100 * riders.chance():.0f}% of "
+            + ("discoverable issues" if riders.categories is None else ", ".join(riders.categories) + " issues")
+            + f" ({riders.staff_hours_per_day:g} rider hours a day on the routes, volunteered: not staffed hours) "
+            "and report them on the app, an online filing."
+        )
+    return out
 
 
 def experiment_document(exp, command: str) -> Document:

@@ -241,9 +241,10 @@ class Group(Strict):
         description="chance a citizen gives up each time they are referred or bounced elsewhere (both models)",
     )
     travel: Travel
-    channel_mix: dict[Literal["in_person", "hotline", "online"], NonNegativeFloat] = Field(
+    channel_mix: dict[Literal["in_person", "hotline", "online", "station"], NonNegativeFloat] = Field(
         default={"in_person": 1.0},
-        description="how this group files: shares of in person, hotline (12345) and online/app, summing to 1",
+        description="how this group files: shares of in person, hotline (12345), online/app and at a gig-worker "
+        "service station (驿站, channels.station), summing to 1",
     )
 
     @model_validator(mode="after")
@@ -486,11 +487,60 @@ class Online(Strict):
     )
 
 
+class ServiceStations(Strict):
+    """Gig-worker service stations (驿站; Nanchang's 15-minute service circle): filing points on the riders' routes.
+
+    A citizen whose channel is ``station`` makes a short trip (``travel``), queues at the area's station desk
+    (``staff_per_area`` staff on ``calendar``: long hours; patience as in person) and is served ``intake``
+    hours; the station files a work order that reaches the handling unit after ``dispatch`` hours, as an
+    online filing does (the unit's intake is the first response).  The same in both models, and its staff
+    are staffed hours of both.
+    """
+
+    staff_per_area: NonNegativeInt = Field(default=0, description="desk staff of each area's station (0: none)")
+    calendar: Optional[str] = Field(default=None, description="the stations' calendar; null = 24 hours a day")
+    travel: NonNegativeFloat = Field(default=0.1, description="hours of a trip to the nearest station")
+    intake: Distribution = Field(
+        default={"dist": "fixed", "value": 0.2},
+        validate_default=True,
+        description="station staff hours to take an appeal and file it (drawn from the hotline talk's uniform)",
+    )
+    dispatch: Distribution = Field(
+        default={"dist": "exponential", "mean": 1.0},
+        validate_default=True,
+        description="hours from the station's filing to the handling unit",
+    )
+
+
+class Riders(Discovery):
+    """Delivery riders and couriers as problem collectors (问题收集员): they report issues they pass.
+
+    An issue of a discoverable category is seen with chance 1 − exp(−``effectiveness`` × ``staff_hours_per_day``),
+    here the riders' hours on the street's routes a day (volunteered while they deliver: not staffed hours),
+    ``delay`` open hours of ``calendar`` (their routes' hours) after it arises; the rider reports it on the app
+    (channel ``rider``), so it goes to the handling unit as an online filing (``channels.online.dispatch``), in
+    both models alike.  It counts only if that is before the citizen would file.
+    """
+
+    enabled: bool = False
+    staff_hours_per_day: NonNegativeFloat = Field(
+        default=0.0, description="riders' hours on the street's routes a day (volunteered, not staffed hours)"
+    )
+    calendar: Optional[str] = Field(default=None, description="the riders' routes' hours; null = 24 hours a day")
+    categories: Optional[list[str]] = Field(
+        default=None, description="the categories riders see on their routes (null: every discoverable one)"
+    )
+
+
 class Channels(Strict):
     """How appeals are filed other than in person: the same for both models (channels are not the reform)."""
 
     hotline: Hotline = Hotline()
     online: Online = Online()
+    station: ServiceStations = Field(
+        default=ServiceStations(), description="gig-worker service stations (驿站), a filing point in each area"
+    )
+    riders: Riders = Field(default=Riders(), description="riders and couriers as problem collectors (问题收集员)")
 
 
 class Reform(Strict):
@@ -889,8 +939,10 @@ def _reference_problems(sc: Scenario, complete: bool = True):
         return names is not None and ref not in names and f"unknown {kind} {ref!r} (expected one of {sorted(names)})"
 
     merged = [("merged.calendar", sc.merged.calendar)] if sc.merged is not None else []
-    if sc.channels is not None and sc.channels.hotline.calendar is not None:
-        merged.append(("channels.hotline.calendar", sc.channels.hotline.calendar))
+    if sc.channels is not None:
+        for name in ("hotline", "station", "riders"):
+            if (cal := getattr(sc.channels, name).calendar) is not None:
+                merged.append((f"channels.{name}.calendar", cal))
     for path, ref in (
         [(f"departments.{k}.calendar", d.calendar) for k, d in entries(sc.departments)]
         + [(f"line_grids.{k}.calendar", g.calendar) for k, g in entries(sc.line_grids)]
@@ -898,6 +950,10 @@ def _reference_problems(sc: Scenario, complete: bool = True):
     ):
         if problem := unknown(sc.calendars, ref, "calendar"):
             yield f"{path}: {problem}"
+    if sc.channels is not None and sc.categories is not None:
+        for name in sc.channels.riders.categories or []:
+            if problem := unknown(sc.categories, name, "category"):
+                yield f"channels.riders.categories: {problem}"
     for k, c in entries(sc.categories):
         for d in c.departments:
             if problem := unknown(sc.departments, d, "department"):
@@ -986,6 +1042,16 @@ def _reference_problems(sc: Scenario, complete: bool = True):
         and any(g.channel_mix.get("hotline", 0.0) > 0 for g in sc.groups.values())
     ):
         yield "channels.hotline.operators: groups call the hotline (channel_mix.hotline > 0) but it has no operators"
+    if (
+        whole(sc.groups)
+        and sc.channels is not None
+        and sc.channels.station.staff_per_area == 0
+        and any(g.channel_mix.get("station", 0.0) > 0 for g in sc.groups.values())
+    ):
+        yield (
+            "channels.station.staff_per_area: groups file at service stations (channel_mix.station > 0) but they "
+            "have no staff"
+        )
     if whole(sc.groups) and sc.horizon_days is not None:
         expected = sum(g.arrivals_per_day for g in sc.groups.values()) * sc.horizon_days
         if expected > limits().street_issues:
@@ -1107,7 +1173,7 @@ def delegated_share_of(raw: dict) -> float:
 
 
 def file_in_person(raw: dict, share: float) -> dict:
-    """Every group files in person with chance ``share``; the rest keeps the group's hotline : online ratio.
+    """Every group files in person with chance ``share``; the rest keeps the group's hotline : online : station ratio.
 
     A lever for sweeps (channels are not the reform, so it moves both models together).  A group
     that filed only in person splits the rest as the scenario's groups do on average (all hotline if none).
@@ -1118,16 +1184,17 @@ def file_in_person(raw: dict, share: float) -> dict:
     {'in_person': 0.5, 'hotline': 0.375, 'online': 0.125}
     """
     mixes = [dict(g.get("channel_mix") or {"in_person": 1.0}) for g in raw["groups"].values()]
-    remote = [(m.get("hotline", 0.0), m.get("online", 0.0)) for m in mixes]
-    total_h, total_o = sum(h for h, _ in remote), sum(o for _, o in remote)
-    default = total_h / (total_h + total_o) if total_h + total_o > 0 else 1.0
-    for g, (h, o) in zip(raw["groups"].values(), remote):
-        to_hotline = h / (h + o) if h + o > 0 else default
+    others = ("hotline", "online", "station")
+    remote = [[m.get(c, 0.0) for c in others] for m in mixes]
+    totals = [sum(col) for col in zip(*remote)]
+    default = [t / sum(totals) for t in totals] if sum(totals) > 0 else [1.0, 0.0, 0.0]
+    for g, r in zip(raw["groups"].values(), remote):
+        hotline, online, station = [x / sum(r) for x in r] if sum(r) > 0 else default
         g["channel_mix"] = {
             "in_person": share,
-            "hotline": (1 - share) * to_hotline,
-            "online": (1 - share) * (1 - to_hotline),
-        }
+            "hotline": (1 - share) * hotline,
+            "online": (1 - share) * (1 - hotline - station) if online else 0.0,  # the rest, as before stations
+        } | ({"station": (1 - share) * station} if station else {})
     return raw
 
 

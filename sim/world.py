@@ -20,7 +20,7 @@ from typing import Callable
 
 import simpy
 
-from .calendar import ALWAYS, Calendar
+from .calendar import ALWAYS, Calendar, DatedCalendar
 from .scenario import Scenario
 
 
@@ -309,6 +309,14 @@ def uses_hotline(sc: Scenario) -> bool:
     return any(g.channel_mix.get("hotline", 0.0) > 0 for g in sc.groups.values())
 
 
+def service_stations(sc: Scenario) -> dict[str, int]:
+    """Headcount of the gig-worker service stations (``service_station:A``, the same in every model): one per
+    area when any group files there."""
+    if not any(g.channel_mix.get("station", 0.0) > 0 for g in sc.groups.values()):
+        return {}
+    return {f"service_station:{a}": sc.channels.station.staff_per_area for a in sc.areas}
+
+
 def staffing(sc: Scenario, model: str) -> dict[str, int]:
     """Headcount by office key (``dept:X``, ``line:G:A``, ``station:A``, ``leader:A``, ``stationed:A``,
     and ``hotline:12345``, the same in both models, when any group calls it): the registered model's
@@ -349,6 +357,8 @@ def office_label(sc: Scenario, key: str) -> str:
         return f"{name} line-grid station" + (f" ({zh})" if zh else "") + f" in {rest[0]}"
     if kind == "hotline":
         return f"hotline operators in {name}"
+    if kind == "service_station":
+        return f"gig-worker service station (驿站) in {name}"
     from .models import area_offices
 
     return f"{area_offices().get(kind, kind)} in {name}"
@@ -361,6 +371,7 @@ class World:
         self.scenario, self.model = sc, model
         self.env = env or simpy.Environment()
         cals = {k: c.build(sc.start_date) for k, c in sc.calendars.items()}
+        self.calendars = cals
         self.offices: dict[str, Office] = {}
         for key, n in staffing(sc, model).items():
             kind, name, *rest = key.split(":")
@@ -372,12 +383,16 @@ class World:
                 cal = cals[sc.stationed_calendar()]
             elif kind == "volunteer":
                 cal = cals[sc.merged.volunteers.calendar or sc.merged.calendar]
-            elif kind == "hotline":
-                cal = ALWAYS if sc.channels.hotline.calendar is None else cals[sc.channels.hotline.calendar]
+            elif kind in ("hotline", "service_station"):
+                cal = self.calendar(sc.channels.hotline.calendar if kind == "hotline" else sc.channels.station.calendar)
             else:
                 cal = cals[sc.merged.calendar]
             self.offices[key] = Office(self.env, key, n, cal)
             self.offices[key].label = office_label(sc, key)
+
+    def calendar(self, key: str | None) -> Calendar | DatedCalendar:
+        """The scenario's calendar ``key``, built; None: open all the time."""
+        return ALWAYS if key is None else self.calendars[key]
 
     def office(self, *parts: str) -> Office:
         """The office with key ``':'.join(parts)``, e.g. ``world.office('dept', 'police')``."""

@@ -41,6 +41,8 @@ SCENARIOS = {
         "scenarios/default.yaml",
         ["horizon_days=30", "merged.whistle.enabled=true", "merged.volunteers.per_area=2"],
     ),
+    # gig workers' service stations and riders who report what they pass (both arms alike)
+    "gig": ("scenarios/institutions/gig.yaml", ["horizon_days=30"]),
 }
 
 

@@ -21,8 +21,8 @@ from pydantic import BaseModel
 
 from ..citizen import call, p_satisfied, staff_job, visit
 from ..issues import HANDOFF_SLOTS, IssueStream, pick, quantiles
-from ..records import CHANNELS, CITIZEN_CHANNELS, HOTLINE, ONLINE, AppealRecord, note, step
-from ..world import Office, World, uses_hotline
+from ..records import CHANNELS, CITIZEN_CHANNELS, HOTLINE, ONLINE, RIDER, STATION, AppealRecord, note, step
+from ..world import Office, World, service_stations, uses_hotline
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,7 +37,7 @@ _T = TypeVar("_T")
 ProcessBody = Generator[simpy.Event, Any, _T]
 
 
-FINDER_LABELS = {"inspection": "a department's inspection crew", "patrol": "a grid patrol"}
+FINDER_LABELS = {"inspection": "a department's inspection crew", "patrol": "a grid patrol", "rider": "a rider"}
 FIRST_FINDER = CHANNELS.index("inspection")  # channel codes from here on are finders
 
 
@@ -83,9 +83,10 @@ class Policy:
 
     @classmethod
     def staffing(cls, sc: Scenario) -> dict[str, int]:
-        """Headcount by office key: the model's :meth:`offices`, and the 12345 hotline, the same in every model,
-        when any group calls it."""
-        return cls.offices(sc) | ({"hotline:12345": sc.channels.hotline.operators} if uses_hotline(sc) else {})
+        """Headcount by office key: the model's :meth:`offices`, and the 12345 hotline and the gig-worker service
+        stations, the same in every model, when any group uses them."""
+        hotline = {"hotline:12345": sc.channels.hotline.operators} if uses_hotline(sc) else {}
+        return cls.offices(sc) | hotline | service_stations(sc)
 
     @classmethod
     def mechanisms(cls, appeals: pd.DataFrame, utilisation: pd.DataFrame, model: str, base: str) -> list[str]:
@@ -184,6 +185,12 @@ class Policy:
         self.depts = [world.office("dept", d) for d in self.dept_names]  # by department index
         self._channels(sc, u, g, c)
         self._discover(u, np.array([s.discoverable for s in self.cats])[c])
+        ch = sc.channels  # work orders' dispatch: the hotline's, a station's, else the online form's (riders too)
+        self.dispatch = np.select(
+            [self.channel == HOTLINE, self.channel == STATION],
+            [ch.hotline.dispatch.ppf(u["dispatch"][:, 0]), ch.station.dispatch.ppf(u["dispatch"][:, 0])],
+            ch.online.dispatch.ppf(u["dispatch"][:, 0]),
+        )
 
     #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
     #: into lists of Python numbers: indexing NumPy arrays and NumPy scalar arithmetic cost
@@ -250,13 +257,11 @@ class Policy:
             self.filing[m] = pick(mix, u["channel"][m, 0])
         ch = sc.channels
         self.come_in = u["come_in"] < np.array([s.p_come_in for s in self.cats])[c][:, None]
-        self.talk = ch.hotline.talk.ppf(u["talk"][:, 0])
-        self.hotline_patience = ch.hotline.patience.ppf(u["hotline_patience"][:, 0])
-        self.dispatch = np.where(
-            self.filing == HOTLINE,
-            ch.hotline.dispatch.ppf(u["dispatch"][:, 0]),
-            ch.online.dispatch.ppf(u["dispatch"][:, 0]),
+        # the hotline's talk, or the station's intake: one uniform, as a citizen files by one or the other
+        self.talk = np.where(
+            self.filing == STATION, ch.station.intake.ppf(u["talk"][:, 0]), ch.hotline.talk.ppf(u["talk"][:, 0])
         )
+        self.hotline_patience = ch.hotline.patience.ppf(u["hotline_patience"][:, 0])
         d = self.dispatch_spec()  # to the right line grid, or to the area's grid
         self.wrong_dispatch = u["dispatch_wrong"][:, 0] < d.p_wrong
         self.redispatch = d.redispatch.ppf(u["redispatch"][:, 0])
@@ -270,6 +275,7 @@ class Policy:
             self.lost = (u["lost"] < p.p_lost).tolist()
             self.handoffs = [0] * len(u["lost"])
         self.hotline = self.world.offices.get("hotline:12345")  # None where no group calls it
+        self.service_stations = [self.world.offices.get(f"service_station:{a}") for a in self.areas]
 
     def remote(
         self,
@@ -288,15 +294,21 @@ class Policy:
         The first response is the right unit's intake (``right_hours``): its first contact with the
         citizen, as 12345 counts it, not the operator answering.
         """
-        env = self.env
-        rec.filed = env.now
-        step(rec, env.now, "filed", self.hotline if self.channel[i] == HOTLINE else None)
-        if self.channel[i] == HOTLINE:
+        env, channel = self.env, self.channel[i]
+        if channel == STATION:
+            if not (yield from self.at_station(i, rec)):
+                return False
+        else:
+            rec.filed = env.now
+            step(rec, env.now, "filed", self.hotline if channel == HOTLINE else None)
+        if channel == HOTLINE:
             assert self.hotline is not None  # a group calls the hotline, so it is staffed (Policy.staffing)
             if not (yield from call(self.hotline, rec, self.talk[i], self.hotline_patience[i])):
                 return False
-        if self.channel[i] == ONLINE:
+        if channel == ONLINE:
             note(rec, env.now, "files online (app or website): no trip")
+        if channel == RIDER:
+            note(rec, env.now, "a rider passing by reports it on the app (问题收集员): filed online, no trip")
         yield env.timeout(self.dispatch[i])
         if self.wrong_dispatch[i] and wrong is not None:
             note(rec, env.now, lambda: f"dispatched to the wrong unit first: the {wrong.label}")
@@ -311,6 +323,15 @@ class Policy:
         self.responds(rec, right)
         note(rec, env.now, "first response: the handling unit contacts the citizen (响应)")
         return True
+
+    def at_station(self, i: int, rec: AppealRecord) -> ProcessBody[bool]:
+        """Process body: a short trip to the area's gig-worker service station (驿站), whose staff take the appeal
+        and file it as a work order; False if the citizen gave up queueing there."""
+        station = self.service_stations[self.area_of[i]]
+        assert station is not None  # a group files at stations, so they are staffed (Policy.staffing)
+        note(rec, self.env.now, "goes to the nearest gig-worker service station (驿站) to file")
+        travel = self.sc.channels.station.travel
+        return (yield from visit(station, rec, travel, self.talk[i], self.patience[i][0], "station intake"))
 
     def dept_part(self, i: int, rec: AppealRecord, d: int, hours: float) -> simpy.Event:
         """The event of department ``d``'s part: a visit if it asks the citizen to come in, else its staff's work.
@@ -372,7 +393,19 @@ class Policy:
         self.start_delay = np.where(found, best, self.report_delay)  # hours from arising to the first step
 
     def finders(self, u: dict[str, np.ndarray], discoverable: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
-        """``(channel, hours from arising to being found)`` of each finder: the departments' inspection crews."""
+        """``(channel, hours from arising to being found)`` of each finder: the departments' inspection crews, then
+        the riders who report what they pass (both models alike)."""
+        yield from self._inspection(u, discoverable)
+        riders = self.sc.channels.riders
+        if riders.chance() > 0:
+            seen = discoverable
+            if riders.categories is not None:  # only what is on their routes
+                on_routes = [self.issues.categories.index(k) for k in riders.categories]
+                seen = discoverable & np.isin(self.issues.category, on_routes)
+            calendar = self.world.calendar(riders.calendar)
+            yield "rider", self.found_after(riders, seen, u["rider"][:, 0], u["rider_delay"][:, 0], calendar)
+
+    def _inspection(self, u: dict[str, np.ndarray], discoverable: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
         cat = self.issues.category
         for d, name in enumerate(self.dept_names):
             spec = self.sc.departments[name].inspection
@@ -429,7 +462,7 @@ class Policy:
 
     def found(self, i: int, rec: AppealRecord) -> bool:
         """If a finder found issue ``i``, it is filed and answered now (no citizen trip); returns whether."""
-        if self.channel[i] < FIRST_FINDER:
+        if self.channel[i] < FIRST_FINDER or self.channel[i] == RIDER:  # a rider's report is filed online
             return False
         rec.filed = self.env.now
         step(rec, rec.filed, "filed")

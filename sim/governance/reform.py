@@ -155,6 +155,17 @@ SWITCHES: tuple[Switch, ...] = (
 assert {s.name for s in SWITCHES} >= set(Reform.model_fields), "every reform flag is a switch"
 
 
+def _without_stations(sc: Scenario, _: Scenario) -> list[str]:
+    """Overrides that close the service stations: who would file at one files in person instead."""
+    out = []
+    for k, g in sc.groups.items():
+        mix = dict(g.channel_mix)
+        if mix.get("station", 0.0) > 0:
+            mix["in_person"] = mix.get("in_person", 0.0) + mix.pop("station")
+            out.append(f"groups.{k}.channel_mix={json.dumps(mix)}")
+    return out
+
+
 def _every_category(name: str, label: str, field: str) -> Switch:
     """A feature of both arms that categories have when their ``field`` is above 0; off sets it to 0 in all."""
     return Switch(
@@ -172,7 +183,7 @@ def _every_category(name: str, label: str, field: str) -> Switch:
 COMMON: tuple[Switch, ...] = (
     Switch(
         "remote_channels",
-        "hotline and online filing (off: everyone files in person)",
+        "hotline, online and service-station filing (off: everyone files in person)",
         lambda sc, _: any(g.channel_mix.get("in_person", 0.0) < 1.0 for g in sc.groups.values()),
         lambda sc, _: [f"groups.{g}.channel_mix={{in_person: 1}}" for g in sc.groups],
         reform=False,
@@ -184,6 +195,20 @@ COMMON: tuple[Switch, ...] = (
         lambda sc, _: [
             f"departments.{k}.inspection.enabled=false" for k, d in sc.departments.items() if d.inspection is not None
         ],
+        reform=False,
+    ),
+    Switch(
+        "service_stations",
+        "gig-worker service stations (驿站) as filing points (off: who would file there files in person)",
+        lambda sc, _: any(g.channel_mix.get("station", 0.0) > 0 for g in sc.groups.values()),
+        _without_stations,
+        reform=False,
+    ),
+    Switch(
+        "riders",
+        "riders and couriers as problem collectors (问题收集员)",
+        lambda sc, _: sc.channels.riders.chance() > 0,
+        lambda sc, _: ["channels.riders.enabled=false"],
         reform=False,
     ),
     Switch(
