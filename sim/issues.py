@@ -64,6 +64,9 @@ _UNIFORMS = (
     "recontact",
     "rider",
     "rider_delay",
+    "ladder_service",
+    "ladder_resolve",
+    "ladder_escalation",
 )
 #: Hand-offs of one appeal with draws of their own (a platform's re-entry); later ones reuse the last.
 HANDOFF_SLOTS = 6
@@ -109,6 +112,10 @@ def _columns(sc: Scenario) -> dict[str, int]:
         **dict.fromkeys(("reentry", "lost", "recontact"), HANDOFF_SLOTS if _unshared(sc) else 0),
         # drawn only when riders report what they pass
         **dict.fromkeys(("rider", "rider_delay"), 1 if sc.channels.riders.chance() > 0 else 0),
+        # one per level of the grassroots ladder, when it takes any matter
+        **dict.fromkeys(
+            ("ladder_service", "ladder_resolve", "ladder_escalation"), len(sc.ladder.levels) if sc.ladder_on() else 0
+        ),
     }
 
 

@@ -63,6 +63,7 @@ class AppealRecord:
     priority: int = 0  # its category's: offices serve higher priorities first (0: the usual)
     reports: int = 0  # departments called on site by the whistle (吹哨报到) that reported
     late_reports: int = 0  # of those, the reports later than the whistle's deadline
+    resolved_at: str = ""  # the grassroots ladder's level that settled it (ladder.levels); "" otherwise
     events: Optional[list] = None  # (time, text) steps, kept only for appeals being traced
     steps: Optional[list] = None  # (time, activity, office, lifecycle), kept only for an event log
 

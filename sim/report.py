@@ -24,7 +24,7 @@ import pandas as pd
 from . import checks, finding
 from .document import Bullets, Code, Document, Figure, Section, Table, Text, table
 from .metrics import BY_LABEL, HEADLINE, METRICS, is_rate, worst_served
-from .world import service_stations
+from .world import ladder_offices, service_stations
 
 #: The breakdowns a run's report draws beside its figures.
 BREAKDOWNS = ("group", "category")
@@ -411,6 +411,7 @@ def common_assumptions(sc) -> list[str]:
         )
         + ".",
         *_gig_channels(sc),
+        *_ladder(sc),
         "Satisfaction: logistic({b0} − {b1}·hours − {b2}·(trips − 1) − {b3}·bounces); 满意率 is the citizen's "
         "satisfaction at the first resolution, and after any feedback loop it is reported beside it.".format(
             **sc.satisfaction.model_dump()
@@ -436,6 +437,25 @@ def _gig_channels(sc) -> list[str]:
             "and report them on the app, an online filing."
         )
     return out
+
+
+def _ladder(sc) -> list[str]:
+    """The grassroots ladder, where the scenario has one: its desks, what each settles, who goes there."""
+    if not sc.ladder_on():
+        return []
+    desks: dict[str, int] = {}
+    for key, n in ladder_offices(sc).items():
+        desks[key.split(":")[1]] = desks.get(key.split(":")[1], 0) + n
+    levels = ", ".join(
+        f"{k.replace('_', ' ')} {desks[k]} desks ({100 * lv.p_resolve:.0f}% settled there)"
+        for k, lv in sc.ladder.levels.items()
+    )
+    entries = ", ".join(f"{k} at the {c.ladder.replace('_', ' ')}" for k, c in sc.categories.items() if c.ladder)
+    return [
+        f"The grassroots ladder (the same in every model), for {sc.ladder.population:,} residents: {levels}. "
+        f"Residents ({', '.join(sc.ladder.groups)}) who would file in person go there first: {entries}; what no "
+        "level settles reaches the model's handling unit as a work order. Its desks are staffed hours of every model."
+    ]
 
 
 def experiment_document(exp, command: str) -> Document:

@@ -271,6 +271,10 @@ class Category(Strict):
     line_grid: str = Field(description="the line grid that is the right door when siloed")
     service: dict[str, Distribution] = Field(description="staff hours per needed department")
     delegable: bool = Field(default=False, description="merged grid may solve it on the spot (delegated power)")
+    ladder: Optional[str] = Field(
+        default=None,
+        description="the lowest level of the grassroots ladder that takes it (a key of ladder.levels; null: none)",
+    )
     p_unclear: float = Field(default=0.0, ge=0.0, le=1.0, description="chance ownership is unclear")
     p_hard: float = Field(
         default=0.0,
@@ -415,6 +419,50 @@ class Dispatch(Strict):
         validate_default=True,
         description="hours from the wrong unit's intake to the right unit",
     )
+
+
+class Level(Strict):
+    """One rung of the grassroots ladder below the grids (楼组, 微网格, 居民区): who takes a matter first.
+
+    A level has ``residents_per_unit`` residents per unit (a building group, a micro-grid, a residents'
+    committee), so ``ladder.population`` gives its units, split over the areas by weight; each unit has
+    ``staff_per_unit`` staff on duty for appeals in the hours of ``calendar`` (building-group leaders and
+    volunteers give a sliver of their time), rounded to whole desks per area.  A matter it takes costs
+    ``service`` staff hours; it is settled there with chance ``p_resolve``, else passed up after ``escalation``
+    hours.
+    """
+
+    name_zh: str = ""
+    residents_per_unit: PositiveFloat = Field(description="residents a unit of this level serves")
+    staff_per_unit: NonNegativeFloat = Field(
+        description="staff a unit has on duty for appeals in the level's hours (a building group: a sliver)"
+    )
+    calendar: Optional[str] = Field(default=None, description="the level's hours; null = the comprehensive grid's")
+    travel: NonNegativeFloat = Field(default=0.05, description="hours of the citizen's walk to it (the first level)")
+    service: Distribution = Field(description="staff hours a matter takes at this level")
+    p_resolve: float = Field(ge=0.0, le=1.0, description="chance a matter it takes is settled at this level")
+    escalation: Distribution = Field(
+        default={"dist": "exponential", "mean": 24.0},
+        validate_default=True,
+        description="hours from giving up on a matter to the next level having it",
+    )
+
+
+class Ladder(Strict):
+    """The grassroots ladder (五级: 街镇 → 片区网格 → 居民区 → 微网格 → 楼组), the same in both models.
+
+    The street and the area grid are the models' own (the line grids or the comprehensive grid, and the
+    street's escalation); below them, ``levels`` from the lowest (the building group) up.  A resident of one
+    of ``groups`` who would file in person a matter whose category names a level (``categories.*.ladder``)
+    takes it to that level first; a level settles it or passes it up; above the top level it reaches the
+    model's handling unit as a work order (dispatched as the model dispatches online filings), so nobody
+    walks again.  The levels' staff count in both models' staffed hours.
+    """
+
+    enabled: bool = True
+    population: NonNegativeInt = Field(default=0, description="residents of the street: the levels' units follow")
+    groups: list[str] = Field(default=["residents"], description="the groups who live here and use the ladder")
+    levels: dict[str, Level] = Field(default_factory=dict, description="from the lowest level up")
 
 
 class Surge(Strict):
@@ -760,6 +808,9 @@ class Scenario(Strict):
     merged: Merged
     satisfaction: Satisfaction = Satisfaction()
     surges: list[Surge] = Field(default_factory=list, description="surges of demand, in every model alike")
+    ladder: Ladder = Field(
+        default_factory=lambda: Ladder(enabled=False), description="the grassroots ladder below the grids (both models)"
+    )
     channels: Channels = Field(default_factory=Channels, description="hotline and online filing (both models)")
     city: Optional[City] = Field(
         default=None, description="many independent streets; `gridsim run` simulates them sharded"
@@ -834,6 +885,11 @@ class Scenario(Strict):
         if self.merged is not None and not self.merged.reform.stationing:
             return 0
         return round(self.departments[dept].headcount * self.stationed_share(dept))
+
+    def ladder_on(self) -> bool:
+        """Whether the grassroots ladder takes any matter: enabled, with residents and a category that names a level."""
+        lad = self.ladder
+        return lad.enabled and lad.population > 0 and any(c.ladder for c in self.categories.values())
 
     def grid_leaders(self) -> int:
         """Grid leaders per area when merged: none when nothing needs one (no triage, coordination, meeting or
@@ -1068,6 +1124,28 @@ def _reference_problems(sc: Scenario, complete: bool = True):
                 yield f"surges.{k}.categories: unknown category {c!r} (expected one of {', '.join(sc.categories)})"
         if isinstance(surge.start, date) and sc.start_date is None:
             yield f"surges.{k}.start: a date needs the scenario's start_date (or give days from t = 0)"
+    if sc.ladder is not None:
+        yield from _ladder_problems(sc)
+
+
+def _ladder_problems(sc: Scenario) -> Iterator[str]:
+    """The ladder's references: its groups, its levels' calendars, the categories' levels."""
+    lad = sc.ladder
+    for g in lad.groups if lad.enabled else []:  # (the default, disabled, names residents whoever the groups are)
+        if sc.groups is not None and g not in sc.groups:
+            yield f"ladder.groups: unknown group {g!r} (expected one of {', '.join(sc.groups)})"
+    for name, level in lad.levels.items():
+        if level.calendar is not None and sc.calendars is not None and level.calendar not in sc.calendars:
+            yield (
+                f"ladder.levels.{name}.calendar: unknown calendar {level.calendar!r} "
+                f"(expected one of {sorted(sc.calendars)})"
+            )
+    for k, c in (sc.categories or {}).items():
+        if c is not None and c.ladder is not None and c.ladder not in lad.levels:
+            yield (
+                f"categories.{k}.ladder: unknown level {c.ladder!r} "
+                f"(expected one of {', '.join(lad.levels) or 'none'}: ladder.levels)"
+            )
 
 
 #: The named collections of a scenario (maps keyed by id).

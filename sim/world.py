@@ -309,6 +309,26 @@ def uses_hotline(sc: Scenario) -> bool:
     return any(g.channel_mix.get("hotline", 0.0) > 0 for g in sc.groups.values())
 
 
+def ladder_offices(sc: Scenario) -> dict[str, int]:
+    """Full-time equivalents of each level of the grassroots ladder in each area (``ladder:LEVEL:AREA``), the same
+    in every model: the level's units (``ladder.population`` / its residents per unit) split over the areas by
+    weight, times its staff per unit, rounded.
+
+    >>> from sim.scenario import load_scenario
+    >>> sc = load_scenario("scenarios/institutions/ladder.yaml")
+    >>> [ladder_offices(sc)[f"ladder:building_group:{a}"] for a in sc.areas]  # 600 building groups, 0.02 each
+    [5, 4, 3]
+    """
+    if not sc.ladder_on():
+        return {}
+    weights = [a.weight for a in sc.areas.values()]
+    out: dict[str, int] = {}
+    for name, level in sc.ladder.levels.items():
+        units = largest_remainder(round(sc.ladder.population / level.residents_per_unit), weights)
+        out |= {f"ladder:{name}:{a}": round(n * level.staff_per_unit) for a, n in zip(sc.areas, units)}
+    return out
+
+
 def service_stations(sc: Scenario) -> dict[str, int]:
     """Headcount of the gig-worker service stations (``service_station:A``, the same in every model): one per
     area when any group files there."""
@@ -357,6 +377,9 @@ def office_label(sc: Scenario, key: str) -> str:
         return f"{name} line-grid station" + (f" ({zh})" if zh else "") + f" in {rest[0]}"
     if kind == "hotline":
         return f"hotline operators in {name}"
+    if kind == "ladder":
+        zh = sc.ladder.levels[name].name_zh
+        return f"{name.replace('_', ' ')}" + (f" ({zh})" if zh else "") + f" in {rest[0]}"
     if kind == "service_station":
         return f"gig-worker service station (驿站) in {name}"
     from .models import area_offices
@@ -381,6 +404,8 @@ class World:
                 cal = cals[sc.line_grids[name].calendar]
             elif kind == "stationed":  # stationed staff keep their departments' hours unless moved
                 cal = cals[sc.stationed_calendar()]
+            elif kind == "ladder":
+                cal = cals[sc.ladder.levels[name].calendar or sc.merged.calendar]
             elif kind == "volunteer":
                 cal = cals[sc.merged.volunteers.calendar or sc.merged.calendar]
             elif kind in ("hotline", "service_station"):

@@ -43,6 +43,8 @@ SCENARIOS = {
     ),
     # gig workers' service stations and riders who report what they pass (both arms alike)
     "gig": ("scenarios/institutions/gig.yaml", ["horizon_days=30"]),
+    # the grassroots ladder below the grids (both arms alike)
+    "ladder": ("scenarios/institutions/ladder.yaml", ["horizon_days=30"]),
 }
 
 

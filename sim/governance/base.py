@@ -21,8 +21,8 @@ from pydantic import BaseModel
 
 from ..citizen import call, p_satisfied, staff_job, visit
 from ..issues import HANDOFF_SLOTS, IssueStream, pick, quantiles
-from ..records import CHANNELS, CITIZEN_CHANNELS, HOTLINE, ONLINE, RIDER, STATION, AppealRecord, note, step
-from ..world import Office, World, service_stations, uses_hotline
+from ..records import CHANNELS, CITIZEN_CHANNELS, HOTLINE, IN_PERSON, ONLINE, RIDER, STATION, AppealRecord, note, step
+from ..world import Office, World, ladder_offices, service_stations, uses_hotline
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,10 +83,10 @@ class Policy:
 
     @classmethod
     def staffing(cls, sc: Scenario) -> dict[str, int]:
-        """Headcount by office key: the model's :meth:`offices`, and the 12345 hotline and the gig-worker service
-        stations, the same in every model, when any group uses them."""
+        """Headcount by office key: the model's :meth:`offices`, and the 12345 hotline, the gig-worker service
+        stations and the grassroots ladder's levels, the same in every model, when any appeal uses them."""
         hotline = {"hotline:12345": sc.channels.hotline.operators} if uses_hotline(sc) else {}
-        return cls.offices(sc) | hotline | service_stations(sc)
+        return cls.offices(sc) | hotline | service_stations(sc) | ladder_offices(sc)
 
     @classmethod
     def mechanisms(cls, appeals: pd.DataFrame, utilisation: pd.DataFrame, model: str, base: str) -> list[str]:
@@ -191,6 +191,7 @@ class Policy:
             [ch.hotline.dispatch.ppf(u["dispatch"][:, 0]), ch.station.dispatch.ppf(u["dispatch"][:, 0])],
             ch.online.dispatch.ppf(u["dispatch"][:, 0]),
         )
+        self._ladder(sc, u, g, c)
 
     #: Per-issue arrays that processes read one element at a time.  :meth:`ready` turns them
     #: into lists of Python numbers: indexing NumPy arrays and NumPy scalar arithmetic cost
@@ -212,9 +213,12 @@ class Policy:
         "redispatch",
     )
 
+    #: The grassroots ladder's per-issue arrays, there only when the ladder takes any matter.
+    LADDER = ("ladder_start", "ladder_service", "ladder_settled", "ladder_escalation")
+
     def ready(self) -> Self:
         """Finish building (vectorised work done): per-issue arrays become lists for the processes."""
-        for name in self.PER_ISSUE:
+        for name in self.PER_ISSUE + (self.LADDER if self.ladder_on else ()):
             setattr(self, name, getattr(self, name).tolist())
         iss = self.issues
         self.area_of, self.group_of, self.category_of = iss.area.tolist(), iss.group.tolist(), iss.category.tolist()
@@ -298,7 +302,7 @@ class Policy:
         if channel == STATION:
             if not (yield from self.at_station(i, rec)):
                 return False
-        else:
+        elif rec.filed is None:  # (a matter the ladder passes up was filed with it)
             rec.filed = env.now
             step(rec, env.now, "filed", self.hotline if channel == HOTLINE else None)
         if channel == HOTLINE:
@@ -375,6 +379,60 @@ class Policy:
             rec.recontacts += 1
             rec.citizen_hours += self.platform.citizen_hours
             yield self.env.timeout(self.recontact[i][k])
+
+    # ---- the grassroots ladder (楼组, 微网格, 居民区): the same levels and draws in every model
+    def _ladder(self, sc: Scenario, u: dict[str, np.ndarray], g: np.ndarray, c: np.ndarray) -> None:
+        """Where each appeal enters the ladder (``ladder_start``: a level index, or -1: not the ladder's), and the
+        draws of every level: its work, whether it settles the matter, its delay in passing it up."""
+        self.ladder_on = sc.ladder_on()
+        if not self.ladder_on:
+            return
+        names, specs = list(sc.ladder.levels), list(sc.ladder.levels.values())
+        self.level_names = names
+        self.ladder_desks = [[self.world.offices[f"ladder:{k}:{a}"] for a in self.areas] for k in names]
+        staffed = np.array([[o.capacity > 0 for o in row] for row in self.ladder_desks])  # [level, area]
+        entry = np.array([names.index(s.ladder) if s.ladder else len(names) for s in self.cats])[c]
+        lives = np.isin(g, [self.issues.groups.index(k) for k in sc.ladder.groups if k in self.issues.groups])
+        # the first staffed level at or above the category's, in the appeal's area (-1: none, or not a resident's)
+        start = np.full(len(c), -1)
+        for k in reversed(range(len(names))):
+            start = np.where((entry <= k) & staffed[k][self.issues.area], k, start)
+        self.ladder_start = np.where(lives & (self.channel == IN_PERSON), start, -1)
+        self.ladder_service = np.column_stack([s.service.ppf(u["ladder_service"][:, k]) for k, s in enumerate(specs)])
+        self.ladder_settled = u["ladder_resolve"] < np.array([s.p_resolve for s in specs])
+        self.ladder_escalation = np.column_stack(
+            [s.escalation.ppf(u["ladder_escalation"][:, k]) for k, s in enumerate(specs)]
+        )
+
+    def via_ladder(self, i: int) -> bool:
+        """Whether appeal ``i`` is taken to the grassroots ladder first (a resident's matter a level takes)."""
+        return self.ladder_on and self.ladder_start[i] >= 0
+
+    def ladder(self, i: int, rec: AppealRecord) -> ProcessBody[bool]:
+        """Process body: up the grassroots ladder from the appeal's first level; True if a level settled it.
+
+        The citizen walks to the first level (its work is the first response); each level works on the matter
+        and settles it, or passes it up after its delay (no walk).  Unstaffed levels are passed over.
+        """
+        env, area, specs = self.env, self.area_of[i], list(self.sc.ladder.levels.values())
+        for k in range(self.ladder_start[i], len(specs)):
+            desk = self.ladder_desks[k][area]
+            if not desk.capacity:
+                continue
+            if rec.filed is None:
+                note(rec, env.now, lambda: f"takes it to the {desk.label} first (the grassroots ladder)")
+                yield from visit(desk, rec, specs[k].travel, self.ladder_service[i][k], activity="ladder")
+                self.responds(rec, desk)
+            else:
+                yield staff_job(desk, rec, self.ladder_service[i][k], "ladder")
+            if self.ladder_settled[i][k]:
+                rec.resolved_at = self.level_names[k]
+                self.resolve(i, rec)
+                return True
+            note(rec, env.now, lambda: f"the {desk.label} cannot settle it: passes it up")
+            yield env.timeout(self.ladder_escalation[i][k])
+        note(rec, env.now, "the ladder passes it to the handling unit as a work order (no walk)")
+        return False
 
     # ---- discovery (主动发现): who files each issue, and when
     def _discover(self, u: dict[str, np.ndarray], discoverable: np.ndarray) -> None:
@@ -495,7 +553,10 @@ class Policy:
 
     # ---- shared steps
     def responds(self, rec: AppealRecord, office: Office | None = None) -> None:
-        """The first response (响应): the first contact of the handling unit with the citizen, now."""
+        """The first response (响应): the first contact of the handling unit with the citizen, now (kept, if a level
+        of the ladder gave it already)."""
+        if rec.first_response is not None:
+            return
         rec.first_response = self.env.now
         step(rec, rec.first_response, "response", office)
 

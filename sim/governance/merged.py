@@ -342,10 +342,16 @@ class MergedPolicy(SiloedPolicy):
     def door(self, i: int, rec: AppealRecord) -> ProcessBody[bool]:
         if not self.reform.one_door:
             return (yield from super().door(i, rec))
-        area = self.area_of[i]
         if self.channel[i] == IN_PERSON:
-            return (yield from self._door(i, rec, area))
-        other = self.wrong_area[i]  # a work order to the area's grid (another area's first, sometimes)
+            return (yield from self._door(i, rec, self.area_of[i]))
+        return (yield from self._work_order(i, rec))
+
+    def _work_order(self, i: int, rec: AppealRecord) -> ProcessBody[bool]:
+        """Process body: a work order to the area's grid (another area's first, sometimes); without the one door,
+        to a line grid as siloed."""
+        if not self.reform.one_door:
+            return (yield from super()._work_order(i, rec))
+        area, other = self.area_of[i], self.wrong_area[i]
         wrong = self.stations[other] if other != area else None
         return (yield from self.remote(i, rec, self.stations[area], self.intake[i], wrong, self.intake[i]))
 

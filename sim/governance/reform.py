@@ -212,6 +212,13 @@ COMMON: tuple[Switch, ...] = (
         reform=False,
     ),
     Switch(
+        "ladder",
+        "the grassroots ladder (楼组, 微网格, 居民区) takes residents' matters first",
+        lambda sc, _: sc.ladder_on(),
+        lambda sc, _: ["ladder.enabled=false"],
+        reform=False,
+    ),
+    Switch(
         "shared_platform",
         "a shared case platform in both arms (off: every hand-off to a department is re-entered)",
         lambda sc, _: sc.siloed.platform.shared and sc.merged.platform.shared,

@@ -96,7 +96,12 @@ class SiloedPolicy(Policy):
     def appeal(self, i: int, rec: AppealRecord) -> ProcessBody[None]:
         if rec.events is not None:
             self.arises(i, rec)
-        if not self.found(i, rec):  # a finder's find needs no door: no trips
+        if self.via_ladder(i):  # a resident's matter goes up the grassroots ladder first
+            if (yield from self.ladder(i, rec)):
+                return None
+            if not (yield from self._work_order(i, rec)):
+                return self.abandon(rec)
+        elif not self.found(i, rec):  # a finder's find needs no door: no trips
             if not (yield from self.door(i, rec)):
                 return self.abandon(rec)
         last = yield from self.handle(i, rec)
@@ -110,8 +115,9 @@ class SiloedPolicy(Policy):
         return (yield from self._work_order(i, rec))
 
     def carried(self, i: int) -> bool:
-        """Whether the citizen carries the case from office to office (nobody holds it): filed in person."""
-        return self.channel[i] == IN_PERSON
+        """Whether the citizen carries the case from office to office (nobody holds it): filed in person (not
+        passed up by the ladder)."""
+        return self.channel[i] == IN_PERSON and not self.via_ladder(i)
 
     def handle(self, i: int, rec: AppealRecord) -> ProcessBody[tuple[Office, float] | None]:
         """Process body: bounces if no line owns it alone, then the departments in turn.
