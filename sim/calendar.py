@@ -21,6 +21,7 @@ resource is closed and resumes when it opens again:
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 
 WEEK = 168.0
@@ -247,3 +248,21 @@ class DatedCalendar:
 
     def add_open(self, t: float, hours: float) -> float:
         return self.finish(t, hours)
+
+
+def on_days(calendar: Calendar | DatedCalendar, days: list[int], horizon_days: float) -> DatedCalendar:
+    """``calendar`` open only on ``days`` (day numbers from ``t = 0``) up to the horizon, closed on every other
+    day (a desk on duty only on surge days, say).
+
+    >>> office = Calendar(weekdays=[0, 1, 2, 3, 4], hours=[(9, 17)])
+    >>> cal = on_days(office, [1], horizon_days=3)      # Tuesday only
+    >>> cal.is_open(10.0), cal.is_open(34.0), cal.open_between(0.0, 72.0)
+    (False, True, 8.0)
+    """
+    if isinstance(calendar, DatedCalendar):
+        week, start, special = calendar.week, int(calendar.shift // 24), dict(calendar.special)
+    else:
+        week, start, special = calendar, 0, {}
+    keep = set(days)
+    special |= {d: () for d in range(int(math.ceil(horizon_days)) + 1) if d not in keep}
+    return DatedCalendar(week, start_weekday=start, special=special)

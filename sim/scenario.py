@@ -376,6 +376,15 @@ class Volunteers(Strict):
     )
 
 
+class SurgeProtocol(Strict):
+    """A surge protocol: on the days a surge touches, extra grid leaders on duty in each grid take the triage the
+    grid leader has no time for (a leader free first, then a surge desk free, else the leader's queue).  Their
+    hours are capacity, not the reform: staffed hours of the merged arm on those days, flagged by the check.
+    """
+
+    leaders_per_area: NonNegativeInt = Field(default=0, description="extra grid leaders on surge days, per area")
+
+
 class Feedback(Strict):
     """The feedback call (回访) after closing; an unsatisfied appeal may reopen.
 
@@ -670,6 +679,9 @@ class Merged(Strict):
     volunteers: Volunteers = Field(
         default=Volunteers(), description="party members who report in (党员报到): part-time capacity"
     )
+    surge_protocol: SurgeProtocol = Field(
+        default=SurgeProtocol(), description="extra grid leaders on surge days (capacity)"
+    )
     patrol: Patrol = Patrol()
     feedback: Feedback = Feedback()
     platform: Platform = Field(default=Platform(), description="the case record the grid and departments share")
@@ -859,6 +871,15 @@ class Scenario(Strict):
                 (24.0 * day, 24.0 * (day + surge.days), surge.categories or list(self.categories), surge.multiplier)
             )
         return out
+
+    def surge_days(self) -> list[int]:
+        """The days (from t = 0) that any surge touches."""
+        return sorted({d for a, b, _, _ in self.surge_hours() for d in range(int(a // 24), int(math.ceil(b / 24)))})
+
+    def surge_leaders(self) -> int:
+        """Extra grid leaders per area on surge days when merged: none without surges or triage."""
+        m = self.merged
+        return m.surge_protocol.leaders_per_area if self.surges and m.reform.triage else 0
 
     def stationed_share(self, dept: str) -> float:
         """The share of ``dept``'s staff stationed in comprehensive grids when merged."""

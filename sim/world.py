@@ -20,7 +20,7 @@ from typing import Callable
 
 import simpy
 
-from .calendar import ALWAYS, Calendar, DatedCalendar
+from .calendar import ALWAYS, Calendar, DatedCalendar, on_days
 from .scenario import Scenario
 
 
@@ -404,6 +404,8 @@ class World:
                 cal = cals[sc.line_grids[name].calendar]
             elif kind == "stationed":  # stationed staff keep their departments' hours unless moved
                 cal = cals[sc.stationed_calendar()]
+            elif kind == "surge":  # the grid's hours, on surge days only
+                cal = on_days(cals[sc.merged.calendar], sc.surge_days(), sc.horizon_days)
             elif kind == "ladder":
                 cal = cals[sc.ladder.levels[name].calendar or sc.merged.calendar]
             elif kind == "volunteer":

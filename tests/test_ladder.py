@@ -111,3 +111,18 @@ def test_explain_turns_the_ladder_off_in_both_arms():
 def test_a_ladder_that_names_what_is_not_there_is_refused(bad, message):
     with pytest.raises(ScenarioError, match=message):
         make_scenario(*ladder(("building", 1, 1.0)), bad)
+
+
+def test_the_shanghai_city_runs_the_ladder_with_desks_from_each_streets_population():
+    from conftest import REPO
+
+    from sim.scenario import load_scenario
+
+    streets = dict(load_scenario(REPO / "scenarios" / "shanghai.yaml").streets())
+    urban, town = streets["urban-001"], streets["town-001"]
+    assert urban.ladder_on() and (urban.ladder.population, town.ladder.population) == (124500, 93375)
+    desks = ladder_offices(urban)
+    # 124,500 residents: 168 micro-grids over 4 grids (42 each, a tenth of a desk each) and 30 residents' committees
+    assert [desks[f"ladder:micro_grid:{a}"] for a in urban.areas] == [4, 4, 4, 4]
+    assert sum(desks[f"ladder:residential_area:{a}"] for a in urban.areas) == 30
+    assert sum(n for k, n in ladder_offices(town).items() if "residential_area" in k) == 23

@@ -111,6 +111,7 @@ class MergedPolicy(SiloedPolicy):
         "leader": "grid leader (网格长)",
         "stationed": "stationed staff (下沉力量)",
         "volunteer": "party-member volunteers (党员报到)",
+        "surge": "surge-duty grid leaders",
     }
 
     @classmethod
@@ -183,6 +184,8 @@ class MergedPolicy(SiloedPolicy):
                 out[f"stationed:{a}"] = int(n) + extra.stationed_per_area
             if volunteers:
                 out[f"volunteer:{a}"] = volunteers
+            if sc.surge_leaders():
+                out[f"surge:{a}"] = sc.surge_leaders()
         return out
 
     @staticmethod
@@ -241,13 +244,22 @@ class MergedPolicy(SiloedPolicy):
                 if volunteers
                 else []
             ),
+            *(
+                [
+                    f"**Surge protocol**: {sc.surge_leaders()} extra grid leader(s) per area on the "
+                    f"{len(sc.surge_days())} day(s) a surge touches take triage when the grid leader is busy; "
+                    "their hours are staffed hours of the merged arm."
+                ]
+                if sc.surge_leaders()
+                else []
+            ),
             (
                 f"**Extra staff**: {m.extra_staff.intake_per_area} intake and {m.extra_staff.stationed_per_area} "
                 "stationed per area; the comparison is not at equal headcount."
                 if m.extra_staff.intake_per_area or m.extra_staff.stationed_per_area
                 else "Equal paid headcount: merging moves staff, it adds none; staffed hours are compared in the "
                 "checks."
-                if volunteers
+                if volunteers or sc.surge_leaders()
                 else "Equal total headcount: merging moves staff, it adds none; staffed hours are compared in the "
                 "checks."
             ),
@@ -262,6 +274,7 @@ class MergedPolicy(SiloedPolicy):
         ]
         self.stations, self.leaders, self.stationed = per_area
         self.volunteers = [world.offices.get(f"volunteer:{a}") for a in issues.areas]
+        self.surge_desks = [world.offices.get(f"surge:{a}") for a in issues.areas]
         super().__init__(world, issues)
         m, u, c = self.sc.merged, issues.u, issues.category
         self.intake = m.intake.ppf(u["intake"][:, 0])
@@ -385,6 +398,13 @@ class MergedPolicy(SiloedPolicy):
             yield from visit(self.stations[self.area_of[i]], rec, travel, 0.0, activity="intake")
         yield from self.handle(i, rec, again=True)
 
+    def triager(self, area: int) -> Office:
+        """Who triages now: the grid leader, or on a surge day a surge-duty leader when the grid leader is busy."""
+        leader, surge = cast(Office, self.leaders[area]), self.surge_desks[area]
+        if surge is not None and not leader.free and surge.free and surge.calendar.is_open(self.env.now):
+            return surge
+        return leader
+
     def on_the_spot(self, area: int, stationed: Office) -> Office:
         """Who solves a delegated matter: a party-member volunteer free and on duty now, else the stationed staff."""
         volunteers = self.volunteers[area]
@@ -409,7 +429,7 @@ class MergedPolicy(SiloedPolicy):
         env, r, area = self.env, self.reform, self.area_of[i]
         carried, work = self.carried(i), self.case_work(i)
         if r.triage:
-            yield staff_job(self.leaders[area], rec, self.triage[i], "triage")
+            yield staff_job(self.triager(area), rec, self.triage[i], "triage")
             carried = False  # the grid holds the case now
         stationed = self.stationed[area]
         if r.delegation and self.delegable[i] and not self.hard[i] and stationed is not None and stationed.capacity:

@@ -144,6 +144,14 @@ SWITCHES: tuple[Switch, ...] = (
         reform=False,
     ),
     Switch(
+        "surge_protocol",
+        "extra grid leaders on surge days, who take triage when the grid leader is busy (capacity)",
+        lambda m, sc: sc.surge_leaders() > 0,
+        lambda m, sc: ["surge_protocol.leaders_per_area=0"],
+        "merged",
+        reform=False,
+    ),
+    Switch(
         "extra_staff",
         "extra staff beyond the siloed headcount (capacity, not the reform)",
         lambda m, sc: m.extra_staff.intake_per_area + m.extra_staff.stationed_per_area > 0,
