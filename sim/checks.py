@@ -117,20 +117,22 @@ def censoring_lines(summary: pd.DataFrame) -> list[str]:
 
 
 def reform_lines(sc) -> list[str]:
-    """Which of the reform's switches the scenario leaves off in the merged arm (stated, not silent)."""
+    """Which of its model's reform switches each arm of the scenario leaves off (stated, not silent): merged's,
+    a variant's on its own settings, a plug-in's."""
     if sc is None:
         return []
-    from .governance.reform import SWITCHES
+    from .models import get
 
-    off = [s.name for s in SWITCHES if s.reform and s.stated_off and not s.on(sc)]
-    return (
-        [
-            f"reform switches off in the merged arm: {', '.join(off)} (those steps are done as the line grids do "
-            "them; gridsim explain measures each switch that is on)"
-        ]
-        if off
-        else []
-    )
+    out = []
+    for name in sc.models:
+        policy, arm = sc.arm(name)
+        off = [s.name for s in get(policy, sc.plugins).switches if s.reform and s.stated_off and not s.on(arm)]
+        if off:
+            out.append(
+                f"reform switches off in the {name} arm: {', '.join(off)} (those steps are done as the line grids "
+                "do them; gridsim explain measures each switch that is on)"
+            )
+    return out
 
 
 def lines(summary: pd.DataFrame, baseline: str, sc=None) -> list[str]:

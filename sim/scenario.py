@@ -437,8 +437,8 @@ class Level(Strict):
     committee), so ``ladder.population`` gives its units, split over the areas by weight; each unit has
     ``staff_per_unit`` staff on duty for appeals in the hours of ``calendar`` (building-group leaders and
     volunteers give a sliver of their time), rounded to whole desks per area.  A matter it takes costs
-    ``service`` staff hours; it is settled there with chance ``p_resolve``, else passed up after ``escalation``
-    hours.
+    ``service`` staff hours; it is settled there with chance ``p_resolve`` (a hard case only where
+    ``settles_hard``: by rule it needs the departments), else passed up after ``escalation`` hours.
     """
 
     name_zh: str = ""
@@ -450,6 +450,9 @@ class Level(Strict):
     travel: NonNegativeFloat = Field(default=0.05, description="hours of the citizen's walk to it (the first level)")
     service: Distribution = Field(description="staff hours a matter takes at this level")
     p_resolve: float = Field(ge=0.0, le=1.0, description="chance a matter it takes is settled at this level")
+    settles_hard: bool = Field(
+        default=False, description="it may settle a hard case (one needing departments' extra work); else passes it up"
+    )
     escalation: Distribution = Field(
         default={"dist": "exponential", "mean": 24.0},
         validate_default=True,

@@ -47,8 +47,8 @@ def test_the_remainder_is_the_total_less_the_single_effects(default_ex):
 @pytest.mark.slow
 def test_by_default_merged_is_decomposed_against_the_baseline(default_ex):
     assert (default_ex.model, default_ex.baseline) == ("merged", "siloed")
-    # every switch but the extra staff, volunteers and surge leaders (none), the platform (the same in both arms by default)
-    # and the whistle (an institution a scenario adds)
+    # every switch but the extra staff, volunteers and surge leaders (none), the platform (the same in both arms
+    # by default) and the whistle (an institution a scenario adds)
     assert [s.name for s in default_ex.switches] == [
         s.name for s in SWITCHES if s.name not in ("extra_staff", "volunteers", "surge_protocol", "platform", "whistle")
     ]

@@ -126,3 +126,12 @@ def test_the_shanghai_city_runs_the_ladder_with_desks_from_each_streets_populati
     assert [desks[f"ladder:micro_grid:{a}"] for a in urban.areas] == [4, 4, 4, 4]
     assert sum(desks[f"ladder:residential_area:{a}"] for a in urban.areas) == 30
     assert sum(n for k, n in ladder_offices(town).items() if "residential_area" in k) == 23
+
+
+def test_by_rule_a_hard_case_goes_past_a_level_that_cannot_settle_it():
+    hard = ["categories.simple.p_hard=1"]
+    (rec,), world = sim_one(make_scenario(*ladder(("building", 1, 1.0)), *hard), "siloed", hard=0.5)
+    assert rec.hard and rec.resolved_at == "" and work(world, "ladder:building:only") == pytest.approx(0.5)
+    spec = make_scenario(*ladder(("building", 1, 1.0)), *hard, "ladder.levels.building.settles_hard=true")
+    (rec,), _ = sim_one(spec, "siloed", hard=0.5)
+    assert rec.resolved_at == "building"

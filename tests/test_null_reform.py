@@ -142,6 +142,15 @@ def test_reports_state_the_switches_a_scenario_turns_off(tmp_path):
     sc = load_scenario(overrides=["merged.reform.triage=false", "merged.joint_meeting.enabled=false"])
     (line,) = checks.reform_lines(sc)
     assert "triage" in line and "joint_meeting" in line and "one_door" not in line
+    # a variant's own settings, and a plug-in's switches, are stated for their arm
+    variant = "variants={no_meeting: {policy: merged, set: {merged.joint_meeting.enabled: false}}}"
+    sc = load_scenario(overrides=[variant, "models=[siloed, merged, no_meeting]"])
+    (line,) = checks.reform_lines(sc)  # the merged arm runs the whole reform; the variant leaves one step out
+    assert "no_meeting arm: joint_meeting" in line
+    toy = load_scenario(
+        overrides=["plugins=[gridsim_toy]", "models=[siloed, signposted]", "settings.signposted={signposting: false}"]
+    )
+    assert "signposted arm: signposting" in " ".join(checks.reform_lines(toy))
     out = tmp_path / "run"
     assert (
         main(

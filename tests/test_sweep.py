@@ -242,3 +242,13 @@ def test_the_metric_names_a_sweep_may_name_are_those_a_replication_reports():
 
     sc = load_scenario(overrides=["horizon_days=3", "warmup_days=0"])
     assert set(replication_rows(sc, 0)["metric"]) == set(overall_metric_names())
+
+
+@pytest.mark.slow
+def test_analysis_compares_with_the_base_scenarios_baseline(tmp_path):
+    """A base scenario whose baseline is merged: the sweep's ratios are siloed / merged, not merged / siloed."""
+    spec = {**TINY_SWEEP, "set": {**TINY_SWEEP["set"], "baseline": "merged"}, "design": {"kind": "oat", "n": 2}}
+    spec["parameters"] = {"stationed": TINY_SWEEP["parameters"]["stationed"]}
+    run_sweep(load_sweep(write_sweep(tmp_path, **spec)), tmp_path / "out", workers=1)
+    ratios = analyze(tmp_path / "out")["ratios"]
+    assert set(zip(ratios["model"], ratios["baseline"])) == {("siloed", "merged")}

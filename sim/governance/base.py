@@ -399,7 +399,8 @@ class Policy:
             start = np.where((entry <= k) & staffed[k][self.issues.area], k, start)
         self.ladder_start = np.where(lives & (self.channel == IN_PERSON), start, -1)
         self.ladder_service = np.column_stack([s.service.ppf(u["ladder_service"][:, k]) for k, s in enumerate(specs)])
-        self.ladder_settled = u["ladder_resolve"] < np.array([s.p_resolve for s in specs])
+        can = ~self.hard[:, None] | np.array([s.settles_hard for s in specs])  # a hard case needs departments
+        self.ladder_settled = (u["ladder_resolve"] < np.array([s.p_resolve for s in specs])) & can
         self.ladder_escalation = np.column_stack(
             [s.escalation.ppf(u["ladder_escalation"][:, k]) for k, s in enumerate(specs)]
         )

@@ -323,7 +323,7 @@ def analyze(folder: Path, metrics: list[str] | None = None) -> dict:
     kind, notes, figs = info["design"], [], {}
     tables: dict[str, list] = {"ratios.csv": [], "sobol.csv": [], "prim.csv": []}
     texts = []
-    compared = pairs(info["models"])
+    compared = pairs(info["models"], info.get("baseline", "siloed"))  # (folders from before it was kept: siloed)
     if not compared:
         raise ScenarioError(str(folder), [f"the sweep ran one model ({info['models'][0]}): nothing to compare"])
     for n, pair in enumerate(compared):

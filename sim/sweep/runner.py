@@ -82,6 +82,7 @@ class SweepStore:
             "parameters": list(self.plan.sweep.parameters),
             "replications": self.plan.sweep.replications,
             "models": self.plan.sweep.models,
+            "baseline": self.plan.base.baseline,  # what the others are compared with (the base scenario's)
         }
         atomic_write(manifest, lambda p: Path(p).write_text(json.dumps(info, indent=2)))
         atomic_write(self.out / "sweep.yaml", lambda p: Path(p).write_text(sweep_yaml(self.plan.sweep)))
