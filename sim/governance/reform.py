@@ -76,6 +76,23 @@ def _flag(name: str, label: str) -> Switch:
     return Switch(name, label, lambda m, sc: getattr(m.reform, name), lambda m, sc: [f"reform.{name}=false"], "merged")
 
 
+def _enabled(name: str, label: str, stated_off: bool = True) -> Switch:
+    """A step of merged's with a block ``merged.<name>`` that is on while its ``enabled`` is."""
+    return Switch(
+        name,
+        label,
+        lambda m, sc: getattr(m, name).enabled,
+        lambda m, sc: [f"{name}.enabled=false"],
+        "merged",
+        stated_off=stated_off,
+    )
+
+
+def _capacity(name: str, label: str, is_on: Callable[[Any, Scenario], bool], off: str) -> Switch:
+    """A difference in the merged arm's capacity, not the reform: reported and explained all the same."""
+    return Switch(name, label, is_on, lambda m, sc: [off], "merged", reform=False)
+
+
 def _same_feedback(m: Any, sc: Scenario) -> list[str]:
     return [f"feedback={json.dumps(sc.siloed.feedback.model_dump(mode='json'))}"]
 
@@ -98,20 +115,12 @@ SWITCHES: tuple[Switch, ...] = (
     ),
     _flag("parallel_dispatch", "parallel dispatch to departments (instead of in turn)"),
     _flag("coordination", "coordination by the grid leader (instead of bounces and escalation)"),
-    Switch(
-        "joint_meeting",
-        "the joint meeting for hard cases (联席会议)",
-        lambda m, sc: m.joint_meeting.enabled,
-        lambda m, sc: ["joint_meeting.enabled=false"],
-        "merged",
-    ),
-    Switch(
+    _enabled("joint_meeting", "the joint meeting for hard cases (联席会议)"),
+    # an institution a scenario may add, not a step of the default reform left out when off
+    _enabled(
         "whistle",
         "吹哨报到: hard cases call their departments on site, at priority (instead of the joint meeting)",
-        lambda m, sc: m.whistle.enabled,
-        lambda m, sc: ["whistle.enabled=false"],
-        "merged",
-        stated_off=False,  # an institution a scenario may add, not a step of the default reform left out
+        stated_off=False,
     ),
     Switch(
         "patrols",
@@ -135,29 +144,23 @@ SWITCHES: tuple[Switch, ...] = (
         "merged",
         stated_off=False,
     ),
-    Switch(
+    _capacity(
         "volunteers",
         "party-member volunteers who report in (党员报到): part-time capacity for delegated matters (capacity)",
         lambda m, sc: m.volunteers_per_area() > 0,
-        lambda m, sc: ["volunteers.per_area=0"],
-        "merged",
-        reform=False,
+        "volunteers.per_area=0",
     ),
-    Switch(
+    _capacity(
         "surge_protocol",
         "extra grid leaders on surge days, who take triage when the grid leader is busy (capacity)",
         lambda m, sc: sc.surge_leaders() > 0,
-        lambda m, sc: ["surge_protocol.leaders_per_area=0"],
-        "merged",
-        reform=False,
+        "surge_protocol.leaders_per_area=0",
     ),
-    Switch(
+    _capacity(
         "extra_staff",
         "extra staff beyond the siloed headcount (capacity, not the reform)",
         lambda m, sc: m.extra_staff.intake_per_area + m.extra_staff.stationed_per_area > 0,
-        lambda m, sc: ["extra_staff={intake_per_area: 0, stationed_per_area: 0}"],
-        "merged",
-        reform=False,
+        "extra_staff={intake_per_area: 0, stationed_per_area: 0}",
     ),
 )
 assert {s.name for s in SWITCHES} >= set(Reform.model_fields), "every reform flag is a switch"
