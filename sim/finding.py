@@ -8,8 +8,10 @@ Reports and the terminal open with these instead of a count of metrics "better" 
 2. Effects are sized on one scale, the relative change of the mean (model ÷ baseline − 1).  A
    rate's effect is said in percentage points, a time's or a count's in percent.
 3. The sentence names the clearest gains and losses by size: at most :data:`GAINS` improvements
-   and :data:`LOSSES` worsenings among the metrics that clearly differ, largest first, and always
-   says how the primary metric (:data:`PRIMARY`, resolution time P50) fared, clear or not.
+   and :data:`LOSSES` worsenings among the metrics that clearly differ, largest first; a metric
+   that restates another (:data:`RESTATES`: the share with 3+ trips, trips; satisfied ÷ filed, the
+   satisfaction rate) is not named beside it.  It always says how the primary metrics fared
+   (:data:`PRIMARY`: resolution time P50 and 满意率), clear or not.
 4. It states the capacity the result was bought with: "at equal staffed hours" (within
    :data:`sim.checks.CAPACITY_TOLERANCE`), or the change in staffed hours.
 5. After a single run it gives magnitudes only and says it is one replication; a metric that
@@ -38,8 +40,10 @@ import pandas as pd
 from .checks import CAPACITY_TOLERANCE, overall
 from .metrics import HEADLINE, METRICS, is_rate
 
-PRIMARY = "resolution_time_p50"
+PRIMARY = ("resolution_time_p50", "satisfaction_rate")
 GAINS, LOSSES = 2, 1
+#: A metric that restates another (the same mechanism, measured again): not named beside it.
+RESTATES = {"share_3plus_trips": "trips_per_appeal", "satisfied_share": "satisfaction_rate"}
 NEGLIGIBLE = 0.01  # a change under 1% of the baseline is not named after a single run
 
 
@@ -59,18 +63,25 @@ class Effect:
     def label(self) -> str:
         return HEADLINE.get(self.metric, ("", METRICS[self.metric].label if self.metric in METRICS else self.metric))[1]
 
+    def _parts(self) -> tuple[str, str]:
+        """``−37%`` or ``+3.7 points``, and its interval (``""`` when there is none)."""
+        unit, value = (" points", self.diff) if is_rate(self.metric) else ("%", self.rel)
+        if self.clear is None or pd.isna(self.lo):
+            return _signed(100 * value, unit), ""
+        return _signed(100 * value, unit), f"CI {_signed(100 * self.lo, unit)} to {_signed(100 * self.hi, unit)}"
+
     def amount(self) -> str:
         """``−37%`` or ``+3.7 points``, with its interval when there is one."""
-        if is_rate(self.metric):
-            text, ci = _signed(100 * self.diff, " points"), (100 * self.lo, 100 * self.hi, " points")
-        else:
-            text, ci = _signed(100 * self.rel, "%"), (100 * self.lo, 100 * self.hi, "%")
-        if self.clear is None or pd.isna(ci[0]):
-            return text
-        return f"{text}, CI {_signed(ci[0], ci[2])} to {_signed(ci[1], ci[2])}"
+        return ", ".join(p for p in self._parts() if p)
 
     def phrase(self) -> str:
+        """``trips per appeal (−37%, CI …)``: a named gain or loss."""
         return f"{self.label} ({self.amount()})"
+
+    def stated(self) -> str:
+        """``满意率 satisfaction rate +3.7 points (CI …)``: how a primary metric fared."""
+        value, ci = self._parts()
+        return f"{self.label} {value}" + (f" ({ci})" if ci else "")
 
 
 def _signed(v: float, unit: str) -> str:
@@ -144,6 +155,8 @@ def _sentence(effects: list[Effect], capacity: float | None) -> str:
     if not effects:
         return "nothing to compare (no headline metric measured under both)."
     named = [e for e in effects if e.clear or (e.clear is None and abs(e.rel) >= NEGLIGIBLE)]
+    heads = {e.metric for e in named}
+    named = [e for e in named if RESTATES.get(e.metric) not in heads]
     size = lambda e: abs(e.rel) if pd.notna(e.rel) else abs(e.diff)  # noqa: E731
     gains = sorted((e for e in named if e.good), key=size, reverse=True)[:GAINS]
     losses = sorted((e for e in named if not e.good), key=size, reverse=True)[:LOSSES]
@@ -158,12 +171,11 @@ def _sentence(effects: list[Effect], capacity: float | None) -> str:
             "no headline metric clearly differs" if replicated_ else "no headline metric changes by 1% or more"
         )
     text = "; ".join(parts) + _capacity_phrase(capacity)
-    primary = next((e for e in effects if e.metric == PRIMARY), None)
-    if primary is not None and primary not in gains + losses:
+    for primary in (e for metric in PRIMARY for e in effects if e.metric == metric and e not in gains + losses):
         if primary.clear is False:
             text += f"; {primary.label} not clearly different ({primary.amount()})"
         else:
-            text += f"; {primary.phrase()}"
+            text += f"; {primary.stated()}"
     return text + "."
 
 

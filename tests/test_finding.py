@@ -43,7 +43,8 @@ def test_names_the_largest_clear_gains_and_loss_with_intervals():
     assert "trips per appeal (−50%, CI −53% to −47%)" in gains and "citizen hours per appeal" in gains
     assert "share with 3+ trips" not in text  # only the two largest gains
     assert "staff hours per appeal (+30%" in losses
-    assert "满意率" not in text  # unclear, however large
+    # the primary metrics, clear or not (satisfaction large but unclear: not a gain, said as unclear)
+    assert "满意率 satisfaction rate not clearly different (+30.0 points" in text
     assert "resolution time P50 (h) not clearly different (+2%, CI −4% to +7%)" in text
     assert "at equal staffed hours" in text and "20 replications" in text
 
@@ -80,5 +81,22 @@ def test_single_run_gives_magnitudes_and_says_it_is_one_replication():
     out = finding.single(s, "siloed", warn)
     assert out[0].startswith("merged vs siloed, one replication (no intervals")
     assert "trips per appeal (−50%)" in out[0] and "CI" not in out[0]
-    assert "resolution time P50 (h) (±0%)" in out[0]  # the primary metric is always said (+0.4%, rounded)
+    assert "resolution time P50 (h) ±0%" in out[0]  # the primary metric is always said (+0.4%, rounded)
     assert out[1] == "Read with the checks: BACKLOG GROWS under siloed."
+
+
+def test_a_metric_that_restates_another_is_not_named_beside_it():
+    comp = pd.DataFrame(
+        [
+            _row("share_3plus_trips", "lower", 0.08, -0.07, 0.005),  # −88%: the largest, but it restates trips
+            _row("trips_per_appeal", "lower", 0.6, -0.25, 0.02),
+            _row("abandonment_rate", "lower", 0.05, -0.01, 0.002),
+            _row("satisfaction_rate", "higher", 0.8, 0.09, 0.01),
+        ]
+    )
+    text = finding.replicated(comp, {})[0]
+    assert "share with 3+ trips" not in text and "trips per appeal (−42%" in text
+    assert "better on trips per appeal" in text
+    assert "; 满意率 satisfaction rate +9.0 points (CI +8.0 points to +10.0 points)." in text  # a primary metric
+    alone = finding.replicated(comp[comp["metric"] == "share_3plus_trips"], {})[0]
+    assert "share with 3+ trips (−7.0 points" in alone  # named when what it restates is not there
