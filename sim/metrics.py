@@ -75,6 +75,64 @@ class Metric:
         f = self.format
         return f"{f['scale'] * v:{',' if f['group'] else ''}.{f['digits']}f}{f['suffix']}"
 
+    def interval(self, v: float, lo: float, hi: float) -> str:
+        """A mean and its interval as rendered tables show them: a rate in percent to 0.1, a count whole, a
+        time or another mean to 3 significant figures (the interval to the mean's decimals).
+
+        >>> METRICS["response_rate"].interval(0.9347, 0.9317, 0.9377)
+        '93.5% [93.2%, 93.8%]'
+        >>> METRICS["resolution_time_p90"].interval(131.59, 129.11, 134.07)
+        '132 [129, 134]'
+        """
+        if self.kind in _FORMATS:
+            return f"{self.show(v)} [{self.show(lo)}, {self.show(hi)}]"
+        digits = decimals(v)
+        return f"{_fixed(v, digits)} [{_fixed(lo, digits)}, {_fixed(hi, digits)}]"
+
+    def difference(self, d: float, lo: float, hi: float) -> str:
+        """A difference and its interval, signed: a rate's in percentage points (pt) to 0.1, others to 3
+        significant figures of the interval's widest bound.
+
+        >>> METRICS["response_rate"].difference(0.0468, 0.0442, 0.0493)
+        '+4.7 pt [+4.4, +4.9]'
+        >>> METRICS["resolution_time_p50"].difference(6.032, 3.914, 8.151)
+        '+6.03 [+3.91, +8.15]'
+        """
+        if self.kind == "rate":
+            d, lo, hi, digits, unit = 100 * d, 100 * lo, 100 * hi, 1, " pt"
+        else:
+            widest = max((abs(x) for x in (d, lo, hi) if pd.notna(x)), default=0.0)
+            digits, unit = (0 if self.kind == "count" else decimals(widest)), ""
+        return f"{_fixed(d, digits, '+')}{unit} [{_fixed(lo, digits, '+')}, {_fixed(hi, digits, '+')}]"
+
+
+def decimals(x: float, significant: int = 3) -> int:
+    """Decimals that show ``x`` to ``significant`` figures (none from 100 up, for three).
+
+    >>> decimals(42.93), decimals(131.6), decimals(0.71), decimals(0.0)
+    (1, 0, 3, 2)
+    """
+    if pd.isna(x) or not x or not np.isfinite(x):
+        return significant - 1
+    return max(0, significant - 1 - int(np.floor(np.log10(abs(x)))))
+
+
+def _fixed(x: float, digits: int, sign: str = "") -> str:
+    """``x`` to ``digits`` decimals, thousands grouped, a true minus sign; ``sign="+"`` signs positives too."""
+    if pd.isna(x):
+        return "–"
+    text = f"{x:{sign},.{digits}f}"
+    return "±0" if sign and float(text.replace(",", "")) == 0 else text.replace("-", "−")
+
+
+def ratio_interval(r: float, lo: float, hi: float) -> str:
+    """A ratio of means and its interval, to two decimals.
+
+    >>> ratio_interval(1.1405, 1.0921, 1.1889)
+    '1.14 [1.09, 1.19]'
+    """
+    return f"{_fixed(r, 2)} [{_fixed(lo, 2)}, {_fixed(hi, 2)}]"
+
 
 _FORMATS = {
     "rate": {"scale": 100, "digits": 1, "group": False, "suffix": "%"},

@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import checks, finding
 from .document import Bullets, Code, Document, Figure, Section, Table, Text, table
-from .metrics import BY_LABEL, HEADLINE, METRICS, is_rate, worst_served
+from .metrics import BY_LABEL, HEADLINE, METRICS, Metric, is_rate, ratio_interval, worst_served
 from .world import ladder_offices, service_stations
 
 #: The breakdowns a run's report draws beside its figures.
@@ -265,12 +265,6 @@ def comparison_sentences(comp: pd.DataFrame) -> list[str]:
     return out
 
 
-def interval(v: float, lo: float, hi: float) -> str:
-    """``v [lo, hi]`` to four significant figures (the same rounding the tests read back)."""
-    f = lambda x: "–" if pd.isna(x) else f"{x:.4g}"  # noqa: E731
-    return f"{f(v)} [{f(lo)}, {f(hi)}]"
-
-
 def label(sc, model: str) -> str:
     """How the report names a model of ``sc``: a registered model by its display name, a variant by its own."""
     from .models import get, names
@@ -458,23 +452,40 @@ def _ladder(sc) -> list[str]:
     ]
 
 
+def comparison_tables(comp: pd.DataFrame) -> list:
+    """One table per model compared (its baseline and its own means, the difference, the ratio), each cell as
+    people read it (:meth:`sim.metrics.Metric.interval`, ``difference``; :func:`~sim.metrics.ratio_interval`),
+    numbers aligned right; headed by the pair when there are several."""
+    out: list = []
+    for model, g in comp.groupby("model", sort=False):
+        base = g["baseline"].iloc[0]
+        rows = [
+            {
+                "metric": METRICS[r.metric].label if r.metric in METRICS else r.metric,
+                f"{base} mean [95% CI]": _metric(r.metric).interval(r.baseline_mean, r.baseline_lo, r.baseline_hi),
+                f"{model} mean [95% CI]": _metric(r.metric).interval(r.model_mean, r.model_lo, r.model_hi),
+                "difference [CI]": _metric(r.metric).difference(r.diff, r.diff_lo, r.diff_hi),
+                "ratio [CI]": ratio_interval(r.ratio, r.ratio_lo, r.ratio_hi),
+                "better in": f"{100 * r.share_better:.0f}%",
+            }
+            for r in g.itertuples()
+        ]
+        frame = pd.DataFrame(rows)
+        if comp["model"].nunique() > 1:
+            out.append(Text(f"**{model} vs {base}**"))
+        out.append(Table(frame, frozenset(frame.columns[1:]), index=False))
+    return out
+
+
+def _metric(name: str):
+    """The registered metric ``name``, or a plain mean for one the registry does not know."""
+    return METRICS.get(name) or Metric(name, name)
+
+
 def experiment_document(exp, command: str) -> Document:
     """The report of a replicated comparison: means, differences and ratios with their intervals."""
     sc = exp.scenario
     comp = exp.comparison
-    shown = pd.DataFrame(
-        {
-            "model": comp["model"],
-            "metric": [HEADLINE.get(m, ("", m))[1] for m in comp["metric"]],
-            "baseline mean [95% CI]": [
-                interval(r.baseline_mean, r.baseline_lo, r.baseline_hi) for r in comp.itertuples()
-            ],
-            "model mean [95% CI]": [interval(r.model_mean, r.model_lo, r.model_hi) for r in comp.itertuples()],
-            "difference [CI]": [interval(r.diff, r.diff_lo, r.diff_hi) for r in comp.itertuples()],
-            "ratio [CI]": [interval(r.ratio, r.ratio_lo, r.ratio_hi) for r in comp.itertuples()],
-            "better in": [f"{100 * v:.0f}%" for v in comp["share_better"]],
-        }
-    )
     bonferroni = len(comp) and comp["ci_level"].iloc[0] > 0.95
     method = (
         f"{exp.n_reps} independent replications (master seed {sc.seed}), common random numbers between models "
@@ -485,9 +496,10 @@ def experiment_document(exp, command: str) -> Document:
             if bonferroni
             else ""
         )
-        + ". Rates are shares (0–1). 'better in' is the share of replications in which the model beat the "
-        "baseline. `offices.csv` has each office's mean wait in queue, P(wait > 0) and utilisation with 95% "
-        "intervals, to check a queue against theory."
+        + ". Rates are in percent and their differences in percentage points (pt); times in hours; "
+        "`comparison.csv` keeps shares and full precision. 'better in' is the share of replications in which the "
+        "model beat the baseline. `offices.csv` has each office's mean wait in queue, P(wait > 0) and utilisation "
+        "with 95% intervals, to check a queue against theory."
     )
     capacity = finding.capacity_changes(exp.replications.assign(dimension="all"), sc.baseline)
     headline = " ".join(finding.replicated(comp, capacity, exp.notes))
@@ -498,7 +510,7 @@ def experiment_document(exp, command: str) -> Document:
         [
             scenario_section(sc),
             Section("Result", [Bullets(rest + list(exp.notes))]),
-            Section("Comparison with confidence intervals", [table(shown, index=False), Text(method)]),
+            Section("Comparison with confidence intervals", [*comparison_tables(comp), Text(method)]),
             Section("Ratios", [Figure("forest plot", "forest.png")]),
             assumptions_section(sc),
             reproduce(command),

@@ -5,7 +5,7 @@ import re
 
 import pandas as pd
 
-from sim.report import interval
+from sim.metrics import METRICS, ratio_interval
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -63,14 +63,15 @@ def test_compare_report_sections_and_numbers(gridsim_cli, tmp_path):
     assert "http://" not in text.replace("http://www.w3.org", "") and 'src="data:image/png;base64,' in text
     comp = pd.read_csv(out / "comparison.csv")
     cells = [htmllib.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", text)]
-    for r in comp.itertuples():
-        for v, lo, hi in (
-            (r.baseline_mean, r.baseline_lo, r.baseline_hi),
-            (r.model_mean, r.model_lo, r.model_hi),
-            (r.diff, r.diff_lo, r.diff_hi),
-            (r.ratio, r.ratio_lo, r.ratio_hi),
-        ):
-            assert interval(v, lo, hi) in cells, (r.metric, v)
+    for r in comp.itertuples():  # every number of comparison.csv is on the page, as people read it
+        m = METRICS[r.metric]
+        assert m.interval(r.baseline_mean, r.baseline_lo, r.baseline_hi) in cells, r.metric
+        assert m.interval(r.model_mean, r.model_lo, r.model_hi) in cells, r.metric
+        assert m.difference(r.diff, r.diff_lo, r.diff_hi) in cells, r.metric
+        assert ratio_interval(r.ratio, r.ratio_lo, r.ratio_hi) in cells, r.metric
+    rate = comp[comp["metric"] == "satisfaction_rate"].iloc[0]
+    assert f"{100 * rate.model_mean:.1f}% [" in " ".join(cells) and " pt [" in " ".join(cells)  # percent, points
+    assert "<th>model</th>" not in text  # one table per pair: no repeated model column
     assert "gridsim compare --reps 3" in htmllib.unescape(text)
 
 
