@@ -212,37 +212,70 @@ def city_figures(result) -> dict[str, object]:
 
 @styled
 def forest_figure(comparison: pd.DataFrame):
-    """Ratios model / baseline with their confidence intervals, one row per headline metric."""
+    """Ratios model / baseline with their confidence intervals, one row per headline metric, on a log axis (a
+    halving and a doubling are as far from 1); each ratio coloured by whether the model is clearly better (its
+    paired interval of the difference on the good side of zero), clearly worse, or neither; models by marker."""
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
+
     from .metrics import HEADLINE
 
     models = list(dict.fromkeys(comparison["model"]))
     metrics = list(dict.fromkeys(comparison["metric"]))
-    fig, ax = subplots(figsize=(8, 0.45 * len(metrics) + 1.5))
+    fig, ax = subplots(figsize=(8, 0.45 * len(metrics) + 1.8))
     y = np.arange(len(metrics))[::-1]
     step = 0.6 / max(len(models), 1)
+    floor = 0.01  # a ratio's interval may reach below zero (a small share): drawn from here
     for k, model in enumerate(models):
         g = comparison[comparison["model"] == model].set_index("metric").reindex(metrics)
         yy = y + (k - (len(models) - 1) / 2) * step
-        err = np.vstack([g["ratio"] - g["ratio_lo"], g["ratio_hi"] - g["ratio"]])
-        ax.errorbar(
-            g["ratio"],
-            yy,
-            xerr=err,
-            fmt="o",
-            color=_colour(model),
-            capsize=3,
-            label=f"{model} / {g['baseline'].iloc[0]}",
-        )
+        good = np.where(g["better"] == "lower", g["diff"] < 0, g["diff"] > 0)
+        clear = (g["diff_lo"] > 0) | (g["diff_hi"] < 0)
+        for status, colour in FOREST_COLOURS.items():
+            rows = (clear & (good == (status == "better"))) if status != "unclear" else ~clear
+            rows = rows.to_numpy(dtype=bool)
+            if not rows.any():
+                continue
+            r = g["ratio"].clip(lower=floor)[rows]
+            lo, hi = g["ratio_lo"].clip(lower=floor)[rows], g["ratio_hi"].clip(lower=floor)[rows]
+            ax.errorbar(
+                r, yy[rows], xerr=np.vstack([r - lo, hi - r]), fmt=MARKERS[k % len(MARKERS)], color=colour, capsize=3
+            )
     ax.axvline(1.0, color="grey", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _: ""))
     labels = [f"{HEADLINE.get(m, ('', m))[1]} ({HEADLINE.get(m, ('?',))[0]} is better)" for m in metrics]
     ax.set_yticks(y, labels)
-    ax.set_xlabel("ratio of means (1 = no difference)")
+    ax.set_xlabel("ratio of means, log scale (1 = no difference)")
     level = comparison["ci_level"].iloc[0] if len(comparison) else 0.95
     ax.set_title(f"Ratio to baseline with {100 * level:.1f}% CIs, {comparison['n_reps'].max()} replications")
-    _legend(ax, loc="best")
-    ax.grid(axis="x", alpha=0.3)
+    handles = [
+        Line2D([], [], color=c, marker="o", ls="", label=f"clearly {s}" if s != "unclear" else "not clear")
+        for s, c in FOREST_COLOURS.items()
+    ]
+    if len(models) > 1:
+        handles += [
+            Line2D(
+                [],
+                [],
+                color="black",
+                marker=MARKERS[k % len(MARKERS)],
+                ls="",
+                label=f"{m} / {comparison['baseline'].iloc[0]}",
+            )
+            for k, m in enumerate(models)
+        ]
+    ax.legend(handles=handles, loc="best", fontsize="small")
+    ax.grid(axis="x", alpha=0.3, which="both")
     fig.tight_layout()
     return fig
+
+
+#: The forest plot's colours: a model clearly better (blue), clearly worse (orange), or neither (grey): safe for
+#: red-green colour blindness.
+FOREST_COLOURS = {"better": "#2166ac", "worse": "#e66101", "unclear": "#808080"}
+MARKERS = "osD^v"
 
 
 @styled
