@@ -755,13 +755,16 @@ def cmd_animate(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .demo.server import make_server
+    from .demo.server import open_server
 
     if args.scenario:
         # bad input is reported before the server starts
         load_scenario(args.scenario).one_street(_source(args), "`gridsim demo`")
-    server = make_server(args.port, args.scenario, args.host)
-    print(f"gridsim demo on http://{args.host}:{server.server_address[1]}/  (Ctrl-C to stop)")
+    server = open_server(args.port, args.scenario, args.host)
+    port = server.server_address[1]
+    if args.port and port != args.port:
+        print(f"port {args.port} is in use: serving on {port} instead")
+    print(f"gridsim demo on http://{args.host}:{port}/  (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except BrokenPipeError:  # the reader of our output went away (`gridsim trace | head`): stop quietly

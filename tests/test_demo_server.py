@@ -182,3 +182,26 @@ def test_without_the_merged_model_its_levers_are_disabled_with_a_note(scenario_f
     assert page.count(" disabled>") == len(demo.MODEL_LEVERS)
     data = demo.simulate_levers({"days": 7})
     assert [m["name"] for m in data["models"]] == ["siloed", TOY] and data["pairs"] == [[TOY, "siloed"]]
+
+
+def test_a_port_in_use_serves_on_the_next_free_one():
+    taken = demo.make_server(0)  # another demo holds this port
+    try:
+        port = taken.server_address[1]
+        server = demo.open_server(port)
+        try:
+            assert port < server.server_address[1] < port + 20
+        finally:
+            server.server_close()
+        with pytest.raises(demo.ScenarioError, match="all in use"):
+            demo.open_server(port, tries=1)
+    finally:
+        taken.server_close()
+
+
+def test_a_host_that_cannot_be_served_is_a_clear_error_not_a_traceback(capsys):
+    from sim.cli import main
+
+    assert main(["demo", "--host", "256.256.256.256", "--port", "8050"]) == 2
+    err = capsys.readouterr().err
+    assert "--host" in err and "256.256.256.256" in err and "Traceback" not in err
