@@ -380,7 +380,7 @@ def _overrides(args) -> list[str]:
 
 
 def cmd_run(args) -> int:
-    from . import checks, finding
+    from . import finding
     from .output import write_results
     from .report import comparison_table, format_table, mechanisms, verdict
     from .run import run
@@ -398,7 +398,7 @@ def cmd_run(args) -> int:
             f"{(result.appeals['model'] == result.runs[0].model).sum()} issues per model "
             f"(simulated in {wall:.1f} s)\n"
         )
-        _print_finding(finding.single(result.summary, sc.baseline, checks.lines(result.summary, sc.baseline, sc)))
+        _print_finding(finding.of_run(result))
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
         print("\n".join(verdict(result.summary, sc.baseline)))
@@ -431,8 +431,8 @@ def _run_city(args, sc, out, command, started) -> int:
     """``gridsim run`` on a city scenario: sharded streets, streaming metrics."""
     from .city import run_city
     from .output import ResultsFolder, write_city
-    from . import checks, finding
-    from .report import CITY_SCOPE, city_verdict, comparison_table, format_table
+    from . import finding
+    from .report import city_verdict, comparison_table, format_table
 
     t0 = time.perf_counter()
     # several shards a worker, so that workers finishing early take more (streets differ in size)
@@ -456,8 +456,7 @@ def _run_city(args, sc, out, command, started) -> int:
             f"{sc.name}: {len(result.streets)} streets, {sc.horizon_days:g} days, seed {sc.seed}, "
             f"{n:,} issues per model (simulated in {wall:.1f} s)\n"
         )
-        warnings = checks.lines(result.summary, sc.baseline, sc)
-        _print_finding(finding.single(result.summary, sc.baseline, warnings, scope=CITY_SCOPE))
+        _print_finding(finding.of_run(result, city=True))
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
         print("\n".join(city_verdict(result.summary, sc.baseline, result.differences)))
@@ -502,8 +501,7 @@ def cmd_compare(args) -> int:
             f"{sc.name}: {exp.n_reps} replications of {sc.horizon_days:g} days, master seed {sc.seed}, "
             f"{args.workers} worker(s), {wall:.1f} s\n"
         )
-        capacity = finding.capacity_changes(exp.replications.assign(dimension="all"), sc.baseline)
-        _print_finding(finding.replicated(exp.comparison, capacity, exp.notes))
+        _print_finding(finding.of_experiment(exp))
         print(format_comparison(exp.comparison))
         print("\n".join(comparison_sentences(exp.comparison) + exp.notes))
         print(f"\nResults written to {out}/")

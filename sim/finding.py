@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .checks import CAPACITY_TOLERANCE, overall
+from .checks import CAPACITY_TOLERANCE, lines, overall
 from .metrics import HEADLINE, METRICS, is_rate
 
 PRIMARY = ("resolution_time_p50", "satisfaction_rate")
@@ -138,6 +138,23 @@ def single(summary: pd.DataFrame, baseline: str, warnings: Sequence[str] = (), s
         head = f"{model} vs {baseline}, {scope}: "
         out.append(head + _sentence(effects, _capacity(v, model, baseline)))
     return out + _cautions(warnings)
+
+
+CITY_SCOPE = "city-wide (how sure, street by street, below)"
+
+
+def of_run(result, city: bool = False) -> list[str]:
+    """The finding of a run (a street, or with ``city`` a whole city), with the checks' warnings: what the
+    terminal prints and the report leads with."""
+    sc = result.scenario
+    warnings = lines(result.summary, sc.baseline, sc)
+    return single(result.summary, sc.baseline, warnings, scope=CITY_SCOPE if city else ONE_RUN)
+
+
+def of_experiment(exp) -> list[str]:
+    """The finding of a replicated comparison (:class:`sim.experiment.Experiment`), with its notes."""
+    capacity = capacity_changes(exp.replications.assign(dimension="all"), exp.scenario.baseline)
+    return replicated(exp.comparison, capacity, exp.notes)
 
 
 def capacity_changes(summary: pd.DataFrame, baseline: str) -> dict[str, float]:

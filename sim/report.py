@@ -282,16 +282,13 @@ def _plain(lines: list[str]) -> list[str]:
     return [" ".join(x.split()) for x in lines]
 
 
-CITY_SCOPE = "city-wide (how sure, street by street, below)"
-
-
 def run_document(result, table: pd.DataFrame, command: str) -> Document:
     """The report of a single run."""
     from .plots import RUN_FIGURES, breakdown_figure
 
     sc = result.scenario
     rest = _plain(verdict(result.summary, sc.baseline))
-    headline = " ".join(finding.single(result.summary, sc.baseline, checks.lines(result.summary, sc.baseline, sc)))
+    headline = " ".join(finding.of_run(result))
     top = result.utilisation.sort_values("utilisation", ascending=False).groupby("model").head(3)
     plots: list = [Figure(name.removesuffix(".png"), name) for name in RUN_FIGURES]
     plots += [Figure(f"by {dim}", draw=functools.partial(breakdown_figure, result.summary, dim)) for dim in BREAKDOWNS]
@@ -501,8 +498,7 @@ def experiment_document(exp, command: str) -> Document:
         "model beat the baseline. `offices.csv` has each office's mean wait in queue, P(wait > 0) and utilisation "
         "with 95% intervals, to check a queue against theory."
     )
-    capacity = finding.capacity_changes(exp.replications.assign(dimension="all"), sc.baseline)
-    headline = " ".join(finding.replicated(comp, capacity, exp.notes))
+    headline = " ".join(finding.of_experiment(exp))
     rest = _plain(comparison_sentences(comp))
     return Document(
         title(sc, ": replicated comparison"),
@@ -524,8 +520,7 @@ def city_document(result, table_: pd.DataFrame, command: str) -> Document:
 
     sc = result.scenario
     rest = _plain(city_verdict(result.summary, sc.baseline, result.differences))
-    warnings = checks.lines(result.summary, sc.baseline, sc)
-    headline = " ".join(finding.single(result.summary, sc.baseline, warnings, scope=CITY_SCOPE))
+    headline = " ".join(finding.of_run(result, city=True))
     util = result.summary[result.summary["dimension"] == "office"]
     util = util.pivot(index="level", columns="model", values="value")[list(result.issues)].rename_axis("kind of office")
     return Document(
