@@ -20,7 +20,8 @@ from .files import atomic_write
 from .scenario import Scenario, ScenarioError
 from .style import styled
 
-_ORDER = {"hotline": 0, "line": 1, "station": 1, "leader": 2, "stationed": 3, "dept": 4}
+_ORDER = {"hotline": 0, "service_station": 0, "ladder": 1, "line": 1, "station": 1, "leader": 2, "surge": 2}
+_ORDER |= {"stationed": 3, "volunteer": 3, "dept": 4}  # any other kind of office after these
 
 
 def sample_day(sc: Scenario, day: int, step_minutes: float = 10.0) -> dict:
@@ -39,7 +40,7 @@ def sample_day(sc: Scenario, day: int, step_minutes: float = 10.0) -> dict:
 
         def probe(world, frames=frames):
             env = world.env
-            offices = sorted(world.offices.values(), key=lambda o: (_ORDER[o.name.split(":")[0]], o.name))
+            offices = sorted(world.offices.values(), key=lambda o: (_ORDER.get(o.name.split(":")[0], 5), o.name))
             frames["names"] = [o.name for o in offices]
             frames["queue"], frames["busy"] = [], []
             for t in times:

@@ -234,7 +234,7 @@ def _parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="start the classroom demo page on localhost")
     d.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
-    d.add_argument("--port", type=int, default=8050)
+    d.add_argument("--port", type=_port, default=8050, help="port (0 to 65535; 0: any free one; taken: the next free)")
     d.add_argument("--host", default="127.0.0.1")
 
     v = sub.add_parser("validate", help="check a scenario file and report every error")
@@ -872,6 +872,17 @@ def _show_note(message, category, filename, lineno, file=None, line=None) -> Non
 
 
 _SHOW_WARNING = warnings.showwarning
+
+
+def _port(text: str) -> int:
+    """A TCP port for ``--port``: 0 to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port from 0 to 65535, got {text!r}")
+    return port
 
 
 def main(argv: list[str] | None = None) -> int:

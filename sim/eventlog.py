@@ -88,13 +88,16 @@ def office_group(key: str) -> str:
 
     >>> office_group("dept:police"), office_group("line:police:north"), office_group("leader:north")
     ('police', 'police line grid', 'comprehensive grid')
+    >>> office_group("ladder:micro_grid:north"), office_group("service_station:north")
+    ('micro grid', 'service stations')
     """
     kind, name, *_ = key.split(":")
     if kind == "dept":
         return name
     if kind == "line":
         return f"{name} line grid"
-    return "12345 hotline" if kind == "hotline" else "comprehensive grid"
+    shared = {"hotline": "12345 hotline", "service_station": "service stations", "ladder": name.replace("_", " ")}
+    return shared.get(kind, "comprehensive grid")  # the offices every model has are no grid's
 
 
 def frame(run, sc, street: str | None = None) -> pd.DataFrame:

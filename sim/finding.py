@@ -172,8 +172,9 @@ def _sentence(effects: list[Effect], capacity: float | None) -> str:
     if not effects:
         return "nothing to compare (no headline metric measured under both)."
     named = [e for e in effects if e.clear or (e.clear is None and abs(e.rel) >= NEGLIGIBLE)]
-    heads = {e.metric for e in named}
-    named = [e for e in named if RESTATES.get(e.metric) not in heads]
+    heads = {e.metric: e for e in named}
+    # a metric that restates a clear one stands for it: the head is named in its place, once
+    named = list({id(h): h for h in (heads.get(RESTATES.get(e.metric, ""), e) for e in named)}.values())
     size = lambda e: abs(e.rel) if pd.notna(e.rel) else abs(e.diff)  # noqa: E731
     gains = sorted((e for e in named if e.good), key=size, reverse=True)[:GAINS]
     losses = sorted((e for e in named if not e.good), key=size, reverse=True)[:LOSSES]

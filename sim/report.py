@@ -476,7 +476,7 @@ def comparison_tables(comp: pd.DataFrame) -> list:
 
 def _metric(name: str):
     """The registered metric ``name``, or a plain mean for one the registry does not know."""
-    return METRICS.get(name) or Metric(name, name)
+    return METRICS.get(name) or Metric(name, name, kind="rate" if is_rate(name) else "mean")
 
 
 def experiment_document(exp, command: str) -> Document:

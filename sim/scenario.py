@@ -345,7 +345,9 @@ class Whistle(Strict):
     the department's part of the case, done on site) is served before the department's queued work below
     ``priority``.  A department *reports* when its staff member arrives; a report later than ``deadline``
     hours after the call is counted late (``late_reports`` in appeals.csv, of ``reports``).  Ownership is
-    settled on site, so a whistled case needs no coordination.  The same hard cases as the meeting's, so the
+    settled on site, so a whistled case needs no coordination; on site there is no hand-off of records (no
+    platform re-entry), no asking the citizen in, and every department comes at once.  The same hard cases as the
+    meeting's, so the
     two are compared on the same cases (``scenarios/institutions/whistle.yaml``).  The travel is staff time,
     counted in the departments' hours.
     """

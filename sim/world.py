@@ -4,7 +4,9 @@ Offices are staffed desks with opening hours.  Siloed: one station per line grid
 per area, and the departments at full headcount.  Merged: one comprehensive
 station per area (its intake staff, a grid leader 网格长 and the staff stationed
 下沉 from departments), and departments thinned by what they stationed.  Both
-have the same total headcount unless the scenario declares ``extra_staff``.
+have the same total headcount unless the scenario adds staff to merged (``extra_staff``, volunteers,
+surge leaders); offices every model has (the hotline, service stations, the grassroots ladder) are the
+same in both.
 
 >>> from sim.scenario import load_scenario
 >>> sc = load_scenario()

@@ -99,3 +99,15 @@ def test_the_in_person_lever_keeps_the_station_share_of_the_rest():
     raw = {"groups": {"a": {"channel_mix": {"in_person": 0.2, "hotline": 0.4, "online": 0.2, "station": 0.2}}}}
     mix = file_in_person(raw, 0.5)["groups"]["a"]["channel_mix"]
     assert mix == pytest.approx({"in_person": 0.5, "hotline": 0.25, "online": 0.125, "station": 0.125})
+
+
+def test_closing_the_stations_changes_no_other_citizens_channel():
+    """Common random numbers: who would file at a station files in person; everyone else files as before."""
+    mix = "groups.residents.channel_mix={in_person: 0.3, hotline: 0.2, online: 0.3, station: 0.2}"
+    stations = make_scenario(*STATION, mix, "horizon_days=10")
+    closed = make_scenario(*STATION, mix, "horizon_days=10", *switch("service_stations", COMMON).off(stations))
+    a, b = (sim.run(sc, models=["siloed"]).appeals for sc in (stations, closed))
+    assert (a["channel"] == "station").any() and not (b["channel"] == "station").any()
+    kept = (a["channel"] != "station").to_numpy()
+    assert (a["channel"].to_numpy()[kept] == b["channel"].to_numpy()[kept]).all()
+    assert (b["channel"].to_numpy()[~kept] == "in_person").all()

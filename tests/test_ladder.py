@@ -135,3 +135,13 @@ def test_by_rule_a_hard_case_goes_past_a_level_that_cannot_settle_it():
     spec = make_scenario(*ladder(("building", 1, 1.0)), *hard, "ladder.levels.building.settles_hard=true")
     (rec,), _ = sim_one(spec, "siloed", hard=0.5)
     assert rec.resolved_at == "building"
+
+
+def test_a_matter_a_level_settles_gets_the_models_feedback_call():
+    """The closed loop (回访) is the model's: merged's one door calls back what a level settled; siloed has none."""
+    sc = make_scenario(*ladder(("building", 1, 1.0)), "merged.feedback.enabled=true")
+    call = sc.merged.feedback.call.ppf([0.5])[0]
+    (m,), wm = sim_one(sc, "merged")
+    (s,), ws = sim_one(sc, "siloed")
+    assert m.resolved_at == s.resolved_at == "building" and m.resolved == pytest.approx(s.resolved)
+    assert work(wm, "station:only") == pytest.approx(call) and m.staff_hours == pytest.approx(s.staff_hours + call)

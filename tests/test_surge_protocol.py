@@ -48,3 +48,12 @@ def test_the_surge_protocol_is_a_capacity_switch():
     s = switch("surge_protocol")
     assert s.on(sc) and not s.reform and s.off(sc) == ["merged.surge_protocol.leaders_per_area=0"]
     assert not s.on(make_scenario("merged.surge_protocol.leaders_per_area=1"))  # no surge: nothing to do
+
+
+def test_the_surge_desk_takes_no_triage_it_cannot_finish_before_it_closes():
+    # two appeals reach triage at 23:45 on the surge day (day 0): the desk closes at midnight, so both go to the leader
+    sc = make_scenario(*SURGE)
+    P = params(sc)
+    records, world = sim_one(sc, "merged", [{"created": 22.0}, {"created": 22.0}])
+    assert 22.0 + P["report"] + P["t_comp"] + P["intake"] == pytest.approx(23.75)
+    assert work(world, "surge:only") == 0.0 and work(world, "leader:only") == pytest.approx(2 * P["triage"])

@@ -134,3 +134,12 @@ def test_volunteers_are_staffed_hours_of_the_merged_arm_and_a_capacity_switch():
     assert any("Volunteers" in line for line in sim.models.get("merged").assumptions(sc))
     # without delegation they have nothing to do, so there are none
     assert "volunteer:only" not in staffing(make_scenario(*DELEGABLE, "merged.reform.delegation=false"), "merged")
+
+
+def test_a_volunteer_takes_no_matter_they_cannot_finish_before_their_duty_ends():
+    # on duty 9:00 to 17:00; the matter (2 h) reaches the grid at 16:15 on Monday: the stationed staff take it
+    sc = make_scenario(*DELEGABLE, "merged.volunteers.calendar=office")
+    (rec,), world = sim_one(sc, "merged", [{"created": 14.0}])
+    assert work(world, "volunteer:only") == 0.0 and rec.state == "resolved"
+    (rec,), world = sim_one(sc, "merged", [{"created": 8.0}])  # at 10:15 there is time: a volunteer takes it
+    assert work(world, "volunteer:only") == pytest.approx(params(sc)["service"]["simple"]["alpha"])

@@ -324,7 +324,8 @@ def make_server(port: int = 8050, scenario: str | None = None, host: str = "127.
 def open_server(port: int = 8050, scenario: str | None = None, host: str = "127.0.0.1", tries: int = 20):
     """:func:`make_server` on ``port``, or on the next free one of the ``tries`` from it when it is taken
     (another demo, say); a clear error naming ``--port`` or ``--host`` when none can be opened."""
-    for p in range(port, port + tries) if port else [0]:
+    last = min(port + tries, 65536)
+    for p in range(port, last) if port else [0]:
         try:
             return make_server(p, scenario, host)
         except OSError as exc:
@@ -332,9 +333,7 @@ def open_server(port: int = 8050, scenario: str | None = None, host: str = "127.
                 continue
             flag = "--port" if exc.errno == errno.EACCES else "--host"
             raise ScenarioError(flag, [f"cannot serve on {host}:{p}: {exc.strerror or exc}"]) from None
-    raise ScenarioError(
-        "--port", [f"ports {port} to {port + tries - 1} are all in use on {host}: give a free one with --port"]
-    )
+    raise ScenarioError("--port", [f"ports {port} to {last - 1} are all in use on {host}: give a free one with --port"])
 
 
 def serve_in_thread(port: int = 0, scenario: str | None = None):

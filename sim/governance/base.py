@@ -39,6 +39,9 @@ ProcessBody = Generator[simpy.Event, Any, _T]
 
 FINDER_LABELS = {"inspection": "a department's inspection crew", "patrol": "a grid patrol", "rider": "a rider"}
 FIRST_FINDER = CHANNELS.index("inspection")  # channel codes from here on are finders
+#: The order the channel draw is read in: a service station's share beside in person's, so that closing the
+#: stations (its filers go in person) leaves every other citizen's channel as it was (common random numbers).
+PICK_ORDER = (IN_PERSON, STATION, HOTLINE, ONLINE)
 
 
 class Policy:
@@ -257,8 +260,8 @@ class Policy:
         self.filing = np.zeros(n, dtype=np.int8)
         for k, spec in enumerate(self.groups):
             m = g == k
-            mix = np.array([spec.channel_mix.get(ch, 0.0) for ch in CITIZEN_CHANNELS])
-            self.filing[m] = pick(mix, u["channel"][m, 0])
+            mix = np.array([spec.channel_mix.get(CITIZEN_CHANNELS[c], 0.0) for c in PICK_ORDER])
+            self.filing[m] = np.array(PICK_ORDER)[pick(mix, u["channel"][m, 0])]
         ch = sc.channels
         self.come_in = u["come_in"] < np.array([s.p_come_in for s in self.cats])[c][:, None]
         # the hotline's talk, or the station's intake: one uniform, as a citizen files by one or the other
@@ -324,8 +327,11 @@ class Policy:
             note(rec, env.now, "re-dispatched (no trip)")
         step(rec, env.now, "dispatch", right)
         yield staff_job(right, rec, right_hours, "intake")
-        self.responds(rec, right)
-        note(rec, env.now, "first response: the handling unit contacts the citizen (响应)")
+        if rec.first_response is None:
+            self.responds(rec, right)
+            note(rec, env.now, "first response: the handling unit contacts the citizen (响应)")
+        else:  # (a level of the ladder answered the citizen already)
+            note(rec, env.now, "the handling unit takes it up")
         return True
 
     def at_station(self, i: int, rec: AppealRecord) -> ProcessBody[bool]:
@@ -409,11 +415,14 @@ class Policy:
         """Whether appeal ``i`` is taken to the grassroots ladder first (a resident's matter a level takes)."""
         return self.ladder_on and self.ladder_start[i] >= 0
 
-    def ladder(self, i: int, rec: AppealRecord) -> ProcessBody[bool]:
-        """Process body: up the grassroots ladder from the appeal's first level; True if a level settled it.
+    def ladder(self, i: int, rec: AppealRecord) -> ProcessBody[tuple[Office, float] | None]:
+        """Process body: up the grassroots ladder from the appeal's first level; the level that settled it and its
+        hours (the model then closes it, with its feedback call), or None when no level did.
 
-        The citizen walks to the first level (its work is the first response); each level works on the matter
-        and settles it, or passes it up after its delay (no walk).  Unstaffed levels are passed over.
+        The citizen walks to the first level (its work is the first response; no one gives up there); each level
+        works on the matter and settles it, or passes it up after its delay (no walk): above the top level, that
+        delay hands it to the model, whose work order then takes its dispatch delay.  Unstaffed levels are passed
+        over.
         """
         env, area, specs = self.env, self.area_of[i], list(self.sc.ladder.levels.values())
         for k in range(self.ladder_start[i], len(specs)):
@@ -428,12 +437,11 @@ class Policy:
                 yield staff_job(desk, rec, self.ladder_service[i][k], "ladder")
             if self.ladder_settled[i][k]:
                 rec.resolved_at = self.level_names[k]
-                self.resolve(i, rec)
-                return True
+                return desk, self.ladder_service[i][k]
             note(rec, env.now, lambda: f"the {desk.label} cannot settle it: passes it up")
             yield env.timeout(self.ladder_escalation[i][k])
         note(rec, env.now, "the ladder passes it to the handling unit as a work order (no walk)")
-        return False
+        return None
 
     # ---- discovery (主动发现): who files each issue, and when
     def _discover(self, u: dict[str, np.ndarray], discoverable: np.ndarray) -> None:

@@ -206,6 +206,21 @@ class MergedPolicy(SiloedPolicy):
             "a case" + (" and settles ownership." if meeting.settles_ownership else ".")
         )
 
+    @staticmethod
+    def _headcount(sc: Scenario) -> str:
+        """The assumption of the staff counts: equal, or what is added (extra staff, surge leaders, volunteers)."""
+        m, checked = sc.merged, "; staffed hours are compared in the checks."
+        if m.extra_staff.intake_per_area or m.extra_staff.stationed_per_area:
+            return (
+                f"**Extra staff**: {m.extra_staff.intake_per_area} intake and {m.extra_staff.stationed_per_area} "
+                "stationed per area; the comparison is not at equal headcount."
+            )
+        if sc.surge_leaders():
+            return "Equal headcount but on surge days, when the surge leaders above are extra paid staff" + checked
+        if m.volunteers_per_area():
+            return "Equal paid headcount: merging moves staff, it adds none; the volunteers are unpaid" + checked
+        return "Equal total headcount: merging moves staff, it adds none" + checked
+
     @classmethod
     def assumptions(cls, sc: Scenario) -> list[str]:
         """Stationing, the grid leaders, the joint meeting, delegation, patrols and the staff counts; then dispatch
@@ -253,16 +268,7 @@ class MergedPolicy(SiloedPolicy):
                 if sc.surge_leaders()
                 else []
             ),
-            (
-                f"**Extra staff**: {m.extra_staff.intake_per_area} intake and {m.extra_staff.stationed_per_area} "
-                "stationed per area; the comparison is not at equal headcount."
-                if m.extra_staff.intake_per_area or m.extra_staff.stationed_per_area
-                else "Equal paid headcount: merging moves staff, it adds none; staffed hours are compared in the "
-                "checks."
-                if volunteers or sc.surge_leaders()
-                else "Equal total headcount: merging moves staff, it adds none; staffed hours are compared in the "
-                "checks."
-            ),
+            cls._headcount(sc),
         ]
         return items + super(SiloedPolicy, cls).assumptions(sc)
 
@@ -398,19 +404,27 @@ class MergedPolicy(SiloedPolicy):
             yield from visit(self.stations[self.area_of[i]], rec, travel, 0.0, activity="intake")
         yield from self.handle(i, rec, again=True)
 
-    def triager(self, area: int) -> Office:
-        """Who triages now: the grid leader, or on a surge day a surge-duty leader when the grid leader is busy."""
-        leader, surge = cast(Office, self.leaders[area]), self.surge_desks[area]
-        if surge is not None and not leader.free and surge.free and surge.calendar.is_open(self.env.now):
-            return surge
-        return leader
+    def takes_now(self, office: Office | None, hours: float) -> bool:
+        """Whether ``office`` (a part-time desk) is free, open now, and can finish ``hours`` before it next closes."""
+        now = self.env.now
+        return (
+            office is not None
+            and bool(office.free)
+            and office.calendar.is_open(now)
+            and office.calendar.finish(now, hours) <= now + hours + 1e-9
+        )
 
-    def on_the_spot(self, area: int, stationed: Office) -> Office:
-        """Who solves a delegated matter: a party-member volunteer free and on duty now, else the stationed staff."""
+    def triager(self, area: int, hours: float) -> Office:
+        """Who triages now: the grid leader, or on a surge day a surge-duty leader when the grid leader is busy
+        (and the surge desk can finish before it closes)."""
+        leader, surge = cast(Office, self.leaders[area]), self.surge_desks[area]
+        return cast(Office, surge) if not leader.free and self.takes_now(surge, hours) else leader
+
+    def on_the_spot(self, area: int, stationed: Office, hours: float) -> Office:
+        """Who solves a delegated matter: a party-member volunteer free and on duty now who can finish it before the
+        duty ends, else the stationed staff."""
         volunteers = self.volunteers[area]
-        if volunteers is not None and volunteers.free and volunteers.calendar.is_open(self.env.now):
-            return volunteers
-        return stationed
+        return cast(Office, volunteers) if self.takes_now(volunteers, hours) else stationed
 
     def ownership(self, i: int, rec: AppealRecord, carried: bool) -> ProcessBody[bool]:
         """The grid leader coordinates the departments instead of bouncing the case (when coordination is on)."""
@@ -429,15 +443,15 @@ class MergedPolicy(SiloedPolicy):
         env, r, area = self.env, self.reform, self.area_of[i]
         carried, work = self.carried(i), self.case_work(i)
         if r.triage:
-            yield staff_job(self.triager(area), rec, self.triage[i], "triage")
+            yield staff_job(self.triager(area, self.triage[i]), rec, self.triage[i], "triage")
             carried = False  # the grid holds the case now
         stationed = self.stationed[area]
         if r.delegation and self.delegable[i] and not self.hard[i] and stationed is not None and stationed.capacity:
-            desk = self.on_the_spot(area, stationed)
-            note(rec, env.now, lambda: f"a delegated simple matter: solved on the spot by the {desk.label}")
             hours = sum(h for _, h in work)
+            desk = self.on_the_spot(area, stationed, hours)
+            note(rec, env.now, lambda: f"a delegated simple matter: solved on the spot by the {desk.label}")
             yield staff_job(desk, rec, hours, "on-the-spot work")  # delegated power: same work, one desk
-            return desk, hours
+            return stationed, hours  # the stationed staff own it (a volunteer only lent a hand): they call back
         whistled = self.hard[i] and self.whistle_on  # a hard case calls its departments on site (吹哨报到)
         meetings = self.meetings if self.hard[i] and not whistled else None  # or waits for the joint meeting
         settled = again or whistled or (meetings is not None and self.sc.merged.joint_meeting.settles_ownership)

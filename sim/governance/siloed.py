@@ -96,16 +96,17 @@ class SiloedPolicy(Policy):
     def appeal(self, i: int, rec: AppealRecord) -> ProcessBody[None]:
         if rec.events is not None:
             self.arises(i, rec)
+        last = None
         if self.via_ladder(i):  # a resident's matter goes up the grassroots ladder first
-            if (yield from self.ladder(i, rec)):
-                return None
-            if not (yield from self._work_order(i, rec)):
+            last = yield from self.ladder(i, rec)  # the level that settled it; None: passed up as a work order
+            if last is None and not (yield from self._work_order(i, rec)):
                 return self.abandon(rec)
         elif not self.found(i, rec):  # a finder's find needs no door: no trips
             if not (yield from self.door(i, rec)):
                 return self.abandon(rec)
-        last = yield from self.handle(i, rec)
-        if last is not None:
+        if last is None:
+            last = yield from self.handle(i, rec)
+        if last is not None:  # closed by the model's closer, with its feedback call (a settled matter's too)
             yield from self.close(i, rec, self.closer(i, last), lambda: self.reopen(i, rec, last))
 
     def door(self, i: int, rec: AppealRecord) -> ProcessBody[bool]:
