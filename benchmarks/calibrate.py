@@ -16,7 +16,7 @@ import sim
 from sim import eventlog
 from sim.calibrate import calibrate, read_log
 from sim.calibrate.build import bootstrap_draws
-from sim.run import run
+from sim.simulation import run
 
 LA = Path(__file__).resolve().parents[1] / "tests" / "data" / "logs" / "la311_2017.csv.gz"
 

@@ -15,7 +15,7 @@ import time
 import numpy as np
 import simpy
 
-from sim.run import simulate
+from sim.simulation import simulate
 from sim.issues import generate_issues
 from sim.verification import erlang_c, textbook_scenario
 

@@ -22,7 +22,7 @@ import numpy as np
 
 def one(kind: str, size: int) -> dict:
     import sim
-    from sim.run import simulate
+    from sim.simulation import simulate
     from sim.issues import generate_issues
 
     base = sim.load_scenario()

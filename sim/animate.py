@@ -26,7 +26,7 @@ _ORDER |= {"stationed": 3, "volunteer": 3, "dept": 4}  # any other kind of offic
 
 def sample_day(sc: Scenario, day: int, step_minutes: float = 10.0) -> dict:
     """Queue and busy counts of every office, every ``step_minutes`` of day ``day`` (1-based), per model."""
-    from .run import simulate
+    from .simulation import simulate
 
     if not 1 <= day <= sc.horizon_days:
         raise ScenarioError("--day", [f"expected a day between 1 and {sc.horizon_days:g}"])

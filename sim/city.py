@@ -66,7 +66,7 @@ def run_street(
     events_dir: Path | None = None,
 ) -> StreetResult:
     """Simulate every model on street number ``index`` and reduce it to mergeable results."""
-    from .run import no_cyclic_gc
+    from .simulation import no_cyclic_gc
 
     with no_cyclic_gc():
         return _run_street(sc, index, name, models, replication, appeals_dir, events_dir)
@@ -81,7 +81,7 @@ def _run_street(
     appeals_dir: Path | None,
     events_dir: Path | None,
 ) -> StreetResult:
-    from .run import simulate_models
+    from .simulation import simulate_models
 
     runs = simulate_models(sc, models, replication, street=index, events=events_dir is not None)
     if events_dir is not None:

@@ -20,9 +20,17 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .scenario import ScenarioError, ScenarioNote, json_schema, load_scenario
+from .errors import ScenarioError, ScenarioNote
 
 EXIT_BAD_INPUT = 2
+
+
+def load_scenario(*args, **kwargs):
+    """:func:`sim.scenario.load_scenario`, imported when a command first needs it: ``--help`` and
+    ``--version`` load neither pydantic nor SciPy."""
+    from .scenario import load_scenario as load
+
+    return load(*args, **kwargs)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -380,10 +388,19 @@ def _overrides(args) -> list[str]:
 
 
 def cmd_run(args) -> int:
+    from .drawing import Drawer, worth_a_process
+
+    # the figures' processes start first, before the heavy imports: theirs overlap ours and the simulation
+    drawer = Drawer() if not args.no_plots and worth_a_process() else None
+    with drawer or contextlib.nullcontext():
+        return _run_street(args, drawer)
+
+
+def _run_street(args, drawer) -> int:
     from . import finding
     from .output import write_results
     from .report import comparison_table, format_table, mechanisms, verdict
-    from .run import run
+    from .simulation import run
 
     sc, out, command, started = _setup(args, city=True)
     if sc.city is not None:
@@ -391,7 +408,7 @@ def cmd_run(args) -> int:
     t0 = time.perf_counter()
     result = run(sc, models=args.model, progress=not args.quiet and sys.stderr.isatty(), events=args.event_log)
     wall = time.perf_counter() - t0
-    write_results(result, out, command, started, wall, plots=not args.no_plots)
+    write_results(result, out, command, started, wall, plots=not args.no_plots, drawer=drawer)
     if not args.quiet:
         print(
             f"{sc.name}: {sc.horizon_days:g} days, seed {sc.seed}, "
@@ -859,6 +876,8 @@ def cmd_migrate(args) -> int:
 
 
 def cmd_schema(args) -> int:
+    from .scenario import json_schema
+
     print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
     return 0
 

@@ -69,12 +69,14 @@ class Table:
 class Figure:
     """A figure: the file it is saved as in the results folder (if it is), and how to draw it.
 
-    Markdown links the file when the folder has it; HTML embeds the same PNG, or draws one.
+    Markdown links the file when the folder has it; HTML embeds the same PNG, or ``png`` (drawn
+    already, see :func:`undrawn`), or draws one.  ``draw`` is a recipe (:mod:`sim.drawing`).
     """
 
     alt: str
     file: str | None = None
     draw: Callable[[], Any] | None = None
+    png: bytes | None = None
     kind: ClassVar[str] = "figure"
 
 
@@ -158,11 +160,18 @@ def render(doc: Document, fmt: Literal["md", "html"], figures: dict[str, bytes] 
     return text.rstrip() + "\n"
 
 
+def undrawn(doc: Document) -> list[Figure]:
+    """The figures of ``doc`` that the page draws itself (no file, no PNG yet): a
+    :class:`~sim.drawing.Drawer` can draw them beforehand, into their ``png``."""
+    figures = [b for s in doc.sections for b in s.blocks if isinstance(b, Figure)]
+    return [f for f in figures if not f.file and f.png is None and f.draw is not None]
+
+
 def _image(fig: Figure, fmt: str, figures: dict[str, bytes]) -> str:
     """How a figure shows: a link to its file (Markdown), a data URI (HTML), or "" when there is none."""
     if fmt == "md":
         return fig.file if fig.file in figures else ""
-    png = figures.get(fig.file) if fig.file else None
+    png = figures.get(fig.file) if fig.file else fig.png
     if png is None and fig.draw is not None:
         png = figure_png(fig.draw())
     return "data:image/png;base64," + base64.b64encode(png).decode() if png else ""

@@ -13,3 +13,7 @@ class ScenarioError(Exception):
         self.source = source
         self.errors = errors
         super().__init__("\n".join(f"{source}: {e}" for e in errors))
+
+
+class ScenarioNote(UserWarning):
+    """A scenario written for an older schema was read as the current one: what changed (see sim.migrate)."""

@@ -11,7 +11,7 @@ Timestamps are real dates from the scenario's ``start_date``; a scenario without
 starts on :data:`NOMINAL_START`, a Monday (so weekdays are right, the dates nominal).
 
 >>> from sim.scenario import load_scenario
->>> from sim.run import simulate
+>>> from sim.simulation import simulate
 >>> from sim.issues import generate_issues
 >>> sc = load_scenario(overrides=["horizon_days=3", "warmup_days=0"])
 >>> log = frame(simulate(sc, "siloed", generate_issues(sc), events=True), sc)
@@ -101,7 +101,7 @@ def office_group(key: str) -> str:
 
 
 def frame(run, sc, street: str | None = None) -> pd.DataFrame:
-    """The event log of one :class:`~sim.run.ModelRun` simulated with ``events=True``, in time order per case."""
+    """The event log of one :class:`~sim.simulation.ModelRun` simulated with ``events=True``, in time order per case."""
     recs = [r for r in run.records if r.steps is not None]
     n = [1 + len(r.steps) for r in recs]
     steps = [s for r in recs for s in [(r.created, "issue arises", None, "complete"), *r.steps]]

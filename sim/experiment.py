@@ -58,7 +58,7 @@ def replication_rows(
     With ``offices``, also each office's :data:`OFFICE_MEASURES` as metrics ``<measure>@<office>``;
     with ``events_dir``, the replication's event log is written there as ``rep-<n>.*``.
     """
-    from .run import run
+    from .simulation import run
 
     res = run(sc, models=models, replication=replication, dimensions=("all",), events=events_dir is not None)
     if events_dir is not None:
@@ -323,7 +323,7 @@ def experiment(
 
 def daily_series(sc: Scenario, replication: int, models: list[str] | None = None) -> pd.DataFrame:
     """Per day and model: open issues at the end of the day, mean resolution time of that day's issues."""
-    from .run import run
+    from .simulation import run
 
     res = run(sc, models=models, replication=replication, dimensions=("all",))
     a = res.appeals.assign(

@@ -141,7 +141,10 @@ class ResultsFolder:
         """Write each figure as a PNG; returns the PNGs by file name (for a page to embed the same bytes)."""
         from .document import figure_png
 
-        pngs = {name: figure_png(fig) for name, fig in figs.items()}
+        return self.pngs({name: figure_png(fig) for name, fig in figs.items()})
+
+    def pngs(self, pngs: dict[str, bytes]) -> dict[str, bytes]:
+        """Write PNGs drawn already (:mod:`sim.drawing`); returns them."""
         for name, png in pngs.items():
             self.put(name, functools.partial(_write_bytes, png=png))
         return pngs
@@ -223,21 +226,28 @@ def _write(
     tables: dict,
     scenario,
     document,
-    figures,
+    recipes,
     plots: bool,
     models: list[str],
     command: str,
     started: str,
     wall_seconds: float,
     events=None,
+    drawer=None,
     **extra,
 ) -> list[Path]:
-    """A results folder: ``tables`` as CSV, the event log if any, the scenario, the figures, and the report
-    (``document()``, a :class:`~sim.document.Document`) rendered to ``report.md`` and, with the plots,
-    ``report.html``."""
-    from .document import render
+    """A results folder: ``tables`` as CSV, the event log if any, the scenario, the figures (``recipes()``,
+    drawn by ``drawer`` if given: see :mod:`sim.drawing`), and the report (``document()``, a
+    :class:`~sim.document.Document`) rendered to ``report.md`` and, with the plots, ``report.html``."""
+    from .document import render, undrawn
+    from .drawing import Drawer
 
+    drawer = drawer or Drawer(workers=0)
     with opened(out) as folder:
+        doc = document()
+        inline = undrawn(doc) if plots else []  # figures the page shows and the folder does not keep
+        wanted = (recipes() | {f"inline:{k}": f.draw for k, f in enumerate(inline)}) if plots else {}
+        pending = drawer.submit(wanted)  # a drawer's processes draw while this one writes the tables
         for name, df in tables.items():
             folder.table(name, df)
         if events is not None:
@@ -245,8 +255,10 @@ def _write(
 
             eventlog.write(events, folder.put)
         folder.text("scenario.yaml", scenario.to_yaml())
-        pngs = folder.figures(figures()) if plots else {}  # matplotlib is imported only when plots are asked for
-        doc = document()
+        pngs = drawer.collect(pending)
+        for k, f in enumerate(inline):
+            f.png = pngs.pop(f"inline:{k}")
+        folder.pngs(pngs)
         folder.text("report.md", render(doc, "md", pngs))
         if plots:
             folder.text("report.html", render(doc, "html", pngs))
@@ -255,15 +267,22 @@ def _write(
 
 
 def write_results(
-    result, out: Path | ResultsFolder, command: str, started: str, wall_seconds: float, plots: bool = True
+    result,
+    out: Path | ResultsFolder,
+    command: str,
+    started: str,
+    wall_seconds: float,
+    plots: bool = True,
+    drawer=None,
 ) -> list[Path]:
-    """Write every output of a run into ``out``; returns the paths written."""
+    """Write every output of a run into ``out``; returns the paths written. A :class:`~sim.drawing.Drawer`
+    draws the figures in processes of their own."""
     from .report import comparison_table, run_document
 
-    def figures():
-        from .plots import figures
+    def recipes():
+        from .plots import recipes
 
-        return figures(result)
+        return recipes(result)
 
     table = comparison_table(result.summary, result.scenario.baseline)
     tables = {
@@ -277,13 +296,14 @@ def write_results(
         tables,
         result.scenario,
         lambda: run_document(result, table, command),
-        figures,
+        recipes,
         plots,
         [r.model for r in result.runs],
         command,
         started,
         wall_seconds,
         result.events,
+        drawer,
     )
 
 
@@ -293,10 +313,10 @@ def write_city(
     """Write the merged tables of a city run into ``out`` (per-appeal records, if any, are already there)."""
     from .report import city_document, comparison_table
 
-    def figures():
-        from .plots import city_figures
+    def recipes():
+        from .plots import city_recipes
 
-        return city_figures(result)
+        return city_recipes(result)
 
     table = comparison_table(result.summary, result.scenario.baseline)
     tables = {
@@ -312,7 +332,7 @@ def write_city(
         tables,
         result.scenario,
         lambda: city_document(result, table, command),
-        figures,
+        recipes,
         plots,
         list(result.issues),
         command,
@@ -330,10 +350,10 @@ def write_experiment(
     from .experiment import office_table
     from .report import experiment_document
 
-    def figures():
+    def recipes():
         from .plots import forest_figure
 
-        return {"forest.png": forest_figure(exp.comparison)}
+        return {"forest.png": functools.partial(forest_figure, exp.comparison)}
 
     tables = {
         "replications.csv": exp.replications,
@@ -346,7 +366,7 @@ def write_experiment(
         tables,
         exp.scenario,
         lambda: experiment_document(exp, command),
-        figures,
+        recipes,
         plots,
         list(exp.replications["model"].unique()),
         command,

@@ -5,11 +5,14 @@ Importing this module changes no global matplotlib state (see :mod:`sim.style`).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
+from .drawing import Recipe
 from .models import colour as _colour  # one colour per model in every figure: the model's own
-from .style import CJK_FONT, STYLE, styled, subplots  # noqa: F401
+from .style import CJK_FONT, STYLE, log_axis, styled, subplots  # noqa: F401
 
 
 def _legend(ax, **kw) -> None:
@@ -35,7 +38,7 @@ def times_figure(appeals: pd.DataFrame):
                     color=_colour(model),
                     label=f"{model} (P50 {np.median(x):.0f} h)",
                 )
-        ax.set_xscale("log")
+        log_axis(ax.xaxis)
         ax.set_xlabel("hours since the issue arose (log scale)")
         ax.set_title(title)
         _legend(ax, loc="upper left")
@@ -146,14 +149,24 @@ RUN_FIGURES = ("times.png", "rates.png", "trips.png", "backlog.png")
 CITY_FIGURES = ("streets.png", "rates.png", "backlog.png", "categories.png")
 
 
+def recipes(result) -> dict[str, Recipe]:
+    """How to draw every figure of a run, by file name (:data:`RUN_FIGURES`; see :mod:`sim.drawing`)."""
+    return {
+        "times.png": partial(times_figure, result.appeals[["model", "created", "first_response", "resolved"]]),
+        "rates.png": partial(rates_figure, result.summary),
+        "trips.png": partial(trips_figure, result.appeals[["model", "filed", "trips"]]),
+        "backlog.png": partial(backlog_figure, result.backlog),
+    }
+
+
 def figures(result) -> dict[str, object]:
     """All figures of a run, by file name (:data:`RUN_FIGURES`)."""
-    return {
-        "times.png": times_figure(result.appeals),
-        "rates.png": rates_figure(result.summary),
-        "trips.png": trips_figure(result.appeals),
-        "backlog.png": backlog_figure(result.backlog),
-    }
+    return made(recipes(result))
+
+
+def made(recipes: dict[str, Recipe]) -> dict[str, object]:
+    """The figures the recipes make, here."""
+    return {name: recipe() for name, recipe in recipes.items()}
 
 
 @styled
@@ -199,15 +212,20 @@ def streets_figure(summary: pd.DataFrame, baseline: str = "siloed", metric: str 
     return fig
 
 
-def city_figures(result) -> dict[str, object]:
-    """All figures of a city run, by file name (:data:`CITY_FIGURES`; from the merged tables: no per-appeal
-    records needed)."""
+def city_recipes(result) -> dict[str, Recipe]:
+    """How to draw every figure of a city run, by file name (:data:`CITY_FIGURES`; from the merged tables: no
+    per-appeal records needed)."""
     return {
-        "streets.png": streets_figure(result.summary, result.scenario.baseline),
-        "rates.png": rates_figure(result.summary),
-        "backlog.png": backlog_figure(result.backlog),
-        "categories.png": breakdown_figure(result.summary, "category"),
+        "streets.png": partial(streets_figure, result.summary, result.scenario.baseline),
+        "rates.png": partial(rates_figure, result.summary),
+        "backlog.png": partial(backlog_figure, result.backlog),
+        "categories.png": partial(breakdown_figure, result.summary, "category"),
     }
+
+
+def city_figures(result) -> dict[str, object]:
+    """All figures of a city run, by file name (:data:`CITY_FIGURES`)."""
+    return made(city_recipes(result))
 
 
 @styled
@@ -216,7 +234,6 @@ def forest_figure(comparison: pd.DataFrame):
     halving and a doubling are as far from 1); each ratio coloured by whether the model is clearly better (its
     paired interval of the difference on the good side of zero), clearly worse, or neither; models by marker."""
     from matplotlib.lines import Line2D
-    from matplotlib.ticker import FuncFormatter
 
     from .metrics import HEADLINE
 
@@ -242,9 +259,7 @@ def forest_figure(comparison: pd.DataFrame):
                 r, yy[rows], xerr=np.vstack([r - lo, hi - r]), fmt=MARKERS[k % len(MARKERS)], color=colour, capsize=3
             )
     ax.axvline(1.0, color="grey", lw=1, ls="--")
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
-    ax.xaxis.set_minor_formatter(FuncFormatter(lambda x, _: ""))
+    log_axis(ax.xaxis)
     labels = [f"{HEADLINE.get(m, ('', m))[1]} ({HEADLINE.get(m, ('?',))[0]} is better)" for m in metrics]
     ax.set_yticks(y, labels)
     ax.set_xlabel("ratio of means, log scale (1 = no difference)")

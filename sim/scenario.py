@@ -45,7 +45,7 @@ from .calendar import Calendar, DatedCalendar
 from .holidays import HOLIDAYS, expand
 from .distributions import Distribution
 from . import models
-from .errors import ScenarioError
+from .errors import ScenarioError, ScenarioNote
 from .limits import HINT, limits
 from .migrate import migrate, old_field_hint
 
@@ -1494,10 +1494,6 @@ def _format_error(err: ErrorDetails) -> list[str]:
         f"{path}.{m[1]}: {m[2]}" if fold and (m := _LEADING_FIELD.fullmatch(line)) else f"{path}: {line}"
         for line in lines
     ]
-
-
-class ScenarioNote(UserWarning):
-    """A scenario written for an older schema was read as the current one: what changed (see sim.migrate)."""
 
 
 def build_scenario(raw: dict, source: str = "<scenario>") -> Scenario:

@@ -68,3 +68,13 @@ def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, **kwargs):
     _register_font()
     fig = _figure_class()(figsize=figsize)
     return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def log_axis(axis) -> None:
+    """A log scale on ``axis`` (``ax.xaxis``) labelled with plain numbers ("0.1", "10", "1000"): easier to read
+    than 10^n, and matplotlib's mathtext for 10^n cost a third of a second a figure."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    axis.axes.set_xscale("log") if axis.axis_name == "x" else axis.axes.set_yscale("log")
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())

@@ -9,7 +9,7 @@ from histograms with log-spaced bins 1% wide, so a quantile is within 1% of the
 exact one (or within ``EDGES[1]`` hours of it, for times under a few seconds).
 
 >>> from sim.scenario import load_scenario
->>> from sim.run import run
+>>> from sim.simulation import run
 >>> sc = load_scenario(overrides=["horizon_days=10", "warmup_days=0"])
 >>> res = run(sc, models=["merged"])
 >>> t = Tally.from_appeals(res.appeals, sc, {"all": None})

@@ -58,7 +58,7 @@ def trace(
     sc: Scenario, appeals=None, group: str | None = None, first: int = 3, models: list[str] | None = None
 ) -> dict[int, dict[str, AppealRecord]]:
     """Run the models with step logs for the selected appeals: ``{issue: {model: record}}``."""
-    from .run import simulate
+    from .simulation import simulate
 
     ids = select(sc, appeals, group, first)
     out: dict[int, dict[str, AppealRecord]] = {i: {} for i in ids}

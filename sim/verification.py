@@ -105,7 +105,7 @@ def ci(values, level: float = 0.99) -> tuple[float, float, float]:
 
 def office_stats(args) -> dict:
     """One replication: the utilisation row of ``office`` (module-level, so worker processes can run it)."""
-    from .run import run
+    from .simulation import run
 
     sc, model, office, rep = args
     res = run(sc, models=[model], replication=rep, dimensions=("all",))
@@ -115,7 +115,7 @@ def office_stats(args) -> dict:
 def sojourns(args) -> float:
     """One replication: mean filing-to-resolution time of appeals created after the warm-up and
     at least ``tail`` hours before the horizon (all of which must be resolved)."""
-    from .run import run
+    from .simulation import run
 
     sc, model, rep, tail = args
     a = run(sc, models=[model], replication=rep, dimensions=("all",)).appeals
@@ -231,7 +231,7 @@ def fork_join_check(reps: int = REPS) -> dict:
 
 def little_check(model: str, overrides: tuple[str, ...] = ()) -> dict:
     """Little's law at every office of the default scenario (finite-horizon form, from the warm-up on)."""
-    from .run import run
+    from .simulation import run
     from .scenario import load_scenario
 
     sc = load_scenario(overrides=list(overrides))

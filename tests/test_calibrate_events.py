@@ -14,7 +14,7 @@ from scipy import stats
 from sim import eventlog
 from sim.calibrate import calibrate, read_log
 from sim.calibrate.build import bootstrap, parameters
-from sim.run import run
+from sim.simulation import run
 from sim.scenario import build_scenario, load_scenario
 
 DATA = Path(__file__).parent / "data"

@@ -6,7 +6,7 @@ from conftest import make_scenario
 from scipy import stats
 from test_mechanisms import params, sim_one, work
 
-from sim.run import run
+from sim.simulation import run
 from sim.verification import erlang_a_abandonment
 
 

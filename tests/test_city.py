@@ -11,7 +11,7 @@ import pytest
 
 from sim.city import run_city, shard_streets
 from sim.metrics import by_street, summarise
-from sim.run import run
+from sim.simulation import run
 from sim.scenario import load_scenario
 from sim.tally import EDGES, Tally, hist_quantile
 

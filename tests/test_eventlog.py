@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sim import eventlog
-from sim.run import run
+from sim.simulation import run
 from sim.scenario import load_scenario
 
 SHORT = ["horizon_days=12", "warmup_days=0"]

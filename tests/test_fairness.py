@@ -4,7 +4,7 @@ import pytest
 from conftest import make_scenario
 
 from sim import checks, models
-from sim.run import run
+from sim.simulation import run
 from sim.scenario import ScenarioError, load_scenario
 from sim.world import World, staffing
 

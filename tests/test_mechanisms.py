@@ -14,7 +14,7 @@ from conftest import make_scenario
 
 from sim.calendar import WEEK
 from sim.issues import IssueStream, _columns
-from sim.run import run, simulate
+from sim.simulation import run, simulate
 from sim.scenario import load_scenario
 from sim.world import World, staffing
 

@@ -7,7 +7,7 @@ import weakref
 
 import sim
 from sim.issues import generate_issues
-from sim.run import simulate
+from sim.simulation import simulate
 import pytest
 
 pytestmark = pytest.mark.slow

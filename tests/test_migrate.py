@@ -389,7 +389,7 @@ def test_cli_a_current_file_says_so(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["default.yaml", "tianping.yaml"])
 def test_a_version_1_file_loads_with_notes_and_runs(name):
-    from sim.run import run
+    from sim.simulation import run
     from sim.scenario import ScenarioNote, load_scenario
 
     with pytest.warns(ScenarioNote, match="renamed merged.patrol.effectiveness"):

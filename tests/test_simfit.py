@@ -11,7 +11,7 @@ import pytest
 
 from sim.calibrate import calibrate, read_log
 from sim.calibrate.simfit import fit_by_simulation
-from sim.run import run
+from sim.simulation import run
 from sim.scenario import load_scenario
 
 pytestmark = pytest.mark.slow

@@ -93,7 +93,7 @@ def simulate_window(
     """
     from ..issues import generate_issues
     from ..records import to_frame, with_dates
-    from ..run import simulate
+    from ..simulation import simulate
 
     day0 = a.normalize()
     tail = min(tail_days, max((taken - b).total_seconds() / 86400.0, 1.0))

@@ -66,7 +66,7 @@ def calibration_html(cal: Calibration, log: Log, command: str) -> str:
 @styled
 def fit_figure(fc):
     """One panel per department: the log's time to close against each replication's, as CDFs."""
-    from ..style import subplots
+    from ..style import log_axis, subplots
 
     depts = list(fc.curves)
     cols = min(3, len(depts))
@@ -85,7 +85,7 @@ def fit_figure(fc):
             )
         t, f = fc.curves[d]["log"]
         ax.step(np.maximum(t, 1e-2), f, where="post", color="black", lw=2, label="log")
-        ax.set_xscale("log")
+        log_axis(ax.xaxis)
         ax.set_title(d, fontsize=10)
         ax.set_xlabel("hours from filing to closing")
         ax.set_ylim(0, 1)

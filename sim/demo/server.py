@@ -151,7 +151,7 @@ def _value(v) -> float | None:
 def _simulate(key: tuple) -> dict:
     from ..document import figure_tag
     from ..plots import rates_figure, times_figure, trips_figure
-    from ..run import run
+    from ..simulation import run
 
     levers = dict(key)
     sc = scenario_for(levers)

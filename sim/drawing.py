@@ -1,0 +1,104 @@
+"""Figures as recipes, drawn here or in processes of their own while the run simulates.
+
+A *recipe* is a figure function of :mod:`sim.plots` bound to its data
+(``functools.partial(times_figure, appeals)``), so it can be sent to another process.  On two
+cores, ``gridsim run`` starts a :class:`Drawer` first: its processes import matplotlib (most of
+a second) while the run simulates, then draw the figures while the run writes its tables.  The
+PNG bytes are the same as drawn here (the same function on the same data;
+``tests/test_drawing.py`` checks it).
+
+>>> import functools, pandas as pd
+>>> from sim.plots import trips_figure
+>>> recipe = functools.partial(trips_figure, pd.DataFrame({"model": ["a"], "filed": [1.0], "trips": [1]}))
+>>> Drawer(workers=0).pngs({"trips.png": recipe})["trips.png"][:4]
+b'\\x89PNG'
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+#: a figure function bound to its data, with nothing left to give: ``recipe()`` is the figure.  Made with
+#: ``functools.partial`` of a function at a module's top level, so that it pickles by name.
+Recipe = Callable[[], Any]
+
+
+def draw(recipe: Recipe) -> bytes:
+    """The PNG of one recipe."""
+    from .document import figure_png
+
+    return figure_png(recipe())
+
+
+def _warm() -> None:
+    """Import what drawing needs (matplotlib, the figure functions, the CJK font) before the first recipe."""
+    from . import plots
+    from .style import subplots
+
+    subplots()  # registers the font and makes matplotlib's figure class
+    del plots
+
+
+class Drawer:
+    """Processes that draw figures; started early so that their imports overlap other work.
+
+    ``workers=0``, a machine without ``fork`` (Windows; macOS by default), or a process that has
+    threads already (a fork copies no thread but may copy a lock one of them holds) draws in this
+    process, when :meth:`collect` asks.  Used as a context manager, it stops its processes on
+    leaving (also on an error or Ctrl-C).
+    """
+
+    def __init__(self, workers: int = 2) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._workers = 0
+        if workers > 0 and _can_fork():
+            self._workers = workers
+            # fork: a child starts with this process's modules, not a fresh interpreter; with fork the
+            # pool starts all its processes at once, here, before it starts any thread
+            self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=_warm)
+            self._pool.submit(int)
+
+    @property
+    def processes(self) -> int:
+        """How many processes draw (0: this one draws)."""
+        return self._workers
+
+    def submit(self, recipes: dict[str, Recipe]) -> dict[str, Future | Recipe]:
+        """Start drawing ``recipes`` (by file name); :meth:`collect` gives their PNGs."""
+        if self._pool is None:
+            return dict(recipes)
+        return {name: self._pool.submit(draw, r) for name, r in recipes.items()}
+
+    def collect(self, submitted: dict[str, Future | Recipe]) -> dict[str, bytes]:
+        """The PNGs of what :meth:`submit` started, by file name, once drawn."""
+        return {name: x.result() if isinstance(x, Future) else draw(x) for name, x in submitted.items()}
+
+    def pngs(self, recipes: dict[str, Recipe]) -> dict[str, bytes]:
+        """The PNGs of ``recipes``, by file name."""
+        return self.collect(self.submit(recipes))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool, self._workers = None, 0
+
+    def __enter__(self) -> Drawer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def worth_a_process() -> bool:
+    """Whether a second core is there for a :class:`Drawer` (on one core it would only compete)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores > 1

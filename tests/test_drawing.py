@@ -1,0 +1,67 @@
+"""Figures drawn in a Drawer's processes are the figures drawn here, byte for byte; a failure there is one here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import multiprocessing
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from sim.cli import main
+from sim.drawing import Drawer
+
+
+SAME = """
+from sim import load_scenario, run
+from sim.drawing import Drawer
+from sim.plots import recipes
+with Drawer(workers=2) as drawer:          # started before any thread, as gridsim run starts it
+    assert drawer.processes == 2
+    result = run(load_scenario(overrides=["horizon_days=4", "warmup_days=0"]))
+    there = drawer.pngs(recipes(result))
+here = Drawer(workers=0).pngs(recipes(result))
+assert set(there) == {"times.png", "rates.png", "trips.png", "backlog.png"}, set(there)
+assert there == here, [k for k in here if here[k] != there[k]]
+print("ok")
+"""
+
+
+def test_processes_draw_the_same_bytes():
+    p = subprocess.run([sys.executable, "-c", SAME], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr
+
+
+def test_a_process_with_threads_draws_itself():
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        assert Drawer(workers=2).processes == 0
+    finally:
+        stop.set()
+        t.join()
+
+
+def _broken():  # a recipe of its own: pickles by name
+    raise ValueError("no such column")
+
+
+def test_a_recipe_that_fails_there_raises_here():
+    with Drawer(workers=1) as drawer, pytest.raises(ValueError, match="no such column"):
+        drawer.pngs({"x.png": functools.partial(_broken)})
+    assert multiprocessing.active_children() == []  # the drawer stopped its process on leaving
+
+
+def test_run_draws_every_figure_of_the_page_and_leaves_no_process(tmp_path):
+    out = tmp_path / "r"
+    assert main(["run", "--days", "4", "--set", "warmup_days=0", "--out", str(out), "--quiet"]) == 0
+    page = (out / "report.html").read_text()
+    # the four figures of the folder and the two breakdowns that only the page shows
+    assert page.count("data:image/png;base64,") == 6
+    files = json.loads((out / "provenance.json").read_text())["files"]
+    assert {"times.png", "rates.png", "trips.png", "backlog.png"} <= set(files)
+    assert multiprocessing.active_children() == []
