@@ -31,6 +31,7 @@ from typing import Any, Callable, ClassVar, Literal
 import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
+from .webfont import FONT_STACK, embedded
 
 FORMATS = ("md", "html")
 DPI = 110  # the figures' resolution, in the folder and embedded in the page alike
@@ -156,7 +157,13 @@ def render(doc: Document, fmt: Literal["md", "html"], figures: dict[str, bytes] 
         for b in section.blocks:
             if isinstance(b, Figure):
                 images[id(b)] = _image(b, fmt, figures)
-    text = _templates().get_template(f"report.{fmt}.j2").render(doc=doc, image=lambda b: images.get(id(b), ""))
+    text = (
+        _templates()
+        .get_template(f"report.{fmt}.j2")
+        .render(doc=doc, image=lambda b: images.get(id(b), ""), font_stack=FONT_STACK)
+    )
+    if fmt == "html":
+        text = embedded(text)  # the CJK glyphs the page uses, so that no machine shows boxes
     return text.rstrip() + "\n"
 
 

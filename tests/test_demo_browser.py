@@ -115,3 +115,39 @@ def test_demo_page_reacts_and_matches_the_cli(tmp_path):
     assert simulate_levers(levers)["metrics"]["trips_per_appeal"]["merged"] == pytest.approx(
         overall[("merged", "trips_per_appeal")]
     )
+
+
+def _page(with_font: bool) -> str:
+    from sim.webfont import FONT_STACK, font_face
+
+    body = (
+        '<table><tr><th id="th-a">响应率</th></tr><tr><th id="th-b">解决率</th></tr></table>'
+        '<p><span id="p-a">响应率</span></p><p><span id="p-b">解决率</span></p>'
+    )
+    face = font_face(body) if with_font else ""
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><style>{face}body{{font-family:{FONT_STACK}}}'
+        f"th{{font-weight:bold}}</style></head><body>{body}</body></html>"
+    )
+
+
+def test_chinese_shows_in_chromium_without_a_cjk_font(tmp_path):
+    """Two different words look different: boxes (no glyph) would look the same.  The first CJK text of a
+    page, bold in a table as the report has it, is where Chromium once showed boxes."""
+    driver = _browser()
+    try:
+        shots = {}
+        for with_font in (False, True):
+            page = tmp_path / f"font-{with_font}.html"
+            page.write_text(_page(with_font), encoding="utf-8")
+            driver.get(page.as_uri())
+            driver.execute_async_script("const done = arguments[0]; document.fonts.ready.then(() => done(1));")
+            shots[with_font] = {
+                k: driver.find_element("id", k).screenshot_as_png for k in ("th-a", "th-b", "p-a", "p-b")
+            }
+    finally:
+        driver.quit()
+    if shots[False]["p-a"] != shots[False]["p-b"]:
+        pytest.skip("this machine has a CJK font of its own: its glyphs cannot be told from boxes here")
+    assert shots[True]["th-a"] != shots[True]["th-b"], "boxes in the bold table cells"
+    assert shots[True]["p-a"] != shots[True]["p-b"], "boxes in the paragraphs"

@@ -33,6 +33,7 @@ from urllib.parse import parse_qs, urlparse
 from .. import models
 from ..metrics import HEADLINE, METRICS as REGISTRY, Metric
 from ..scenario import ScenarioError, build_scenario, delegate_simplest, load_scenario, read_scenario
+from ..webfont import FONT_STACK, font_face
 
 #: The levers on the page: name -> (label, min, max, step, default).
 LEVERS = {
@@ -301,9 +302,11 @@ def page() -> str:
         ("<!--TITLE-->", html.escape(" vs ".join(sc.models))),
         ("<!--MODELS-->", heading),
         ("<!--CONTROLS-->", controls),
+        ("<!--FONT-STACK-->", FONT_STACK),
     ):
         text = text.replace(mark, value)
-    return text
+    # the CJK glyphs of the page and of what its requests fill in (metric labels), so that no machine shows boxes
+    return text.replace("/*font-face*/", font_face(text + repr(list(METRICS.values()))), 1)
 
 
 def _control(k: str, label: str, lo, hi, step, d, note: str | None) -> str:
