@@ -12,13 +12,15 @@ the form ``field.path: what changed``, as error lines are.  The next rename is o
 
 >>> new, notes = migrate({"merged": {"patrol": {"discovery_share": 0.25, "staff_hours_per_day": 4}}}, "x.yaml")
 >>> new
-{'schema_version': 2, 'merged': {'patrol': {'effectiveness': 0.0719205, 'staff_hours_per_day': 4}}}
+{'schema_version': 3, 'merged': {'patrol': {'effectiveness': 0.0719205, 'staff_hours_per_day': 4}}}
 >>> notes[0]
 'merged.patrol.discovery_share: renamed merged.patrol.effectiveness (0.25 at 4 h a day -> k = 0.0719)'
 >>> migrate({"name": "new", "merged": {"patrol": {"effectiveness": 0.1}}}, "y.yaml")[1]
 []
 >>> old_field_hint("merged.patrol.discovery_share").split(";")[0]
 'merged.patrol.discovery_share: renamed merged.patrol.effectiveness in schema version 2'
+>>> migrate({"areas": {"north": {"name_zh": "北片", "weight": 1}}}, "z.yaml")[0]["areas"]
+{'north': {'label': {'zh': '北片'}, 'weight': 1}}
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 from .errors import ScenarioError
 
 #: The schema version this gridsim writes and reads.
-CURRENT = 2
+CURRENT = 3
 
 #: Fields that a schema version renamed: old dotted path -> (new path, the version that renamed
 #: it, what a user converting it by hand must know).
@@ -106,6 +108,8 @@ def schema_version(raw: dict, source: str) -> int:
     """
     if "schema_version" not in raw:
         found = [version - 1 for old, (_, version, _) in RENAMED.items() if _sets(raw, tuple(old.split(".")))]
+        if _names_zh(raw):
+            found.append(NAME_ZH_VERSION - 1)
         return min(found, default=CURRENT)
     value = raw["schema_version"]
     if isinstance(value, bool) or not isinstance(value, int):
@@ -158,6 +162,10 @@ def old_field_hint(path: str, source: str | None = None) -> str | None:
     ``source`` names the file in the suggested command (default: ``FILE``).
     """
     keys = tuple(k for k in str(path).split(".") if k)
+    if keys and keys[-1] == NAME_ZH:
+        new = ".".join(keys[:-1] + ("label", "zh"))
+        run = f"run `gridsim migrate {source or 'FILE'}`"
+        return f"{path}: now {new} in schema version {NAME_ZH_VERSION}; {run} ({LABEL_HOW})"
     for old, (new, version, how) in RENAMED.items():
         o = tuple(old.split("."))
         if keys[-len(o) :] == o:
@@ -369,6 +377,42 @@ def _new_key(key: str) -> str:
     return f"{head}.{EFFECTIVENESS[-1]}" if head else EFFECTIVENESS[-1]
 
 
+#: Version 3 gave every named thing a ``label`` with Chinese and English in place of ``name_zh``.
+NAME_ZH = "name_zh"
+NAME_ZH_VERSION = 3
+LABEL_HOW = "display names are now label: {zh: ..., en: ...}; the English one defaults to the code name"
+
+
+def _names_zh(raw: dict, prefix: str = "") -> list[tuple[dict, str, str]]:
+    """``(map, key, path)`` of every ``name_zh`` in ``raw``, in its maps and its override maps (dotted keys)."""
+    out = []
+    for key, value in list(raw.items()):
+        if not isinstance(key, str):
+            continue
+        path = f"{prefix}{key}"
+        if key == NAME_ZH or key.strip().endswith("." + NAME_ZH):
+            out.append((raw, key, path))
+        elif isinstance(value, dict):
+            out += _names_zh(value, path + ".")
+    return out
+
+
+def _v2_to_v3(raw: dict, source: str) -> list[str]:
+    """``name_zh: X`` becomes ``label: {zh: X}`` wherever it stands (dotted override keys too)."""
+    places = _names_zh(raw)
+    for node, key, _ in places:
+        value = node[key]
+        if key == NAME_ZH:
+            label = node.pop("label") if isinstance(node.get("label"), dict) else {}
+            _rename(node, key, "label", {"zh": value, **label})  # a label.zh given too wins
+        else:
+            _rename(node, key, key.strip()[: -len(NAME_ZH)] + "label.zh", value)
+    if not places:
+        return []
+    shown = ", ".join(p for _, _, p in places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
+    return [f"name_zh ({shown}): now label.zh ({LABEL_HOW})"]
+
+
 #: ``STEPS[n - 1]`` migrates raw data from schema version n to n + 1, in place, and returns notes.
-STEPS: list[Callable[[dict, str], list[str]]] = [_v1_to_v2]
+STEPS: list[Callable[[dict, str], list[str]]] = [_v1_to_v2, _v2_to_v3]
 assert len(STEPS) == CURRENT - 1

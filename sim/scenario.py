@@ -173,10 +173,37 @@ class Inspection(Discovery):
     )
 
 
+class Label(Strict):
+    """What a thing is called on a page, in Chinese and English (``label: {zh: 城运网格, en: city operations grid}``).
+
+    Either may be left out: :meth:`text` falls back to the other, then to the code name.
+
+    >>> Label(zh="城运网格").text("en", "city_ops"), Label(zh="城运网格").text("zh", "city_ops")
+    ('city ops', '城运网格')
+    """
+
+    zh: str = ""
+    en: str = ""
+
+    def text(self, lang: str, code: str) -> str:
+        """The label in ``lang`` ("zh" or "en"); English falls back to the code name, Chinese to English."""
+        if lang == "zh":
+            return self.zh or self.en or code.replace("_", " ")
+        return self.en or code.replace("_", " ")
+
+    def both(self, code: str) -> str:
+        """The English label with the Chinese in brackets, as English pages show a term: "police grid (警务网格)"."""
+        en = self.text("en", code)
+        return f"{en} ({self.zh})" if self.zh else en
+
+
+LABEL = Field(default_factory=Label, description="display names in Chinese and English: {zh: ..., en: ...}")
+
+
 class Department(Strict):
     """A line department (条线部门) with its own office and headcount."""
 
-    name_zh: str = ""
+    label: Label = LABEL
     headcount: PositiveInt
     calendar: str = Field(description="id of a calendar in `calendars`")
     stationed_share: Optional[float] = Field(
@@ -199,7 +226,7 @@ class Department(Strict):
 class LineGrid(Strict):
     """A line grid (城运/警务/综治网格): one intake station per area when siloed."""
 
-    name_zh: str = ""
+    label: Label = LABEL
     intake_staff: PositiveInt = Field(description="intake staff per station (per area)")
     calendar: str
     intake: Distribution
@@ -208,7 +235,7 @@ class LineGrid(Strict):
 class Area(Strict):
     """An area of the street: one comprehensive grid when merged."""
 
-    name_zh: str = ""
+    label: Label = LABEL
     weight: PositiveFloat = Field(le=1e12, description="relative share of the street's issues")
 
 
@@ -223,7 +250,7 @@ class Travel(Strict):
 class Group(Strict):
     """A group of citizens who file appeals (居民, 小个专, 新就业群体)."""
 
-    name_zh: str = ""
+    label: Label = LABEL
     arrivals_per_day: NonNegativeFloat = Field(le=1e7, description="mean issues arising per day")
     hourly_profile: list[Weight] = Field(default=[1.0] * 24, description="24 relative weights, hour of day 0..23")
     weekday_profile: list[Weight] = Field(default=[1.0] * 7, description="7 relative weights, Monday..Sunday")
@@ -266,7 +293,7 @@ class Group(Strict):
 class Category(Strict):
     """A kind of appeal and the departments it needs."""
 
-    name_zh: str = ""
+    label: Label = LABEL
     departments: list[str] = Field(min_length=1, description="departments needed, in the order visited when siloed")
     line_grid: str = Field(description="the line grid that is the right door when siloed")
     service: dict[str, Distribution] = Field(description="staff hours per needed department")
@@ -443,7 +470,7 @@ class Level(Strict):
     ``settles_hard``: by rule it needs the departments), else passed up after ``escalation`` hours.
     """
 
-    name_zh: str = ""
+    label: Label = LABEL
     residents_per_unit: PositiveFloat = Field(description="residents a unit of this level serves")
     staff_per_unit: NonNegativeFloat = Field(
         description="staff a unit has on duty for appeals in the level's hours (a building group: a sliver)"
@@ -757,7 +784,7 @@ class City(Strict):
     its own issue stream (seeded by replication and street number).
     """
 
-    name_zh: str = ""
+    label: Label = LABEL
     streets: dict[str, StreetKind] = Field(min_length=1)
 
 
@@ -774,9 +801,9 @@ class Scenario(Strict):
     """One street (or, with ``city``, many), both governance models, one horizon."""
 
     schema_version: int = Field(
-        default=2,
-        ge=2,
-        le=2,
+        default=3,
+        ge=3,
+        le=3,
         description="the scenario format's version; older files are migrated (gridsim migrate FILE)",
     )
     name: str = Field(description="letters, digits, '_', '-' and '.' (it names the results folder)")

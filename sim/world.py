@@ -372,21 +372,24 @@ def office_label(sc: Scenario, key: str) -> str:
     kinds of office are named by the model (``Policy.area_offices``)."""
     kind, name, *rest = key.split(":")
     if kind == "dept":
-        zh = sc.departments[name].name_zh
-        return f"{name} department" + (f" ({zh})" if zh else "")
+        return _named(sc.departments[name].label, name, "department")
     if kind == "line":
-        zh = sc.line_grids[name].name_zh
-        return f"{name} line-grid station" + (f" ({zh})" if zh else "") + f" in {rest[0]}"
+        return _named(sc.line_grids[name].label, name, "line-grid") + f" station in {rest[0]}"
     if kind == "hotline":
         return f"hotline operators in {name}"
     if kind == "ladder":
-        zh = sc.ladder.levels[name].name_zh
-        return f"{name.replace('_', ' ')}" + (f" ({zh})" if zh else "") + f" in {rest[0]}"
+        return _named(sc.ladder.levels[name].label, name, "") + f" in {rest[0]}"
     if kind == "service_station":
         return f"gig-worker service station (驿站) in {name}"
     from .models import area_offices
 
     return f"{area_offices().get(kind, kind)} in {name}"
+
+
+def _named(label, code: str, kind: str) -> str:
+    """ "police station (派出所)" from a label; without an English one, the code name and its kind."""
+    en = label.en or " ".join(x for x in (code.replace("_", " "), kind) if x)
+    return f"{en} ({label.zh})" if label.zh else en
 
 
 class World:

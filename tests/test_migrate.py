@@ -48,7 +48,7 @@ def chance(k, hours):
 
 
 def test_the_versions():
-    assert CURRENT == 2 and len(STEPS) == CURRENT - 1
+    assert CURRENT == 3 and len(STEPS) == CURRENT - 1
 
 
 @pytest.mark.parametrize("share, hours", [(0.25, 4), (0.2, 2), (0.5, 1), (0.9, 8), (0.05, 0.5)])
@@ -67,7 +67,7 @@ def test_the_example_of_the_note():
     assert notes[0] == (
         "merged.patrol.discovery_share: renamed merged.patrol.effectiveness (0.25 at 4 h a day -> k = 0.0719)"
     )
-    assert new["schema_version"] == 2 and next(iter(new)) == "schema_version"
+    assert new["schema_version"] == CURRENT and next(iter(new)) == "schema_version"
 
 
 def test_default_hours_are_2_when_absent():
@@ -110,8 +110,9 @@ V1 = REPO / "tests" / "data" / "v1"
 def test_the_shipped_scenarios_migrate(name):
     raw = yaml.safe_load((V1 / name).read_text(encoding="utf-8"))
     new, notes = migrate(raw, name)
-    assert new["schema_version"] == 2 and "discovery_share" not in keys_anywhere(new)
-    assert len(notes) == 1 + len(CHANGED_DEFAULTS_V2)  # the rename and the defaults: no street differs
+    assert new["schema_version"] == CURRENT and not {"discovery_share", "name_zh"} & keys_anywhere(new)
+    assert len(notes) == 1 + len(CHANGED_DEFAULTS_V2) + 1  # the rename, the defaults, the labels: no street differs
+    assert notes[-1].startswith("name_zh (") and "now label.zh" in notes[-1]
     p = raw["merged"]["patrol"]
     assert chance(new["merged"]["patrol"]["effectiveness"], p["staff_hours_per_day"]) == pytest.approx(
         p["discovery_share"], abs=1e-6
@@ -231,7 +232,7 @@ def test_a_file_stating_version_1_is_migrated_even_without_old_fields():
     raw = {"schema_version": 1, **copy.deepcopy(TINY)}
     del raw["merged"]["patrol"]["effectiveness"]  # a v1 patrol block that leaves the share to its default
     new, notes = migrate(raw, "x.yaml")
-    assert new["schema_version"] == 2 and next(iter(new)) == "schema_version"
+    assert new["schema_version"] == CURRENT and next(iter(new)) == "schema_version"
     assert notes[0].startswith("merged.patrol.discovery_share: not set: version 1 used its default 0.2")
     assert len(notes) == 1 + len(CHANGED_DEFAULTS_V2)
 
@@ -240,7 +241,7 @@ def test_a_file_stating_version_1_is_migrated_even_without_old_fields():
 
 
 def test_a_current_file_is_untouched():
-    raw = {"schema_version": 2, **copy.deepcopy(TINY)}
+    raw = {"schema_version": CURRENT, **copy.deepcopy(TINY)}
     raw["merged"]["patrol"] = {"enabled": True, "effectiveness": 0.1, "staff_hours_per_day": 2}
     before = copy.deepcopy(raw)
     new, notes = migrate(raw, "x.yaml")
@@ -260,23 +261,23 @@ def test_an_old_field_only_in_an_override_makes_it_version_1():
     del raw["merged"]["patrol"]["effectiveness"]  # a v1 patrol block that leaves the share to its default
     raw["variants"] = {"v": {"policy": "merged", "set": {"merged": {"patrol": {"discovery_share": 0.5}}}}}
     assert schema_version(raw, "x.yaml") == 1
-    assert migrate(raw, "x.yaml")[0]["schema_version"] == 2
+    assert migrate(raw, "x.yaml")[0]["schema_version"] == CURRENT
 
 
 def test_a_newer_version_is_refused():
     with pytest.raises(ScenarioError) as exc:
-        migrate({"schema_version": 3, "name": "x"}, "new.yaml")
+        migrate({"schema_version": CURRENT + 1, "name": "x"}, "new.yaml")
     (line,) = exc.value.errors
     assert exc.value.source == "new.yaml"
-    assert line.startswith("schema_version: the file is schema version 3, written for a newer gridsim")
-    assert "reads schema versions 1 to 2" in line
+    assert line.startswith(f"schema_version: the file is schema version {CURRENT + 1}, written for a newer gridsim")
+    assert f"reads schema versions 1 to {CURRENT}" in line
 
 
 @pytest.mark.parametrize("value", ["2", 2.0, True, None, 0, -1, [2]])
 def test_a_version_that_is_not_a_whole_number_from_1_is_refused(value):
     with pytest.raises(ScenarioError) as exc:
         migrate({"schema_version": value, "name": "x"}, "x.yaml")
-    assert exc.value.errors[0].startswith("schema_version: expected a whole number from 1 to 2")
+    assert exc.value.errors[0].startswith(f"schema_version: expected a whole number from 1 to {CURRENT}")
 
 
 def test_old_field_hint():
@@ -309,7 +310,7 @@ def test_cli_to_stdout(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert "# Comments of the original file are not kept" in out.splitlines()[1]
     assert yaml.safe_load(out) == migrate(yaml.safe_load(before), str(path))[0]
-    assert f"{path}: schema version 1 -> 2" in err and "merged.patrol.discovery_share: renamed" in err
+    assert f"{path}: schema version 1 -> {CURRENT}" in err and "merged.patrol.discovery_share: renamed" in err
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["old.yaml"]
 
 
@@ -335,7 +336,7 @@ def test_cli_in_place_keeps_the_original_as_bak(gridsim_cli, tmp_path):
     assert (tmp_path / "old.yaml.bak").read_bytes() == original
     text = path.read_text(encoding="utf-8")
     assert "Comments of the original file are not kept (the original is old.yaml.bak)" in text
-    assert yaml.safe_load(text)["schema_version"] == 2
+    assert yaml.safe_load(text)["schema_version"] == CURRENT
     assert "merged.stationed_calendar:" in res.stderr and "siloed.feedback:" in res.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["old.yaml", "old.yaml.bak"]  # no temp files left
 
@@ -352,14 +353,15 @@ def test_cli_in_place_does_not_overwrite_a_different_bak(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_cli_refuses_a_newer_version_and_writes_nothing(gridsim_cli, tmp_path):
-    path = _write(tmp_path, {"schema_version": 3, **copy.deepcopy(TINY)})
+    path = _write(tmp_path, {"schema_version": CURRENT + 1, **copy.deepcopy(TINY)})
     before = path.read_bytes()
     for extra in ([], ["--in-place"], ["--out", str(tmp_path / "new.yaml")]):
         res = gridsim_cli("migrate", str(path), *extra)
         assert res.returncode == 2, res.stderr
         assert res.stdout == "" and "Traceback" not in res.stderr
-        assert f"{path}: schema_version: the file is schema version 3, written for a newer gridsim" in res.stderr
-        assert "reads schema versions 1 to 2" in res.stderr
+        newer = f"schema_version: the file is schema version {CURRENT + 1}, written for a newer gridsim"
+        assert f"{path}: {newer}" in res.stderr
+        assert f"reads schema versions 1 to {CURRENT}" in res.stderr
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["old.yaml"]
 
 
@@ -375,11 +377,11 @@ def test_cli_bad_input_writes_nothing(tmp_path, capsys, content, message):
 
 
 def test_cli_a_current_file_says_so(tmp_path, capsys):
-    raw = {"schema_version": 2, **copy.deepcopy(TINY)}
+    raw = {"schema_version": CURRENT, **copy.deepcopy(TINY)}
     path = _write(tmp_path, raw)
     before = path.read_bytes()
     assert main(["migrate", str(path), "--in-place"]) == 0
-    assert "already schema version 2" in capsys.readouterr().err
+    assert f"already schema version {CURRENT}" in capsys.readouterr().err
     assert path.read_bytes() == before and not (tmp_path / "old.yaml.bak").exists()
     assert main(["migrate", str(path)]) == 0
     out, err = capsys.readouterr()
@@ -394,7 +396,7 @@ def test_a_version_1_file_loads_with_notes_and_runs(name):
 
     with pytest.warns(ScenarioNote, match="renamed merged.patrol.effectiveness"):
         sc = load_scenario(V1 / name, overrides=["horizon_days=3", "warmup_days=0"])
-    assert sc.schema_version == 2 and sc.merged.patrol.chance() == pytest.approx(
+    assert sc.schema_version == CURRENT and sc.merged.patrol.chance() == pytest.approx(
         yaml.safe_load((V1 / name).read_text(encoding="utf-8"))["merged"]["patrol"]["discovery_share"]
     )
     assert len(run(sc).appeals) > 0
@@ -409,3 +411,40 @@ def test_an_old_field_set_on_a_current_scenario_names_what_it_became():
         build_scenario(raw, "mine.yaml")
     assert any("renamed merged.patrol.effectiveness" in e for e in exc.value.errors)
     assert not any("unknown field" in e for e in exc.value.errors)
+
+
+# ---------------------------------------------------------------- version 3: labels
+
+
+def test_name_zh_becomes_a_label_wherever_it_stands():
+    raw = copy.deepcopy(TINY)
+    dept = next(iter(raw["departments"]))
+    raw["departments"][dept]["name_zh"] = "派出所"
+    raw["departments"][dept]["label"] = {"en": "police station"}  # an English label given beside it is kept
+    raw["variants"] = {"v": {"policy": "merged", "set": {f"departments.{dept}.name_zh": "所"}}}
+    assert schema_version(raw, "x.yaml") == 2  # no version stated: name_zh makes it version 2
+    new, notes = migrate(raw, "x.yaml")
+    assert new["departments"][dept]["label"] == {"zh": "派出所", "en": "police station"}
+    assert "name_zh" not in keys_anywhere(new)
+    assert new["variants"]["v"]["set"] == {f"departments.{dept}.label.zh": "所"}
+    (note,) = notes
+    assert note.startswith(f"name_zh (departments.{dept}.name_zh, variants.v.set.departments.{dept}.name_zh)")
+    from sim.scenario import build_scenario
+
+    sc = build_scenario(new, "x.yaml")
+    assert sc.departments[dept].label.text("zh", dept) == "派出所"
+    assert sc.departments[dept].label.both(dept) == "police station (派出所)"
+
+
+def test_a_name_zh_override_points_to_the_label():
+    hint = old_field_hint("departments.police.name_zh", "a.yaml")
+    assert hint.startswith("departments.police.name_zh: now departments.police.label.zh in schema version 3")
+    assert "`gridsim migrate a.yaml`" in hint
+
+
+def test_labels_fall_back_to_the_other_language_then_the_code_name():
+    from sim.scenario import Label
+
+    assert Label().text("en", "city_ops") == "city ops" == Label().text("zh", "city_ops")
+    assert Label(en="city operations grid").text("zh", "city_ops") == "city operations grid"
+    assert Label(zh="城运网格").both("city_ops") == "city ops (城运网格)"

@@ -554,8 +554,7 @@ class Policy:
             rec,
             rec.created,
             lambda: (
-                f"{rec.group}{f' ({g.name_zh})' if g.name_zh else ''} in {rec.area}: a "
-                f"{rec.category}{f' ({spec.name_zh})' if spec.name_zh else ''} problem needing "
+                f"{g.label.both(rec.group)} in {rec.area}: a {spec.label.both(rec.category)} problem needing "
                 f"{', '.join(spec.departments)}" + (f"; {', '.join(extra)}" if extra else "")
             ),
         )
