@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import ScenarioError, ScenarioNote
+from .i18n import LANGUAGES, choose, current, using
 
 EXIT_BAD_INPUT = 2
 
@@ -311,11 +312,15 @@ def _scenario_args(
     )
     p.add_argument("--out", type=Path, help="results folder (default: results/<scenario name>[-command])")
     p.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument(
+        "--lang", choices=LANGUAGES, help="language of the reports, plots and terminal: en or zh (default: scenario's)"
+    )
 
 
 def _setup(args, suffix: str = "", city: bool = False):
     """Load the scenario (a city only if ``city``), check model names, fix the output folder and command line."""
     sc = load_scenario(args.scenario, _overrides(args))
+    _speak(args, sc)
     if not city:
         sc.one_street(_source(args), f"`gridsim {args.command}`")
     for m in args.model or []:
@@ -328,6 +333,11 @@ def _setup(args, suffix: str = "", city: bool = False):
     command = "gridsim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     return sc, out, command, started
+
+
+def _speak(args, sc) -> None:
+    """Speak ``--lang``, or the scenario's ``lang`` when it is not given (``main`` restores the language after)."""
+    choose(getattr(args, "lang", None) or sc.lang)
 
 
 def _writable_folder(folder: Path, flag: str) -> None:
@@ -926,7 +936,11 @@ def main(argv: list[str] | None = None) -> int:
     from .limits import allowing_large
 
     try:
-        with warnings.catch_warnings(), allowing_large() if args.allow_large else contextlib.nullcontext():
+        with (
+            warnings.catch_warnings(),
+            allowing_large() if args.allow_large else contextlib.nullcontext(),
+            using(getattr(args, "lang", None) or current()),
+        ):
             warnings.showwarning = _show_note
             return handler(args)
     except ScenarioError as exc:

@@ -25,12 +25,14 @@ import base64
 import functools
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
+from .i18n import current
 from .webfont import FONT_STACK, embedded
 
 FORMATS = ("md", "html")
@@ -103,7 +105,7 @@ class Document:
     title: str
     headline: str = ""
     sections: list[Section] = field(default_factory=list)
-    lang: str = "en"
+    lang: str = field(default_factory=current)  # the page's language: the one spoken when it was made
 
 
 def table(df: pd.DataFrame, fmt: Callable[[Any, Any], str] | None = None, index: bool = True) -> Table:
@@ -206,7 +208,7 @@ def md_table(t: Table) -> str:
     cols = [str(c) for c in frame.columns]
     rows = [[str(v).replace("|", "\\|") for v in r] for r in frame.itertuples(index=False)]
     right = [c in t.numeric for c in cols]
-    widths = [max(3, _width(c), *(_width(r[k]) for r in rows)) for k, c in enumerate(cols)]
+    widths = [max(3, display_width(c), *(display_width(r[k]) for r in rows)) for k, c in enumerate(cols)]
 
     def line(cells: list[str]) -> str:
         padded = (_pad(v, w, r) for v, w, r in zip(cells, widths, right))
@@ -216,13 +218,17 @@ def md_table(t: Table) -> str:
     return "\n".join([line(cols), rule] + [line(r) for r in rows])
 
 
-def _width(s: str) -> int:
-    """Display width: CJK characters take two columns."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in s)
+def display_width(s: str) -> int:
+    """Columns ``s`` takes in a terminal or a fixed-width font: wide and full-width characters (CJK) take two.
+
+    >>> display_width("满意率 rate"), display_width("，")
+    (11, 2)
+    """
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
 
 def _pad(s: str, width: int, right: bool) -> str:
-    gap = " " * (width - _width(s))
+    gap = " " * (width - display_width(s))
     return gap + s if right else s + gap
 
 

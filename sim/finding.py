@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .checks import CAPACITY_TOLERANCE, lines, overall
+from .i18n import N_, _, current
 from .metrics import HEADLINE, METRICS, is_rate
 
 PRIMARY = ("resolution_time_p50", "satisfaction_rate")
@@ -45,6 +46,7 @@ GAINS, LOSSES = 2, 1
 #: A metric that restates another (the same mechanism, measured again): not named beside it.
 RESTATES = {"share_3plus_trips": "trips_per_appeal", "satisfied_share": "satisfaction_rate"}
 NEGLIGIBLE = 0.01  # a change under 1% of the baseline is not named after a single run
+HEADLINE_BETTER = {k: better for k, (better, _label) in HEADLINE.items()}
 
 
 @dataclass(frozen=True)
@@ -61,37 +63,52 @@ class Effect:
 
     @property
     def label(self) -> str:
-        return HEADLINE.get(self.metric, ("", METRICS[self.metric].label if self.metric in METRICS else self.metric))[1]
+        """The metric's name in the current language."""
+        return METRICS[self.metric].label_in(current()) if self.metric in METRICS else self.metric
 
     def _parts(self) -> tuple[str, str]:
         """``−37%`` or ``+3.7 points``, and its interval (``""`` when there is none)."""
-        unit, value = (" points", self.diff) if is_rate(self.metric) else ("%", self.rel)
+        points = is_rate(self.metric)
+        unit, value = (_(" points"), self.diff) if points else ("%", self.rel)
+        digits = 1 if points else 0
         if self.clear is None or pd.isna(self.lo):
-            return _signed(100 * value, unit), ""
-        return _signed(100 * value, unit), f"CI {_signed(100 * self.lo, unit)} to {_signed(100 * self.hi, unit)}"
+            return _signed(100 * value, unit, digits), ""
+        lo, hi = (_signed(100 * x, unit, digits) for x in (self.lo, self.hi))
+        return _signed(100 * value, unit, digits), _("CI {lo} to {hi}").format(lo=lo, hi=hi)
 
     def amount(self) -> str:
         """``−37%`` or ``+3.7 points``, with its interval when there is one."""
-        return ", ".join(p for p in self._parts() if p)
+        return _(", ").join(p for p in self._parts() if p)
 
     def phrase(self) -> str:
         """``trips per appeal (−37%, CI …)``: a named gain or loss."""
-        return f"{self.label} ({self.amount()})"
+        return _("{label} ({amount})").format(label=self.label, amount=self.amount())
 
     def stated(self) -> str:
         """``满意率 satisfaction rate +3.7 points (CI …)``: how a primary metric fared."""
         value, ci = self._parts()
-        return f"{self.label} {value}" + (f" ({ci})" if ci else "")
+        if not ci:
+            return _("{label} {value}").format(label=self.label, value=value)
+        return _("{label} {value} ({ci})").format(label=self.label, value=value, ci=ci)
 
 
-def _signed(v: float, unit: str) -> str:
+def _signed(v: float, unit: str, digits: int) -> str:
     if pd.isna(v):
         return "–"
-    digits = 1 if unit == " points" else 0
     s = f"{abs(v):.{digits}f}"
     if float(s) == 0:
         return f"±0{unit}"
     return ("+" if v > 0 else "−") + s + unit
+
+
+def _model(name: str) -> str:
+    """A model as the finding names it: its code name in English, its Chinese label in Chinese."""
+    if current() == "zh":
+        from .models import get, names
+
+        if name in names():
+            return get(name).label_zh or name
+    return name
 
 
 def _good(better: str, diff: float) -> bool:
@@ -115,12 +132,14 @@ def replicated(comp: pd.DataFrame, capacity: dict[str, float], warnings: Sequenc
             lo, hi = (r.diff_lo, r.diff_hi) if rate else (r.ratio_lo - 1, r.ratio_hi - 1)
             clear = bool(r.diff_lo > 0 or r.diff_hi < 0)
             effects.append(Effect(r.metric, rel, r.diff, _good(r.better, r.diff), clear, lo, hi))
-        head = f"{model} vs {g['baseline'].iloc[0]}, {int(g['n_reps'].max())} replications: "
+        head = _("{model} vs {baseline}, {n} replications: ").format(
+            model=_model(str(model)), baseline=_model(str(g["baseline"].iloc[0])), n=int(g["n_reps"].max())
+        )
         out.append(head + _sentence(effects, capacity.get(str(model))))
     return out + _cautions(warnings)
 
 
-ONE_RUN = "one replication (no intervals: run `gridsim compare` for how sure)"
+ONE_RUN = N_("one replication (no intervals: run `gridsim compare` for how sure)")
 
 
 def single(summary: pd.DataFrame, baseline: str, warnings: Sequence[str] = (), scope: str = ONE_RUN) -> list[str]:
@@ -130,17 +149,19 @@ def single(summary: pd.DataFrame, baseline: str, warnings: Sequence[str] = (), s
     out = []
     for model in models:
         effects = []
-        for metric, (better, _) in HEADLINE.items():
+        for metric, better in HEADLINE_BETTER.items():
             a, b = v.get((metric, baseline)), v.get((metric, model))
             if a is None or b is None or pd.isna(a) or pd.isna(b) or not a:
                 continue
             effects.append(Effect(metric, b / a - 1, b - a, _good(better, b - a)))
-        head = f"{model} vs {baseline}, {scope}: "
+        head = _("{model} vs {baseline}, {scope}: ").format(
+            model=_model(model), baseline=_model(baseline), scope=_(scope)
+        )
         out.append(head + _sentence(effects, _capacity(v, model, baseline)))
     return out + _cautions(warnings)
 
 
-CITY_SCOPE = "city-wide (how sure, street by street, below)"
+CITY_SCOPE = N_("city-wide (how sure, street by street, below)")
 
 
 def of_run(result, city: bool = False) -> list[str]:
@@ -170,7 +191,7 @@ def _capacity(v: pd.Series, model: str, baseline: str) -> float:
 
 def _sentence(effects: list[Effect], capacity: float | None) -> str:
     if not effects:
-        return "nothing to compare (no headline metric measured under both)."
+        return _("nothing to compare (no headline metric measured under both).")
     named = [e for e in effects if e.clear or (e.clear is None and abs(e.rel) >= NEGLIGIBLE)]
     heads = {e.metric: e for e in named}
     # a metric that restates a clear one stands for it: the head is named in its place, once
@@ -181,32 +202,38 @@ def _sentence(effects: list[Effect], capacity: float | None) -> str:
     replicated_ = effects[0].clear is not None
     parts = []
     if gains:
-        parts.append(("better on " if replicated_ else "largest gains ") + " and ".join(e.phrase() for e in gains))
+        what = _(" and ").join(e.phrase() for e in gains)
+        parts.append((_("better on {what}") if replicated_ else _("largest gains {what}")).format(what=what))
     if losses:
-        parts.append(("worse on " if replicated_ else "largest loss ") + " and ".join(e.phrase() for e in losses))
+        what = _(" and ").join(e.phrase() for e in losses)
+        parts.append((_("worse on {what}") if replicated_ else _("largest loss {what}")).format(what=what))
     if not parts:
         parts.append(
-            "no headline metric clearly differs" if replicated_ else "no headline metric changes by 1% or more"
+            _("no headline metric clearly differs")
+            if replicated_
+            else _("no headline metric changes by {least} or more").format(least=f"{NEGLIGIBLE:.0%}")
         )
-    text = "; ".join(parts) + _capacity_phrase(capacity)
+    text = _("; ").join(parts) + _capacity_phrase(capacity)
     for primary in (e for metric in PRIMARY for e in effects if e.metric == metric and e not in gains + losses):
         if primary.clear is False:
-            text += f"; {primary.label} not clearly different ({primary.amount()})"
+            said = _("{label} not clearly different ({amount})").format(label=primary.label, amount=primary.amount())
         else:
-            text += f"; {primary.stated()}"
-    return text + "."
+            said = primary.stated()
+        text += _("; ") + said
+    return text + _(".")
 
 
 def _capacity_phrase(change: float | None) -> str:
     if change is None or pd.isna(change):
         return ""
     if abs(change) <= CAPACITY_TOLERANCE:
-        return ", at equal staffed hours"
-    return f", with {abs(100 * change):.0f}% {'more' if change > 0 else 'fewer'} staffed hours"
+        return _(", at equal staffed hours")
+    more = _(", with {pct} more staffed hours") if change > 0 else _(", with {pct} fewer staffed hours")
+    return more.format(pct=f"{abs(change):.0%}")
 
 
 def _cautions(warnings) -> list[str]:
     """The checks' warnings (their capitalised heads, e.g. "BACKLOG GROWS under siloed"), in one sentence."""
     heads = [w.split(":")[0] for w in warnings if w[:1].isupper() and w.split(" ")[0].isupper()]
     heads = [h for h in heads if not h.startswith("CAPACITY")]  # said in the sentence itself
-    return [f"Read with the checks: {'; '.join(dict.fromkeys(heads))}."] if heads else []
+    return [_("Read with the checks: {heads}.").format(heads=_("; ").join(dict.fromkeys(heads)))] if heads else []

@@ -48,6 +48,7 @@ class Metric:
     zh: str = ""
     kind: str = "mean"
     better: str | None = None  # "lower" or "higher"; None: no better direction (a count, a capacity)
+    zh_label: str = ""  # the name on Chinese pages (default: ``zh``, the term English pages show too)
 
     @property
     def unit(self) -> str:
@@ -57,6 +58,16 @@ class Metric:
     def label(self) -> str:
         """The label of tables and plots: the Chinese term first where there is one, the unit last."""
         return " ".join(filter(None, (self.zh, self.en))) + (f" ({self.unit})" if self.unit else "")
+
+    def label_in(self, lang: str) -> str:
+        """The label on a page in ``lang``: :attr:`label` in English; in Chinese the Chinese name and unit.
+
+        >>> METRICS["resolution_time_p50"].label_in("zh"), METRICS["satisfaction_rate"].label_in("zh")
+        ('办结时长中位数（小时）', '满意率')
+        """
+        if lang != "zh":
+            return self.label
+        return (self.zh_label or self.zh or self.en) + ("（小时）" if self.unit == "h" else "")
 
     @property
     def format(self) -> dict:
@@ -141,8 +152,8 @@ _FORMATS = {
 _PLAIN = {"scale": 1, "digits": 2, "group": False, "suffix": ""}
 
 
-def _m(name, en, zh="", kind="mean", better=None) -> Metric:
-    return Metric(name, en, zh, kind, better)
+def _m(name, en, zh="", kind="mean", better=None, cn="") -> Metric:
+    return Metric(name, en, zh, kind, better, cn)
 
 
 #: Every metric with a label, in the order of the tables.  Metrics not here (per-office measures,
@@ -150,29 +161,35 @@ def _m(name, en, zh="", kind="mean", better=None) -> Metric:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        _m("appeals_filed", "appeals filed", kind="count"),
-        _m("headcount", "headcount", kind="count"),
-        _m("staffed_hours", "staffed hours", kind="count"),
-        _m("response_time_mean", "response time mean", kind="time", better="lower"),
-        _m("response_time_p50", "response time P50", kind="time", better="lower"),
-        _m("response_time_p90", "response time P90", kind="time", better="lower"),
-        _m("resolution_time_mean", "resolution time mean", kind="time", better="lower"),
-        _m("resolution_time_p50", "resolution time P50", kind="time", better="lower"),
-        _m("resolution_time_p90", "resolution time P90", kind="time", better="lower"),
+        _m("appeals_filed", "appeals filed", kind="count", cn="受理诉求件数"),
+        _m("headcount", "headcount", kind="count", cn="人数"),
+        _m("staffed_hours", "staffed hours", kind="count", cn="在岗工时"),
+        _m("response_time_mean", "response time mean", kind="time", better="lower", cn="响应时长均值"),
+        _m("response_time_p50", "response time P50", kind="time", better="lower", cn="响应时长中位数"),
+        _m("response_time_p90", "response time P90", kind="time", better="lower", cn="响应时长 P90"),
+        _m("resolution_time_mean", "resolution time mean", kind="time", better="lower", cn="办结时长均值"),
+        _m("resolution_time_p50", "resolution time P50", kind="time", better="lower", cn="办结时长中位数"),
+        _m("resolution_time_p90", "resolution time P90", kind="time", better="lower", cn="办结时长 P90"),
         _m("response_rate", "response rate", "响应率", "rate", "higher"),
         _m("resolution_rate", "resolution rate", "解决率", "rate", "higher"),
         _m("satisfaction_rate", "satisfaction rate", "满意率", "rate", "higher"),
-        _m("satisfied_share", "satisfied ÷ filed", kind="rate", better="higher"),
-        _m("final_satisfaction_rate", "after feedback", "满意率", "rate", "higher"),
-        _m("final_satisfied_share", "satisfied ÷ filed, final", kind="rate", better="higher"),
-        _m("trips_per_appeal", "trips per appeal", better="lower"),
-        _m("share_3plus_trips", "share with 3+ trips", kind="rate", better="lower"),
-        _m("citizen_hours_per_appeal", "citizen hours per appeal", better="lower"),
-        _m("staff_hours_per_appeal", "staff hours per appeal", better="lower"),
-        _m("referrals_per_appeal", "referrals per appeal", better="lower"),
-        _m("bounces_per_appeal", "bounces per appeal", better="lower"),
-        _m("abandonment_rate", "abandonment rate", kind="rate", better="lower"),
-        _m("open_share", "still open at horizon", kind="rate", better="lower"),
+        _m("satisfied_share", "satisfied ÷ filed", kind="rate", better="higher", cn="满意件数 ÷ 诉求件数"),
+        _m("final_satisfaction_rate", "after feedback", "满意率", "rate", "higher", cn="回访后满意率"),
+        _m(
+            "final_satisfied_share",
+            "satisfied ÷ filed, final",
+            kind="rate",
+            better="higher",
+            cn="回访后满意件数 ÷ 诉求件数",
+        ),
+        _m("trips_per_appeal", "trips per appeal", better="lower", cn="每件跑动次数"),
+        _m("share_3plus_trips", "share with 3+ trips", kind="rate", better="lower", cn="跑动 3 次及以上占比"),
+        _m("citizen_hours_per_appeal", "citizen hours per appeal", better="lower", cn="每件群众耗时（小时）"),
+        _m("staff_hours_per_appeal", "staff hours per appeal", better="lower", cn="每件工作人员工时"),
+        _m("referrals_per_appeal", "referrals per appeal", better="lower", cn="每件转办次数"),
+        _m("bounces_per_appeal", "bounces per appeal", better="lower", cn="每件推诿次数"),
+        _m("abandonment_rate", "abandonment rate", kind="rate", better="lower", cn="放弃率"),
+        _m("open_share", "still open at horizon", kind="rate", better="lower", cn="期末未办结占比"),
     )
 }
 #: The headline metrics (better direction and label), in the order of verdicts, comparisons and sweeps.

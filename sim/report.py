@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from . import checks, finding
-from .document import Bullets, Code, Document, Figure, Section, Table, Text, table
+from .document import Bullets, Code, Document, Figure, Section, Table, Text, display_width, table
+from .i18n import _, current
 from .metrics import BY_LABEL, HEADLINE, METRICS, Metric, is_rate, ratio_interval, worst_served
 from .world import ladder_offices, service_stations
 
@@ -53,27 +54,32 @@ def _cell(label: str, column: str, v: float) -> str:
     return BY_LABEL[label].show(v) if label in BY_LABEL else f"{v:.2f}"
 
 
+def _shown(label: str) -> str:
+    """A row label of the comparison table in the current language."""
+    return BY_LABEL[label].label_in(current()) if label in BY_LABEL else label
+
+
 def format_table(table: pd.DataFrame) -> str:
-    """The comparison table as fixed-width text for the terminal."""
-    width = max(len(x) for x in TABLE_ROWS.values()) + 2
-    head = f"{'':<{width}}" + "".join(f"{c:>15}" for c in table.columns)
+    """The comparison table as fixed-width text for the terminal (CJK is two columns wide: padded by width)."""
+    width = max(display_width(_shown(x)) for x in TABLE_ROWS.values()) + 2
+    head = " " * width + "".join(f"{c:>15}" for c in table.columns)
     lines = [head, "-" * len(head)]
     for label, row in table.iterrows():
         cells = "".join(f"{_cell(str(label), str(col), v):>15}" for col, v in row.items())
-        # CJK labels are two columns wide on a terminal: pad by display width.
-        pad = width - sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(label))
-        lines.append(f"{label}{' ' * max(pad, 1)}{cells}")
+        shown = _shown(str(label))
+        lines.append(f"{shown}{' ' * max(width - display_width(shown), 1)}{cells}")
     return "\n".join(lines)
 
 
 def comparison_cells(table: pd.DataFrame) -> Table:
     """The comparison table for a report: rates in percent, counts whole, ratios to two decimals."""
     t = table.copy()
-    t.index.name = "metric"
     cells = t.astype(object)
     for label in t.index:
         for c in t.columns:
             cells.loc[label, c] = _cell(str(label), str(c), t.loc[label, c])
+    cells.index = [_shown(str(x)) for x in t.index]
+    cells.index.name = _("metric")
     return Table(cells, frozenset(str(c) for c in t.columns))
 
 
@@ -169,7 +175,7 @@ def mechanisms(result) -> list[str]:
 def checks_section(summary: pd.DataFrame, baseline: str, sc=None) -> Section:
     """The checks (:mod:`sim.checks`): capacity, stability, censoring."""
     found = checks.lines(summary, baseline, sc) or ["(nothing to check: one model only)"]
-    return Section("Checks before trusting the comparison", [Bullets(found)])
+    return Section(_("Checks before trusting the comparison"), [Bullets(found)])
 
 
 def street_difference_lines(diffs: pd.DataFrame) -> list[str]:
@@ -269,12 +275,15 @@ def label(sc, model: str) -> str:
     """How the report names a model of ``sc``: a registered model by its display name, a variant by its own."""
     from .models import get, names
 
-    return get(model, sc.plugins).label if model in names() else model
+    if model not in names():
+        return model
+    cls = get(model, sc.plugins)
+    return (cls.label_zh or cls.label) if current() == "zh" else cls.label
 
 
 def title(sc, suffix: str = "") -> str:
-    """``name: model vs model``, by the models' display names."""
-    return f"{sc.name}: " + " vs ".join(label(sc, m) for m in sc.models) + suffix
+    """``name: model vs model``, by the models' display names (Chinese ones on a Chinese page)."""
+    return f"{sc.name}: " + _(" vs ").join(label(sc, m) for m in sc.models) + suffix
 
 
 def _plain(lines: list[str]) -> list[str]:
@@ -297,22 +306,22 @@ def run_document(result, table: pd.DataFrame, command: str) -> Document:
         headline,
         [
             scenario_section(sc, result.staffing),
-            Section("Result", [Bullets(rest)]),
+            Section(_("Result"), [Bullets(rest)]),
             checks_section(result.summary, sc.baseline, sc),
             Section(
-                "Comparison",
+                _("Comparison"),
                 [
                     comparison_cells(table),
-                    Text("One replication: no confidence intervals. Run `gridsim compare` for them."),
+                    Text(_("One replication: no confidence intervals. Run `gridsim compare` for them.")),
                 ],
             ),
-            Section("Plots by model, group and category", plots),
+            Section(_("Plots by model, group and category"), plots),
             Section(
-                "Mechanisms that drive the result",
-                [Bullets(mechanisms(result) or ["(needs appeals filed under the baseline and another model)"])],
+                _("Mechanisms that drive the result"),
+                [Bullets(mechanisms(result) or [_("(needs appeals filed under the baseline and another model)")])],
             ),
             Section(
-                "Busiest offices",
+                _("Busiest offices"),
                 [
                     Bullets(
                         [
@@ -329,7 +338,7 @@ def run_document(result, table: pd.DataFrame, command: str) -> Document:
 
 
 def reproduce(command: str) -> Section:
-    return Section("Reproduce", [Code(command)])
+    return Section(_("Reproduce"), [Code(command)])
 
 
 def scenario_section(sc, staffing: pd.DataFrame | None = None) -> Section:
@@ -458,12 +467,16 @@ def comparison_tables(comp: pd.DataFrame) -> list:
         base = g["baseline"].iloc[0]
         rows = [
             {
-                "metric": METRICS[r.metric].label if r.metric in METRICS else r.metric,
-                f"{base} mean [95% CI]": _metric(r.metric).interval(r.baseline_mean, r.baseline_lo, r.baseline_hi),
-                f"{model} mean [95% CI]": _metric(r.metric).interval(r.model_mean, r.model_lo, r.model_hi),
-                "difference [CI]": _metric(r.metric).difference(r.diff, r.diff_lo, r.diff_hi),
-                "ratio [CI]": ratio_interval(r.ratio, r.ratio_lo, r.ratio_hi),
-                "better in": f"{100 * r.share_better:.0f}%",
+                _("metric"): METRICS[r.metric].label_in(current()) if r.metric in METRICS else r.metric,
+                _("{model} mean [95% CI]").format(model=base): _metric(r.metric).interval(
+                    r.baseline_mean, r.baseline_lo, r.baseline_hi
+                ),
+                _("{model} mean [95% CI]").format(model=model): _metric(r.metric).interval(
+                    r.model_mean, r.model_lo, r.model_hi
+                ),
+                _("difference [CI]"): _metric(r.metric).difference(r.diff, r.diff_lo, r.diff_hi),
+                _("ratio [CI]"): ratio_interval(r.ratio, r.ratio_lo, r.ratio_hi),
+                _("better in"): f"{100 * r.share_better:.0f}%",
             }
             for r in g.itertuples()
         ]
@@ -505,9 +518,9 @@ def experiment_document(exp, command: str) -> Document:
         headline,
         [
             scenario_section(sc),
-            Section("Result", [Bullets(rest + list(exp.notes))]),
-            Section("Comparison with confidence intervals", [*comparison_tables(comp), Text(method)]),
-            Section("Ratios", [Figure("forest plot", "forest.png")]),
+            Section(_("Result"), [Bullets(rest + list(exp.notes))]),
+            Section(_("Comparison with confidence intervals"), [*comparison_tables(comp), Text(method)]),
+            Section(_("Ratios"), [Figure("forest plot", "forest.png")]),
             assumptions_section(sc),
             reproduce(command),
         ],
@@ -528,7 +541,7 @@ def city_document(result, table_: pd.DataFrame, command: str) -> Document:
         headline,
         [
             city_section(result),
-            Section("Result", [Bullets(rest)]),
+            Section(_("Result"), [Bullets(rest)]),
             checks_section(result.summary, sc.baseline, sc),
             Section(
                 "Comparison",

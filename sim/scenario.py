@@ -815,6 +815,9 @@ class Scenario(Strict):
         ),
     )
     description: str = ""
+    lang: Literal["en", "zh"] = Field(
+        default="en", description="the language of its reports, plots and terminal output (gridsim --lang overrides)"
+    )
     seed: NonNegativeInt = 0
     horizon_days: PositiveFloat = Field(
         le=1e5,
