@@ -15,12 +15,26 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .i18n import _
 from .stability import TREND_METRICS
 
 #: Staffed hours may differ by this share before reports call capacity unequal (rounding of stationing).
 CAPACITY_TOLERANCE = 0.01
 #: A model with more than this share of appeals still open at the horizon is flagged: its times are censored.
 OPEN_SHARE_LIMIT = 0.05
+
+
+class Said(str):
+    """A check's sentence, in the current language; ``head`` names the warning it gives ("BACKLOG GROWS under
+    siloed", translated too), "" for a check that found nothing wrong; ``kind`` is the check."""
+
+    head: str
+    kind: str
+
+    def __new__(cls, text: str, head: str = "", kind: str = ""):
+        said = super().__new__(cls, text)
+        said.head, said.kind = head, kind
+        return said
 
 
 def overall(summary: pd.DataFrame) -> pd.Series:
@@ -35,7 +49,7 @@ def capacity_lines(summary: pd.DataFrame, baseline: str) -> list[str]:
     if ("staffed_hours", baseline) not in v:
         return []
     base_h, base_n = v[("staffed_hours", baseline)], v.get(("headcount", baseline), float("nan"))
-    lines = []
+    lines: list[str] = []
     for (metric, model), h in v.items():
         if metric != "staffed_hours" or model == baseline:
             continue
@@ -43,20 +57,29 @@ def capacity_lines(summary: pd.DataFrame, baseline: str) -> list[str]:
         change = h / base_h - 1 if base_h else float("nan")
         whole = v.get(("staffed_hours_horizon", model), float("nan"))
         base_whole = v.get(("staffed_hours_horizon", baseline), float("nan"))
-        figures = (
-            f"{h:,.0f} vs {base_h:,.0f} person-hours on duty after the warm-up, {whole:,.0f} vs "
-            f"{base_whole:,.0f} over the whole horizon; headcount {n:,.0f} vs {base_n:,.0f}"
+        figures = _(
+            "{hours} vs {base_hours} person-hours on duty after the warm-up, {whole} vs {base_whole} over the "
+            "whole horizon; headcount {n} vs {base_n}"
+        ).format(
+            hours=f"{h:,.0f}",
+            base_hours=f"{base_h:,.0f}",
+            whole=f"{whole:,.0f}",
+            base_whole=f"{base_whole:,.0f}",
+            n=f"{n:,.0f}",
+            base_n=f"{base_n:,.0f}",
         )
         if abs(change) > CAPACITY_TOLERANCE:
-            lines.append(
-                f"CAPACITY IS NOT EQUAL: {model} has {100 * change:+.1f}% staffed hours of {baseline} "
-                f"({figures}): part of any difference comes from the extra or missing hours."
-            )
+            head = _("CAPACITY IS NOT EQUAL")
+            text = _(
+                "{head}: {model} has {change} staffed hours of {baseline} ({figures}): part of any difference "
+                "comes from the extra or missing hours."
+            ).format(head=head, model=model, change=f"{100 * change:+.1f}%", baseline=baseline, figures=figures)
+            lines.append(Said(text, head, "capacity"))
         else:
-            lines.append(
-                f"Equal capacity: {model} and {baseline} have the same staffed hours within "
-                f"{100 * CAPACITY_TOLERANCE:.0f}% ({figures})."
-            )
+            text = _(
+                "Equal capacity: {model} and {baseline} have the same staffed hours within {tolerance} ({figures})."
+            ).format(model=model, baseline=baseline, tolerance=f"{CAPACITY_TOLERANCE:.0%}", figures=figures)
+            lines.append(Said(text, "", "capacity"))
     return lines
 
 
@@ -72,24 +95,25 @@ def stability_lines(summary: pd.DataFrame) -> list[str]:
     """
     from .statistics import mean_ci
 
-    out = []
+    out: list[str] = []
     reps = summary["replication"].nunique() if "replication" in summary.columns else 1
     v = overall(summary)
     for model in _models(summary):
         if reps > 1:
             s = summary[(summary["model"] == model) & (summary["metric"] == "backlog_trend_per_day")]
             slope, lo, hi = mean_ci(s["value"].to_numpy(dtype=float), 0.95)
-            over = f"mean of {reps} replications"
+            over = _("mean of {n} replications").format(n=reps)
         else:
             slope, lo, hi = (v.get((m, model), float("nan")) for m in TREND_METRICS)
-            over = "batch means of one run"
+            over = _("batch means of one run")
         if lo > 0:
-            out.append(
-                f"BACKLOG GROWS under {model}: {slope:+.2f} open issues a day after the warm-up (95% CI "
-                f"{lo:+.2f} to {hi:+.2f}, {over}): its queues do not settle, so its times and rates "
-                "depend on the horizon (a start-up from empty offices looks the same: check the warm-up "
-                "with gridsim warmup)."
-            )
+            head = _("BACKLOG GROWS under {model}").format(model=model)
+            text = _(
+                "{head}: {slope} open issues a day after the warm-up (95% CI {lo} to {hi}, {over}): its queues do "
+                "not settle, so its times and rates depend on the horizon (a start-up from empty offices looks the "
+                "same: check the warm-up with gridsim warmup)."
+            ).format(head=head, slope=f"{slope:+.2f}", lo=f"{lo:+.2f}", hi=f"{hi:+.2f}", over=over)
+            out.append(Said(text, head, "stability"))
     return out
 
 
@@ -99,20 +123,24 @@ def censoring_lines(summary: pd.DataFrame) -> list[str]:
     models = [m for m in _models(summary) if ("resolution_time_cif_p50", m) in v]
     if not models:
         return []
-    cif = ", ".join(f"{v[('resolution_time_cif_p50', m)]:.1f} h {m}" for m in models)
-    out = [
-        "Headline resolution-time quantiles are over resolved appeals. Counting appeals still open at the "
-        "horizon as censored and abandoned ones as a competing event (Aalen–Johansen), half of all filed "
-        f"appeals are resolved within: {cif} (resolution_time_cif_p50; NaN: fewer than half ever are)."
-    ]
+    cif = _(", ").join(
+        _("{hours} h {model}").format(hours=f"{v[('resolution_time_cif_p50', m)]:.1f}", model=m) for m in models
+    )
+    text = _(
+        "Headline resolution-time quantiles are over resolved appeals. Counting appeals still open at the horizon "
+        "as censored and abandoned ones as a competing event (Aalen–Johansen), half of all filed appeals are "
+        "resolved within: {cif} (resolution_time_cif_p50; NaN: fewer than half ever are)."
+    ).format(cif=cif)
+    out: list[str] = [Said(text, "", "censoring")]
     for m in models:
         share = v.get(("open_share", m), 0.0)
         if share > OPEN_SHARE_LIMIT:
-            out.append(
-                f"MANY OPEN under {m}: {100 * share:.1f}% of its appeals are still open at the horizon (over "
-                f"{100 * OPEN_SHARE_LIMIT:.0f}%): its quantiles over resolved appeals understate its "
-                "resolution times; read the censored estimate."
-            )
+            head = _("MANY OPEN under {model}").format(model=m)
+            text = _(
+                "{head}: {share} of its appeals are still open at the horizon (over {limit}): its quantiles over "
+                "resolved appeals understate its resolution times; read the censored estimate."
+            ).format(head=head, share=f"{share:.1%}", limit=f"{OPEN_SHARE_LIMIT:.0%}")
+            out.append(Said(text, head, "censoring"))
     return out
 
 
@@ -123,15 +151,16 @@ def reform_lines(sc) -> list[str]:
         return []
     from .models import get
 
-    out = []
+    out: list[str] = []
     for name in sc.models:
         policy, arm = sc.arm(name)
         off = [s.name for s in get(policy, sc.plugins).switches if s.reform and s.stated_off and not s.on(arm)]
         if off:
-            out.append(
-                f"reform switches off in the {name} arm: {', '.join(off)} (those steps are done as the line grids "
-                "do them; gridsim explain measures each switch that is on)"
-            )
+            text = _(
+                "reform switches off in the {arm} arm: {off} (those steps are done as the line grids do them; "
+                "gridsim explain measures each switch that is on)"
+            ).format(arm=name, off=", ".join(off))
+            out.append(Said(text, "", "reform"))
     return out
 
 

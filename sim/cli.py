@@ -428,7 +428,7 @@ def _run_street(args, drawer) -> int:
         _print_finding(finding.of_run(result))
         print(format_table(comparison_table(result.summary, sc.baseline)))
         print()
-        print("\n".join(verdict(result.summary, sc.baseline)))
+        print("\n".join(verdict(result.summary, sc.baseline, sc=sc)))
         _print_checks(result.summary, sc.baseline, sc)
         drivers = mechanisms(result)
         if drivers:

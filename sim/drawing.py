@@ -28,11 +28,13 @@ from typing import Any
 Recipe = Callable[[], Any]
 
 
-def draw(recipe: Recipe) -> bytes:
-    """The PNG of one recipe."""
+def draw(recipe: Recipe, lang: str | None = None) -> bytes:
+    """The PNG of one recipe, its text in ``lang`` (None: the current language)."""
     from .document import figure_png
+    from .i18n import using
 
-    return figure_png(recipe())
+    with using(lang):
+        return figure_png(recipe())
 
 
 def _warm() -> None:
@@ -72,7 +74,10 @@ class Drawer:
         """Start drawing ``recipes`` (by file name); :meth:`collect` gives their PNGs."""
         if self._pool is None:
             return dict(recipes)
-        return {name: self._pool.submit(draw, r) for name, r in recipes.items()}
+        from .i18n import current
+
+        lang = current()  # a drawing process was forked before the command chose its language
+        return {name: self._pool.submit(draw, r, lang) for name, r in recipes.items()}
 
     def collect(self, submitted: dict[str, Future | Recipe]) -> dict[str, bytes]:
         """The PNGs of what :meth:`submit` started, by file name, once drawn."""

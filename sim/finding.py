@@ -234,6 +234,6 @@ def _capacity_phrase(change: float | None) -> str:
 
 def _cautions(warnings) -> list[str]:
     """The checks' warnings (their capitalised heads, e.g. "BACKLOG GROWS under siloed"), in one sentence."""
-    heads = [w.split(":")[0] for w in warnings if w[:1].isupper() and w.split(" ")[0].isupper()]
-    heads = [h for h in heads if not h.startswith("CAPACITY")]  # said in the sentence itself
+    # a check's warning (sim.checks.Said) by its head; capacity is said in the sentence itself
+    heads = [w.head for w in warnings if getattr(w, "head", "") and getattr(w, "kind", "") != "capacity"]
     return [_("Read with the checks: {heads}.").format(heads=_("; ").join(dict.fromkeys(heads)))] if heads else []

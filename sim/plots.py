@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .drawing import Recipe
+from .i18n import N_, _, current
 from .models import colour as _colour  # one colour per model in every figure: the model's own
 from .style import CJK_FONT, STYLE, log_axis, styled, subplots  # noqa: F401
 
@@ -20,14 +21,14 @@ def _legend(ax, **kw) -> None:
     if ax.get_legend_handles_labels()[1]:
         ax.legend(**kw)
     else:
-        ax.text(0.5, 0.5, "no appeals to show", transform=ax.transAxes, ha="center", va="center", color="grey")
+        ax.text(0.5, 0.5, _("no appeals to show"), transform=ax.transAxes, ha="center", va="center", color="grey")
 
 
 @styled
 def times_figure(appeals: pd.DataFrame):
     """ECDFs of response and resolution time (from the issue arising), by model."""
     fig, axes = subplots(1, 2, figsize=(10, 4), sharey=True)
-    for ax, col, title in zip(axes, ("first_response", "resolved"), ("Response time", "Resolution time")):
+    for ax, col, title in zip(axes, ("first_response", "resolved"), (_("Response time"), _("Resolution time"))):
         for model, df in appeals.groupby("model", sort=False):
             x = np.sort((df[col] - df["created"]).dropna().to_numpy())
             if len(x):
@@ -36,26 +37,25 @@ def times_figure(appeals: pd.DataFrame):
                     np.arange(1, len(x) + 1) / len(df),
                     where="post",
                     color=_colour(model),
-                    label=f"{model} (P50 {np.median(x):.0f} h)",
+                    label=_("{model} (P50 {hours} h)").format(model=model, hours=f"{np.median(x):.0f}"),
                 )
         log_axis(ax.xaxis)
-        ax.set_xlabel("hours since the issue arose (log scale)")
+        ax.set_xlabel(_("hours since the issue arose (log scale)"))
         ax.set_title(title)
         _legend(ax, loc="upper left")
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("share of all issues")
+    axes[0].set_ylabel(_("share of all issues"))
     fig.tight_layout()
     return fig
 
 
 @styled
-def rates_figure(summary: pd.DataFrame):
-    """The three hotline rates by model and group (and overall)."""
-    metrics = [
-        ("response_rate", "Response rate"),
-        ("resolution_rate", "Resolution rate"),
-        ("satisfaction_rate", "Satisfaction rate"),
-    ]
+def rates_figure(summary: pd.DataFrame, names: dict[str, str] | None = None):
+    """The three hotline rates by model and group (and overall); ``names``: the groups' display names."""
+    from .metrics import METRICS
+
+    names = {"all": _("all"), **(names or {})}
+    metrics = [(k, METRICS[k].label_in(current())) for k in ("response_rate", "resolution_rate", "satisfaction_rate")]
     s = summary[summary["dimension"].isin(["all", "group"])]
     fig, axes = subplots(1, 3, figsize=(13, 4), sharey=True)
     models = list(dict.fromkeys(s["model"]))
@@ -67,12 +67,12 @@ def rates_figure(summary: pd.DataFrame):
         for k, model in enumerate(models):
             v = m[m["model"] == model].set_index("level")["value"].reindex(levels)
             ax.bar(x + (k - (len(models) - 1) / 2) * w, 100 * v.to_numpy(), w, color=_colour(model), label=model)
-        ax.set_xticks(x, levels, rotation=20)
+        ax.set_xticks(x, [names.get(v, v) for v in levels], rotation=20)
         ax.set_title(title)
         ax.set_ylim(0, 118)  # room above the bars for the legend
         ax.set_yticks(range(0, 101, 20))
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("percent")
+    axes[0].set_ylabel(_("percent"))
     _legend(axes[0], loc="upper center", ncol=max(len(models), 1))
     fig.tight_layout()
     return fig
@@ -95,11 +95,11 @@ def trips_figure(appeals: pd.DataFrame):
             100 * share,
             w,
             color=_colour(model),
-            label=f"{model} (mean {t.mean():.2f})",
+            label=_("{model} (mean {value})").format(model=model, value=f"{t.mean():.2f}"),
         )
-    ax.set_xlabel("trips by the citizen")
-    ax.set_ylabel("percent of filed appeals")
-    ax.set_title("Trips per appeal (0 = by hotline, online or found first)")
+    ax.set_xlabel(_("trips by the citizen"))
+    ax.set_ylabel(_("percent of filed appeals"))
+    ax.set_title(_("Trips per appeal (0 = by hotline, online or found first)"))
     _legend(ax)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
@@ -107,9 +107,13 @@ def trips_figure(appeals: pd.DataFrame):
 
 
 @styled
-def breakdown_figure(summary: pd.DataFrame, dimension: str, metric: str = "resolution_time_p50"):
-    """A headline metric by group or category (or area), bars per model."""
-    from .metrics import HEADLINE
+def breakdown_figure(
+    summary: pd.DataFrame, dimension: str, metric: str = "resolution_time_p50", names: dict[str, str] | None = None
+):
+    """A headline metric by group or category (or area), bars per model; ``names``: the levels' display names."""
+    from .metrics import METRICS
+
+    names = names or {}
 
     s = summary[(summary["dimension"] == dimension) & (summary["metric"] == metric)]
     levels = list(dict.fromkeys(s["level"]))
@@ -120,9 +124,10 @@ def breakdown_figure(summary: pd.DataFrame, dimension: str, metric: str = "resol
     for k, model in enumerate(models):
         v = s[s["model"] == model].set_index("level")["value"].reindex(levels)
         ax.bar(x + (k - (len(models) - 1) / 2) * w, v.to_numpy(), w, color=_colour(model), label=model)
-    ax.set_xticks(x, levels, rotation=25, ha="right")
-    ax.set_ylabel(HEADLINE.get(metric, ("", metric))[1])
-    ax.set_title(f"{HEADLINE.get(metric, ('', metric))[1]} by {dimension}")
+    ax.set_xticks(x, [names.get(v, v) for v in levels], rotation=25, ha="right")
+    label = METRICS[metric].label_in(current()) if metric in METRICS else metric
+    ax.set_ylabel(label)
+    ax.set_title(_(BY_DIMENSION.get(dimension, "{metric} by {dimension}")).format(metric=label, dimension=dimension))
     _legend(ax)
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
@@ -135,25 +140,38 @@ def backlog_figure(backlog: pd.DataFrame):
     fig, ax = subplots(figsize=(9, 4))
     for model, df in backlog.groupby("model", sort=False):
         ax.plot(df["time_h"] / 24.0, df["backlog"], color=_colour(model), label=model)
-    ax.set_xlabel("day")
-    ax.set_ylabel("open issues")
-    ax.set_title("Backlog over time")
+    ax.set_xlabel(_("day"))
+    ax.set_ylabel(_("open issues"))
+    ax.set_title(_("Backlog over time"))
     _legend(ax)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
 
 
+#: A breakdown's title, by dimension.
+BY_DIMENSION = {
+    "group": N_("{metric} by group"),
+    "category": N_("{metric} by category"),
+    "area": N_("{metric} by area"),
+}
+
 #: The figures a run writes (:func:`figures`), and those a city run writes (:func:`city_figures`).
 RUN_FIGURES = ("times.png", "rates.png", "trips.png", "backlog.png")
 CITY_FIGURES = ("streets.png", "rates.png", "backlog.png", "categories.png")
+
+
+def level_names(sc, dimension: str) -> dict[str, str]:
+    """The groups', areas' or categories' names in the current language, by code name (for tick labels)."""
+    table = {"group": sc.groups, "area": sc.areas, "category": sc.categories}.get(dimension, {})
+    return {k: v.label.text(current(), k) for k, v in table.items()}
 
 
 def recipes(result) -> dict[str, Recipe]:
     """How to draw every figure of a run, by file name (:data:`RUN_FIGURES`; see :mod:`sim.drawing`)."""
     return {
         "times.png": partial(times_figure, result.appeals[["model", "created", "first_response", "resolved"]]),
-        "rates.png": partial(rates_figure, result.summary),
+        "rates.png": partial(rates_figure, result.summary, level_names(result.scenario, "group")),
         "trips.png": partial(trips_figure, result.appeals[["model", "filed", "trips"]]),
         "backlog.png": partial(backlog_figure, result.backlog),
     }
@@ -217,9 +235,11 @@ def city_recipes(result) -> dict[str, Recipe]:
     per-appeal records needed)."""
     return {
         "streets.png": partial(streets_figure, result.summary, result.scenario.baseline),
-        "rates.png": partial(rates_figure, result.summary),
+        "rates.png": partial(rates_figure, result.summary, level_names(result.scenario, "group")),
         "backlog.png": partial(backlog_figure, result.backlog),
-        "categories.png": partial(breakdown_figure, result.summary, "category"),
+        "categories.png": partial(
+            breakdown_figure, result.summary, "category", names=level_names(result.scenario, "category")
+        ),
     }
 
 

@@ -23,7 +23,7 @@ import pandas as pd
 
 from . import checks, finding
 from .document import Bullets, Code, Document, Figure, Section, Table, Text, display_width, table
-from .i18n import _, current
+from .i18n import N_, _, current
 from .metrics import BY_LABEL, HEADLINE, METRICS, Metric, is_rate, ratio_interval, worst_served
 from .world import ladder_offices, service_stations
 
@@ -83,18 +83,37 @@ def comparison_cells(table: pd.DataFrame) -> Table:
     return Table(cells, frozenset(str(c) for c in t.columns))
 
 
-def _listed(**groups: list[str]) -> list[str]:
-    """Indented ``name: item; item`` lines for the non-empty groups."""
-    return [f"  {name}:{' ' * max(1, 7 - len(name))}" + "; ".join(items) for name, items in groups.items() if items]
+def _listed(groups: dict[str, list[str]]) -> list[str]:
+    """Indented ``name: item; item`` lines for the non-empty groups (names in the current language)."""
+    return [
+        f"  {name}:{' ' * max(1, 7 - display_width(name))}" + _("; ").join(items)
+        for name, items in groups.items()
+        if items
+    ]
 
 
-ONE_REPLICATION = "One replication says nothing about how sure this is: run replications for confidence intervals."
+ONE_REPLICATION = N_("One replication says nothing about how sure this is: run replications for confidence intervals.")
+#: What a dimension's worst-served level is called, by dimension.
+WORST_SERVED = {
+    "group": N_("Worst-served group (longest resolution P50): {levels}"),
+    "area": N_("Worst-served area (longest resolution P50): {levels}"),
+}
 
 
-def verdict(summary: pd.DataFrame, baseline: str = "siloed", how_sure: str | None = ONE_REPLICATION) -> list[str]:
+def level_label(sc, dimension: str, level: str) -> str:
+    """A group's, area's or category's name in the current language (its code name without a scenario)."""
+    table = {"group": "groups", "area": "areas", "category": "categories"}.get(dimension)
+    entry = getattr(sc, table, {}).get(level) if sc is not None and table else None
+    return entry.label.text(current(), level) if entry is not None else level
+
+
+def verdict(
+    summary: pd.DataFrame, baseline: str = "siloed", how_sure: str | None = ONE_REPLICATION, sc=None
+) -> list[str]:
     """Plain sentences: which model did better on each headline metric, and who is worst served.
 
-    ``how_sure`` is the sentence on uncertainty after the verdict (None for none).
+    ``how_sure`` is the sentence on uncertainty after the verdict (None for none); ``sc`` names the groups
+    and areas by their labels.
     """
     s = summary[(summary["dimension"] == "all")].set_index(["metric", "model"])["value"]
     models = list(dict.fromkeys(summary["model"]))
@@ -104,34 +123,41 @@ def verdict(summary: pd.DataFrame, baseline: str = "siloed", how_sure: str | Non
             continue
         better: list[str] = []
         worse: list[str] = []
-        for metric, (direction, label) in HEADLINE.items():
+        for metric, (direction, _label) in HEADLINE.items():
             a, b = s.get((metric, baseline), np.nan), s.get((metric, model), np.nan)
             if pd.isna(a) or pd.isna(b) or a == b:
                 continue
             model_better = (b < a) if direction == "lower" else (b > a)
-            change = f"{(b / a - 1) * 100:+.0f}%" if a else "from 0"
-            (better if model_better else worse).append(f"{label} ({change})")
+            change = f"{(b / a - 1) * 100:+.0f}%" if a else _("from 0")
+            said = _("{label} ({amount})").format(label=METRICS[metric].label_in(current()), amount=change)
+            (better if model_better else worse).append(said)
         if better or worse:
             lines.append(
-                f"{model} did better than {baseline} on {len(better)} of {len(better) + len(worse)} "
-                f"headline metrics in this single replication."
+                _(
+                    "{model} did better than {baseline} on {n} of {total} headline metrics in this single replication."
+                ).format(model=model, baseline=baseline, n=len(better), total=len(better) + len(worse))
             )
-            lines += _listed(better=better, worse=worse)
+            lines += _listed({_("better"): better, _("worse"): worse})
         elif not (s.get(("appeals_filed", baseline), 0) or s.get(("appeals_filed", model), 0)):
             lines.append(
-                f"No appeal was filed under {model} or {baseline} in this run: nothing to compare "
-                "(lengthen the horizon or raise demand)."
+                _(
+                    "No appeal was filed under {model} or {baseline} in this run: nothing to compare "
+                    "(lengthen the horizon or raise demand)."
+                ).format(model=model, baseline=baseline)
             )
         else:
-            lines.append(f"{model} and {baseline} are equal on every headline metric measured in this run.")
+            lines.append(
+                _("{model} and {baseline} are equal on every headline metric measured in this run.").format(
+                    model=model, baseline=baseline
+                )
+            )
     if len(models) > 1 and how_sure:
-        lines.append(how_sure)
-    for dim in ("group", "area"):
+        lines.append(_(how_sure))
+    for dim, sentence in WORST_SERVED.items():
         worst = worst_served(summary, dim)
         if worst:
-            lines.append(
-                f"Worst-served {dim} (longest resolution P50): " + ", ".join(f"{m}: {lvl}" for m, lvl in worst.items())
-            )
+            levels = _(", ").join(f"{m}: {level_label(sc, dim, lvl)}" for m, lvl in worst.items())
+            lines.append(_(sentence).format(levels=levels))
     return lines
 
 
@@ -247,27 +273,28 @@ def comparison_sentences(comp: pd.DataFrame) -> list[str]:
         worse: list[str] = []
         unsure: list[str] = []
         for r in g.itertuples():
-            label = HEADLINE.get(r.metric, ("", r.metric))[1]
+            label = METRICS[r.metric].label_in(current()) if r.metric in METRICS else r.metric
             if pd.isna(r.diff_lo):
                 continue
             if r.diff_lo > 0 or r.diff_hi < 0:
                 up = r.diff > 0
                 good = up if r.better == "higher" else not up
-                ratio = (
-                    ""
-                    if pd.isna(r.ratio) or r.baseline_mean == 0
-                    else f" {100 * (r.ratio - 1):+.0f}% (CI {100 * (r.ratio_lo - 1):+.0f}% to "
-                    f"{100 * (r.ratio_hi - 1):+.0f}%)"
-                )
-                (better if good else worse).append(label + ratio)
+                if pd.isna(r.ratio) or r.baseline_mean == 0:
+                    said = label
+                else:
+                    lo, mid, hi = (f"{100 * (x - 1):+.0f}%" for x in (r.ratio_lo, r.ratio, r.ratio_hi))
+                    said = _("{label} {value} (CI {lo} to {hi})").format(label=label, value=mid, lo=lo, hi=hi)
+                (better if good else worse).append(said)
             else:
                 unsure.append(label)
         n = g["n_reps"].max()
         out.append(
-            f"{model} vs {base} over {n} replications: better on {len(better)}, worse on {len(worse)}, "
-            f"no clear difference on {len(unsure)} headline metrics."
+            _(
+                "{model} vs {baseline} over {n} replications: better on {better}, worse on {worse}, "
+                "no clear difference on {unclear} headline metrics."
+            ).format(model=model, baseline=base, n=n, better=len(better), worse=len(worse), unclear=len(unsure))
         )
-        out += _listed(better=better, worse=worse, unclear=unsure)
+        out += _listed({_("better"): better, _("worse"): worse, _("unclear"): unsure})
     return out
 
 
@@ -293,14 +320,17 @@ def _plain(lines: list[str]) -> list[str]:
 
 def run_document(result, table: pd.DataFrame, command: str) -> Document:
     """The report of a single run."""
-    from .plots import RUN_FIGURES, breakdown_figure
+    from .plots import RUN_FIGURES, breakdown_figure, level_names
 
     sc = result.scenario
-    rest = _plain(verdict(result.summary, sc.baseline))
+    rest = _plain(verdict(result.summary, sc.baseline, sc=sc))
     headline = " ".join(finding.of_run(result))
     top = result.utilisation.sort_values("utilisation", ascending=False).groupby("model").head(3)
     plots: list = [Figure(name.removesuffix(".png"), name) for name in RUN_FIGURES]
-    plots += [Figure(f"by {dim}", draw=functools.partial(breakdown_figure, result.summary, dim)) for dim in BREAKDOWNS]
+    plots += [
+        Figure(f"by {dim}", draw=functools.partial(breakdown_figure, result.summary, dim, names=level_names(sc, dim)))
+        for dim in BREAKDOWNS
+    ]
     return Document(
         title(sc),
         headline,

@@ -18,14 +18,21 @@ from sim.drawing import Drawer
 SAME = """
 from sim import load_scenario, run
 from sim.drawing import Drawer
+from sim.i18n import using
 from sim.plots import recipes
 with Drawer(workers=2) as drawer:          # started before any thread, as gridsim run starts it
     assert drawer.processes == 2
     result = run(load_scenario(overrides=["horizon_days=4", "warmup_days=0"]))
     there = drawer.pngs(recipes(result))
+    with using("zh"):                      # chosen after the fork, as --lang is: the processes draw in it too
+        there_zh = drawer.pngs(recipes(result))
 here = Drawer(workers=0).pngs(recipes(result))
+with using("zh"):
+    here_zh = Drawer(workers=0).pngs(recipes(result))
 assert set(there) == {"times.png", "rates.png", "trips.png", "backlog.png"}, set(there)
 assert there == here, [k for k in here if here[k] != there[k]]
+assert there_zh == here_zh, [k for k in here if here_zh[k] != there_zh[k]]
+assert all(here_zh[k] != here[k] for k in here)  # the Chinese figures are other figures
 print("ok")
 """
 

@@ -4,6 +4,8 @@ import pandas as pd
 import pytest
 
 from sim import finding
+from sim.checks import Said
+from sim.i18n import using
 
 
 def _row(metric, better, base, diff, half, model="merged"):
@@ -77,12 +79,20 @@ def test_single_run_gives_magnitudes_and_says_it_is_one_replication():
             for m, v in (("siloed", a), ("merged", b))
         ]
     )
-    warn = ["BACKLOG GROWS under siloed: +9 open issues a day", "Equal capacity: the same"]
+    warn = [
+        Said("BACKLOG GROWS under siloed: +9 open issues a day", "BACKLOG GROWS under siloed", "stability"),
+        Said("Equal capacity: the same", "", "capacity"),
+        "a note that is not a check's",
+    ]
     out = finding.single(s, "siloed", warn)
     assert out[0].startswith("merged vs siloed, one replication (no intervals")
     assert "trips per appeal (−50%)" in out[0] and "CI" not in out[0]
     assert "resolution time P50 (h) ±0%" in out[0]  # the primary metric is always said (+0.4%, rounded)
     assert out[1] == "Read with the checks: BACKLOG GROWS under siloed."
+    with using("zh"):
+        zh = finding.single(s, "siloed", [Said("…", "条线网格下积压增长", "stability")])
+    assert zh[0].startswith("多格合一综合网格对比条线网格，单次运行") and "每件跑动次数（−50%）" in zh[0]
+    assert zh[1] == "请结合检查项阅读：条线网格下积压增长。"
 
 
 def test_a_metric_that_restates_another_is_not_named_beside_it():
