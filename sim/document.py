@@ -211,7 +211,7 @@ def md_table(t: Table) -> str:
     widths = [max(3, display_width(c), *(display_width(r[k]) for r in rows)) for k, c in enumerate(cols)]
 
     def line(cells: list[str]) -> str:
-        padded = (_pad(v, w, r) for v, w, r in zip(cells, widths, right))
+        padded = (pad(v, w, r) for v, w, r in zip(cells, widths, right))
         return "| " + " | ".join(padded) + " |"
 
     rule = "|" + "|".join(("-" * (w + 1) + ":") if r else ("-" * (w + 2)) for w, r in zip(widths, right)) + "|"
@@ -227,9 +227,43 @@ def display_width(s: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
 
 
-def _pad(s: str, width: int, right: bool) -> str:
-    gap = " " * (width - display_width(s))
+def pad(s: str, width: int, right: bool = False) -> str:
+    """``s`` padded to ``width`` columns (by :func:`display_width`), on the left if ``right``."""
+    gap = " " * max(width - display_width(s), 0)
     return gap + s if right else s + gap
+
+
+_TOKEN = re.compile(r"\s+|[\u2e80-\uffef]|[^\s\u2e80-\uffef]+")
+
+
+def wrap(text: str, width: int, indent: str = "") -> list[str]:
+    """``text`` in lines of at most ``width`` columns (wide characters count two); a CJK line breaks between
+    any two characters, other text between words (a word longer than the line is cut); later lines start with
+    ``indent``.
+
+    >>> wrap("the 城运网格 station takes it up", 12, "  ")
+    ['the 城运网格', '  station', '  takes it', '  up']
+    >>> wrap("网格长协调各部门", 6)
+    ['网格长', '协调各', '部门']
+    """
+    lines, line = [], ""
+    for token in _TOKEN.findall(text):
+        if token.isspace():
+            line += " " if line.strip() else ""
+            continue
+        while display_width(line + token) > width and display_width(line.rstrip()) > display_width(indent):
+            lines.append(line.rstrip())
+            line = indent
+        while display_width(line + token) > width:  # a token longer than a whole line
+            cut = max(1, width - display_width(line))
+            while display_width(token[:cut]) > width - display_width(line) and cut > 1:
+                cut -= 1
+            lines.append(line + token[:cut])
+            line, token = indent, token[cut:]
+        line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
 
 
 @functools.cache

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from . import checks, finding
-from .document import Bullets, Code, Document, Figure, Section, Table, Text, display_width, table
+from .document import Bullets, Code, Document, Figure, Section, Table, Text, display_width, pad, table
 from .i18n import N_, _, current
 from .metrics import BY_LABEL, HEADLINE, METRICS, Metric, is_rate, ratio_interval, worst_served
 from .world import ladder_offices, service_stations
@@ -249,17 +249,19 @@ def format_comparison(comp: pd.DataFrame) -> str:
         base = g["baseline"].iloc[0]
         level = g["ci_level"].iloc[0]
         head = (
-            f"{'metric':<30}{base + ' mean [95% CI]':>28}{model + ' mean [95% CI]':>28}"
-            f"{f'ratio [{100 * level:.1f}% CI]':>24}{'better in':>11}"
+            pad(_("metric"), 30)
+            + pad(_("{model} mean [95% CI]").format(model=base), 28, True)
+            + pad(_("{model} mean [95% CI]").format(model=model), 28, True)
+            + pad(_("ratio [{level} CI]").format(level=f"{level:.1%}"), 24, True)
+            + pad(_("better in"), 11, True)
         )
-        lines += [head, "-" * len(head)]
+        lines += [head, "-" * display_width(head)]
         for r in g.itertuples():
-            label = HEADLINE.get(r.metric, ("", r.metric))[1]
-            pad = 30 - sum(2 if ord(ch) > 0x2E80 else 1 for ch in label)
+            label = METRICS[r.metric].label_in(current()) if r.metric in METRICS else r.metric
             b = f"{_fmt(r.metric, r.baseline_mean)} [{_fmt(r.metric, r.baseline_lo)}, {_fmt(r.metric, r.baseline_hi)}]"
             m = f"{_fmt(r.metric, r.model_mean)} [{_fmt(r.metric, r.model_lo)}, {_fmt(r.metric, r.model_hi)}]"
             ratio = "-" if pd.isna(r.ratio) else f"{r.ratio:.2f} [{r.ratio_lo:.2f}, {r.ratio_hi:.2f}]"
-            lines.append(f"{label}{' ' * max(pad, 1)}{b:>28}{m:>28}{ratio:>24}{100 * r.share_better:>10.0f}%")
+            lines.append(pad(label, 29) + f" {b:>28}{m:>28}{ratio:>24}{100 * r.share_better:>10.0f}%")
         lines.append("")
     return "\n".join(lines)
 
@@ -372,37 +374,50 @@ def reproduce(command: str) -> Section:
 
 
 def scenario_section(sc, staffing: pd.DataFrame | None = None) -> Section:
-    """The scenario in a few lines and two small tables: its groups and its departments."""
+    """The scenario in a few lines and two small tables: its groups and its departments (by their labels)."""
+    lang = current()
     groups = pd.DataFrame(
         {
-            g: {
-                "arrivals per day": s.arrivals_per_day,
-                "right line grid": s.p_right_line_grid,
-                "mean patience (h)": s.patience.mean_value,
-                "mean report delay (h)": s.report_delay.mean_value,
+            s.label.text(lang, g): {
+                _("arrivals per day"): s.arrivals_per_day,
+                _("right line grid"): s.p_right_line_grid,
+                _("mean patience (h)"): s.patience.mean_value,
+                _("mean report delay (h)"): s.report_delay.mean_value,
             }
             for g, s in sc.groups.items()
         }
     ).T
-    groups.index.name = "group"
+    groups.index.name = _("group")
     depts = pd.DataFrame(
         {
-            d: {"headcount (siloed)": s.headcount, "stationed when merged": sc.stationed(d)}
+            s.label.text(lang, d): {_("headcount (siloed)"): s.headcount, _("stationed when merged"): sc.stationed(d)}
             for d, s in sc.departments.items()
         }
     ).T
-    depts.index.name = "department"
-    facts = (
-        f"Horizon {sc.horizon_days:g} days (warm-up {sc.warmup_days:g}), seed {sc.seed}; {len(sc.areas)} areas "
-        f"({', '.join(sc.areas)}), {len(sc.groups)} groups, {len(sc.categories)} categories, "
-        f"{len(sc.departments)} departments, {len(sc.line_grids)} line grids. Models: {', '.join(sc.models)}; "
-        f"baseline {sc.baseline}."
+    depts.index.name = _("department")
+    facts = _(
+        "Horizon {days} days (warm-up {warmup}), seed {seed}; {n_areas} areas ({areas}), {n_groups} groups, "
+        "{n_categories} categories, {n_departments} departments, {n_grids} line grids. Models: {models}; "
+        "baseline {baseline}."
+    ).format(
+        days=f"{sc.horizon_days:g}",
+        warmup=f"{sc.warmup_days:g}",
+        seed=sc.seed,
+        n_areas=len(sc.areas),
+        areas=_(", ").join(a.label.text(lang, k) for k, a in sc.areas.items()),
+        n_groups=len(sc.groups),
+        n_categories=len(sc.categories),
+        n_departments=len(sc.departments),
+        n_grids=len(sc.line_grids),
+        models=", ".join(sc.models),
+        baseline=sc.baseline,
     )
     if staffing is not None:
         staff = staffing.groupby("model", sort=False)["headcount"].sum()
-        facts += " Total headcount: " + ", ".join(f"{m} {int(n):,}" for m, n in staff.items()) + "."
+        heads = _(", ").join(f"{m} {int(n):,}" for m, n in staff.items())
+        facts += " " + _("Total headcount: {heads}.").format(heads=heads)
     return Section(
-        "Scenario",
+        _("Scenario"),
         [Text(sc.description), Text(facts), table(groups), table(depts, fmt=lambda c, v: f"{int(v)}")],
     )
 

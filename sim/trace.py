@@ -11,9 +11,9 @@ True
 from __future__ import annotations
 
 import itertools
-import textwrap
 from datetime import date, datetime, time, timedelta
 
+from .document import pad, wrap
 from .issues import generate_issues
 from .records import AppealRecord
 from .scenario import Scenario, ScenarioError
@@ -90,17 +90,11 @@ def narrate(logs: dict[int, dict[str, AppealRecord]], width: int = 120, start: d
             rec = by_model[m]
             lines = [m.upper().center(col, "-")]
             for t, text in rec.events or []:
-                lines += textwrap.wrap(f"{clock(t, start)}  {text}", col, subsequent_indent=" " * 14)
-            lines += textwrap.wrap(_outcome(rec, start), col, subsequent_indent="  ")
+                lines += wrap(f"{clock(t, start)}  {text}", col, " " * 14)
+            lines += wrap(_outcome(rec, start), col, "  ")
             columns.append(lines)
         blocks.append(f"Appeal {i}")
         for row in itertools.zip_longest(*columns, fillvalue=""):
-            blocks.append(" | ".join(_pad(cell, col) for cell in row).rstrip())
+            blocks.append(" | ".join(pad(cell, col) for cell in row).rstrip())
         blocks.append("")
     return "\n".join(blocks)
-
-
-def _pad(text: str, width: int) -> str:
-    """Pad to a terminal width, counting CJK characters as two columns."""
-    shown = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-    return text + " " * max(width - shown, 0)

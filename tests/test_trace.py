@@ -112,3 +112,16 @@ def test_animation_of_one_day(tmp_path):
     path = animate(sc, str(tmp_path / "day.gif"), day=2, step_minutes=120)
     with Image.open(path) as im:
         assert im.n_frames == 12
+
+
+def test_columns_line_up_by_display_width_with_chinese_labels():
+    from sim import load_scenario
+    from sim.document import display_width
+
+    sc = load_scenario(overrides=["horizon_days=3", "warmup_days=0"])  # labels with Chinese in every step
+    text = narrate(trace(sc, first=3), width=100)
+    rows = [line for line in text.splitlines() if " | " in line]
+    assert any(any(ord(c) >= 0x4E00 for c in r) for r in rows)
+    bars = {display_width(r[: r.index(" | ")]) for r in rows}
+    assert len(bars) == 1  # the bar between the models stands in one column on every line
+    assert max(display_width(r) for r in rows) <= 100
