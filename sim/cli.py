@@ -245,6 +245,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
     d.add_argument("--port", type=_port, default=8050, help="port (0 to 65535; 0: any free one; taken: the next free)")
     d.add_argument("--host", default="127.0.0.1")
+    d.add_argument("--lang", choices=LANGUAGES, help="language of the page: en or zh (default: the scenario's)")
 
     v = sub.add_parser("validate", help="check a scenario file and report every error")
     v.add_argument("scenario")
@@ -782,10 +783,9 @@ def cmd_animate(args) -> int:
 def cmd_demo(args) -> int:
     from .demo.server import open_server
 
-    if args.scenario:
-        # bad input is reported before the server starts
-        load_scenario(args.scenario).one_street(_source(args), "`gridsim demo`")
-    server = open_server(args.port, args.scenario, args.host)
+    # bad input is reported before the server starts; the scenario's language is the page's by default
+    sc = load_scenario(args.scenario).one_street(_source(args), "`gridsim demo`")
+    server = open_server(args.port, args.scenario, args.host, lang=args.lang or sc.lang)
     port = server.server_address[1]
     if args.port and port != args.port:
         print(f"port {args.port} is in use: serving on {port} instead")

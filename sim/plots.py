@@ -25,9 +25,9 @@ def _legend(ax, **kw) -> None:
 
 
 @styled
-def times_figure(appeals: pd.DataFrame):
+def times_figure(appeals: pd.DataFrame, figsize: tuple[float, float] = (10, 4)):
     """ECDFs of response and resolution time (from the issue arising), by model."""
-    fig, axes = subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig, axes = subplots(1, 2, figsize=figsize, sharey=True)
     for ax, col, title in zip(axes, ("first_response", "resolved"), (_("Response time"), _("Resolution time"))):
         for model, df in appeals.groupby("model", sort=False):
             x = np.sort((df[col] - df["created"]).dropna().to_numpy())
@@ -74,6 +74,31 @@ def rates_figure(summary: pd.DataFrame, names: dict[str, str] | None = None):
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel(_("percent"))
     _legend(axes[0], loc="upper center", ncol=max(len(models), 1))
+    fig.tight_layout()
+    return fig
+
+
+@styled
+def hotline_rates_figure(summary: pd.DataFrame, figsize: tuple[float, float] = (7, 3)):
+    """The three hotline rates overall (响应率, 解决率, 满意率), bars per model: one panel, for a projector."""
+    from .metrics import METRICS
+
+    keys = ("response_rate", "resolution_rate", "satisfaction_rate")
+    s = summary[summary["dimension"] == "all"].set_index(["metric", "model"])["value"]
+    models = list(dict.fromkeys(summary["model"]))
+    fig, ax = subplots(figsize=figsize)
+    x = np.arange(len(keys))
+    w = 0.8 / max(len(models), 1)
+    for k, model in enumerate(models):
+        v = np.array([100 * s.get((m, model), np.nan) for m in keys])
+        bars = ax.bar(x + (k - (len(models) - 1) / 2) * w, v, w, color=_colour(model), label=model)
+        ax.bar_label(bars, fmt="%.0f%%", padding=2)
+    ax.set_xticks(x, [METRICS[m].label_in(current()) for m in keys])
+    ax.set_ylim(0, 118)  # room above the bars for their values and the legend
+    ax.set_yticks(range(0, 101, 20))
+    ax.set_ylabel(_("percent"))
+    ax.grid(axis="y", alpha=0.3)
+    _legend(ax, loc="upper center", ncol=max(len(models), 1))
     fig.tight_layout()
     return fig
 

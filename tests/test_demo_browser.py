@@ -86,7 +86,7 @@ def test_demo_page_reacts_and_matches_the_cli(tmp_path):
         after = _shown(driver)
         assert driver.find_element("id", "demand-value").text == "1.15"
         assert after != before, "the figures did not change"
-        assert len(driver.find_elements("css selector", "#plots img")) == 3
+        assert len(driver.find_elements("css selector", "#plots img")) == 2
     finally:
         driver.quit()
         server.shutdown()
@@ -151,3 +151,39 @@ def test_chinese_shows_in_chromium_without_a_cjk_font(tmp_path):
         pytest.skip("this machine has a CJK font of its own: its glyphs cannot be told from boxes here")
     assert shots[True]["th-a"] != shots[True]["th-b"], "boxes in the bold table cells"
     assert shots[True]["p-a"] != shots[True]["p-b"], "boxes in the paragraphs"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_page_fits_a_classroom_projector(lang):
+    """At 1280 × 800 the whole page shows without scrolling, the figures at their own size (not shrunk) and no
+    text smaller than 14 px."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = _browser()
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False}
+    )
+    server, url = serve_in_thread(0, lang=lang)
+    try:
+        driver.get(url)
+        WebDriverWait(driver, 120).until(
+            lambda d: d.find_element("tag name", "body").get_attribute("data-state") == "ready"
+        )
+        width, height = driver.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+        )
+        assert width <= 1280 and height <= 800, (width, height)
+        images = driver.execute_script("return [...document.images].map(i => [i.naturalWidth, i.width])")
+        assert len(images) == 2 and all(natural == shown for natural, shown in images), images
+        smallest = driver.execute_script(
+            "return Math.min(...[...document.querySelectorAll('body *')]"
+            ".filter(e => e.childNodes.length && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))"
+            ".map(e => parseFloat(getComputedStyle(e).fontSize)))"
+        )
+        assert smallest >= 14, smallest
+        assert driver.find_element("tag name", "html").get_attribute("lang") == lang
+        if lang == "zh":
+            assert "多格合一综合网格对比条线网格" in driver.find_element("id", "finding").text
+    finally:
+        driver.quit()
+        server.shutdown()

@@ -33,16 +33,31 @@ from urllib.parse import parse_qs, urlparse
 from .. import models
 from ..metrics import HEADLINE, METRICS as REGISTRY, Metric
 from ..scenario import ScenarioError, build_scenario, delegate_simplest, load_scenario, read_scenario
+from ..i18n import N_, _, catalogue, current, using
 from ..webfont import FONT_STACK, font_face
 
 #: The levers on the page: name -> (label, min, max, step, default).
 LEVERS = {
-    "demand": ("Arrival rate (× base)", 0.5, 1.5, 0.05, 1.0),
-    "stationed_share": ("Staff stationed in grids (share)", 0.0, 0.45, 0.05, 0.25),
-    "delegated_share": ("Categories delegated to the grid (share)", 0.0, 1.0, 0.1, 0.4),
-    "meeting_every_days": ("Joint meeting every N days", 1, 28, 1, 7),
-    "gig_wrong_office": ("Gig workers' wrong-office probability", 0.0, 0.9, 0.05, 0.5),
-    "days": ("Days simulated", 7, 90, 1, 60),
+    "demand": (N_("Arrival rate (× base)"), 0.5, 1.5, 0.05, 1.0),
+    "stationed_share": (N_("Staff stationed in grids (share)"), 0.0, 0.45, 0.05, 0.25),
+    "delegated_share": (N_("Categories delegated to the grid (share)"), 0.0, 1.0, 0.1, 0.4),
+    "meeting_every_days": (N_("Joint meeting every N days"), 1, 28, 1, 7),
+    "gig_wrong_office": (N_("Gig workers' wrong-office probability"), 0.0, 0.9, 0.05, 0.5),
+    "days": (N_("Days simulated"), 7, 90, 1, 60),
+}
+#: Inches of each figure on the page: at the figures' 110 dpi, 770 × 319 px, the right column of a 1280 × 800
+#: projector; matplotlib's 10 pt text is then 15 px.
+FIGURE_SIZE = (7.0, 2.9)
+#: The page's own words, by the marker they replace in page.html (the script's are in ``<!--WORDS-->``).
+PAGE_WORDS = {
+    "INTRO": N_("Move a lever: every model runs again on the same people and issues (common random numbers)."),
+    "LOADING": N_("loading…"),
+}
+SCRIPT_WORDS = {
+    "metric": N_("metric"),
+    "simulating": N_("simulating…"),
+    "error": N_("error: "),
+    "done": N_("{issues} issues per model, {seconds} s"),
 }
 #: The levers that act on one governance model (its scenario block): they change something only when
 #: the scenario runs that model, a variant of it, or a plug-in model derived from it.
@@ -57,7 +72,7 @@ METRICS: dict[str, Metric] = {
 #: How the page writes a value of each kind of metric (``scale`` × value to ``digits`` decimals, thousands
 #: grouped if ``group``, then ``suffix``), as gridsim's tables do: rates in percent, counts whole; times (in
 #: hours, the unit is in the label) and means to two decimals.
-_BASE: dict = {"path": None}
+_BASE: dict = {"path": None, "lang": "en"}
 # One simulation at a time: requests arrive on several threads, and matplotlib's pyplot
 # (used for the figures) is not thread-safe.  The cache and the pages' latest requests have a
 # light lock of their own, so that a setting already simulated never waits behind a slow run.
@@ -134,7 +149,7 @@ def describe_metric(m: Metric) -> dict:
     """A metric as ``/api/run`` describes it: the registry's fields, its label and unit, and how to write a value."""
     return {
         "name": m.name,
-        "label": m.label,
+        "label": m.label_in(current()),
         "en": m.en,
         "zh": m.zh,
         "unit": m.unit,
@@ -150,8 +165,15 @@ def _value(v) -> float | None:
 
 
 def _simulate(key: tuple) -> dict:
+    """One lever setting's table and figures, in the server's language (this runs on the simulation thread)."""
+    with using(_BASE["lang"]):
+        return _simulated(key)
+
+
+def _simulated(key: tuple) -> dict:
     from ..document import figure_tag
-    from ..plots import rates_figure, times_figure, trips_figure
+    from ..finding import of_run
+    from ..plots import hotline_rates_figure, times_figure
     from ..simulation import run
 
     levers = dict(key)
@@ -160,14 +182,15 @@ def _simulate(key: tuple) -> dict:
     s = res.summary[res.summary["dimension"] == "all"].set_index(["model", "metric"])["value"]
     table = {m: {model: _value(s.get((model, m))) for model in sc.models} for m in METRICS}
     compared = models.pairs(sc.models, sc.baseline)
-    # only the three figures the page shows are made (without pyplot: nothing is left open)
+    # only the two figures the page shows are made (without pyplot: nothing is left open), at the size they
+    # show (FIGURE_SIZE): no scaling in the browser, so their text is as large as the page's
     plots = {
-        "times": figure_tag(times_figure(res.appeals), "times.png"),
-        "rates": figure_tag(rates_figure(res.summary), "rates.png"),
-        "trips": figure_tag(trips_figure(res.appeals), "trips.png"),
+        "times": figure_tag(times_figure(res.appeals, FIGURE_SIZE), "times.png"),
+        "rates": figure_tag(hotline_rates_figure(res.summary, FIGURE_SIZE), "rates.png"),
     }
     return {
         "levers": levers,
+        "lang": current(),
         "models": model_info(sc),
         "baseline": compared[0][1] if compared else sc.models[0],
         "pairs": [list(p) for p in compared],
@@ -175,6 +198,7 @@ def _simulate(key: tuple) -> dict:
         "described": [describe_metric(m) for m in METRICS.values()],
         "issues": int((res.appeals["model"] == sc.models[0]).sum()),  # the same issues under every model
         "plots": plots,
+        "finding": " ".join(of_run(res)),  # what the report and the terminal lead with, for this setting
     }
 
 
@@ -287,26 +311,38 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def page() -> str:
-    """The demo page: its title names the scenario's models, with one slider per lever (disabled if inactive)."""
+    """The demo page in the server's language: its title names the scenario's models, with one slider per lever
+    (disabled if inactive)."""
+    with using(_BASE["lang"]):
+        return _page()
+
+
+def _page() -> str:
     sc = load_scenario(_BASE["path"])
     shown = model_info(sc)
     off = inactive_levers(sc)
-    heading = " vs ".join(
-        f'<span style="color:{m["colour"]}">{html.escape(m["label"])}</span>'
-        + (f" ({html.escape(m['label_zh'])})" if m["label_zh"] else "")
+    zh = current() == "zh"
+    names = (
+        f'<span style="color:{m["colour"]}">{html.escape(m["label_zh"] if zh and m["label_zh"] else m["label"])}</span>'
+        + (f" ({html.escape(m['label_zh'])})" if m["label_zh"] and not zh else "")
         for m in shown
     )
-    controls = "".join(_control(k, *spec, off.get(k)) for k, spec in LEVERS.items())
+    heading = _("Appeals under {models}").format(models=_(" vs ").join(names))
+    controls = "".join(_control(k, _(spec[0]), *spec[1:], off.get(k)) for k, spec in LEVERS.items())
     text = (Path(__file__).with_name("page.html")).read_text(encoding="utf-8")
     for mark, value in (
+        ("<!--LANG-->", current()),
         ("<!--TITLE-->", html.escape(" vs ".join(sc.models))),
-        ("<!--MODELS-->", heading),
+        ("<!--HEADING-->", heading),
         ("<!--CONTROLS-->", controls),
         ("<!--FONT-STACK-->", FONT_STACK),
+        *((f"<!--{k}-->", html.escape(_(v))) for k, v in PAGE_WORDS.items()),
+        ("<!--WORDS-->", json.dumps({k: _(v) for k, v in SCRIPT_WORDS.items()}, ensure_ascii=False)),
     ):
         text = text.replace(mark, value)
     # the CJK glyphs of the page and of what its requests fill in (metric labels), so that no machine shows boxes
-    return text.replace("/*font-face*/", font_face(text + repr(list(METRICS.values()))), 1)
+    described = " ".join(m.label_in(current()) for m in METRICS.values())
+    return text.replace("/*font-face*/", font_face(text + described), 1)
 
 
 def _control(k: str, label: str, lo, hi, step, d, note: str | None) -> str:
@@ -317,20 +353,25 @@ def _control(k: str, label: str, lo, hi, step, d, note: str | None) -> str:
     return f'<label{kind}>{label}<input type="range" {attrs}><output id="{k}-value">{d}</output>{said}</label>'
 
 
-def make_server(port: int = 8050, scenario: str | None = None, host: str = "127.0.0.1") -> ThreadingHTTPServer:
-    """A server for the demo (not started); ``port=0`` picks a free port."""
-    _BASE["path"] = scenario
+def make_server(
+    port: int = 8050, scenario: str | None = None, host: str = "127.0.0.1", lang: str = "en"
+) -> ThreadingHTTPServer:
+    """A server for the demo (not started), speaking ``lang``; ``port=0`` picks a free port."""
+    catalogue(lang)  # an unknown language fails before the server starts
+    _BASE["path"], _BASE["lang"] = scenario, lang
     clear_cache()
     return ThreadingHTTPServer((host, port), Handler)
 
 
-def open_server(port: int = 8050, scenario: str | None = None, host: str = "127.0.0.1", tries: int = 20):
+def open_server(
+    port: int = 8050, scenario: str | None = None, host: str = "127.0.0.1", tries: int = 20, lang: str = "en"
+):
     """:func:`make_server` on ``port``, or on the next free one of the ``tries`` from it when it is taken
     (another demo, say); a clear error naming ``--port`` or ``--host`` when none can be opened."""
     last = min(port + tries, 65536)
     for p in range(port, last) if port else [0]:
         try:
-            return make_server(p, scenario, host)
+            return make_server(p, scenario, host, lang)
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
                 continue
@@ -339,8 +380,8 @@ def open_server(port: int = 8050, scenario: str | None = None, host: str = "127.
     raise ScenarioError("--port", [f"ports {port} to {last - 1} are all in use on {host}: give a free one with --port"])
 
 
-def serve_in_thread(port: int = 0, scenario: str | None = None):
+def serve_in_thread(port: int = 0, scenario: str | None = None, lang: str = "en"):
     """Start a demo server in a background thread; returns (server, url)."""
-    server = make_server(port, scenario)
+    server = make_server(port, scenario, lang=lang)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
