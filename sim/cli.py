@@ -240,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--day", type=_whole(1), default=2, help="which day (1 = the first Monday)")
     a.add_argument("--out", default="day.gif", help="output file (.gif, or .mp4 where ffmpeg is present)")
     a.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE")
+    a.add_argument("--lang", choices=LANGUAGES, help="language of the frames: en or zh (default: the scenario's)")
 
     d = sub.add_parser("demo", help="start the classroom demo page on localhost")
     d.add_argument("scenario", nargs="?", help="scenario YAML (default: the embedded teaching street)")
@@ -764,6 +765,7 @@ def cmd_trace(args) -> int:
     from .trace import narrate, trace
 
     sc = load_scenario(args.scenario, _overrides(args)).one_street(_source(args), "`gridsim trace`")
+    _speak(args, sc)
     for m in args.model or []:
         sc.arm(m)
     print(narrate(trace(sc, args.appeal, args.group, args.first, args.model), args.width, sc.start_date))
@@ -774,9 +776,10 @@ def cmd_animate(args) -> int:
     from .animate import animate
 
     sc = load_scenario(args.scenario, args.overrides).one_street(_source(args), "`gridsim animate`")
+    _speak(args, sc)
     if args.out is not None:
         _writable_folder(Path(args.out).parent, "--out")
-    print(f"wrote {animate(sc, args.out, args.day)}")
+    print(f"wrote {animate(sc, args.out, args.day, progress=sys.stderr.isatty())}")
     return 0
 
 

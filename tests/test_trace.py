@@ -1,5 +1,6 @@
 """The teaching trace: a hand-built appeal's steps in the right order at the right times."""
 
+import numpy as np
 from conftest import make_scenario
 
 from sim.trace import clock, narrate, trace
@@ -112,6 +113,30 @@ def test_animation_of_one_day(tmp_path):
     path = animate(sc, str(tmp_path / "day.gif"), day=2, step_minutes=120)
     with Image.open(path) as im:
         assert im.n_frames == 12
+
+
+def test_the_animation_names_offices_and_shows_work_paused_at_night(tmp_path):
+    from PIL import Image
+
+    from sim import load_scenario
+    from sim.animate import PAUSED, animate, sample_day
+
+    sc = load_scenario(overrides=["horizon_days=3", "warmup_days=0"])
+    data = sample_day(sc, day=2, step_minutes=60)
+    f = data["models"]["siloed"]
+    assert any("(派出所)" in x for x in f["labels"])  # display names, not office keys
+    night = [(k, j) for k in range(24) for j, b in enumerate(f["busy"][k]) if b and not f["open"][k][j]]
+    assert night  # offices closed for the night with work under way
+    path = animate(sc, str(tmp_path / "day.gif"), day=2, step_minutes=60)
+    paused = tuple(int(PAUSED[i : i + 2], 16) for i in (1, 3, 5))
+    day = next(k for k in range(24) if not any(b and not o for b, o in zip(f["busy"][k], f["open"][k])))
+
+    def greys(k: int) -> int:  # pixels of the paused grey in frame k (the legend's swatch has some in every frame)
+        with Image.open(path) as im:
+            im.seek(k)
+            return sum(n for n, c in im.convert("RGB").getcolors(1 << 16) if sum(map(abs, np.subtract(c, paused))) <= 6)
+
+    assert greys(night[0][0]) > greys(day) + 100  # paused work is drawn as paused, and only then
 
 
 def test_columns_line_up_by_display_width_with_chinese_labels():
