@@ -251,6 +251,12 @@ class Experiment:
     def n_reps(self) -> int:
         return int(self.replications["replication"].nunique())
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the finding and the tables with their intervals (:func:`sim.report.experiment_html`)."""
+        from .report import experiment_html
+
+        return experiment_html(self)
+
 
 def experiment(
     sc: Scenario,

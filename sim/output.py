@@ -131,8 +131,12 @@ class ResultsFolder:
         atomic_write(self.root / name, write)
         self.names.append(name)
 
-    def table(self, name: str, df) -> None:
+    def table(self, name: str, df, parquet: bool = False) -> None:
+        """``df`` as CSV (shares and full precision); with ``parquet`` also as ``.parquet`` beside it (typed
+        columns, read back in a fraction of the time: for the per-appeal and sweep tables)."""
         self.put(name, lambda p: df.to_csv(p, index=False))
+        if parquet:
+            self.put(name.removesuffix(".csv") + ".parquet", lambda p: df.to_parquet(p, index=False))
 
     def text(self, name: str, text: str) -> None:
         self.put(name, lambda p: Path(p).write_text(text, encoding="utf-8"))
@@ -221,6 +225,10 @@ def _replace(out: Path, new: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+#: The tables written as Parquet too: the long ones (a row per appeal).
+PARQUET = ("appeals.csv",)
+
+
 def _write(
     out: Path | ResultsFolder,
     tables: dict,
@@ -249,7 +257,7 @@ def _write(
         wanted = (recipes() | {f"inline:{k}": f.draw for k, f in enumerate(inline)}) if plots else {}
         pending = drawer.submit(wanted)  # a drawer's processes draw while this one writes the tables
         for name, df in tables.items():
-            folder.table(name, df)
+            folder.table(name, df, parquet=name in PARQUET)
         if events is not None:
             from . import eventlog
 

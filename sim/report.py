@@ -657,3 +657,30 @@ def city_section(result) -> Section:
         "City",
         [Text(sc.description), Text(facts), table(kinds_table, fmt=lambda c, v: v if isinstance(v, str) else f"{v:g}")],
     )
+
+
+def notebook_html(title_text: str, finding_lines: list[str], blocks: list) -> str:
+    """What a notebook shows for a result (``_repr_html_``): its title, the finding and its tables, as the
+    report has them (rates in percent, counts whole, intervals as people read them)."""
+    from markupsafe import escape
+
+    parts = [f"<h4>{escape(title_text)}</h4>", *(f"<p>{escape(x)}</p>" for x in finding_lines)]
+    for b in blocks:
+        if isinstance(b, Table):
+            parts.append(b.frame.to_html(index=b.index, escape=True, border=0))
+        elif isinstance(b, Text):
+            parts.append(f"<p>{escape(b.text)}</p>")
+    return "\n".join(parts)
+
+
+def run_html(result) -> str:
+    """A run in a notebook: the finding and the comparison table."""
+    sc = result.scenario
+    return notebook_html(
+        title(sc), finding.of_run(result), [comparison_cells(comparison_table(result.summary, sc.baseline))]
+    )
+
+
+def experiment_html(exp) -> str:
+    """A replicated comparison in a notebook: the finding and, per model, the table with its intervals."""
+    return notebook_html(title(exp.scenario), finding.of_experiment(exp), comparison_tables(exp.comparison))

@@ -213,6 +213,12 @@ class RunResult:
     runs: list[ModelRun] = field(default_factory=list, repr=False)
     events: pd.DataFrame | None = None  # the event log (:mod:`sim.eventlog`), when asked for
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the finding and the comparison table (:func:`sim.report.run_html`)."""
+        from .report import run_html
+
+        return run_html(self)
+
 
 def run(
     scenario: Scenario,

@@ -72,3 +72,24 @@ def test_run_draws_every_figure_of_the_page_and_leaves_no_process(tmp_path):
     files = json.loads((out / "provenance.json").read_text())["files"]
     assert {"times.png", "rates.png", "trips.png", "backlog.png"} <= set(files)
     assert multiprocessing.active_children() == []
+
+
+def test_a_notebook_shows_the_finding_and_the_tables():
+    from sim import load_scenario, run
+
+    res = run(load_scenario(overrides=["horizon_days=4", "warmup_days=0"]))
+    page = res._repr_html_()
+    assert page.startswith("<h4>default: ") and "merged vs siloed, one replication" in page
+    rows = page[page.index("<table") :].split("<tr>")
+    rate = next(r for r in rows if "<th>满意率 satisfaction rate</th>" in r)
+    assert "%</td>" in rate  # a rate in percent, as the report shows it
+
+
+def test_appeals_come_as_parquet_too(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "r"
+    assert main(["run", "--days", "4", "--set", "warmup_days=0", "--out", str(out), "--quiet", "--no-plots"]) == 0
+    csv, parquet = pd.read_csv(out / "appeals.csv"), pd.read_parquet(out / "appeals.parquet")
+    assert list(parquet.columns) == list(csv.columns) and len(parquet) == len(csv)
+    assert (parquet["trips"] == csv["trips"]).all() and "appeals.parquet" in (out / "provenance.json").read_text()

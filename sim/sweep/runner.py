@@ -108,6 +108,7 @@ class SweepStore:
         """Rebuild ``sweep.csv`` from the finished points (atomically)."""
         df = self.table()
         atomic_write(self.out / "sweep.csv", lambda p: df.to_csv(p, index=False))
+        atomic_write(self.out / "sweep.parquet", lambda p: df.to_parquet(p, index=False))  # typed, quick to read
         return df
 
 
