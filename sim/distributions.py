@@ -15,7 +15,7 @@ Every distribution turns pre-drawn uniforms into values by its inverse CDF
 from __future__ import annotations
 
 import math
-from typing import Annotated, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -141,7 +141,25 @@ class Gamma(_Dist):
         return self._shape()
 
 
-class Triangular(_Dist):
+class _OnInterval:
+    """A distribution on ``[low, high]``: SciPy's standard form on [0, 1], moved to ``low``, stretched by the width.
+
+    A plain mixin, not a model: the fields stay where each distribution declares them (their order is the
+    scenario file's)."""
+
+    SUPPORT = (0.0, 1.0)
+    if TYPE_CHECKING:  # for type checkers only: as annotations, pydantic would take them for fields
+        low: float
+        high: float
+
+    def _loc(self) -> float:
+        return self.low
+
+    def _scale(self) -> float:
+        return self.high - self.low
+
+
+class Triangular(_OnInterval, _Dist):
     """Triangular on ``[low, high]`` with the given mode."""
 
     dist: Literal["triangular"]
@@ -155,14 +173,6 @@ class Triangular(_Dist):
             raise ValueError("expected low <= mode <= high and low < high")
         return self
 
-    SUPPORT = (0.0, 1.0)
-
-    def _loc(self) -> float:
-        return self.low
-
-    def _scale(self) -> float:
-        return self.high - self.low
-
     def _standard_ppf(self, q):
         c = (self.mode - self.low) / (self.high - self.low)
         return np.where(q < c, np.sqrt(c * q), 1 - np.sqrt((1 - c) * (1 - q)))
@@ -171,7 +181,7 @@ class Triangular(_Dist):
         return (1.0 + (self.mode - self.low) / (self.high - self.low)) / 3.0
 
 
-class Uniform(_Dist):
+class Uniform(_OnInterval, _Dist):
     """Uniform on ``[low, high]``."""
 
     dist: Literal["uniform"]
@@ -183,14 +193,6 @@ class Uniform(_Dist):
         if not self.low < self.high:
             raise ValueError("expected low < high")
         return self
-
-    SUPPORT = (0.0, 1.0)
-
-    def _loc(self) -> float:
-        return self.low
-
-    def _scale(self) -> float:
-        return self.high - self.low
 
     def _standard_ppf(self, q):
         return q
