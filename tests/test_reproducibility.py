@@ -20,7 +20,7 @@ from sim.issues import generate_issues
 from sim.files import atomic_write
 from sim.world import World
 
-RESULT_FILES = ("appeals.csv", "summary.csv", "utilisation.csv", "backlog.csv", "scenario.yaml")
+RESULT_FILES = ("appeals.csv", "appeals.parquet", "summary.csv", "utilisation.csv", "backlog.csv", "scenario.yaml")
 STREAM = ["issue", "created", "group", "category", "area"]
 
 
