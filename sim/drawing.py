@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -49,7 +50,7 @@ def _warm() -> None:
 class Drawer:
     """Processes that draw figures; started early so that their imports overlap other work.
 
-    ``workers=0``, a machine without ``fork`` (Windows; macOS by default), or a process that has
+    ``workers=0``, a system other than Linux (Windows has no fork; macOS's is unsafe), or a process that has
     threads already (a fork copies no thread but may copy a lock one of them holds) draws in this
     process, when :meth:`collect` asks.  Used as a context manager, it stops its processes on
     leaving (also on an error or Ctrl-C).
@@ -100,7 +101,8 @@ class Drawer:
 
 
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    # Linux only: macOS has fork but its system libraries are not safe across it (Python spawns there by default)
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def worth_a_process() -> bool:
