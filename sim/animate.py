@@ -96,9 +96,9 @@ def animate(
         ax.invert_yaxis()
         ax.set_xlim(0, top + 1)
         ax.set_xlabel(_("appeals at the office (staff at work + queue)"))
-        ax.legend(loc="lower right", fontsize=8)
+        legend = ax.legend(loc="lower right", fontsize=8)
         heading = ax.set_title(" ", color=colour(m))
-        moving = [*busy, *queue, heading]
+        moving = [*busy, *queue, heading, legend]  # the legend last: over the bars, as in a plain figure
         for a in moving:
             a.set_animated(True)  # left out of the background, drawn each frame
         panels.append((m, busy, queue, heading, moving))

@@ -416,6 +416,8 @@ def _run_street(args, drawer) -> int:
 
     sc, out, command, started = _setup(args, city=True)
     if sc.city is not None:
+        if drawer is not None:
+            drawer.close()  # a city's workers take the cores; its few figures are drawn at the end, here
         return _run_city(args, sc, out, command, started)
     t0 = time.perf_counter()
     result = run(sc, models=args.model, progress=not args.quiet and sys.stderr.isatty(), events=args.event_log)
@@ -440,11 +442,11 @@ def _run_street(args, drawer) -> int:
 
 
 def _print_finding(sentences: list[str]) -> None:
-    """The finding in words (:mod:`sim.finding`), before the tables."""
-    import textwrap
+    """The finding in words (:mod:`sim.finding`), before the tables, in lines of 100 columns (CJK counts two)."""
+    from .document import wrap
 
     for x in sentences:
-        print(textwrap.fill(x, width=100, break_on_hyphens=False))
+        print("\n".join(wrap(x, 100)))
     print()
 
 

@@ -29,20 +29,29 @@ from typing import Any
 Recipe = Callable[[], Any]
 
 
-def draw(recipe: Recipe, lang: str | None = None) -> bytes:
-    """The PNG of one recipe, its text in ``lang`` (None: the current language)."""
+def draw(recipe: Recipe, lang: str | None = None, plugins: tuple[str, ...] = ()) -> bytes:
+    """The PNG of one recipe, its text in ``lang`` (None: the current language), with the models of
+    ``plugins`` known (their colours: a drawing process was forked before the scenario loaded them)."""
+    from . import models
     from .document import figure_png
     from .i18n import using
 
+    models.load(plugins)
     with using(lang):
         return figure_png(recipe())
 
 
 def _warm() -> None:
-    """Import what drawing needs (matplotlib, the figure functions, the CJK font) before the first recipe."""
+    """Import what drawing needs (matplotlib, the figure functions, the CJK font) before the first recipe.
+
+    Ctrl-C is the command's to handle: a drawing process ignores it (the command stops the pool), so that
+    the terminal shows one "interrupted" line, not a traceback from each process."""
+    import signal
+
     from . import plots
     from .style import subplots
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     subplots()  # registers the font and makes matplotlib's figure class
     del plots
 
@@ -76,9 +85,11 @@ class Drawer:
         if self._pool is None:
             return dict(recipes)
         from .i18n import current
+        from .models import modules
 
-        lang = current()  # a drawing process was forked before the command chose its language
-        return {name: self._pool.submit(draw, r, lang) for name, r in recipes.items()}
+        # the processes were forked before the command chose its language and loaded the scenario's plug-ins
+        lang, plugins = current(), tuple(modules())
+        return {name: self._pool.submit(draw, r, lang, plugins) for name, r in recipes.items()}
 
     def collect(self, submitted: dict[str, Future | Recipe]) -> dict[str, bytes]:
         """The PNGs of what :meth:`submit` started, by file name, once drawn."""

@@ -47,6 +47,12 @@ def catalogue(lang: str) -> gettext.NullTranslations:
     return gettext.translation(DOMAIN, localedir=LOCALE, languages=[lang])
 
 
+def messages(lang: str) -> str:
+    """Every translated message of ``lang``, run together (for a page that must carry the glyphs of text it
+    is sent later: see :mod:`sim.webfont`); "" for English."""
+    return " ".join(str(v) for v in getattr(catalogue(lang), "_catalog", {}).values())
+
+
 def _(message: str) -> str:
     """``message`` in the current language."""
     return catalogue(_current.get()).gettext(message)

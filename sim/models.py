@@ -99,6 +99,12 @@ def load(modules: Iterable[str], source: str = "plugins") -> None:
         raise ScenarioError(source, problems)
 
 
+def modules() -> list[str]:
+    """The modules of every registered model (a process that imports them knows the same models)."""
+    _ensure()
+    return sorted({cls.__module__ for cls in _REGISTRY.values()})
+
+
 def names() -> list[str]:
     """Every registered model, the shipped two first."""
     _ensure()

@@ -36,6 +36,10 @@ CJK_START = 0x2E80
 FONT_STACK = f'"{FAMILY}",system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif'
 
 
+#: The version of :func:`_cut`'s options, in the cache key: change it with them.
+CUT = 1
+
+
 def font_face(text: str) -> str:
     """A CSS ``@font-face`` rule with the CJK glyphs ``text`` needs, or "" when it needs none."""
     chars = "".join(sorted({c for c in text if ord(c) >= CJK_START} & _covered()))
@@ -62,18 +66,24 @@ def _covered() -> frozenset[str]:
 
 def _subset(chars: str) -> bytes:
     """The font cut to ``chars``, as WOFF: from the cache folder if it was made before."""
-    key = hashlib.sha256(f"{CJK_FONT.stat().st_size}:{chars}".encode()).hexdigest()[:24]
-    cached = _cache_folder() / f"{key}.woff"
+    import fontTools
+
+    # a subset is the font, the tool and its options applied to the characters: all of them are in the key
+    key = f"{CJK_FONT.stat().st_size}:{fontTools.version}:{CUT}:{chars}"
+    folder = _cache_folder()
+    cached = folder / f"{hashlib.sha256(key.encode()).hexdigest()[:24]}.woff" if folder else None
     try:
-        return cached.read_bytes()
+        if cached is not None:
+            return cached.read_bytes()
     except OSError:
         pass
     data = _cut(chars)
     try:  # a cache that cannot be written only costs the next page the cut again
         from .files import atomic_write
 
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(cached, lambda p: Path(p).write_bytes(data))
+        if cached is not None:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(cached, lambda p: Path(p).write_bytes(data))
     except OSError:
         pass
     return data
@@ -99,7 +109,11 @@ def _cut(chars: str) -> bytes:
     return buf.getvalue()
 
 
-def _cache_folder() -> Path:
-    """``$XDG_CACHE_HOME/gridsim/fonts`` (``~/.cache/gridsim/fonts`` by default)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+def _cache_folder() -> Path | None:
+    """``$XDG_CACHE_HOME/gridsim/fonts`` (``~/.cache/gridsim/fonts`` by default); None where there is no home
+    (a container's user without one): no cache then."""
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    except (RuntimeError, KeyError):
+        return None
     return Path(base) / "gridsim" / "fonts"

@@ -93,3 +93,39 @@ def test_appeals_come_as_parquet_too(tmp_path):
     csv, parquet = pd.read_csv(out / "appeals.csv"), pd.read_parquet(out / "appeals.parquet")
     assert list(parquet.columns) == list(csv.columns) and len(parquet) == len(csv)
     assert (parquet["trips"] == csv["trips"]).all() and "appeals.parquet" in (out / "provenance.json").read_text()
+
+
+PLUGIN = """
+from sim.governance import SiloedPolicy, register
+
+
+@register
+class Tinted(SiloedPolicy):
+    name = "tinted"
+    label, label_zh, colour = "tinted line grids", "着色的条线网格", "#123456"
+"""
+
+LATE_PLUGIN = """
+import pandas as pd
+from functools import partial
+from sim import models
+from sim.drawing import Drawer
+from sim.plots import backlog_figure
+with Drawer(workers=1) as drawer:            # forked before the scenario names its plug-in, as in gridsim run
+    models.load(["tinted_model"])
+    recipe = {"b.png": partial(backlog_figure, pd.DataFrame({"model": ["tinted"] * 3, "time_h": [0, 24, 48],
+                                                             "backlog": [1, 3, 2]}))}
+    there = drawer.pngs(recipe)
+here = Drawer(workers=0).pngs(recipe)
+assert there == here, "the drawing process coloured the plug-in's model otherwise"
+print("ok")
+"""
+
+
+def test_a_plug_in_loaded_after_the_fork_draws_in_its_own_colour(tmp_path):
+    import os
+
+    (tmp_path / "tinted_model.py").write_text(PLUGIN)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    p = subprocess.run([sys.executable, "-c", LATE_PLUGIN], capture_output=True, text=True, timeout=300, env=env)
+    assert p.returncode == 0 and p.stdout.strip() == "ok", p.stderr

@@ -57,3 +57,21 @@ def test_the_report_page_embeds_its_glyphs(tmp_path):
     have = {chr(c) for c in _font(head).getBestCmap()}
     used = {c for c in page if ord(c) >= webfont.CJK_START}
     assert used and used <= have
+
+
+def test_the_demo_page_carries_the_glyphs_of_the_chinese_finding_it_is_sent_later():
+    from sim import load_scenario, run
+    from sim.demo import server
+    from sim.finding import of_run
+    from sim.i18n import using
+
+    srv = server.make_server(0, lang="zh")
+    try:
+        page = server.page()
+    finally:
+        srv.server_close()
+    have = {chr(c) for c in _font(page[: page.index("</style>")]).getBestCmap()}
+    with using("zh"):
+        finding = " ".join(of_run(run(load_scenario(overrides=["horizon_days=20"]))))
+    missing = {c for c in finding if ord(c) >= webfont.CJK_START} - have
+    assert not missing, "".join(sorted(missing))

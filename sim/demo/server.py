@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlparse
 from .. import models
 from ..metrics import HEADLINE, METRICS as REGISTRY, Metric
 from ..scenario import ScenarioError, build_scenario, delegate_simplest, load_scenario, read_scenario
-from ..i18n import N_, _, catalogue, current, using
+from ..i18n import N_, _, catalogue, current, messages, using
 from ..webfont import FONT_STACK, font_face
 
 #: The levers on the page: name -> (label, min, max, step, default).
@@ -341,8 +341,9 @@ def _page() -> str:
     ):
         text = text.replace(mark, value)
     # the CJK glyphs of the page and of what its requests fill in (metric labels), so that no machine shows boxes
+    # and the glyphs of what its requests fill in: the metric labels, and the finding (any message of the catalogue)
     described = " ".join(m.label_in(current()) for m in METRICS.values())
-    return text.replace("/*font-face*/", font_face(text + described), 1)
+    return text.replace("/*font-face*/", font_face(text + described + messages(current())), 1)
 
 
 def _control(k: str, label: str, lo, hi, step, d, note: str | None) -> str:
