@@ -224,6 +224,45 @@ def _parser() -> argparse.ArgumentParser:
     )
     sw.add_argument("--quiet", action="store_true")
 
+    op = sub.add_parser(
+        "optimise",
+        aliases=["optimize"],
+        help="the least staff that meets targets, per model (Optuna; resumable; local cores or Dask)",
+    )
+    _scenario_args(op, "optimise this model (repeatable; default: the scenario's models, each in turn)")
+    op.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="METRIC>=LEVEL",
+        help="e.g. '响应率>=0.95', 'resolution_time_p90<=72' (repeatable; replaces the scenario's optimise.targets)",
+    )
+    op.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="PATH=LOW:HIGH[:STEP]",
+        help="a decision variable, e.g. 'departments.*.headcount=1:12', 'merged.stationed_share=0.1:0.4:0.05', "
+        "'line_grids.*.intake_staff=x0.5:x2' (repeatable; replaces optimise.variables; default: every "
+        "department's headcount and line grid's intake staff from 1 to twice the scenario's, and for merged its "
+        "grid leaders per area and stationed share)",
+    )
+    goal = op.add_mutually_exclusive_group()
+    goal.add_argument("--minimise", "--minimize", dest="minimise", metavar="METRIC", help="default: the cost")
+    goal.add_argument("--maximise", "--maximize", dest="maximise", metavar="METRIC", help="a metric, within --budget")
+    op.add_argument("--cost", choices=["staffed_hours", "headcount"], help="what staff cost (default staffed_hours)")
+    op.add_argument("--budget", type=_share, help="at most this much cost (with --minimise METRIC)")
+    op.add_argument("--trials", type=_whole(1), help="distinct staffings judged per model (default 120)")
+    op.add_argument("--reps", type=_whole(2), help="replications a staffing is judged on at first (default 5)")
+    op.add_argument("--max-reps", type=_whole(2), help="at most, for a staffing near a target (default 20)")
+    op.add_argument("--confirm-reps", type=_whole(2), help="fresh replications that confirm the choice (default 30)")
+    op.add_argument("--sampler", choices=["tpe", "grid", "random"], default="tpe", help="grid: exhaustive")
+    op.add_argument("--batch", type=_whole(1), default=4, help="staffings proposed at a time (default 4)")
+    op.add_argument("--workers", type=_whole(1), default=os.cpu_count() or 1, help="local processes")
+    op.add_argument("--scheduler", help="Dask: 'local' for a LocalCluster, or an address such as tcp://host:8786")
+    op.add_argument("--fresh", action="store_true", help="discard an earlier search in --out and start over")
+    op.add_argument("--no-plots", action="store_true", help="skip frontier.png")
+
     an = sub.add_parser("analyze", help="ratios, Sobol indices and PRIM boxes of a sweep results folder")
     an.add_argument("folder", type=Path)
     an.add_argument("--quiet", action="store_true")
@@ -259,7 +298,7 @@ def _parser() -> argparse.ArgumentParser:
     where = mg.add_mutually_exclusive_group()
     where.add_argument("--out", type=Path, help="write the migrated file here instead of to stdout")
     where.add_argument("--in-place", action="store_true", help="rewrite FILE itself, keeping the original as FILE.bak")
-    for command in sub.choices.values():
+    for command in {id(c): c for c in sub.choices.values()}.values():  # an alias names its parser again
         command.add_argument(
             "--allow-large",
             action="store_true",
@@ -753,6 +792,50 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_optimise(args) -> int:
+    from .optimise.plan import merged_spec, problems, write
+    from .optimise.spec import parse_variable
+    from .optimise.report import finding
+    from .optimise.search import search
+    from .output import ResultsFolder
+
+    sc, out, command, started = _setup(args, "-optimise")
+    given = {
+        "targets": args.target,
+        "minimise": args.minimise or args.maximise,
+        "maximise": True if args.maximise else None,
+        "cost": args.cost,
+        "budget": args.budget,
+        "trials": args.trials,
+        "replications": args.reps,
+        "max_replications": args.max_reps,
+        "confirm_replications": args.confirm_reps,
+    }
+    spec = merged_spec(sc.optimise, variables=[parse_variable(v) for v in args.vary], **given)
+    plan = problems(sc, spec, args.model or sc.models, args.sampler, args.batch)
+    t0 = time.perf_counter()
+    outcomes = []
+    for problem in plan:
+        outcomes.append(
+            search(
+                problem,
+                out,
+                workers=max(args.workers, 1),
+                scheduler=args.scheduler,
+                progress=not args.quiet and sys.stderr.isatty(),
+                fresh=args.fresh,
+            )
+        )
+    wall = time.perf_counter() - t0
+    folder = ResultsFolder(out, staged=False)
+    write(outcomes, folder, command, plots=not args.no_plots)
+    folder.provenance(sc, [p.model for p in plan], command, started, wall)
+    if not args.quiet:
+        _print_finding(finding(outcomes))
+        print(f"Results written to {out}/ ({wall:.1f} s)")
+    return 0
+
+
 def cmd_analyze(args) -> int:
     from .sweep.analysis import analyze
 
@@ -931,6 +1014,8 @@ def main(argv: list[str] | None = None) -> int:
         "warmup": cmd_warmup,
         "sweep": cmd_sweep,
         "analyze": cmd_analyze,
+        "optimise": cmd_optimise,
+        "optimize": cmd_optimise,
         "trace": cmd_trace,
         "animate": cmd_animate,
         "demo": cmd_demo,

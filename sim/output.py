@@ -50,8 +50,8 @@ def provenance(scenario, models: list[str], command: str, started: str, wall_sec
 
 
 #: What a results folder holds, for folders written before provenance listed its files.
-_OUTPUT_SUFFIXES = {".csv", ".md", ".html", ".png", ".yaml", ".json", ".gz", ".parquet"}
-_SUBFOLDERS = {"appeals", "events"}  # the per-street and per-replication subfolders
+_OUTPUT_SUFFIXES = {".csv", ".md", ".html", ".png", ".yaml", ".json", ".gz", ".parquet", ".db"}  # .db: a search's study
+_SUBFOLDERS = {"appeals", "events", "evals"}  # the per-street, per-replication and per-staffing subfolders
 
 
 def _written_by_a_run(p: Path) -> bool:

@@ -48,6 +48,7 @@ from . import models
 from .errors import ScenarioError, ScenarioNote
 from .limits import HINT, limits
 from .migrate import migrate, old_field_hint
+from .optimise.spec import OptimiseSpec
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -864,6 +865,11 @@ class Scenario(Strict):
     )
     calibration: Optional[CalibrationInfo] = Field(
         default=None, description="set by gridsim calibrate: the log, the fit window and what was assumed"
+    )
+    optimise: Optional[OptimiseSpec] = Field(
+        default=None,
+        exclude=True,  # a search's settings, not the street: not in the resolved scenario, its hash or its runs
+        description="a staffing search (gridsim optimise): decision variables, targets, objective",
     )
 
     @field_validator("name")

@@ -1,0 +1,124 @@
+"""Judging one staffing: simulate it on common replications and say whether it meets the targets.
+
+A candidate is a staffing: a value for each decision variable.  It runs on replications
+``0, 1, ...`` of the scenario's seed tree, the same replications for every candidate (common
+random numbers: two staffings meet the same citizens and the same issues, so their difference is
+the staffing's alone).  Confirmation runs on fresh replications from :data:`CONFIRM_FROM` on.
+
+"Meets the targets" means the one-sided bound of each target metric's mean clears the target,
+all targets jointly: each bound at level ``1 - alpha/k`` for ``k`` targets (Bonferroni).
+
+>>> import pandas as pd
+>>> from sim.optimise.spec import Target
+>>> reps = pd.DataFrame({"response_rate": [0.96, 0.97, 0.98, 0.97], "staffed_hours": [100.0] * 4})
+>>> j = judge(reps, [Target("response_rate", ">=", 0.95)])
+>>> j.feasible, round(j.bounds["response_rate"], 4), j.cost("staffed_hours")
+(True, 0.9604, 100.0)
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ScenarioError
+from ..statistics import t_quantile
+from .spec import Target
+
+#: The first replication of a confirmation: fresh issue streams, never used by the search.
+CONFIRM_FROM = 1_000_000
+
+
+def key(values: dict) -> str:
+    """A short stable name of a staffing (its values), for caches and tables.
+
+    >>> key({"departments.police.headcount": 6}), key({"departments.police.headcount": 7})
+    ('0ee931c3ac3b', '2bb19911f5ed')
+    """
+    text = json.dumps(values, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def staffed(raw: dict, values: dict, source: str = "optimise"):
+    """The scenario of ``raw`` (plain scenario data) with each ``path: value`` of ``values`` set."""
+    from ..scenario import build_scenario, set_path
+
+    data = copy.deepcopy(raw)
+    for path, value in values.items():
+        set_path(data, path, value, source)
+    return build_scenario(data, source)
+
+
+@dataclass
+class Judgement:
+    """A candidate's replications, each target's mean and one-sided bound, and the verdict."""
+
+    reps: pd.DataFrame  # one row per replication, one column per metric
+    targets: list[Target]
+    level: float  # of each one-sided bound
+    means: dict[str, float] = field(default_factory=dict)
+    bounds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.reps)
+
+    @property
+    def feasible(self) -> bool:
+        return all(t.met(self.bounds[t.metric]) for t in self.targets)
+
+    @property
+    def undecided(self) -> bool:
+        """Short of a target only by its bound: every mean meets its target, so more replications may settle it."""
+        return not self.feasible and all(t.met(self.means[t.metric]) for t in self.targets)
+
+    def cost(self, metric: str) -> float:
+        return float(self.reps[metric].mean()) if metric in self.reps and self.n else math.nan
+
+    def violations(self) -> list[float]:
+        """Each target's shortfall of the bound, relative to the target's level (<= 0: met); for the sampler."""
+        return [-t.slack(self.bounds[t.metric]) / (abs(t.level) or 1.0) for t in self.targets]
+
+
+def judge(reps: pd.DataFrame, targets: list[Target], alpha: float = 0.05) -> Judgement:
+    """Each target metric's mean over ``reps`` and its one-sided ``1 - alpha/k`` Student-t bound.
+
+    With one replication, or a metric missing (NaN) in any, the bound is NaN: not met.
+    """
+    level = 1 - alpha / max(len(targets), 1)
+    j = Judgement(reps, targets, level)
+    for t in targets:
+        x = reps[t.metric].to_numpy(dtype=float) if t.metric in reps else np.array([math.nan])
+        n = len(x)
+        mean = float(x.mean()) if n else math.nan
+        if n < 2 or np.isnan(x).any():
+            j.means[t.metric], j.bounds[t.metric] = mean, math.nan
+            continue
+        half = t_quantile(1 - 2 * (1 - level), n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
+        j.means[t.metric] = mean
+        j.bounds[t.metric] = mean - half if t.op == ">=" else mean + half
+    return j
+
+
+def replication(shared: tuple[dict, str], job: tuple[dict, int]) -> tuple[str, int, dict | str]:
+    """One replication of one candidate: ``(key, replication, {metric: value})``, or the reason it cannot run.
+
+    A module-level function, run in worker processes and on Dask (:mod:`sim.executors`).
+    """
+    from ..experiment import replication_rows
+
+    raw, model = shared
+    values, rep = job
+    try:
+        sc = staffed(raw, values)
+    except ScenarioError as exc:
+        return key(values), rep, "; ".join(exc.errors)
+    rows = replication_rows(sc, rep, [model])
+    rows = rows[rows["model"] == model]
+    return key(values), rep, dict(zip(rows["metric"], rows["value"].astype(float)))

@@ -1,0 +1,231 @@
+"""Staffing optimisation: the parsing, the judgement, and the search against answers known otherwise.
+
+- an M/M/c department whose least c meeting a mean-time target is known from Erlang C: the search
+  must find that c;
+- two departments in tandem, a few levels each: the search finds the optimum an exhaustive search
+  over the same replications finds;
+- a search stopped in the middle of a batch continues to the same answer as one never stopped.
+"""
+
+import math
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim import verification as v
+from sim.errors import ScenarioError
+from sim.optimise.evaluate import judge
+from sim.optimise.search import Problem, open_study, search
+from sim.optimise.spec import Target, VariableSpec, expand, find_metric, parse_target, parse_variable
+
+EXP = {"dist": "exponential", "mean": 1.0}
+LAM, MU, WAIT = 2.5, 1.0, 1.5  # M/M/c: W(3) = 2.40 h, W(4) = 1.21 h, W(5) = 1.05 h: the least c with W <= 1.5 is 4
+
+
+def _mmc(days: float = 20.0):
+    return v.textbook_scenario(LAM, {"d": EXP}, {"d": 1}, hours=24 * days, warmup_hours=24.0, seed=5)
+
+
+def _least_c(target: float) -> int:
+    """The least c whose M/M/c mean time in system is at most ``target`` (Erlang C)."""
+    c = math.floor(LAM / MU) + 1
+    while v.erlang_c(c, LAM, MU)[1] + 1 / MU > target:
+        c += 1
+    return c
+
+
+def _problem(sc, variables, targets, **kw) -> Problem:
+    raw = sc.to_dict()
+    vs = [x for s in variables for x in expand(s, raw)]
+    return Problem(raw, "siloed", vs, targets, seed=sc.seed, **kw)
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+def test_targets_by_name_in_english_or_chinese():
+    assert parse_target("响应率>=0.95") == Target("response_rate", ">=", 0.95)
+    assert parse_target("满意率 ≥ 95%") == Target("satisfaction_rate", ">=", 0.95)
+    assert parse_target("回访后满意率>=0.9").metric == "final_satisfaction_rate"  # which 满意率: the name says
+    assert parse_target("resolution_time_p90<=72") == Target("resolution_time_p90", "<=", 72.0)
+    assert find_metric("resolution rate") == "resolution_rate"
+
+
+@pytest.mark.parametrize("bad", ["响应率=0.95", "响应率>=high", "no_such_metric>=1", ">=0.5"])
+def test_bad_targets_are_bad_input(bad):
+    with pytest.raises(ScenarioError):
+        parse_target(bad)
+
+
+def test_variables_expand_wildcards_and_relative_ranges():
+    sc = v.textbook_scenario(1.0, {"a": EXP, "b": EXP}, {"a": 4, "b": 6}, hours=48, warmup_hours=0)
+    vs = expand(parse_variable("departments.*.headcount=x0.5:x1.5"), sc.to_dict())
+    assert [(x.path, x.levels[0], x.levels[-1], x.integer) for x in vs] == [
+        ("departments.a.headcount", 2, 6, True),
+        ("departments.b.headcount", 3, 9, True),
+    ]
+    share = expand(VariableSpec(path="merged.stationed_share", low=0.1, high=0.4, step=0.1), sc.to_dict())[0]
+    assert share.levels == (0.1, 0.2, 0.3, 0.4) and not share.integer
+    with pytest.raises(ScenarioError, match="no such field"):
+        expand(parse_variable("departments.*.heads=1:3"), sc.to_dict())
+    with pytest.raises(ScenarioError, match="LOW:HIGH"):
+        parse_variable("departments.a.headcount=1")
+
+
+def test_judgement_is_a_joint_one_sided_bound():
+    """Two targets: each bound at 97.5%, one-sided; a target met by the mean but not the bound is undecided."""
+    reps = pd.DataFrame({"a": [0.95, 0.97, 0.96, 0.98], "b": [10.0, 12.0, 11.0, 13.0]})
+    j = judge(reps, [Target("a", ">=", 0.94), Target("b", "<=", 12.0)])
+    t = 3.1824463  # t(0.975, 3)
+    assert j.bounds["a"] == pytest.approx(0.965 - t * reps["a"].std() / 2)
+    assert j.bounds["b"] == pytest.approx(11.5 + t * reps["b"].std() / 2)
+    assert not j.feasible and j.undecided  # b's mean (11.5) meets 12, its bound (13.55) does not
+    assert judge(reps.iloc[:1], [Target("a", ">=", 0.5)]).feasible is False  # one replication: no bound
+
+
+# --- against known answers -----------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_finds_the_least_c_of_erlang_c(tmp_path):
+    """The least headcount whose mean time in system is at most 1.5 h is Erlang C's c (4), not a neighbour."""
+    assert _least_c(WAIT) == 4
+    sc = _mmc()
+    p = _problem(
+        sc,
+        [VariableSpec(path="departments.d.headcount", low=1, high=8)],
+        [Target("resolution_time_mean", "<=", WAIT)],
+        objective="headcount",
+        cost="headcount",
+        trials=8,
+        confirm_replications=10,
+    )
+    out = search(p, tmp_path, workers=2)
+    assert out.chosen == {"departments.d.headcount": _least_c(WAIT)}
+    assert out.confirmed is not None and out.confirmed.bounds["resolution_time_mean"] <= WAIT
+    at_3 = out.table.set_index("departments.d.headcount").loc[3]
+    assert at_3["resolution_time_mean_mean"] > WAIT  # c = 3 is judged, and fails
+
+
+@pytest.mark.slow
+def test_tpe_finds_the_optimum_an_exhaustive_search_finds(tmp_path):
+    """Two departments in tandem, five levels each: TPE, judging 15 of the 25 staffings, picks the one the
+    exhaustive grid picks, each judged on the same replications (no extra replications, so verdicts match)."""
+    sc = v.textbook_scenario(
+        1.5,
+        {"a": EXP, "b": {"dist": "exponential", "mean": 0.5}},
+        {"a": 1, "b": 1},
+        hours=24 * 15,
+        warmup_hours=24,
+        seed=9,
+    )
+    variables = [VariableSpec(path="departments.*.headcount", low=1, high=5)]
+    targets = [Target("resolution_time_mean", "<=", 2.2), Target("resolution_rate", ">=", 0.97)]
+    kw = dict(trials=25, replications=4, max_replications=4, confirm_replications=8)
+    grid = search(_problem(sc, variables, targets, sampler="grid", **kw), tmp_path / "grid", workers=2)
+    tpe = search(_problem(sc, variables, targets, **kw | {"trials": 15}), tmp_path / "tpe", workers=2)
+    assert len(grid.table) == 25 and len(tpe.table) == 15
+    ok = grid.table[grid.table["meets_targets"]]
+    least = ok.loc[ok["staffed_hours"].idxmin()]
+    assert grid.chosen == {p: int(least[p]) for p in grid.chosen}
+    assert tpe.chosen == grid.chosen
+    both = tpe.table.merge(grid.table, on="key", suffixes=("", "_grid"))
+    assert (both["resolution_time_mean_mean"] == both["resolution_time_mean_mean_grid"]).all()  # same replications
+
+
+@pytest.mark.slow
+def test_a_stopped_search_continues_to_the_same_answer(tmp_path):
+    """A batch asked and never told (the process was killed) is judged again on resuming; the rest follows as if
+    never stopped: the same staffings, the same verdicts, the same choice as a search run in one go."""
+    sc = _mmc(days=8)
+    kw = dict(objective="headcount", cost="headcount", trials=6, confirm_replications=4, batch=2)
+    variables = [VariableSpec(path="departments.d.headcount", low=1, high=8)]
+    targets = [Target("resolution_time_mean", "<=", 2.0)]
+    whole = search(_problem(sc, variables, targets, **kw), tmp_path / "whole")
+    p = _problem(sc, variables, targets, **kw | {"trials": 2})
+    search(p, tmp_path / "stopped")
+    p.trials = 6
+    study = open_study(p, tmp_path / "stopped")
+    from sim.optimise.search import _distributions, _sampler
+
+    study.sampler = _sampler(p, len(study.trials) // p.batch)
+    [study.ask(_distributions(p)) for _ in range(p.batch)]  # asked, then the process "dies"
+    resumed = search(p, tmp_path / "stopped")
+    cols = ["trial", "departments.d.headcount", "n_reps", "resolution_time_mean_mean", "meets_targets"]
+    pd.testing.assert_frame_equal(resumed.table[cols], whole.table[cols])
+    assert resumed.chosen == whole.chosen
+
+
+def test_a_folder_of_another_search_is_refused(tmp_path):
+    sc = _mmc(days=2)
+    variables = [VariableSpec(path="departments.d.headcount", low=3, high=4)]
+    open_study(_problem(sc, variables, [Target("resolution_time_mean", "<=", 2.0)]), tmp_path)
+    with pytest.raises(ScenarioError, match="different search"):
+        open_study(_problem(sc, variables, [Target("resolution_time_mean", "<=", 3.0)]), tmp_path)
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+def _gridsim(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["--target", "响应率=>0.9"], "METRIC>=LEVEL"),
+        (["--target", "响应率>=0.9", "--vary", "departments.nope.headcount=1:3"], "departments.nope: no such field"),
+        (["--minimise", "resolution_time_p50"], "needs a budget"),
+        ([], "at least one target"),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(tmp_path, args, expected):
+    r = _gridsim("optimise", "--out", str(tmp_path / "o"), "--model", "merged", *args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert expected in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_command_writes_a_scenario_that_runs(tmp_path):
+    """`gridsim optimize` (either spelling) on a scenario file: the tables, the report and best-<model>.yaml,
+    which `gridsim run` takes as it is and whose staffing is the one chosen."""
+    sc = _mmc(days=6)
+    path = tmp_path / "mmc.yaml"
+    path.write_text(sc.to_yaml())
+    r = _gridsim(
+        "optimize",
+        str(path),
+        "--model",
+        "siloed",
+        "--target",
+        "resolution_time_mean<=1.5",
+        "--vary",
+        "departments.d.headcount=3:6",
+        "--minimize",
+        "headcount",
+        "--reps",
+        "3",
+        "--confirm-reps",
+        "3",
+        "--trials",
+        "4",
+        "--workers",
+        "1",
+        "--out",
+        "o",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "o"
+    for f in ("trials.csv", "chosen.csv", "confirmed.csv", "frontier.csv", "frontier.png", "report.html"):
+        assert (out / f).is_file(), f
+    chosen = pd.read_csv(out / "chosen.csv").set_index("variable")["chosen"]
+    best = yaml.safe_load((out / "best-siloed.yaml").read_text())
+    assert best["departments"]["d"]["headcount"] == chosen["departments.d.headcount"]
+    ran = _gridsim("run", str(out / "best-siloed.yaml"), "--no-plots", "--out", "run", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
