@@ -69,6 +69,9 @@ def problems(sc, spec: OptimiseSpec, model_names: list[str], sampler: str, batch
     for m in model_names:
         specs = list(spec.variables) or default_specs(sc, m)
         variables = model_variables(sc, m, specs, "--vary" if spec.variables else "optimise.variables")
+        size = math.prod(len(v.levels) for v in variables)
+        if sampler == "grid" and size > MAX_GRID:
+            raise ScenarioError("--sampler", [f"grid: {size:,} staffings for {m}, more than {MAX_GRID:,} (use tpe)"])
         out.append(
             Problem(
                 raw,
