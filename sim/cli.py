@@ -250,6 +250,14 @@ def _parser() -> argparse.ArgumentParser:
     goal = op.add_mutually_exclusive_group()
     goal.add_argument("--minimise", "--minimize", dest="minimise", metavar="METRIC", help="default: the cost")
     goal.add_argument("--maximise", "--maximize", dest="maximise", metavar="METRIC", help="a metric, within --budget")
+    op.add_argument(
+        "--match",
+        nargs="?",
+        const=",".join(("响应率", "解决率", "满意率")),
+        metavar="METRIC,...",
+        help="targets: what the other model reaches at the scenario's own staffing, on these metrics (default: "
+        "响应率,解决率,满意率): how many staff each model needs to match the other",
+    )
     op.add_argument("--cost", choices=["staffed_hours", "headcount"], help="what staff cost (default staffed_hours)")
     op.add_argument("--budget", type=_share, help="at most this much cost (with --minimise METRIC)")
     op.add_argument("--trials", type=_whole(1), help="distinct staffings judged per model (default 120)")
@@ -793,8 +801,8 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_optimise(args) -> int:
-    from .optimise.plan import merged_spec, problems, write
-    from .optimise.spec import parse_variable
+    from .optimise.plan import matching, merged_spec, problems, write
+    from .optimise.spec import find_metric, parse_variable
     from .optimise.report import finding
     from .optimise.search import search
     from .output import ResultsFolder
@@ -812,8 +820,11 @@ def cmd_optimise(args) -> int:
         "confirm_replications": args.confirm_reps,
     }
     spec = merged_spec(sc.optimise, variables=[parse_variable(v) for v in args.vary], **given)
-    plan = problems(sc, spec, args.model or sc.models, args.sampler, args.batch)
+    plan = problems(sc, spec, args.model or sc.models, args.sampler, args.batch, match=bool(args.match))
     t0 = time.perf_counter()
+    if args.match:
+        metrics = [find_metric(m, "--match") for m in args.match.split(",") if m.strip()]
+        matching(plan, metrics, plan[0].confirm_replications, max(args.workers, 1), args.scheduler, sc.baseline)
     outcomes = []
     for problem in plan:
         outcomes.append(

@@ -229,3 +229,49 @@ def test_command_writes_a_scenario_that_runs(tmp_path):
     assert best["departments"]["d"]["headcount"] == chosen["departments.d.headcount"]
     ran = _gridsim("run", str(out / "best-siloed.yaml"), "--no-plots", "--out", "run", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
+
+
+@pytest.mark.slow
+def test_match_targets_are_the_partners_means_today(tmp_path):
+    """--match: each model's targets are what the other reaches at the scenario's own staffing, on the
+    replications the candidates run on first (the partner's means, computed here independently)."""
+    from sim.experiment import run_replications
+    from sim.optimise.plan import matching, problems
+    from sim.optimise.spec import OptimiseSpec
+
+    sc = sim_default(days=21)
+    spec = OptimiseSpec(variables=[VariableSpec(path="departments.police.headcount", low=4, high=8)])
+    plan = problems(sc, spec, ["siloed", "merged"], "tpe", 4, match=True)
+    matching(plan, ["response_rate", "satisfaction_rate"], 3, 2, None, "siloed")
+    today = run_replications(sc, range(3)).groupby(["model", "metric"])["value"].mean()
+    siloed, merged = plan
+    assert merged.targets == [
+        Target("response_rate", ">=", today["siloed", "response_rate"]),
+        Target("satisfaction_rate", ">=", today["siloed", "satisfaction_rate"]),
+    ]
+    assert siloed.targets[1] == Target("satisfaction_rate", ">=", today["merged", "satisfaction_rate"])
+    assert merged.reference == {
+        "model": "siloed",
+        "staffed_hours": today["siloed", "staffed_hours"],
+        "headcount": today["siloed", "headcount"],
+        "replications": 3,
+    }
+
+
+def sim_default(days: float):
+    from sim.scenario import load_scenario
+
+    return load_scenario(None, [f"horizon_days={days}", "warmup_days=7"])
+
+
+@pytest.mark.slow
+def test_dask_gives_the_same_search_as_local_processes(tmp_path):
+    """--scheduler local: the same staffings, replications and verdicts as two local processes."""
+    sc = _mmc(days=6)
+    kw = dict(objective="headcount", cost="headcount", trials=4, confirm_replications=3)
+    variables = [VariableSpec(path="departments.d.headcount", low=2, high=6)]
+    targets = [Target("resolution_time_mean", "<=", 2.0)]
+    local = search(_problem(sc, variables, targets, **kw), tmp_path / "local", workers=2)
+    dask = search(_problem(sc, variables, targets, **kw), tmp_path / "dask", workers=2, scheduler="local")
+    pd.testing.assert_frame_equal(local.table, dask.table)
+    assert local.chosen == dask.chosen

@@ -19,6 +19,8 @@ from .spec import (
 
 
 MAX_GRID = 5000  # staffings an exhaustive search may judge
+#: What ``--match`` matches by default: the three hotline rates (三率).
+MATCHED = ("response_rate", "resolution_rate", "satisfaction_rate")
 
 
 def merged_spec(spec: OptimiseSpec | None, **given) -> OptimiseSpec:
@@ -52,13 +54,16 @@ def default_specs(sc, model: str) -> list[VariableSpec]:
     return specs
 
 
-def problems(sc, spec: OptimiseSpec, model_names: list[str], sampler: str, batch: int) -> list[Problem]:
-    """One :class:`Problem` per model, checked before anything runs (bad input: exit 2)."""
+def problems(
+    sc, spec: OptimiseSpec, model_names: list[str], sampler: str, batch: int, match: bool = False
+) -> list[Problem]:
+    """One :class:`Problem` per model, checked before anything runs (bad input: exit 2); with ``match``, targets
+    may come later (:func:`matching`)."""
     targets = [parse_target(t, "--target") for t in spec.targets]
     objective = find_metric(spec.minimise, "--minimise") if spec.minimise else spec.cost
     cost = objective if objective in CAPACITIES else spec.cost
     if objective in CAPACITIES:
-        if not targets:
+        if not targets and not match:
             raise ScenarioError(
                 "--target", ["minimising staff needs at least one target, e.g. --target '响应率>=0.95'"]
             )
@@ -128,3 +133,50 @@ def write(outcomes: list[Outcome], folder, command: str, plots: bool = True) -> 
     doc = document(outcomes, explanations, command, plots and not front.empty)
     folder.text("report.md", render(doc, "md", figures))
     folder.text("report.html", render(doc, "html", figures))
+
+
+def partner(model: str, names: list[str], baseline: str) -> str:
+    """Whom ``model`` is matched with: the baseline, or for the baseline itself the first other model.
+
+    >>> partner("merged", ["siloed", "merged"], "siloed"), partner("siloed", ["siloed", "merged"], "siloed")
+    ('siloed', 'merged')
+    """
+    if model != baseline and baseline in names:
+        return baseline
+    others = [m for m in names if m != model]
+    if not others:
+        raise ScenarioError("--match", [f"{model}: nothing to match (name two models, or a scenario with two)"])
+    return others[0]
+
+
+def matching(problems: list[Problem], metrics: list[str], reps: int, workers: int, scheduler, baseline: str) -> None:
+    """Make each problem's targets the means its partner reaches at the scenario's own staffing, on replications
+    ``0..reps-1`` (the ones the candidates run on first): "at least as good as the other model is today"."""
+    import pandas as pd
+
+    from ..executors import execute
+    from ..metrics import METRICS
+    from .evaluate import replication
+    from .spec import Target
+
+    names = [p.model for p in problems]
+    for m in metrics:
+        if METRICS.get(m) is None or METRICS[m].better is None:
+            raise ScenarioError("--match", [f"{m}: has no better direction, so nothing to match"])
+    today: dict[str, pd.DataFrame] = {}
+    for p in problems:
+        ref = partner(p.model, names, baseline)
+        if ref not in today:
+            jobs: list[tuple[dict, int]] = [({}, r) for r in range(reps)]
+            rows = {r: got for _, r, got in execute(replication, jobs, workers, scheduler, shared=(p.raw, ref))}
+            today[ref] = pd.DataFrame.from_dict(rows, orient="index").sort_index()
+        means = today[ref].mean()
+        p.targets = [t for t in p.targets if t.metric not in metrics] + [
+            Target(m, ">=" if METRICS[m].better == "higher" else "<=", float(means[m])) for m in metrics
+        ]
+        p.reference = {
+            "model": ref,
+            "staffed_hours": float(means["staffed_hours"]),
+            "headcount": float(means["headcount"]),
+            "replications": reps,
+        }

@@ -124,6 +124,10 @@ def binding(outcome: Outcome) -> list[str]:
     return out
 
 
+def _unit(cost: str) -> str:
+    return cost.replace("_", " ")
+
+
 def _show(metric: str, v: float) -> str:
     m = METRICS.get(metric)
     if m is not None:
@@ -142,13 +146,24 @@ def finding(outcomes: list[Outcome]) -> list[str]:
             out.append(f"{p.model}: no staffing within the bounds met {goal} (one-sided 95% bounds, jointly){tried}.")
             continue
         cost = o.confirmed.cost(p.cost)
+        if p.reference is not None:
+            ref, j = p.reference, o.confirmed
+            names = ", ".join(t.text() for t in p.targets)
+            today = f"{ref['staffed_hours']:,.0f} staffed hours, {ref['headcount']:,.0f} staff"
+            found = f"{j.cost('staffed_hours'):,.0f} staffed hours ({j.cost('headcount'):,.0f} staff"
+            out.append(
+                f"{p.model} matches {ref['model']}'s {names} (at the scenario's own staffing, {today}) with {found}, "
+                f"{cost / ref[p.cost] - 1:+.0%} {_unit(p.cost)}), confirmed on {j.n} fresh replications."
+            )
+            continue
         out.append(
             f"{p.model}: the least staffing found that meets {goal} has {cost:,.0f} "
             f"{p.cost.replace('_', ' ')} ({o.confirmed.cost('headcount'):,.0f} staff), confirmed on "
             f"{o.confirmed.n} fresh replications."
         )
     met = [o for o in outcomes if o.confirmed is not None]
-    if len(met) == 2 and met[0].problem.objective == met[0].problem.cost:
+    same = len({tuple(o.problem.targets) for o in met}) == 1
+    if len(met) == 2 and same and met[0].problem.objective == met[0].problem.cost:
         (a, b), unit = met, met[0].problem.cost
         ca, cb = a.confirmed.cost(unit), b.confirmed.cost(unit)  # type: ignore[union-attr]
         out.append(

@@ -58,6 +58,7 @@ class Problem:
     batch: int = 4
     seed: int = 0
     alpha: float = 0.05
+    reference: dict | None = None  # with --match: the partner model and its capacity at the scenario's staffing
 
     @property
     def space_size(self) -> int:
