@@ -258,7 +258,19 @@ def _parser() -> argparse.ArgumentParser:
         help="targets: what the other model reaches at the scenario's own staffing, on these metrics (default: "
         "响应率,解决率,满意率): how many staff each model needs to match the other",
     )
-    op.add_argument("--cost", choices=["staffed_hours", "headcount"], help="what staff cost (default staffed_hours)")
+    op.add_argument(
+        "--cost",
+        choices=["staffed_hours", "headcount", "wage_cost"],
+        help="what staff cost (default staffed_hours; wage_cost: staffed hours times each role's --wage)",
+    )
+    op.add_argument(
+        "--wage",
+        action="append",
+        default=[],
+        metavar="ROLE=WAGE",
+        help="wage per staffed hour of a role (office kind: dept, line, station, leader, stationed, hotline; "
+        "1 for a role not named), for --cost wage_cost (repeatable)",
+    )
     op.add_argument("--budget", type=_share, help="at most this much cost (with --minimise METRIC)")
     op.add_argument("--trials", type=_whole(1), help="distinct staffings judged per model (default 120)")
     op.add_argument("--reps", type=_whole(2), help="replications a staffing is judged on at first (default 5)")
@@ -818,6 +830,7 @@ def cmd_optimise(args) -> int:
         "replications": args.reps,
         "max_replications": args.max_reps,
         "confirm_replications": args.confirm_reps,
+        "wages": _wages(args.wage) or None,
     }
     spec = merged_spec(sc.optimise, variables=[parse_variable(v) for v in args.vary], **given)
     plan = problems(sc, spec, args.model or sc.models, args.sampler, args.batch, match=bool(args.match))
@@ -845,6 +858,21 @@ def cmd_optimise(args) -> int:
         _print_finding(finding(outcomes))
         print(f"Results written to {out}/ ({wall:.1f} s)")
     return 0
+
+
+def _wages(items: list[str]) -> dict[str, float]:
+    """``--wage ROLE=WAGE`` flags as a map (a bad one is bad input: exit 2)."""
+    out = {}
+    for item in items:
+        role, _, text = item.partition("=")
+        try:
+            wage = float(text)
+        except ValueError:
+            wage = float("nan")
+        if not role.strip() or not wage > 0 or wage == float("inf"):
+            raise ScenarioError("--wage", [f"{item!r}: expected ROLE=WAGE with a wage above 0, e.g. leader=1.5"])
+        out[role.strip()] = wage
+    return out
 
 
 def cmd_analyze(args) -> int:

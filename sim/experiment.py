@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,9 @@ from .executors import progress as progress_bar
 from .metrics import HEADLINE, is_rate
 from .statistics import mean_ci, paired_stats, stratified_mean_ci  # noqa: F401  (their home was here)
 from .scenario import Scenario
+
+if TYPE_CHECKING:
+    from .simulation import RunResult
 
 
 #: Per-office measures ``compare`` reports (utilisation columns), as metric prefixes ``<measure>@<office>``.
@@ -65,6 +69,14 @@ def replication_rows(
         from . import eventlog
 
         eventlog.write_into(events_dir, res.events, f"rep-{replication:03d}")
+    out = result_rows(res, offices)
+    out.insert(0, "replication", replication)
+    return out
+
+
+def result_rows(res: RunResult, offices: bool = False) -> pd.DataFrame:
+    """The overall metrics of a run (:class:`sim.simulation.RunResult`): model, metric, value (see
+    :func:`replication_rows`)."""
     s = res.summary
     util = res.utilisation.groupby("model", sort=False)["utilisation"].max().rename("max_utilisation")
     rows = s[["model", "metric", "value"]]
@@ -75,9 +87,7 @@ def replication_rows(
         frames.append(
             pd.DataFrame({"model": u["model"], "metric": u["measure"] + "@" + u["office"], "value": u["value"]})
         )
-    out = pd.concat(frames, ignore_index=True)
-    out.insert(0, "replication", replication)
-    return out
+    return pd.concat(frames, ignore_index=True)
 
 
 def _replication(shared: tuple[bool, Path | None], job: tuple[Scenario, int, list[str] | None]) -> pd.DataFrame:

@@ -275,3 +275,18 @@ def test_dask_gives_the_same_search_as_local_processes(tmp_path):
     dask = search(_problem(sc, variables, targets, **kw), tmp_path / "dask", workers=2, scheduler="local")
     pd.testing.assert_frame_equal(local.table, dask.table)
     assert local.chosen == dask.chosen
+
+
+def test_staffed_hours_by_role_add_up_to_the_total():
+    """The roles a wage is set for (office kinds) split the staffed hours exactly; wage_cost weights them."""
+    from sim.optimise.evaluate import replication, wage_cost
+
+    sc = v.textbook_scenario(1.0, {"d": EXP}, {"d": 3}, hours=72, warmup_hours=0)
+    _, _, got = replication((sc.to_dict(), "siloed"), ({"departments.d.headcount": 4}, 0))
+    roles = {k: h for k, h in got.items() if k.startswith("staffed_hours@")}
+    assert set(roles) == {"staffed_hours@dept", "staffed_hours@line"}
+    assert sum(roles.values()) == pytest.approx(got["staffed_hours"])
+    assert roles["staffed_hours@dept"] == pytest.approx(4 * 72)  # always open, four staff
+    reps = pd.DataFrame([got])
+    cost = wage_cost(reps, {"dept": 2.0}).iloc[0]
+    assert cost == pytest.approx(2 * roles["staffed_hours@dept"] + roles["staffed_hours@line"])

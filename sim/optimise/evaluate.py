@@ -111,7 +111,8 @@ def replication(shared: tuple[dict, str], job: tuple[dict, int]) -> tuple[str, i
 
     A module-level function, run in worker processes and on Dask (:mod:`sim.executors`).
     """
-    from ..experiment import replication_rows
+    from ..experiment import result_rows
+    from ..simulation import run
 
     raw, model = shared
     values, rep = job
@@ -119,6 +120,26 @@ def replication(shared: tuple[dict, str], job: tuple[dict, int]) -> tuple[str, i
         sc = staffed(raw, values)
     except ScenarioError as exc:
         return key(values), rep, "; ".join(exc.errors)
-    rows = replication_rows(sc, rep, [model])
+    res = run(sc, models=[model], replication=rep, dimensions=("all",))
+    rows = result_rows(res)
     rows = rows[rows["model"] == model]
-    return key(values), rep, dict(zip(rows["metric"], rows["value"].astype(float)))
+    util = res.utilisation[res.utilisation["model"] == model]
+    by_role = util.groupby(util["office"].str.partition(":")[0])["staffed_hours"].sum()
+    return (
+        key(values),
+        rep,
+        dict(zip(rows["metric"], rows["value"].astype(float)))
+        | {f"staffed_hours@{role}": float(h) for role, h in by_role.items()},
+    )
+
+
+def wage_cost(reps: pd.DataFrame, wages: dict[str, float]) -> pd.Series:
+    """Each replication's staffed hours weighted by the wage of each role (office kind: ``dept``, ``line``,
+    ``station``, ``leader``, ``stationed``, ``hotline``, ...; 1 for a role not in ``wages``).
+
+    >>> reps = pd.DataFrame({"staffed_hours@dept": [100.0], "staffed_hours@leader": [10.0]})
+    >>> float(wage_cost(reps, {"leader": 2.5}).iloc[0])
+    125.0
+    """
+    cols = [c for c in reps.columns if c.startswith("staffed_hours@")]
+    return sum((reps[c] * wages.get(c.partition("@")[2], 1.0) for c in cols), pd.Series(0.0, index=reps.index))

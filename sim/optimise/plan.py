@@ -60,7 +60,9 @@ def problems(
     """One :class:`Problem` per model, checked before anything runs (bad input: exit 2); with ``match``, targets
     may come later (:func:`matching`)."""
     targets = [parse_target(t, "--target") for t in spec.targets]
-    objective = find_metric(spec.minimise, "--minimise") if spec.minimise else spec.cost
+    objective = spec.minimise or spec.cost
+    if objective not in CAPACITIES:
+        objective = find_metric(objective, "--minimise")
     cost = objective if objective in CAPACITIES else spec.cost
     if objective in CAPACITIES:
         if not targets and not match:
@@ -88,6 +90,7 @@ def problems(
                 maximise=spec.maximise,
                 budget=spec.budget,
                 trials=size if sampler == "grid" else spec.trials,
+                wages=dict(spec.wages) if "wage_cost" in (cost, objective) else None,
                 replications=spec.replications,
                 max_replications=max(spec.max_replications, spec.replications),
                 confirm_replications=spec.confirm_replications,

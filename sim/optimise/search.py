@@ -30,7 +30,7 @@ from ..errors import ScenarioError
 from ..executors import execute
 from ..executors import progress as progress_bar
 from ..files import atomic_write
-from .evaluate import CONFIRM_FROM, Judgement, judge, key, replication
+from .evaluate import CONFIRM_FROM, Judgement, judge, key, replication, wage_cost
 from .spec import Target, Variable
 
 CONFIRM_TRIES = 3
@@ -58,6 +58,7 @@ class Problem:
     batch: int = 4
     seed: int = 0
     alpha: float = 0.05
+    wages: dict[str, float] | None = None  # per role (office kind), for the cost wage_cost
     reference: dict | None = None  # with --match: the partner model and its capacity at the scenario's staffing
 
     @property
@@ -77,10 +78,12 @@ class Problem:
         spec = {k: getattr(self, k) for k in ("model", "cost", "objective", "maximise", "budget", "sampler", "batch")}
         spec |= {"raw": self.raw, "targets": [t.__dict__ for t in self.targets], "alpha": self.alpha}
         spec |= {"variables": [v.__dict__ for v in self.variables], "replications": self.replications}
-        spec |= {"max_replications": self.max_replications, "seed": self.seed}
+        spec |= {"max_replications": self.max_replications, "seed": self.seed, "wages": self.wages}
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def judged(self, reps: pd.DataFrame) -> Judgement:
+        if self.wages is not None:
+            reps = reps.assign(wage_cost=wage_cost(reps, self.wages))
         return judge(reps, self.targets, self.alpha)
 
     def score(self, j: Judgement) -> float:
@@ -344,6 +347,8 @@ def describe(problem: Problem, table: pd.DataFrame, evals: Evaluations) -> pd.Da
         reps = evals.of(row.key).iloc[: row.n_reps]
         j = problem.judged(reps)
         e: dict[str, object] = {"headcount": j.cost("headcount"), "staffed_hours": j.cost("staffed_hours")}
+        if problem.wages is not None:
+            e["wage_cost"] = j.cost("wage_cost")
         if problem.objective not in e:
             e[problem.objective] = j.cost(problem.objective)
         for t in problem.targets:

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 from ..errors import ScenarioError
 
 #: Capacities a search can minimise, or cap with a budget (summed over the arm's offices, after the warm-up).
-CAPACITIES = ("staffed_hours", "headcount")
+CAPACITIES = ("staffed_hours", "headcount", "wage_cost")
 _OPS = {">=": ">=", "≥": ">=", "<=": "<=", "≤": "<="}
 _TARGET = re.compile(r"^\s*(?P<metric>.+?)\s*(?P<op>>=|<=|≥|≤)\s*(?P<level>[-+0-9.eE]+)\s*(?P<pct>%?)\s*$")
 
@@ -64,7 +64,12 @@ class OptimiseSpec(BaseModel):
     targets: list[str] = Field(default_factory=list, description="e.g. '响应率>=0.95', 'resolution_time_p90<=72'")
     minimise: Optional[str] = Field(default=None, description="a capacity (default: cost) or a metric")
     maximise: bool = Field(default=False, description="maximise the metric named in minimise instead")
-    cost: Literal["staffed_hours", "headcount"] = "staffed_hours"
+    cost: Literal["staffed_hours", "headcount", "wage_cost"] = "staffed_hours"
+    wages: dict[str, float] = Field(
+        default_factory=dict,
+        description="wage per staffed hour by role (office kind: dept, line, station, leader, stationed, hotline); "
+        "1 for a role not named; the cost wage_cost",
+    )
     budget: Optional[float] = Field(default=None, gt=0, description="at most this much cost (minimising a metric)")
     trials: PositiveInt = Field(default=120, description="distinct staffings to evaluate, per model")
     replications: PositiveInt = Field(default=5, description="replications a candidate is judged on at first")
