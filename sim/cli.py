@@ -815,8 +815,10 @@ def cmd_sweep(args) -> int:
 def cmd_optimise(args) -> int:
     from .optimise.plan import matching, merged_spec, problems, write
     from .optimise.spec import find_metric, parse_variable
-    from .optimise.report import finding
-    from .optimise.search import search
+    import pandas as pd
+
+    from .optimise.report import finding, target_lines
+    from .optimise.search import Outcome, search
     from .output import ResultsFolder
 
     sc, out, command, started = _setup(args, "-optimise")
@@ -838,6 +840,8 @@ def cmd_optimise(args) -> int:
     if args.match:
         metrics = [find_metric(m, "--match") for m in args.match.split(",") if m.strip()]
         matching(plan, metrics, plan[0].confirm_replications, max(args.workers, 1), args.scheduler, sc.baseline)
+    if not args.quiet:
+        print("\n".join(target_lines([Outcome(p, pd.DataFrame()) for p in plan])) + "\n")
     outcomes = []
     for problem in plan:
         outcomes.append(

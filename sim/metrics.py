@@ -222,6 +222,40 @@ HEADLINE: dict[str, tuple[str, str]] = {k: (_better(k), METRICS[k].label) for k 
 BY_LABEL: dict[str, Metric] = {m.label: m for m in METRICS.values()}
 
 
+#: What a metric counts, exactly (for targets and reports); docs/outputs.md has every metric.
+DEFINITIONS = {
+    "response_rate": "first response within the category's response deadline (h from filing) ÷ filed appeals",
+    "resolution_rate": "appeals resolved at the horizon ÷ filed appeals (abandoned and open ones count against)",
+    "satisfaction_rate": "satisfied ÷ appeals resolved at least once, at the first resolution (before feedback)",
+    "final_satisfaction_rate": "satisfied ÷ appeals resolved at the horizon, after the feedback loop (回访)",
+    "satisfied_share": "satisfied at the first resolution ÷ filed appeals",
+    "final_satisfied_share": "satisfied at the horizon, after the feedback loop ÷ filed appeals",
+    "resolved_in_time_rate": "first closed within the category's resolution deadline ÷ filed appeals that have one",
+    "abandonment_rate": "appeals whose citizen gave up ÷ filed appeals",
+    "trips_per_appeal": "trips to offices per filed appeal",
+    "staffed_hours": "person-hours on duty after the warm-up: headcount × each office's open hours",
+    "headcount": "the desks of all the model's offices",
+}
+
+
+def definition(metric: str) -> str:
+    """What ``metric`` counts: its definition, or how its name reads (times from the moment the issue arose).
+
+    >>> definition("satisfaction_rate")
+    'satisfied ÷ appeals resolved at least once, at the first resolution (before feedback)'
+    >>> definition("resolution_time_p90")
+    'resolution time P90 (h), from the moment the issue arose, over the appeals that reached it'
+    """
+    if metric in DEFINITIONS:
+        return DEFINITIONS[metric]
+    m = METRICS.get(metric)
+    name = m.label if m else metric.replace("_", " ")
+    if metric.startswith(TIMES):
+        start = "filing" if "_from_filing" in metric else "the moment the issue arose"
+        return f"{m.en if m else name} (h), from {start}, over the appeals that reached it"
+    return name
+
+
 def is_rate(metric: str) -> bool:
     """Rates and shares (bounded in [0, 1], means can be near 0): percent, points, absolute precision.
 

@@ -124,13 +124,11 @@ def replication(shared: tuple[dict, str], job: tuple[dict, int]) -> tuple[str, i
     rows = result_rows(res)
     rows = rows[rows["model"] == model]
     util = res.utilisation[res.utilisation["model"] == model]
-    by_role = util.groupby(util["office"].str.partition(":")[0])["staffed_hours"].sum()
-    return (
-        key(values),
-        rep,
-        dict(zip(rows["metric"], rows["value"].astype(float)))
-        | {f"staffed_hours@{role}": float(h) for role, h in by_role.items()},
-    )
+    roles = util.groupby(util["office"].str.partition(":")[0])
+    out = dict(zip(rows["metric"], rows["value"].astype(float)))
+    out |= {f"staffed_hours@{role}": float(h) for role, h in roles["staffed_hours"].sum().items()}
+    out |= {f"utilisation@{role}": float(u) for role, u in roles["utilisation"].max().items()}  # its busiest office
+    return key(values), rep, out
 
 
 def wage_cost(reps: pd.DataFrame, wages: dict[str, float]) -> pd.Series:

@@ -129,8 +129,7 @@ def write(outcomes: list[Outcome], folder, command: str, plots: bool = True) -> 
     if plots and not front.empty:
         from ..document import figure_png
 
-        targets = {t.metric: (t.op, t.level) for t in outcomes[0].problem.targets}
-        fig = frontier_figure(front, targets, outcomes[0].problem.cost)
+        fig = frontier_figure(front, outcomes[0].problem.cost)
         figures["frontier.png"] = figure_png(fig)
         folder.put("frontier.png", lambda p: Path(p).write_bytes(figures["frontier.png"]))
     doc = document(outcomes, explanations, command, plots and not front.empty)

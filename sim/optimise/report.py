@@ -11,31 +11,36 @@ little, staff do not bind it) and the mechanisms behind it at its best staffing.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping
 
 import pandas as pd
 
 from ..document import Bullets, Code, Document, Figure, Section, Text, table
-from ..metrics import METRICS, is_rate
+from ..metrics import METRICS, definition, is_rate
+from .evaluate import key
 from .search import Outcome
 
-#: Metrics that say what holds a target, by the target's metric (the rest get the general ones).
-MECHANISMS = {
-    "satisfaction_rate": ("resolution_time_mean", "trips_per_appeal", "bounces_per_appeal", "share_3plus_trips"),
-    "satisfied_share": ("resolution_rate", "resolution_time_mean", "trips_per_appeal", "bounces_per_appeal"),
-    "final_satisfaction_rate": ("resolution_time_mean", "trips_per_appeal", "bounces_per_appeal"),
-}
-GENERAL = ("max_office_utilisation", "abandonment_rate", "open_share", "escalated_share", "referrals_per_appeal")
+#: Metrics that say what holds a target: routing (trips, referrals, bounces, escalation), time, and how appeals end.
+MECHANISMS = (
+    "trips_per_appeal",
+    "referrals_per_appeal",
+    "bounces_per_appeal",
+    "escalated_share",
+    "resolution_time_mean",
+    "abandonment_rate",
+    "open_share",
+)
 
 
 def frontier(outcome: Outcome) -> pd.DataFrame:
-    """Per target metric: each staffing's cost and mean, and the best mean at that cost or less (``frontier``)."""
+    """Per target metric: each staffing's cost and mean, and the best mean at that cost or less (``frontier``);
+    the target's level, and whether the staffing is the scenario's own or the one chosen."""
     p, t = outcome.problem, outcome.table
-    rows = []
+    columns = ["model", "metric", "target", "cost", "headcount", "mean", "frontier", "scenario", "chosen", "key"]
     if t.empty:
-        return pd.DataFrame(columns=["model", "metric", "cost", "headcount", "mean", "frontier", "key"])
+        return pd.DataFrame(columns=columns)
     ok = t[t["error"] == ""].sort_values([p.cost, "headcount"], kind="stable")
+    chosen = ok["key"] == (key(outcome.chosen) if outcome.chosen is not None else None)
+    rows = []
     for target in p.targets:
         col = ok[f"{target.metric}_mean"].astype(float)
         best = col.cummax() if target.op == ">=" else col.cummin()
@@ -44,15 +49,18 @@ def frontier(outcome: Outcome) -> pd.DataFrame:
                 {
                     "model": p.model,
                     "metric": target.metric,
+                    "target": target.level,
                     "cost": ok[p.cost],
                     "headcount": ok["headcount"],
                     "mean": col,
                     "frontier": best,
+                    "scenario": ok["scenario_staffing"],
+                    "chosen": chosen,
                     "key": ok["key"],
                 }
             )
         )
-    return pd.concat(rows, ignore_index=True)
+    return pd.concat(rows, ignore_index=True)[columns]
 
 
 def chosen_table(outcome: Outcome) -> pd.DataFrame:
@@ -91,37 +99,46 @@ def confirmed_table(outcome: Outcome) -> pd.DataFrame:
 
 
 def binding(outcome: Outcome) -> list[str]:
-    """For each target no staffing met: the best mean reached, how little staffing moved it, and what holds it."""
+    """For each target no staffing met: the best mean reached, and what holds it with the most of everything
+    (staff, if the busiest role is nearly always busy there; otherwise not staff, and the routing mechanisms);
+    then, if every target was met by some staffing but none met all at once, that."""
     p, t = outcome.problem, outcome.table
-    if outcome.evals is None:
+    if outcome.evals is None or t.empty:
         return []
-    ok = t[t["error"] == ""] if not t.empty else t
+    ok = t[t["error"] == ""]
+    most = ok[ok["key"] == key(p.values({v.path: v.levels[-1] for v in p.variables}))]
     out = []
     for target in p.targets:
-        col = ok[f"{target.metric}_mean"].astype(float) if not ok.empty else pd.Series(dtype=float)
-        if col.notna().sum() == 0 or (ok[f"{target.metric}_bound"].map(target.met)).any():
+        col = ok[f"{target.metric}_mean"].astype(float)
+        if col.notna().sum() == 0 or ok[f"{target.metric}_bound"].map(target.met).any():
             continue
         i = col.idxmax() if target.op == ">=" else col.idxmin()
-        row = ok.loc[i]
-        m = METRICS.get(target.metric)
-        show = m.show if m else (lambda v: f"{v:.3g}")
-        lo_cost, hi_cost = ok[p.cost].min(), ok[p.cost].max()
         text = (
-            f"{target.text()}: not reached by any of {len(ok)} staffings; the best mean is {show(col[i])} "
-            f"at {row[p.cost]:,.0f} {p.cost.replace('_', ' ')}; across {lo_cost:,.0f} to {hi_cost:,.0f} it moved "
-            f"from {show(col.min())} to {show(col.max())}"
+            f"{target.text()}: not reached by any of {len(ok)} staffings; the best mean is "
+            f"{_show(target.metric, col[i])} (at {ok.loc[i, p.cost]:,.0f} {_unit(p.cost)})"
         )
-        reps = outcome.evals.of(row["key"]).iloc[: int(row["n_reps"])]
-        names = [n for n in MECHANISMS.get(target.metric, ()) + GENERAL if n in reps]
-        held = ", ".join(f"{n} {_show(n, reps[n].mean())}" for n in names)
-        util = reps["max_office_utilisation"].mean() if "max_office_utilisation" in reps else math.nan
-        cause = (
-            "staff bind it (the busiest office is {:.0%} busy)".format(util)
-            if util >= 0.85
-            else "routing, not staff, binds it (the busiest office is {:.0%} busy)".format(util)
-        )
-        out.append(f"{text}. At that staffing {cause}: {held}.")
+        if len(most):
+            text += f". {held(outcome, most.iloc[0], target.metric)}"
+        out.append(text + ".")
+    if not out and not ok["meets_targets"].any() and len(p.targets) > 1:
+        out.append("Each target was met by some staffing, but no staffing met all of them at once.")
     return out
+
+
+def held(outcome: Outcome, row: pd.Series, metric: str) -> str:
+    """What holds ``metric`` at staffing ``row`` (the most of everything): the busiest role, the mechanisms."""
+    p = outcome.problem
+    assert outcome.evals is not None
+    reps = outcome.evals.of(row["key"]).iloc[: int(row["n_reps"])].mean()
+    roles = reps.filter(like="utilisation@").sort_values(ascending=False)
+    if not len(roles):
+        return ""
+    role, busy = roles.index[0].partition("@")[2], roles.iloc[0]
+    where = f"With the most of everything ({row[p.cost]:,.0f} {_unit(p.cost)}) it is {_show(metric, reps[metric])}"
+    if busy >= 0.85:
+        return f"{where} and the busiest role, {role}, is {busy:.0%} busy: staff bind it (widen the bounds of {role})"
+    mech = ", ".join(f"{n} {_show(n, reps[n])}" for n in MECHANISMS if n in reps.index)
+    return f"{where} and no role is more than {busy:.0%} busy ({role}): routing, not staff, binds it ({mech})"
 
 
 def _unit(cost: str) -> str:
@@ -142,8 +159,13 @@ def finding(outcomes: list[Outcome]) -> list[str]:
         p = o.problem
         goal = " and ".join(t.text() for t in p.targets) or "no target"
         if o.confirmed is None:
-            tried = "; none held on fresh replications" if o.confirmations else ""
-            out.append(f"{p.model}: no staffing within the bounds met {goal} (one-sided 95% bounds, jointly){tried}.")
+            if o.confirmations:
+                out.append(
+                    f"{p.model}: {len(o.confirmations)} staffings met {goal} on the search's replications, but none "
+                    f"held on {p.confirm_replications} fresh ones (one-sided 95% bounds, jointly)."
+                )
+            else:
+                out.append(f"{p.model}: no staffing within the bounds met {goal} (one-sided 95% bounds, jointly).")
             continue
         cost = o.confirmed.cost(p.cost)
         if p.reference is not None:
@@ -173,10 +195,21 @@ def finding(outcomes: list[Outcome]) -> list[str]:
     return out
 
 
+def target_lines(outcomes: list[Outcome]) -> list[str]:
+    """Each model's targets with what their metrics count, exactly, and whom a target matches."""
+    out = []
+    for o in outcomes:
+        p = o.problem
+        ref = f" (what {p.reference['model']} reaches today)" if p.reference else ""
+        for t in p.targets:
+            out.append(f"{p.model}: {t.text()}{ref}: {definition(t.metric)}")
+    return out
+
+
 def document(outcomes: list[Outcome], explanations: dict[str, list[str]], command: str, plots: bool) -> Document:
     """The report of a search: finding, each model's staffing and confirmation, the frontier, the method."""
     p0 = outcomes[0].problem
-    sections = []
+    sections = [Section("Targets", [Bullets(target_lines(outcomes))])]
     for o in outcomes:
         blocks: list = []
         if o.chosen is not None:
@@ -194,35 +227,39 @@ def document(outcomes: list[Outcome], explanations: dict[str, list[str]], comman
         f"Targets are met when the one-sided bound of each target metric's mean clears it, all targets jointly "
         f"(each bound at level 1 − {p0.alpha:g}/k for k targets, Bonferroni; Student t over replications). "
         f"Candidates run on the same replications (common random numbers), {p0.replications} at first, doubled up "
-        f"to {p0.max_replications} while every mean meets its target but a bound does not and the staffing would be "
-        f"the cheapest so far. Sampler: {p0.sampler} (Optuna), batches of {p0.batch}. The cheapest staffing that met "
-        f"the targets is confirmed on {p0.confirm_replications} fresh replications (the next cheapest if it fails, "
-        "up to three). The frontier is of the staffings tried, not a proof that none untried does better."
+        f"to {p0.max_replications} while the staffing would be the cheapest so far and its means meet the targets "
+        f"(whether its bounds do or not yet). Sampler: {p0.sampler} (Optuna), batches of {p0.batch}. The cheapest "
+        f"staffing that met the targets is confirmed on {p0.confirm_replications} fresh replications (the next "
+        "cheapest if it fails, up to ten). The frontier is of the staffings tried, not a proof that none untried "
+        "does better."
     )
     sections.append(Section("Method", [Text(method)]))
     sections.append(Section("Reproduce", [Code(command)]))
     return Document(f"{p0.raw['name']}: staffing optimisation", " ".join(finding(outcomes)), sections)
 
 
-def frontier_figure(front: pd.DataFrame, targets: Mapping[str, tuple[str, float]], cost: str):
-    """One panel per target metric: each staffing's cost against its mean (dots), the frontier (steps),
-    the target (dashed); one colour per model."""
+def frontier_figure(front: pd.DataFrame, cost: str):
+    """One panel per target metric: each staffing's cost against its mean (dots), the frontier (steps), the
+    target (dashed), the scenario's own staffing (a square) and the one chosen (a star); a colour per model."""
     from .. import models
     from ..style import styled, subplots
 
     @styled
     def draw():
         metrics = list(dict.fromkeys(front["metric"]))
-        fig, axes = subplots(1, max(len(metrics), 1), figsize=(4.2 * max(len(metrics), 1), 3.6), squeeze=False)
+        fig, axes = subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.8), squeeze=False)
         for ax, metric in zip(axes[0], metrics):
+            scale = 100.0 if is_rate(metric) else 1.0
             for model, g in front[front["metric"] == metric].groupby("model", sort=False):
                 c = models.colour(str(model))
-                ax.scatter(g["cost"], g["mean"], s=12, alpha=0.35, color=c)
-                ax.step(g["cost"], g["frontier"], where="post", color=c, label=str(model))
-            op, level = targets[metric]
-            ax.axhline(level, color="grey", ls="--", lw=1)
+                ax.scatter(g["cost"], scale * g["mean"], s=12, alpha=0.35, color=c)
+                ax.step(g["cost"], scale * g["frontier"], where="post", color=c, label=str(model))
+                ax.axhline(scale * g["target"].iloc[0], color=c, ls="--", lw=1)
+                for flag, marker, size in (("scenario", "s", 40), ("chosen", "*", 140)):
+                    hit = g[g[flag].astype(bool)]
+                    ax.scatter(hit["cost"], scale * hit["mean"], marker=marker, s=size, color=c, edgecolor="black")
             m = METRICS.get(metric)
-            ax.set_title(m.label if m else metric)
+            ax.set_title((m.label if m else metric) + (" (%)" if scale == 100 else ""))
             ax.set_xlabel(cost.replace("_", " "))
             ax.legend(frameon=False, fontsize=8)
         return fig

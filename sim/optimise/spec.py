@@ -102,11 +102,16 @@ class Target:
         return value - self.level if self.op == ">=" else self.level - value
 
     def text(self, lang: str = "en") -> str:
+        """How reports state the target.
+
+        >>> Target("response_rate", ">=", 0.9127).text(), Target("resolution_time_p90", "<=", 72).text()
+        ('响应率 response rate ≥ 91.3%', 'resolution time P90 (h) ≤ 72')
+        """
         from ..metrics import METRICS, is_rate
 
         m = METRICS.get(self.metric)
         name = m.label_in(lang) if m else self.metric
-        level = f"{100 * self.level:g}%" if is_rate(self.metric) else f"{self.level:g}"
+        level = f"{100 * self.level:.1f}%" if is_rate(self.metric) else f"{self.level:.4g}"
         return f"{name} {'≥' if self.op == '>=' else '≤'} {level}"
 
 
