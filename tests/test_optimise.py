@@ -318,3 +318,30 @@ def test_an_unreachable_target_is_answered_with_what_binds_it(tmp_path):
     assert "满意率" in line and "routing, not staff, binds it" in line, line
     most = out.table[out.table["staffed_hours"] == out.table["staffed_hours"].max()]
     assert (most["satisfaction_rate_mean"] < 0.95).all()
+
+
+def test_a_scenario_declares_its_search(tmp_path):
+    """An optimise: block is read and checked with the scenario (a bad target is named at its field, exit 2),
+    leaves the resolved scenario and its hash alone, and gives the search its variables and targets."""
+    from sim.optimise.plan import merged_spec, problems
+    from sim.scenario import load_scenario
+
+    raw = _mmc(days=2).to_dict()
+    raw["optimise"] = {
+        "variables": [{"path": "departments.*.headcount", "low": 2, "high": 5}],
+        "targets": ["resolution_time_mean<=1.5"],
+        "cost": "headcount",
+        "trials": 7,
+    }
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    sc = load_scenario(good)
+    assert sc.digest() == _mmc(days=2).digest() and "optimise" not in sc.to_dict()
+    (p,) = problems(sc, merged_spec(sc.optimise, trials=None), ["siloed"], "tpe", 4)
+    assert [(x.path, x.levels) for x in p.variables] == [("departments.d.headcount", (2.0, 3.0, 4.0, 5.0))]
+    assert (p.targets, p.cost, p.trials) == ([Target("resolution_time_mean", "<=", 1.5)], "headcount", 7)
+    raw["optimise"]["targets"] = ["满意度>=0.9"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    r = _gridsim("validate", str(bad), cwd=tmp_path)
+    assert r.returncode == 2 and "optimise.targets" in r.stderr and "满意度" in r.stderr, r.stderr

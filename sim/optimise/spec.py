@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
 
 from ..errors import ScenarioError
 
@@ -75,6 +75,28 @@ class OptimiseSpec(BaseModel):
     replications: PositiveInt = Field(default=5, description="replications a candidate is judged on at first")
     max_replications: PositiveInt = Field(default=20, description="at most, for a candidate near a target")
     confirm_replications: PositiveInt = Field(default=30, description="fresh replications that confirm the choice")
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, targets: list[str]) -> list[str]:
+        for t in targets:
+            _checked(parse_target, t)
+        return targets
+
+    @field_validator("minimise")
+    @classmethod
+    def _objective(cls, name: Optional[str]) -> Optional[str]:
+        if name is not None and name not in CAPACITIES:
+            _checked(find_metric, name)
+        return name
+
+
+def _checked(parse, text: str) -> None:
+    """``parse(text)``, its bad input said as pydantic expects (a ValueError), for ``gridsim validate``."""
+    try:
+        parse(text, "optimise")
+    except ScenarioError as exc:
+        raise ValueError("; ".join(exc.errors)) from None
 
 
 @dataclass(frozen=True)
