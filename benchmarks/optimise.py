@@ -23,12 +23,15 @@ def main() -> None:
     ap.add_argument("--target", action="append", help="default: 响应率>=0.95 and 解决率>=0.95")
     ap.add_argument("--trials", type=int, default=120)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--keep", type=Path, help="write the results folder here (default: a temporary one)")
+    ap.add_argument("--vary", action="append", default=[], help="passed to gridsim optimise")
     a = ap.parse_args()
     targets = a.target or ["响应率>=0.95", "解决率>=0.95"]
     with tempfile.TemporaryDirectory() as d:
-        out = Path(d) / "o"
+        out = a.keep or Path(d) / "o"
         args = [*([a.scenario] if a.scenario else []), "--out", str(out), "--trials", str(a.trials)]
-        args += ["--workers", str(a.workers), "--quiet"] + [x for t in targets for x in ("--target", t)]
+        args += ["--workers", str(a.workers), "--quiet", "--fresh"] + [x for t in targets for x in ("--target", t)]
+        args += [x for v in a.vary for x in ("--vary", v)]
         t0 = time.perf_counter()
         code = gridsim(["optimise", *args])
         wall = time.perf_counter() - t0
@@ -44,7 +47,7 @@ def main() -> None:
             simulated = int(g["n_reps"].sum())
             line = f"  {model}: {len(g)} staffings, {simulated} search replications ({reps[model]} stages); "
             if best is None:
-                reached = {c[:-5]: g[c].max() for c in g.columns if c.endswith("_mean") and "rate" in c}
+                reached = {c[:-5]: float(g[c].max()) for c in g.columns if c.endswith("_mean") and "rate" in c}
                 print(
                     line
                     + "no staffing met the targets; best means "

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .i18n import N_, _, current
 from .scenario import Scenario
 from .survival import ABANDONED, OPEN, RESOLVED, cif_quantile
 
@@ -224,22 +225,22 @@ BY_LABEL: dict[str, Metric] = {m.label: m for m in METRICS.values()}
 
 #: What a metric counts, exactly (for targets and reports); docs/outputs.md has every metric.
 DEFINITIONS = {
-    "response_rate": "first response within the category's response deadline (h from filing) ÷ filed appeals",
-    "resolution_rate": "appeals resolved at the horizon ÷ filed appeals (abandoned and open ones count against)",
-    "satisfaction_rate": "satisfied ÷ appeals resolved at least once, at the first resolution (before feedback)",
-    "final_satisfaction_rate": "satisfied ÷ appeals resolved at the horizon, after the feedback loop (回访)",
-    "satisfied_share": "satisfied at the first resolution ÷ filed appeals",
-    "final_satisfied_share": "satisfied at the horizon, after the feedback loop ÷ filed appeals",
-    "resolved_in_time_rate": "first closed within the category's resolution deadline ÷ filed appeals that have one",
-    "abandonment_rate": "appeals whose citizen gave up ÷ filed appeals",
-    "trips_per_appeal": "trips to offices per filed appeal",
-    "staffed_hours": "person-hours on duty after the warm-up: headcount × each office's open hours",
-    "headcount": "the desks of all the model's offices",
+    "response_rate": N_("first response within the category's response deadline (h from filing) ÷ filed appeals"),
+    "resolution_rate": N_("appeals resolved at the horizon ÷ filed appeals (abandoned and open ones count against)"),
+    "satisfaction_rate": N_("satisfied ÷ appeals resolved at least once, at the first resolution (before feedback)"),
+    "final_satisfaction_rate": N_("satisfied ÷ appeals resolved at the horizon, after the feedback loop (回访)"),
+    "satisfied_share": N_("satisfied at the first resolution ÷ filed appeals"),
+    "final_satisfied_share": N_("satisfied at the horizon, after the feedback loop ÷ filed appeals"),
+    "resolved_in_time_rate": N_("first closed within the category's resolution deadline ÷ filed appeals that have one"),
+    "abandonment_rate": N_("appeals whose citizen gave up ÷ filed appeals"),
+    "trips_per_appeal": N_("trips to offices per filed appeal"),
+    "staffed_hours": N_("person-hours on duty after the warm-up: headcount × each office's open hours"),
+    "headcount": N_("the desks of all the model's offices"),
 }
 
 
 def definition(metric: str) -> str:
-    """What ``metric`` counts: its definition, or how its name reads (times from the moment the issue arose).
+    """What ``metric`` counts, in the current language: its definition, or how its name reads.
 
     >>> definition("satisfaction_rate")
     'satisfied ÷ appeals resolved at least once, at the first resolution (before feedback)'
@@ -247,12 +248,13 @@ def definition(metric: str) -> str:
     'resolution time P90 (h), from the moment the issue arose, over the appeals that reached it'
     """
     if metric in DEFINITIONS:
-        return DEFINITIONS[metric]
+        return _(DEFINITIONS[metric])
     m = METRICS.get(metric)
-    name = m.label if m else metric.replace("_", " ")
+    name = m.label_in(current()) if m else metric.replace("_", " ")
     if metric.startswith(TIMES):
-        start = "filing" if "_from_filing" in metric else "the moment the issue arose"
-        return f"{m.en if m else name} (h), from {start}, over the appeals that reached it"
+        start = _("filing") if "_from_filing" in metric else _("the moment the issue arose")
+        name = m.en if m and current() != "zh" else name
+        return _("{name} (h), from {start}, over the appeals that reached it").format(name=name, start=start)
     return name
 
 

@@ -318,6 +318,13 @@ def test_an_unreachable_target_is_answered_with_what_binds_it(tmp_path):
     assert "满意率" in line and "routing, not staff, binds it" in line, line
     most = out.table[out.table["staffed_hours"] == out.table["staffed_hours"].max()]
     assert (most["satisfaction_rate_mean"] < 0.95).all()
+    from sim.optimise.plan import write
+    from sim.output import ResultsFolder
+
+    write([out], ResultsFolder(tmp_path, staged=False), "gridsim optimise", plots=False)
+    for name in ("trials.csv", "chosen.csv", "confirmed.csv", "frontier.csv"):
+        assert len(pd.read_csv(tmp_path / name).columns) > 3, name  # an empty table keeps its columns
+    assert "routing, not staff" in (tmp_path / "report.md").read_text()
 
 
 def test_a_scenario_declares_its_search(tmp_path):
@@ -345,3 +352,40 @@ def test_a_scenario_declares_its_search(tmp_path):
     bad.write_text(yaml.safe_dump(raw, allow_unicode=True))
     r = _gridsim("validate", str(bad), cwd=tmp_path)
     assert r.returncode == 2 and "optimise.targets" in r.stderr and "满意度" in r.stderr, r.stderr
+
+
+@pytest.mark.slow
+def test_the_report_speaks_chinese(tmp_path):
+    """--lang zh: the finding, the targets with their definitions, the headings and the method in Chinese."""
+    sc = _mmc(days=4)
+    path = tmp_path / "mmc.yaml"
+    path.write_text(sc.to_yaml())
+    r = _gridsim(
+        "optimise",
+        str(path),
+        "--model",
+        "siloed",
+        "--target",
+        "解决率>=0.5",
+        "--vary",
+        "departments.d.headcount=3:4",
+        "--reps",
+        "2",
+        "--confirm-reps",
+        "2",
+        "--trials",
+        "2",
+        "--workers",
+        "1",
+        "--no-plots",
+        "--lang",
+        "zh",
+        "--out",
+        "o",
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "条线网格：解决率 ≥ 50.0%：期末已办结件数 ÷ 受理诉求件数" in r.stdout  # the target and what it counts
+    report = (tmp_path / "o" / "report.md").read_text()
+    assert report.startswith("# textbook：人员配置优化")
+    assert "条线网格：达到解决率 ≥ 50.0%的最省配置为" in report and "## 方法" in report

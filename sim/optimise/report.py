@@ -15,6 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..document import Bullets, Code, Document, Figure, Section, Text, table
+from ..i18n import _, current
 from ..metrics import METRICS, definition, is_rate
 from .evaluate import key
 from .search import Outcome
@@ -95,7 +96,8 @@ def confirmed_table(outcome: Outcome) -> pd.DataFrame:
                     "met": t.met(j.bounds[t.metric]),
                 }
             )
-    return pd.DataFrame(rows)
+    columns = ["model", "key", "metric", "op", "target", "mean", "bound", "bound_level", "n_reps", "met"]
+    return pd.DataFrame(rows, columns=columns)  # with its columns even when nothing was confirmed
 
 
 def binding(outcome: Outcome) -> list[str]:
@@ -113,15 +115,18 @@ def binding(outcome: Outcome) -> list[str]:
         if col.notna().sum() == 0 or ok[f"{target.metric}_bound"].map(target.met).any():
             continue
         i = col.idxmax() if target.op == ">=" else col.idxmin()
-        text = (
-            f"{target.text()}: not reached by any of {len(ok)} staffings; the best mean is "
-            f"{_show(target.metric, col[i])} (at {ok.loc[i, p.cost]:,.0f} {_unit(p.cost)})"
+        text = _("{target}: not reached by any of {n} staffings; the best mean is {best} (at {cost} {unit})").format(
+            target=target.text(current()),
+            n=len(ok),
+            best=_show(target.metric, col[i]),
+            cost=f"{ok.loc[i, p.cost]:,.0f}",
+            unit=_capacity(p.cost),
         )
         if len(most):
-            text += f". {held(outcome, most.iloc[0], target.metric)}"
-        out.append(text + ".")
+            text += _(". ") + held(outcome, most.iloc[0], target.metric)
+        out.append(text + _("."))
     if not out and not ok["meets_targets"].any() and len(p.targets) > 1:
-        out.append("Each target was met by some staffing, but no staffing met all of them at once.")
+        out.append(_("Each target was met by some staffing, but no staffing met all of them at once."))
     return out
 
 
@@ -134,15 +139,39 @@ def held(outcome: Outcome, row: pd.Series, metric: str) -> str:
     if not len(roles):
         return ""
     role, busy = roles.index[0].partition("@")[2], roles.iloc[0]
-    where = f"With the most of everything ({row[p.cost]:,.0f} {_unit(p.cost)}) it is {_show(metric, reps[metric])}"
+    fill = dict(cost=f"{row[p.cost]:,.0f}", unit=_capacity(p.cost), value=_show(metric, reps[metric]), role=role)
+    fill["busy"] = f"{busy:.0%}"
     if busy >= 0.85:
-        return f"{where} and the busiest role, {role}, is {busy:.0%} busy: staff bind it (widen the bounds of {role})"
-    mech = ", ".join(f"{n} {_show(n, reps[n])}" for n in MECHANISMS if n in reps.index)
-    return f"{where} and no role is more than {busy:.0%} busy ({role}): routing, not staff, binds it ({mech})"
+        return _(
+            "With the most of everything ({cost} {unit}) it is {value} and the busiest role, {role}, is {busy} "
+            "busy: staff bind it (widen the bounds of {role})"
+        ).format(**fill)
+    mechanisms = _(", ").join(f"{_name(n)} {_show(n, reps[n])}" for n in MECHANISMS if n in reps.index)
+    return _(
+        "With the most of everything ({cost} {unit}) it is {value} and no role is more than {busy} busy ({role}): "
+        "routing, not staff, binds it ({mechanisms})"
+    ).format(mechanisms=mechanisms, **fill)
 
 
-def _unit(cost: str) -> str:
-    return cost.replace("_", " ")
+def _capacity(cost: str) -> str:
+    """A capacity's name on the page: staffed hours, headcount, or the wage cost."""
+    m = METRICS.get(cost)
+    return m.label_in(current()) if m is not None else _("wage cost")
+
+
+def _name(metric: str) -> str:
+    m = METRICS.get(metric)
+    return m.label_in(current()) if m is not None else metric
+
+
+def _model(name: str) -> str:
+    """A model by its display name in the current language (a variant by its own name)."""
+    from .. import models
+
+    if name not in models.names():
+        return name
+    cls = models.get(name)
+    return (cls.label_zh or cls.label) if current() == "zh" else cls.label
 
 
 def _show(metric: str, v: float) -> str:
@@ -152,47 +181,64 @@ def _show(metric: str, v: float) -> str:
     return f"{100 * v:.1f}%" if is_rate(metric) else f"{v:.3g}"
 
 
+def _goal(p) -> str:
+    return _(" and ").join(t.text(current()) for t in p.targets)
+
+
 def finding(outcomes: list[Outcome]) -> list[str]:
     """One sentence per model (the least cost that met the targets, confirmed), and the models compared."""
-    out = []
-    for o in outcomes:
-        p = o.problem
-        goal = " and ".join(t.text() for t in p.targets) or "no target"
-        if o.confirmed is None:
-            if o.confirmations:
-                out.append(
-                    f"{p.model}: {len(o.confirmations)} staffings met {goal} on the search's replications, but none "
-                    f"held on {p.confirm_replications} fresh ones (one-sided 95% bounds, jointly)."
-                )
-            else:
-                out.append(f"{p.model}: no staffing within the bounds met {goal} (one-sided 95% bounds, jointly).")
-            continue
-        cost = o.confirmed.cost(p.cost)
-        if p.reference is not None:
-            ref, j = p.reference, o.confirmed
-            names = ", ".join(t.text() for t in p.targets)
-            today = f"{ref['staffed_hours']:,.0f} staffed hours, {ref['headcount']:,.0f} staff"
-            found = f"{j.cost('staffed_hours'):,.0f} staffed hours ({j.cost('headcount'):,.0f} staff"
-            out.append(
-                f"{p.model} matches {ref['model']}'s {names} (at the scenario's own staffing, {today}) with {found}, "
-                f"{cost / ref[p.cost] - 1:+.0%} {_unit(p.cost)}), confirmed on {j.n} fresh replications."
-            )
-            continue
-        out.append(
-            f"{p.model}: the least staffing found that meets {goal} has {cost:,.0f} "
-            f"{p.cost.replace('_', ' ')} ({o.confirmed.cost('headcount'):,.0f} staff), confirmed on "
-            f"{o.confirmed.n} fresh replications."
-        )
+    out = [_sentence(o) for o in outcomes]
     met = [o for o in outcomes if o.confirmed is not None]
     same = len({tuple(o.problem.targets) for o in met}) == 1
     if len(met) == 2 and same and met[0].problem.objective == met[0].problem.cost:
         (a, b), unit = met, met[0].problem.cost
         ca, cb = a.confirmed.cost(unit), b.confirmed.cost(unit)  # type: ignore[union-attr]
         out.append(
-            f"For the same targets {b.problem.model} needs {cb / ca - 1:+.0%} {unit.replace('_', ' ')} "
-            f"against {a.problem.model} ({cb:,.0f} against {ca:,.0f})."
+            _(
+                "For the same targets {model} needs {change} {unit} against {other} ({cost} against {other_cost})."
+            ).format(
+                model=_model(b.problem.model),
+                change=f"{cb / ca - 1:+.0%}",
+                unit=_capacity(unit),
+                other=_model(a.problem.model),
+                cost=f"{cb:,.0f}",
+                other_cost=f"{ca:,.0f}",
+            )
         )
     return out
+
+
+def _sentence(o: Outcome) -> str:
+    """What the search found for one model, in a sentence."""
+    p, j = o.problem, o.confirmed
+    if j is None:
+        if o.confirmations:
+            return _(
+                "{model}: {n} staffings met {goal} on the search's replications, but none held on {fresh} fresh ones "
+                "(one-sided 95% bounds, jointly)."
+            ).format(model=_model(p.model), n=len(o.confirmations), goal=_goal(p), fresh=p.confirm_replications)
+        return _("{model}: no staffing within the bounds met {goal} (one-sided 95% bounds, jointly).").format(
+            model=_model(p.model), goal=_goal(p)
+        )
+    fill = dict(model=_model(p.model), hours=f"{j.cost('staffed_hours'):,.0f}", staff=f"{j.cost('headcount'):,.0f}")
+    fill |= dict(n=str(j.n), unit=_capacity(p.cost), goal=_goal(p))
+    if p.reference is None:
+        return _(
+            "{model}: the least staffing found that meets {goal} has {hours} staffed hours ({staff} staff), "
+            "confirmed on {n} fresh replications."
+        ).format(**fill)
+    ref = p.reference
+    return _(
+        "{model} matches {partner} on {goal} (what it reaches at the scenario's own staffing, {today_hours} staffed "
+        "hours, {today_staff} staff) with {hours} staffed hours ({staff} staff; {change} {unit}), confirmed on {n} "
+        "fresh replications."
+    ).format(
+        partner=_model(ref["model"]),
+        today_hours=f"{ref['staffed_hours']:,.0f}",
+        today_staff=f"{ref['headcount']:,.0f}",
+        change=f"{j.cost(p.cost) / ref[p.cost] - 1:+.0%}",
+        **fill,
+    )
 
 
 def target_lines(outcomes: list[Outcome]) -> list[str]:
@@ -200,16 +246,19 @@ def target_lines(outcomes: list[Outcome]) -> list[str]:
     out = []
     for o in outcomes:
         p = o.problem
-        ref = f" (what {p.reference['model']} reaches today)" if p.reference else ""
-        for t in p.targets:
-            out.append(f"{p.model}: {t.text()}{ref}: {definition(t.metric)}")
+        ref = _(" (what {partner} reaches today)").format(partner=_model(p.reference["model"])) if p.reference else ""
+        line = _("{model}: {target}{ref}: {definition}")
+        out += [
+            line.format(model=_model(p.model), target=t.text(current()), ref=ref, definition=definition(t.metric))
+            for t in p.targets
+        ]
     return out
 
 
 def document(outcomes: list[Outcome], explanations: dict[str, list[str]], command: str, plots: bool) -> Document:
     """The report of a search: finding, each model's staffing and confirmation, the frontier, the method."""
     p0 = outcomes[0].problem
-    sections = [Section("Targets", [Bullets(target_lines(outcomes))])]
+    sections = [Section(_("Targets"), [Bullets(target_lines(outcomes))])]
     for o in outcomes:
         blocks: list = []
         if o.chosen is not None:
@@ -219,23 +268,31 @@ def document(outcomes: list[Outcome], explanations: dict[str, list[str]], comman
             blocks.append(table(conf.drop(columns=["model", "op"]), index=False))
         if explanations.get(o.problem.model):
             blocks.append(Bullets(explanations[o.problem.model]))
-        blocks.append(Text(f"{len(o.table)} staffings judged, {o.simulated} replications simulated by this run."))
-        sections.append(Section(f"{o.problem.model}", blocks))
+        count = _("{n} staffings judged, {reps} replications simulated by this run.")
+        blocks.append(Text(count.format(n=len(o.table), reps=o.simulated)))
+        sections.append(Section(_model(o.problem.model), blocks))
     if plots:
-        sections.append(Section("Frontier", [Figure("cost against each target metric", "frontier.png")]))
-    method = (
-        f"Targets are met when the one-sided bound of each target metric's mean clears it, all targets jointly "
-        f"(each bound at level 1 − {p0.alpha:g}/k for k targets, Bonferroni; Student t over replications). "
-        f"Candidates run on the same replications (common random numbers), {p0.replications} at first, doubled up "
-        f"to {p0.max_replications} while the staffing would be the cheapest so far and its means meet the targets "
-        f"(whether its bounds do or not yet). Sampler: {p0.sampler} (Optuna), batches of {p0.batch}. The cheapest "
-        f"staffing that met the targets is confirmed on {p0.confirm_replications} fresh replications (the next "
-        "cheapest if it fails, up to ten). The frontier is of the staffings tried, not a proof that none untried "
-        "does better."
+        sections.append(Section(_("Frontier"), [Figure(_("cost against each target metric"), "frontier.png")]))
+    method = _(
+        "Targets are met when the one-sided bound of each target metric's mean clears it, all targets jointly (each "
+        "bound at level 1 − {alpha}/k for k targets, Bonferroni; Student t over replications). Candidates run on "
+        "the same replications (common random numbers), {reps} at first, doubled up to {max_reps} while the staffing "
+        "would be the cheapest so far and its means meet the targets (whether its bounds do or not yet). Sampler: "
+        "{sampler} (Optuna), batches of {batch}. The cheapest staffing that met the targets is confirmed on "
+        "{confirm} fresh replications (the next cheapest if it fails, up to ten). The frontier is of the staffings "
+        "tried, not a proof that none untried does better."
+    ).format(
+        alpha=f"{p0.alpha:g}",
+        reps=p0.replications,
+        max_reps=p0.max_replications,
+        sampler=p0.sampler,
+        batch=p0.batch,
+        confirm=p0.confirm_replications,
     )
-    sections.append(Section("Method", [Text(method)]))
-    sections.append(Section("Reproduce", [Code(command)]))
-    return Document(f"{p0.raw['name']}: staffing optimisation", " ".join(finding(outcomes)), sections)
+    sections.append(Section(_("Method"), [Text(method)]))
+    sections.append(Section(_("Reproduce"), [Code(command)]))
+    title = _("{name}: staffing optimisation").format(name=p0.raw["name"])
+    return Document(title, " ".join(finding(outcomes)), sections)
 
 
 def frontier_figure(front: pd.DataFrame, cost: str):
@@ -253,14 +310,13 @@ def frontier_figure(front: pd.DataFrame, cost: str):
             for model, g in front[front["metric"] == metric].groupby("model", sort=False):
                 c = models.colour(str(model))
                 ax.scatter(g["cost"], scale * g["mean"], s=12, alpha=0.35, color=c)
-                ax.step(g["cost"], scale * g["frontier"], where="post", color=c, label=str(model))
+                ax.step(g["cost"], scale * g["frontier"], where="post", color=c, label=_model(str(model)))
                 ax.axhline(scale * g["target"].iloc[0], color=c, ls="--", lw=1)
                 for flag, marker, size in (("scenario", "s", 40), ("chosen", "*", 140)):
                     hit = g[g[flag].astype(bool)]
                     ax.scatter(hit["cost"], scale * hit["mean"], marker=marker, s=size, color=c, edgecolor="black")
-            m = METRICS.get(metric)
-            ax.set_title((m.label if m else metric) + (" (%)" if scale == 100 else ""))
-            ax.set_xlabel(cost.replace("_", " "))
+            ax.set_title(_name(metric) + (" (%)" if scale == 100 else ""))
+            ax.set_xlabel(_capacity(cost))
             ax.legend(frameon=False, fontsize=8)
         return fig
 
