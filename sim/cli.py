@@ -842,18 +842,8 @@ def cmd_optimise(args) -> int:
         matching(plan, metrics, plan[0].confirm_replications, max(args.workers, 1), args.scheduler, sc.baseline)
     if not args.quiet:
         print("\n".join(target_lines([Outcome(p, pd.DataFrame()) for p in plan])) + "\n")
-    outcomes = []
-    for problem in plan:
-        outcomes.append(
-            search(
-                problem,
-                out,
-                workers=max(args.workers, 1),
-                scheduler=args.scheduler,
-                progress=not args.quiet and sys.stderr.isatty(),
-                fresh=args.fresh,
-            )
-        )
+    how = {"workers": max(args.workers, 1), "scheduler": args.scheduler, "fresh": args.fresh}
+    outcomes = [search(p, out, progress=not args.quiet and sys.stderr.isatty(), **how) for p in plan]
     wall = time.perf_counter() - t0
     folder = ResultsFolder(out, staged=False)
     write(outcomes, folder, command, plots=not args.no_plots)

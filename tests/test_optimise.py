@@ -173,6 +173,13 @@ def _gridsim(*args, cwd):
     return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd)
 
 
+def _optimise_mmc(tmp_path, days: float, *args):
+    """``gridsim optimise`` (or ``optimize``, the first of ``args``) on the M/M/c street written to a file."""
+    path = tmp_path / "mmc.yaml"
+    path.write_text(_mmc(days=days).to_yaml())
+    return _gridsim(args[0], str(path), "--model", "siloed", *args[1:], cwd=tmp_path)
+
+
 @pytest.mark.parametrize(
     "args, expected",
     [
@@ -193,14 +200,10 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path, args, expected):
 def test_command_writes_a_scenario_that_runs(tmp_path):
     """`gridsim optimize` (either spelling) on a scenario file: the tables, the report and best-<model>.yaml,
     which `gridsim run` takes as it is and whose staffing is the one chosen."""
-    sc = _mmc(days=6)
-    path = tmp_path / "mmc.yaml"
-    path.write_text(sc.to_yaml())
-    r = _gridsim(
+    r = _optimise_mmc(
+        tmp_path,
+        6,
         "optimize",
-        str(path),
-        "--model",
-        "siloed",
         "--target",
         "resolution_time_mean<=1.5",
         "--vary",
@@ -217,7 +220,6 @@ def test_command_writes_a_scenario_that_runs(tmp_path):
         "1",
         "--out",
         "o",
-        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
     out = tmp_path / "o"
@@ -357,14 +359,10 @@ def test_a_scenario_declares_its_search(tmp_path):
 @pytest.mark.slow
 def test_the_report_speaks_chinese(tmp_path):
     """--lang zh: the finding, the targets with their definitions, the headings and the method in Chinese."""
-    sc = _mmc(days=4)
-    path = tmp_path / "mmc.yaml"
-    path.write_text(sc.to_yaml())
-    r = _gridsim(
+    r = _optimise_mmc(
+        tmp_path,
+        4,
         "optimise",
-        str(path),
-        "--model",
-        "siloed",
         "--target",
         "解决率>=0.5",
         "--vary",
@@ -382,7 +380,6 @@ def test_the_report_speaks_chinese(tmp_path):
         "zh",
         "--out",
         "o",
-        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stderr
     assert "条线网格：解决率 ≥ 50.0%：期末已办结件数 ÷ 受理诉求件数" in r.stdout  # the target and what it counts
