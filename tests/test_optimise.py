@@ -386,3 +386,39 @@ def test_the_report_speaks_chinese(tmp_path):
     report = (tmp_path / "o" / "report.md").read_text()
     assert report.startswith("# textbook：人员配置优化")
     assert "条线网格：达到解决率 ≥ 50.0%的最省配置为" in report and "## 方法" in report
+
+
+def test_a_departments_stationed_share_starts_from_the_grids():
+    """departments.*.stationed_share is unset in the default street: each department's share starts from
+    merged.stationed_share (its scenario value), and a level set on it is that department's own share."""
+    from sim.optimise.evaluate import staffed
+    from sim.scenario import load_scenario
+
+    raw = load_scenario(None, []).to_dict()
+    vs = expand(parse_variable("departments.*.stationed_share=0.1:0.5:0.1"), raw)
+    assert len(vs) == len(raw["departments"]) and {x.base for x in vs} == {raw["merged"]["stationed_share"]}
+    assert vs[0].levels == (0.1, 0.2, 0.3, 0.4, 0.5) and not vs[0].integer
+    sc = staffed(raw, {vs[0].path: 0.5})
+    first = vs[0].path.split(".")[1]
+    assert sc.stationed_share(first) == 0.5 and sc.stationed(first) == round(0.5 * sc.departments[first].headcount)
+
+
+@pytest.mark.slow
+def test_the_best_metric_within_a_budget(tmp_path):
+    """--minimise a metric within a budget of cost: the M/M/c mean time falls with c, so the answer is the most
+    staff the budget allows (headcount 7: five at the department, the line station's two)."""
+    sc = _mmc(days=8)
+    p = _problem(
+        sc,
+        [VariableSpec(path="departments.d.headcount", low=3, high=8)],
+        [],
+        objective="resolution_time_mean",
+        cost="headcount",
+        budget=7,
+        sampler="grid",
+        trials=6,
+        confirm_replications=3,
+    )
+    out = search(p, tmp_path)
+    assert out.chosen == {"departments.d.headcount": 5}
+    assert out.table.loc[out.table["headcount"] > 7, "meets_targets"].eq(False).all()

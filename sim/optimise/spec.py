@@ -231,6 +231,7 @@ def expand(spec: VariableSpec, raw: dict, source: str = "--vary") -> list[Variab
     """
     out = []
     for path, base in _matches(raw, spec.path.split("."), [], source):
+        base = _effective(raw, path, base)
         if isinstance(base, bool) or not isinstance(base, (int, float)):
             raise ScenarioError(source, [f"{path}: is {base!r}, not a number; only numeric fields can be varied"])
         integer = isinstance(base, int)
@@ -244,6 +245,15 @@ def expand(spec: VariableSpec, raw: dict, source: str = "--vary") -> list[Variab
             raise ScenarioError(source, [f"{path}: no level in [{low:g}, {high:g}] for a whole-number field"])
         out.append(Variable(path, tuple(float(x) for x in levels), float(base), integer))
     return out
+
+
+def _effective(raw: dict, path: str, value: Any) -> Any:
+    """A field's value, or for a field left unset the value that stands for it: a department's stationed share
+    is the merged grid's (``merged.stationed_share``) unless it has its own."""
+    keys = path.split(".")
+    if value is None and len(keys) == 3 and keys[0] == "departments" and keys[2] == "stationed_share":
+        return raw["merged"]["stationed_share"]
+    return value
 
 
 def _matches(node: Any, keys: list[str], at: list[str], source: str):
