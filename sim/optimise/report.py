@@ -126,8 +126,29 @@ def binding(outcome: Outcome) -> list[str]:
             text += _(". ") + held(outcome, most.iloc[0], target.metric)
         out.append(text + _("."))
     if not out and not ok["meets_targets"].any() and len(p.targets) > 1:
-        out.append(_("Each target was met by some staffing, but no staffing met all of them at once."))
+        out.append(nearest(p, ok))
     return out
+
+
+def nearest(p, ok: pd.DataFrame) -> str:
+    """Every target met by some staffing, none by one: the staffing nearest all of them (its worst relative
+    shortfall of a bound the least), with each target's mean and bound."""
+    short = pd.concat(
+        [ok[f"{t.metric}_bound"].map(lambda b, t=t: -t.slack(b) / (abs(t.level) or 1.0)) for t in p.targets], axis=1
+    ).max(axis=1)
+    row = ok.loc[short.idxmin()]
+    each = _(", ").join(
+        _("{metric} {mean} (bound {bound})").format(
+            metric=_name(t.metric),
+            mean=_show(t.metric, row[f"{t.metric}_mean"]),
+            bound=_show(t.metric, row[f"{t.metric}_bound"]),
+        )
+        for t in p.targets
+    )
+    return _(
+        "Each target was met by some staffing, but none met all of them at once; the nearest, with {cost} {unit}: "
+        "{each}."
+    ).format(cost=f"{row[p.cost]:,.0f}", unit=_capacity(p.cost), each=each)
 
 
 def held(outcome: Outcome, row: pd.Series, metric: str) -> str:
