@@ -15,7 +15,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..document import Bullets, Code, Document, Figure, Section, Text, table
-from ..i18n import _, current
+from ..i18n import N_, _, current
 from ..metrics import METRICS, definition, is_rate
 from .evaluate import key
 from .search import Outcome
@@ -180,9 +180,15 @@ def _capacity(cost: str) -> str:
     return m.label_in(current()) if m is not None else _("wage cost")
 
 
+#: Names of the mechanisms that are not in the metric registry.
+_NAMES = {"escalated_share": N_("share escalated to the street")}
+
+
 def _name(metric: str) -> str:
     m = METRICS.get(metric)
-    return m.label_in(current()) if m is not None else metric
+    if m is not None:
+        return m.label_in(current())
+    return _(_NAMES[metric]) if metric in _NAMES else metric
 
 
 def _model(name: str) -> str:
@@ -244,10 +250,16 @@ def _sentence(o: Outcome) -> str:
     fill = dict(model=_model(p.model), hours=f"{j.cost('staffed_hours'):,.0f}", staff=f"{j.cost('headcount'):,.0f}")
     fill |= dict(n=str(j.n), unit=_capacity(p.cost), goal=_goal(p))
     if p.reference is None:
-        return _(
+        found = _(
             "{model}: the least staffing found that meets {goal} has {hours} staffed hours ({staff} staff), "
             "confirmed on {n} fresh replications."
         ).format(**fill)
+        own = o.table[o.table["scenario_staffing"]] if "scenario_staffing" in o.table else o.table.iloc[:0]
+        if len(own):
+            found += _(" The scenario's own staffing has {hours} staffed hours ({staff} staff).").format(
+                hours=f"{own['staffed_hours'].iloc[0]:,.0f}", staff=f"{own['headcount'].iloc[0]:,.0f}"
+            )
+        return found
     ref = p.reference
     return _(
         "{model} matches {partner} on {goal} (what it reaches at the scenario's own staffing, {today_hours} staffed "
