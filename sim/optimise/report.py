@@ -11,6 +11,8 @@ little, staff do not bind it) and the mechanisms behind it at its best staffing.
 
 from __future__ import annotations
 
+import math
+
 
 import pandas as pd
 
@@ -168,10 +170,32 @@ def held(outcome: Outcome, row: pd.Series, metric: str) -> str:
             "busy: staff bind it (widen the bounds of {role})"
         ).format(**fill)
     mechanisms = _(", ").join(f"{_name(n)} {_show(n, reps[n])}" for n in MECHANISMS if n in reps.index)
-    return _(
+    text = _(
         "With the most of everything ({cost} {unit}) it is {value} and no role is more than {busy} busy ({role}): "
-        "routing, not staff, binds it ({mechanisms})"
+        "more staff would not move it; what the appeals go through there: {mechanisms}"
     ).format(mechanisms=mechanisms, **fill)
+    if metric in SATISFACTION and "resolution_time_mean" in reps.index:
+        text += _(". ") + satisfaction_cap(p.raw["satisfaction"], reps["resolution_time_mean"])
+    return text
+
+
+#: Metrics the satisfaction model (P = logistic(b0 − b1·hours − b2·(trips − 1) − b3·bounces)) caps.
+SATISFACTION = ("satisfaction_rate", "final_satisfaction_rate", "satisfied_share", "final_satisfied_share")
+
+
+def satisfaction_cap(model: dict, hours: float) -> str:
+    """What the satisfaction model allows at most: an appeal resolved at once with no extra trip or bounce, and
+    one resolved in ``hours`` (the mean resolution time) with none.
+
+    >>> satisfaction_cap({"b0": 3.0, "b1": 0.01, "b2": 0.6, "b3": 0.8}, 43.3)[:60]
+    'The satisfaction model caps it: logistic(b0) = 95.3% for an '
+    """
+    cap = 1 / (1 + math.exp(-model["b0"]))
+    at_mean = 1 / (1 + math.exp(-(model["b0"] - model["b1"] * hours)))
+    return _(
+        "The satisfaction model caps it: logistic(b0) = {cap} for an appeal resolved at once with no extra trip or "
+        "bounce, and logistic(b0 − b1·{hours} h) = {at_mean} at the mean resolution time with none"
+    ).format(cap=f"{cap:.1%}", hours=f"{hours:.0f}", at_mean=f"{at_mean:.1%}")
 
 
 def _capacity(cost: str) -> str:
