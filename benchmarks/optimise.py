@@ -39,7 +39,7 @@ def main() -> None:
             raise SystemExit(code)
         trials = pd.read_csv(out / "trials.csv")
         confirmed = pd.read_csv(out / "confirmed.csv")
-        reps = {m: sum(1 for _ in (out / "evals").glob(f"{m}-*.csv")) for m in trials["model"].unique()}
+        reps = {m: sum(1 for _ in (out / "evals" / m).glob("*.csv")) for m in trials["model"].unique()}
         print(f"  wall time: {wall:.0f} s on {a.workers} worker(s), targets {', '.join(targets)}")
         for model, g in trials.groupby("model", sort=False):
             ok = g[g["meets_targets"]]

@@ -107,17 +107,16 @@ class Problem:
 
 
 class Evaluations:
-    """Every replication of every staffing judged so far: ``OUT/evals/<model>-<key>-<first rep>.csv``.
+    """Every replication of every staffing judged so far: ``OUT/evals/<model>/<key>-<first rep>.csv``.
 
     A file is written whole (atomically) when a stage of replications finishes.
     """
 
     def __init__(self, out: Path, model: str):
-        self.folder, self.model = Path(out) / "evals", model
+        self.folder, self.model = Path(out) / "evals" / model, model
         self.reps: dict[str, pd.DataFrame] = {}
-        for f in sorted(self.folder.glob(f"{model}-*.csv")) if self.folder.is_dir() else ():
-            k = f.stem[len(model) + 1 :].rsplit("-", 1)[0]
-            self._add(k, pd.read_csv(f, index_col="replication"))
+        for f in sorted(self.folder.glob("*.csv")) if self.folder.is_dir() else ():
+            self._add(f.stem.rsplit("-", 1)[0], pd.read_csv(f, index_col="replication"))
         self.errors: dict[str, str] = {}
         self.run = 0  # replications simulated by this process
 
@@ -149,7 +148,7 @@ class Evaluations:
         for k, by_rep in got.items():
             rows = pd.DataFrame.from_dict(by_rep, orient="index").sort_index()
             rows.index.name = "replication"
-            atomic_write(self.folder / f"{self.model}-{k}-{rows.index[0]}.csv", lambda p: rows.to_csv(p))
+            atomic_write(self.folder / f"{k}-{rows.index[0]}.csv", lambda p: rows.to_csv(p))
             self._add(k, rows)
 
 
@@ -197,7 +196,7 @@ def open_study(problem: Problem, out: Path, fresh: bool = False):
             optuna.delete_study(study_name=name, storage=storage)
         except KeyError:
             pass
-        for f in (Path(out) / "evals").glob(f"{name}-*.csv"):
+        for f in (Path(out) / "evals" / name).glob("*.csv"):
             f.unlink()
     study = optuna.create_study(
         study_name=name, storage=storage, direction="maximize" if problem.maximise else "minimize", load_if_exists=True
