@@ -1079,7 +1079,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print(
-            "interrupted: nothing was written (a results folder is as it was; a sweep keeps its finished points)",
+            "interrupted: nothing was written (a results folder is as it was; a sweep keeps its finished points, "
+            "a staffing search what it judged)",
             file=sys.stderr,
         )
         return 130

@@ -423,3 +423,50 @@ def test_the_best_metric_within_a_budget(tmp_path):
     out = search(p, tmp_path)
     assert out.chosen == {"departments.d.headcount": 5}
     assert out.table.loc[out.table["headcount"] > 7, "meets_targets"].eq(False).all()
+
+
+@pytest.mark.slow
+def test_a_search_killed_mid_batch_continues_to_the_same_tables(tmp_path):
+    """kill -9 while a search judges its staffings, then the same command again: trials.csv and chosen.csv are
+    those of the same search run in one go (the study in SQLite and the replications on disk carry it over)."""
+    import os
+    import signal
+    import time
+
+    args = [
+        "--target",
+        "resolution_time_mean<=2.0",
+        "--vary",
+        "departments.d.headcount=1:8",
+        "--minimise",
+        "headcount",
+        "--trials",
+        "8",
+        "--batch",
+        "2",
+        "--reps",
+        "3",
+        "--confirm-reps",
+        "3",
+        "--workers",
+        "1",
+        "--no-plots",
+        "--quiet",
+    ]
+    path = tmp_path / "mmc.yaml"
+    path.write_text(_mmc(days=12).to_yaml())
+    whole = _gridsim("optimise", str(path), "--model", "siloed", *args, "--out", "whole", cwd=tmp_path)
+    assert whole.returncode == 0, whole.stderr
+    cmd = [sys.executable, "-m", "sim", "optimise", str(path), "--model", "siloed", *args, "--out", "cut"]
+    proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    evals = tmp_path / "cut" / "evals" / "siloed"
+    deadline = time.monotonic() + 120
+    while len(list(evals.glob("*.csv"))) < 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the search ended before it could be killed: give it more to do"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    again = _gridsim("optimise", str(path), "--model", "siloed", *args, "--out", "cut", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    for name in ("trials.csv", "chosen.csv", "confirmed.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cut" / name), pd.read_csv(tmp_path / "whole" / name))
