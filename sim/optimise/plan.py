@@ -71,6 +71,15 @@ def problems(
             )
     elif spec.budget is None:
         raise ScenarioError("--budget", [f"minimising {objective} needs a budget of {spec.cost} (--budget)"])
+    most = max(spec.max_replications, spec.replications)
+    if spec.confirm_replications < most:
+        raise ScenarioError(
+            "--confirm-reps",
+            [
+                f"{spec.confirm_replications}: expected at least the replications a staffing may be judged on in the "
+                f"search ({most}, --max-reps): on fewer, wider bounds fail what the search passed"
+            ],
+        )
     raw = sc.to_dict()
     out = []
     for m in model_names:

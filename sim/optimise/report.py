@@ -35,10 +35,12 @@ MECHANISMS = (
 
 
 def frontier(outcome: Outcome) -> pd.DataFrame:
-    """Per target metric: each staffing's cost and mean, and the best mean at that cost or less (``frontier``);
-    the target's level, and whether the staffing is the scenario's own or the one chosen."""
+    """Per target metric: each staffing's cost, headcount and mean, and the best mean of any staffing at that
+    cost or less (``frontier``) and at that headcount or less (``frontier_headcount``); the target's level, and
+    whether the staffing is the scenario's own or the one chosen."""
     p, t = outcome.problem, outcome.table
-    columns = ["model", "metric", "target", "cost", "headcount", "mean", "frontier", "scenario", "chosen", "key"]
+    columns = ["model", "metric", "target", "cost", "headcount", "mean", "frontier", "frontier_headcount"]
+    columns += ["scenario", "chosen", "key"]
     if t.empty:
         return pd.DataFrame(columns=columns)
     ok = t[t["error"] == ""].sort_values([p.cost, "headcount"], kind="stable")
@@ -46,7 +48,6 @@ def frontier(outcome: Outcome) -> pd.DataFrame:
     rows = []
     for target in p.targets:
         col = ok[f"{target.metric}_mean"].astype(float)
-        best = col.cummax() if target.op == ">=" else col.cummin()
         rows.append(
             pd.DataFrame(
                 {
@@ -56,7 +57,8 @@ def frontier(outcome: Outcome) -> pd.DataFrame:
                     "cost": ok[p.cost],
                     "headcount": ok["headcount"],
                     "mean": col,
-                    "frontier": best,
+                    "frontier": _best_so_far(col, ok[p.cost], target.op),
+                    "frontier_headcount": _best_so_far(col, ok["headcount"], target.op),
                     "scenario": ok["scenario_staffing"],
                     "chosen": chosen,
                     "key": ok["key"],
@@ -64,6 +66,20 @@ def frontier(outcome: Outcome) -> pd.DataFrame:
             )
         )
     return pd.concat(rows, ignore_index=True)[columns]
+
+
+def _best_so_far(values: pd.Series, by: pd.Series, op: str) -> pd.Series:
+    """The best of ``values`` at each level of ``by`` or less (ties of ``by`` share their best).
+
+    >>> _best_so_far(pd.Series([0.5, 0.9, 0.7]), pd.Series([3, 1, 2]), ">=").tolist()
+    [0.9, 0.9, 0.9]
+    >>> _best_so_far(pd.Series([0.5, 0.9, 0.7]), pd.Series([1, 3, 1]), ">=").tolist()
+    [0.7, 0.9, 0.7]
+    """
+    order = by.sort_values(kind="stable").index
+    run = values[order].cummax() if op == ">=" else values[order].cummin()
+    run = run.groupby(by[order].to_numpy()).transform("last")  # a tie's best is its last
+    return run.reindex(values.index)
 
 
 def chosen_table(outcome: Outcome) -> pd.DataFrame:
@@ -353,28 +369,38 @@ def document(outcomes: list[Outcome], explanations: dict[str, list[str]], comman
 
 
 def frontier_figure(front: pd.DataFrame, cost: str):
-    """One panel per target metric: each staffing's cost against its mean (dots), the frontier (steps), the
-    target (dashed), the scenario's own staffing (a square) and the one chosen (a star); a colour per model."""
+    """One column per target metric, one row per capacity (the cost, and headcount when that is not the cost):
+    each staffing against its mean (dots), the frontier (steps), the target (dashed), the scenario's own staffing
+    (a square) and the one chosen (a star); a colour per model."""
     from .. import models
     from ..style import styled, subplots
+
+    axes_of = [("cost", "frontier", _capacity(cost))]
+    if cost != "headcount":
+        axes_of.append(("headcount", "frontier_headcount", _capacity("headcount")))
 
     @styled
     def draw():
         metrics = list(dict.fromkeys(front["metric"]))
-        fig, axes = subplots(1, len(metrics), figsize=(4.4 * len(metrics), 3.8), squeeze=False)
-        for ax, metric in zip(axes[0], metrics):
-            scale = 100.0 if is_rate(metric) else 1.0
-            for model, g in front[front["metric"] == metric].groupby("model", sort=False):
-                c = models.colour(str(model))
-                ax.scatter(g["cost"], scale * g["mean"], s=12, alpha=0.35, color=c)
-                ax.step(g["cost"], scale * g["frontier"], where="post", color=c, label=_model(str(model)))
-                ax.axhline(scale * g["target"].iloc[0], color=c, ls="--", lw=1)
-                for flag, marker, size in (("scenario", "s", 40), ("chosen", "*", 140)):
-                    hit = g[g[flag].astype(bool)]
-                    ax.scatter(hit["cost"], scale * hit["mean"], marker=marker, s=size, color=c, edgecolor="black")
-            ax.set_title(_name(metric) + (" (%)" if scale == 100 else ""))
-            ax.set_xlabel(_capacity(cost))
-            ax.legend(frameon=False, fontsize=8)
+        shape = (len(axes_of), len(metrics))
+        fig, axes = subplots(*shape, figsize=(4.4 * shape[1], 3.4 * shape[0]), squeeze=False)
+        fig.set_layout_engine("constrained")  # titles, labels and legends clear of each other
+        for k, ((x, step, label), row) in enumerate(zip(axes_of, axes)):
+            for ax, metric in zip(row, metrics):
+                scale = 100.0 if is_rate(metric) else 1.0
+                for model, g in front[front["metric"] == metric].groupby("model", sort=False):
+                    c = models.colour(str(model))
+                    g = g.sort_values(x, kind="stable")
+                    ax.scatter(g[x], scale * g["mean"], s=12, alpha=0.35, color=c)
+                    ax.step(g[x], scale * g[step], where="post", color=c, label=_model(str(model)))
+                    ax.axhline(scale * g["target"].iloc[0], color=c, ls="--", lw=1)
+                    for flag, marker, size in (("scenario", "s", 40), ("chosen", "*", 140)):
+                        hit = g[g[flag].astype(bool)]
+                        ax.scatter(hit[x], scale * hit["mean"], marker=marker, s=size, color=c, edgecolor="black")
+                if k == 0:
+                    ax.set_title(_name(metric) + (" (%)" if scale == 100 else ""))
+                ax.set_xlabel(label)
+            row[0].legend(frameon=False, fontsize=8)
         return fig
 
     return draw()
