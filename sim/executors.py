@@ -51,14 +51,14 @@ def execute(
     """Yield ``task(shared, item)`` for every item, as each finishes.
 
     ``scheduler``: None for local processes (``workers`` of them; 1 runs in this
-    process), ``'local'`` for a Dask ``LocalCluster`` of ``workers`` processes, or
-    the address of a Dask scheduler such as ``tcp://host:8786``.  ``task`` must be
+    process), ``'local'`` for a Dask ``LocalCluster`` of ``workers`` processes, the
+    address of a Dask scheduler such as ``tcp://host:8786``, or a client from :func:`connected`.  ``task`` must be
     a module-level function (it is pickled); ``shared`` is sent to each worker once.
     """
     items = list(items)
     if not items:
         return
-    if scheduler:
+    if scheduler is not None and scheduler != "":
         yield from _dask(task, items, workers, scheduler, shared)
     elif workers <= 1:
         for item in items:
@@ -72,8 +72,31 @@ def execute(
                 yield fut.result()
 
 
-def _dask(task, items, workers, scheduler, shared):
-    from dask.distributed import Client, LocalCluster, as_completed
+@contextlib.contextmanager
+def connected(workers: int, scheduler: Any) -> Iterator[Any]:
+    """For many :func:`execute` calls in a row: a Dask ``scheduler`` connected once (a client, with its
+    ``LocalCluster`` for ``'local'``), passed as the ``scheduler`` of each call, and closed at the end; local
+    processes (None) as they are.
+
+    >>> with connected(1, None) as where:
+    ...     sorted(execute(pow, [2, 3], scheduler=where, shared=2))
+    [4, 8]
+    """
+    if not scheduler or not isinstance(scheduler, str):
+        yield scheduler
+        return
+    client, cluster = _client(workers, scheduler)
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _client(workers: int, scheduler: str):
+    """A Dask client of ``scheduler`` (``'local'``: a new LocalCluster of ``workers`` processes) and its cluster."""
+    from dask.distributed import Client, LocalCluster
 
     cluster = None
     if scheduler == "local":
@@ -92,15 +115,26 @@ def _dask(task, items, workers, scheduler, shared):
                     f"{CONNECT_TIMEOUT_S} s ({type(exc).__name__}: {exc})"
                 ],
             ) from None
+    return client, cluster
+
+
+def _dask(task, items, workers, scheduler, shared):
+    from dask.distributed import as_completed
+
+    own = isinstance(scheduler, str)  # an address: connect for this call; a client (connected): use it
+    client, cluster = _client(workers, scheduler) if own else (scheduler, None)
     try:
-        shared_future = client.scatter(shared, broadcast=True)
+        # a key of its own: the same data scattered again by a later call gets the same hashed key, which the
+        # release of this call's future would delete from under it
+        shared_future = client.scatter(shared, broadcast=True, hash=False)
         futures = [client.submit(task, shared_future, item, pure=False, retries=2) for item in items]
         for fut in as_completed(futures):
             yield fut.result()
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        if own:
+            client.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def in_order(

@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ScenarioError
-from ..executors import execute
+from ..executors import connected, execute
 from ..executors import progress as progress_bar
 from ..files import atomic_write
 from .evaluate import CONFIRM_FROM, Judgement, judge, key, replication, wage_cost
@@ -235,20 +235,23 @@ def search(
     study = open_study(problem, out, fresh)
     evals = Evaluations(out, problem.model)
     done = _distinct(study)
-    with progress_bar(
-        progress, min(problem.trials, problem.space_size), "staffing", problem.model, initial=len(done), leave=True
-    ) as bar:
+    with (
+        connected(workers, scheduler) as where,  # a Dask cluster started once for the whole search, not per batch
+        progress_bar(
+            progress, min(problem.trials, problem.space_size), "staffing", problem.model, initial=len(done), leave=True
+        ) as bar,
+    ):
         asked = len(study.trials)
         while len(done) < min(problem.trials, problem.space_size) and asked < 5 * problem.trials + 20:
             batch = next_batch(problem, study, len(done))
             asked += len(batch)
-            _judge_batch(problem, study, batch, evals, workers, scheduler)
+            _judge_batch(problem, study, batch, evals, workers, where)
             new = _distinct(study) - done
             done |= new
             bar.update(len(new))
             bar.set_postfix(replications=evals.run)
-    outcome = Outcome(problem, trials_table(problem, study), evals=evals)
-    _confirm(problem, outcome, evals, workers, scheduler)
+        outcome = Outcome(problem, trials_table(problem, study), evals=evals)
+        _confirm(problem, outcome, evals, workers, where)
     outcome.simulated = evals.run
     return outcome
 
