@@ -825,7 +825,7 @@ def cmd_optimise(args) -> int:
     given = {
         "targets": args.target,
         "minimise": args.minimise or args.maximise,
-        "maximise": True if args.maximise else None,
+        "maximise": True if args.maximise else (False if args.minimise else None),  # the flag overrides the file
         "cost": args.cost,
         "budget": args.budget,
         "trials": args.trials,
@@ -835,13 +835,17 @@ def cmd_optimise(args) -> int:
         "wages": _wages(args.wage) or None,
     }
     spec = merged_spec(sc.optimise, variables=[parse_variable(v) for v in args.vary], **given)
-    plan = problems(sc, spec, args.model or sc.models, args.sampler, args.batch, match=bool(args.match))
+    source = "--vary" if args.vary else f"{_source(args)}: optimise.variables"
+    plan = problems(sc, spec, args.model or sc.models, args.sampler, args.batch, bool(args.match), source)
     t0 = time.perf_counter()
     if args.match:
         metrics = [find_metric(m, "--match") for m in args.match.split(",") if m.strip()]
+        if not metrics:
+            raise ScenarioError("--match", [f"{args.match!r}: expected metrics to match, e.g. 响应率,满意率"])
         matching(plan, metrics, plan[0].confirm_replications, max(args.workers, 1), args.scheduler, sc.baseline)
     if not args.quiet:
-        print("\n".join(target_lines([Outcome(p, pd.DataFrame()) for p in plan])) + "\n")
+        lines = target_lines([Outcome(p, pd.DataFrame()) for p in plan])
+        print("\n".join(lines) + "\n" if lines else "", end="")
     how = {"workers": max(args.workers, 1), "scheduler": args.scheduler, "fresh": args.fresh}
     outcomes = [search(p, out, progress=not args.quiet and sys.stderr.isatty(), **how) for p in plan]
     wall = time.perf_counter() - t0

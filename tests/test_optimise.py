@@ -186,6 +186,12 @@ def _optimise_mmc(tmp_path, days: float, *args):
         (["--target", "响应率=>0.9"], "METRIC>=LEVEL"),
         (["--target", "响应率>=0.9", "--vary", "departments.nope.headcount=1:3"], "departments.nope: no such field"),
         (["--minimise", "resolution_time_p50"], "needs a budget"),
+        (["--target", "响应率>=0.9", "--target", "response_rate>=0.8"], "response_rate: named in more than one"),
+        (["--maximise", "staffed_hours", "--budget", "9"], "a capacity is minimised"),
+        (["--match", ","], "expected metrics to match"),
+        (["--target", "响应率>=0.9", "--vary", "seed=1:3"], "seed: not a staffing decision"),
+        (["--target", "响应率>=0.9", "--vary", "departments.*.headcount=x0.5:2"], "both bounds multiples"),
+        (["--target", "响应率>=0.9", "--vary", "departments.police.headcount=1:3:0.5"], "a whole step"),
         (["--target", "响应率>=0.9", "--confirm-reps", "10"], "--confirm-reps: 10: expected at least"),
         ([], "at least one target"),
     ],
@@ -450,11 +456,11 @@ def test_a_search_killed_mid_batch_continues_to_the_same_tables(tmp_path):
         "--batch",
         "2",
         "--reps",
-        "3",
-        "--confirm-reps",
-        "3",
+        "2",
         "--max-reps",
-        "3",
+        "4",
+        "--confirm-reps",
+        "4",
         "--workers",
         "1",
         "--no-plots",
@@ -477,3 +483,48 @@ def test_a_search_killed_mid_batch_continues_to_the_same_tables(tmp_path):
     assert again.returncode == 0, again.stderr
     for name in ("trials.csv", "chosen.csv", "confirmed.csv"):
         pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "cut" / name), pd.read_csv(tmp_path / "whole" / name))
+
+
+def test_the_line_grids_vary_no_stationed_share():
+    """A department's stationed share is read by the merged grid only: the line grids' search leaves it out (it
+    would change nothing there, and merged-only checks would fail their staffings)."""
+    from sim.optimise.plan import merged_spec, problems
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(None, [])
+    spec = merged_spec(
+        None,
+        targets=["响应率>=0.9"],
+        variables=[
+            parse_variable("departments.*.stationed_share=0:0.5:0.1"),
+            parse_variable("departments.police.headcount=4:8"),
+        ],
+    )
+    siloed, merged = problems(sc, spec, ["siloed", "merged"], "tpe", 4)
+    assert [v.path for v in siloed.variables] == ["departments.police.headcount"]
+    assert len(merged.variables) == len(sc.departments) + 1
+
+
+@pytest.mark.slow
+def test_a_confirmation_uses_the_replications_asked_for(tmp_path):
+    """Run again with fewer confirmation replications: the verdict is on those, not on every fresh one cached,
+    and each confirmation is at level 1 - alpha/(k * tries) (Bonferroni over the tries)."""
+    from sim.optimise.search import CONFIRM_TRIES
+
+    sc = _mmc(days=6)
+    variables = [VariableSpec(path="departments.d.headcount", low=3, high=6)]
+    p = _problem(
+        sc,
+        variables,
+        [Target("resolution_time_mean", "<=", 2.0)],
+        objective="headcount",
+        cost="headcount",
+        trials=4,
+        replications=3,
+        max_replications=3,
+        confirm_replications=6,
+    )
+    assert search(p, tmp_path).confirmed.n == 6
+    p.confirm_replications = 4
+    again = search(p, tmp_path)
+    assert again.confirmed.n == 4 and again.confirmed.level == pytest.approx(1 - 0.05 / CONFIRM_TRIES)

@@ -79,7 +79,7 @@ class Judgement:
         return not self.feasible and all(t.met(self.means[t.metric]) for t in self.targets)
 
     def cost(self, metric: str) -> float:
-        return float(self.reps[metric].mean()) if metric in self.reps and self.n else math.nan
+        return float(self.reps[metric].mean(skipna=False)) if metric in self.reps and self.n else math.nan
 
     def violations(self) -> list[float]:
         """Each target's shortfall of the bound, relative to the target's level (<= 0: met); for the sampler."""

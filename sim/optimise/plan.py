@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from pathlib import Path
 
@@ -30,13 +31,17 @@ def merged_spec(spec: OptimiseSpec | None, **given) -> OptimiseSpec:
 
 
 def model_variables(sc, model: str, specs: list[VariableSpec], source: str) -> list:
-    """The variables of ``specs`` for ``model``: a field in another shipped model's block changes nothing here."""
+    """The variables of ``specs`` for ``model``: a field in another shipped model's block, or a department's
+    stationed share for the line grids, changes nothing there and is left out."""
     from .. import models
 
     policy, _ = sc.arm(model)
-    others = {models.get(m).config_block or m for m in models.names()} - {models.get(policy).config_block or policy}
+    own = models.get(policy).config_block or policy
+    others = {models.get(m).config_block or m for m in models.names()} - {own}
     raw = sc.to_dict()
     out = [v for s in specs for v in expand(s, raw, source) if v.path.split(".")[0] not in others]
+    if own == "siloed":  # stationing (下沉) is the merged grid's: a department's share is read by merged only
+        out = [v for v in out if not fnmatch.fnmatchcase(v.path, "departments.*.stationed_share")]
     if not out:
         raise ScenarioError(source, [f"no decision variable applies to {model}"])
     return out
@@ -55,12 +60,23 @@ def default_specs(sc, model: str) -> list[VariableSpec]:
 
 
 def problems(
-    sc, spec: OptimiseSpec, model_names: list[str], sampler: str, batch: int, match: bool = False
+    sc,
+    spec: OptimiseSpec,
+    model_names: list[str],
+    sampler: str,
+    batch: int,
+    match: bool = False,
+    source: str = "optimise.variables",
 ) -> list[Problem]:
     """One :class:`Problem` per model, checked before anything runs (bad input: exit 2); with ``match``, targets
     may come later (:func:`matching`)."""
     targets = [parse_target(t, "--target") for t in spec.targets]
+    twice = sorted({t.metric for t in targets if [u.metric for u in targets].count(t.metric) > 1})
+    if twice:
+        raise ScenarioError("--target", [f"{m}: named in more than one target (give one level each)" for m in twice])
     objective = spec.minimise or spec.cost
+    if spec.maximise and objective in CAPACITIES:
+        raise ScenarioError("--maximise", [f"{objective}: a capacity is minimised, not maximised"])
     if objective not in CAPACITIES:
         objective = find_metric(objective, "--minimise")
     cost = objective if objective in CAPACITIES else spec.cost
@@ -84,7 +100,7 @@ def problems(
     out = []
     for m in model_names:
         specs = list(spec.variables) or default_specs(sc, m)
-        variables = model_variables(sc, m, specs, "--vary" if spec.variables else "optimise.variables")
+        variables = model_variables(sc, m, specs, source)
         size = math.prod(len(v.levels) for v in variables)
         if sampler == "grid" and size > MAX_GRID:
             raise ScenarioError("--sampler", [f"grid: {size:,} staffings for {m}, more than {MAX_GRID:,} (use tpe)"])
@@ -162,7 +178,11 @@ def partner(model: str, names: list[str], baseline: str) -> str:
 
 def matching(problems: list[Problem], metrics: list[str], reps: int, workers: int, scheduler, baseline: str) -> None:
     """Make each problem's targets the means its partner reaches at the scenario's own staffing, on replications
-    ``0..reps-1`` (the ones the candidates run on first): "at least as good as the other model is today"."""
+    ``0..reps-1`` (the candidates run on the first of these): "at least as good as the other model is today".
+
+    The partner's means are estimates (over ``reps`` replications) taken as fixed levels; the candidates' bounds
+    carry their own noise, not the partner's.
+    """
     import pandas as pd
 
     from ..executors import execute
@@ -185,9 +205,5 @@ def matching(problems: list[Problem], metrics: list[str], reps: int, workers: in
         p.targets = [t for t in p.targets if t.metric not in metrics] + [
             Target(m, ">=" if METRICS[m].better == "higher" else "<=", float(means[m])) for m in metrics
         ]
-        p.reference = {
-            "model": ref,
-            "staffed_hours": float(means["staffed_hours"]),
-            "headcount": float(means["headcount"]),
-            "replications": reps,
-        }
+        p.reference = {"model": ref, "replications": reps}
+        p.reference |= {c: p.judged(today[ref]).cost(c) for c in {"staffed_hours", "headcount", p.cost}}

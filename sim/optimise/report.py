@@ -21,6 +21,7 @@ from ..i18n import N_, _, current
 from ..metrics import METRICS, definition, is_rate
 from .evaluate import key
 from .search import Outcome
+from .spec import CAPACITIES, Target
 
 #: Metrics that say what holds a target: routing (trips, referrals, bounces, escalation), time, and how appeals end.
 MECHANISMS = (
@@ -46,8 +47,8 @@ def frontier(outcome: Outcome) -> pd.DataFrame:
     ok = t[t["error"] == ""].sort_values([p.cost, "headcount"], kind="stable")
     chosen = ok["key"] == (key(outcome.chosen) if outcome.chosen is not None else None)
     rows = []
-    for target in p.targets:
-        col = ok[f"{target.metric}_mean"].astype(float)
+    for target in _plotted(p):
+        col = ok[f"{target.metric}_mean" if target.metric != p.objective else p.objective].astype(float)
         rows.append(
             pd.DataFrame(
                 {
@@ -65,7 +66,14 @@ def frontier(outcome: Outcome) -> pd.DataFrame:
                 }
             )
         )
-    return pd.concat(rows, ignore_index=True)[columns]
+    return pd.concat(rows, ignore_index=True)[columns] if rows else pd.DataFrame(columns=columns)
+
+
+def _plotted(p) -> list[Target]:
+    """What the frontier shows: each target, and a metric the search minimises or maximises (no level)."""
+    if p.objective in CAPACITIES or p.objective in (t.metric for t in p.targets):
+        return list(p.targets)
+    return [*p.targets, Target(p.objective, ">=" if p.maximise else "<=", math.nan)]
 
 
 def _best_so_far(values: pd.Series, by: pd.Series, op: str) -> pd.Series:
@@ -114,6 +122,11 @@ def confirmed_table(outcome: Outcome) -> pd.DataFrame:
                     "met": t.met(j.bounds[t.metric]),
                 }
             )
+        p = outcome.problem
+        if p.objective not in CAPACITIES:  # the metric minimised or maximised: its mean on the fresh replications
+            op = "max" if p.maximise else "min"
+            rows.append({"model": p.model, "key": k, "metric": p.objective, "op": op, "mean": j.cost(p.objective)})
+            rows[-1] |= {"target": p.budget, "n_reps": j.n, "met": p.acceptable(j)}  # the budget, of the cost
     columns = ["model", "key", "metric", "op", "target", "mean", "bound", "bound_level", "n_reps", "met"]
     return pd.DataFrame(rows, columns=columns)  # with its columns even when nothing was confirmed
 
@@ -284,11 +297,28 @@ def _sentence(o: Outcome) -> str:
                 "{model}: {n} staffings met {goal} on the search's replications, but none held on {fresh} fresh ones "
                 "(one-sided 95% bounds, jointly)."
             ).format(model=_model(p.model), n=len(o.confirmations), goal=_goal(p), fresh=p.confirm_replications)
+        if not p.targets:
+            return _("{model}: no staffing within the bounds fits a budget of {budget} {unit}.").format(
+                model=_model(p.model), budget=f"{p.budget:,.0f}", unit=_capacity(p.cost)
+            )
         return _("{model}: no staffing within the bounds met {goal} (one-sided 95% bounds, jointly).").format(
             model=_model(p.model), goal=_goal(p)
         )
     fill = dict(model=_model(p.model), hours=f"{j.cost('staffed_hours'):,.0f}", staff=f"{j.cost('headcount'):,.0f}")
     fill |= dict(n=str(j.n), unit=_capacity(p.cost), goal=_goal(p))
+    if p.objective not in CAPACITIES:
+        best = _("the highest") if p.maximise else _("the lowest")
+        text = _(
+            "{model}: {best} {metric} found within a budget of {budget} {unit} is {value}, with {hours} staffed hours "
+            "({staff} staff), on {n} fresh replications"
+        ).format(
+            best=best,
+            metric=_name(p.objective),
+            budget=f"{p.budget:,.0f}",
+            value=_show(p.objective, j.cost(p.objective)),
+            **fill,
+        )
+        return text + (_(", meeting {goal}.").format(goal=fill["goal"]) if p.targets else _("."))
     if p.reference is None:
         found = _(
             "{model}: the least staffing found that meets {goal} has {hours} staffed hours ({staff} staff), "
@@ -393,7 +423,8 @@ def frontier_figure(front: pd.DataFrame, cost: str):
                     g = g.sort_values(x, kind="stable")
                     ax.scatter(g[x], scale * g["mean"], s=12, alpha=0.35, color=c)
                     ax.step(g[x], scale * g[step], where="post", color=c, label=_model(str(model)))
-                    ax.axhline(scale * g["target"].iloc[0], color=c, ls="--", lw=1)
+                    if pd.notna(g["target"].iloc[0]):  # a metric minimised or maximised has no level
+                        ax.axhline(scale * g["target"].iloc[0], color=c, ls="--", lw=1)
                     for flag, marker, size in (("scenario", "s", 40), ("chosen", "*", 140)):
                         hit = g[g[flag].astype(bool)]
                         ax.scatter(hit[x], scale * hit["mean"], marker=marker, s=size, color=c, edgecolor="black")

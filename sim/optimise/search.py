@@ -35,8 +35,21 @@ from ..files import atomic_write
 from .evaluate import CONFIRM_FROM, Judgement, judge, key, replication, wage_cost
 from .spec import Target, Variable
 
-CONFIRM_TRIES = 10
+CONFIRM_TRIES = 3  # each confirmation at level 1 - alpha/(k * CONFIRM_TRIES): a pass by luck among the tries <= alpha
 SAMPLERS = ("tpe", "grid", "random")
+#: Fields that are staff: one level less of them costs less (the others, such as a share stationed or the grid
+#: leaders taken from the intake staff, move staff about).
+CAPACITY_FIELDS = (
+    ".headcount",
+    ".intake_staff",
+    ".intake_per_area",
+    ".stationed_per_area",
+    ".staff_per_area",
+    ".staff_per_unit",
+    ".leaders_per_area",  # the surge protocol's extra leaders (merged.grid_leaders_per_area come from the intake)
+    ".operators",
+    "volunteers.per_area",
+)
 BIG = 1e6  # the constraint of a target that was not reached at all (a NaN bound)
 
 
@@ -83,10 +96,11 @@ class Problem:
         spec |= {"max_replications": self.max_replications, "seed": self.seed, "wages": self.wages}
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-    def judged(self, reps: pd.DataFrame) -> Judgement:
+    def judged(self, reps: pd.DataFrame, alpha: float | None = None) -> Judgement:
+        """The verdict on ``reps`` (at ``alpha``, the problem's by default)."""
         if self.wages is not None:
             reps = reps.assign(wage_cost=wage_cost(reps, self.wages))
-        return judge(reps, self.targets, self.alpha)
+        return judge(reps, self.targets, self.alpha if alpha is None else alpha)
 
     def score(self, j: Judgement) -> float:
         """The objective as Optuna minimises or maximises it: the cost, or the metric's mean."""
@@ -284,7 +298,7 @@ def _descend(problem: Problem, study, room: int) -> None:
         return
     best = min(good, key=lambda t: (t.value, t.number))
     seen = _distinct(study) | {key(problem.values(t.params)) for t in study.get_trials(states=(TrialState.WAITING,))}
-    for v in problem.variables:
+    for v in (v for v in problem.variables if v.path.endswith(CAPACITY_FIELDS)):  # a step that saves staff
         k = v.levels.index(best.params[v.path])
         if room and k > 0:
             down = best.params | {v.path: v.levels[k - 1]}
@@ -303,11 +317,13 @@ def _distinct(study) -> set[str]:
     }
 
 
-def _best(problem: Problem, study) -> float:
-    """The objective of the best acceptable staffing so far (inf or -inf: none yet)."""
+def _best(problem: Problem, study, before: int) -> float:
+    """The objective of the best acceptable staffing among trials numbered below ``before`` (inf or -inf: none):
+    the trials before a batch, so that a batch judged again after a stop decides as it did the first time."""
     from optuna.trial import TrialState
 
-    scores = [t.value for t in study.get_trials(states=(TrialState.COMPLETE,)) if t.user_attrs.get("acceptable")]
+    done = study.get_trials(states=(TrialState.COMPLETE,))
+    scores = [t.value for t in done if t.number < before and t.user_attrs.get("acceptable")]
     if not scores:
         return -math.inf if problem.maximise else math.inf
     return max(scores) if problem.maximise else min(scores)
@@ -320,7 +336,7 @@ def _judge_batch(problem: Problem, study, batch: list, evals: Evaluations, worke
     staffing = {t.number: problem.values(t.params) for t in batch}
     n = {t.number: problem.replications for t in batch}
     live = list(batch)
-    best = _best(problem, study)
+    best = _best(problem, study, min(t.number for t in batch))
     while live:
         evals.fill(
             problem,
@@ -380,7 +396,8 @@ def trials_table(problem: Problem, study) -> pd.DataFrame:
 def describe(problem: Problem, table: pd.DataFrame, evals: Evaluations) -> pd.DataFrame:
     """``table`` with each staffing's capacity, objective, each target's mean and bound, and its verdict."""
     extra = []
-    base = key(problem.values(problem.snapped({})))
+    exact = all(v.base in v.levels for v in problem.variables)  # else the scenario's staffing was not judged
+    base = key(problem.values(problem.snapped({}))) if exact else None
     for row in table.itertuples():
         reps = evals.of(row.key).iloc[: row.n_reps]
         j = problem.judged(reps)
@@ -408,7 +425,8 @@ def _confirm(problem: Problem, outcome: Outcome, evals: Evaluations, workers: in
     for row in ok.head(CONFIRM_TRIES).to_dict("records"):
         values = {v.path: row[v.path] for v in problem.variables}
         evals.fill(problem, {row["key"]: (values, fresh)}, workers, scheduler)
-        j = problem.judged(evals.of(row["key"], confirm=True))
+        reps = evals.of(row["key"], confirm=True).loc[list(fresh)]  # these, not every fresh one cached
+        j = problem.judged(reps, problem.alpha / CONFIRM_TRIES)
         outcome.confirmations.append((row["key"], j))
         if problem.acceptable(j):
             outcome.chosen, outcome.confirmed = values, j

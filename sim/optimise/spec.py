@@ -180,7 +180,10 @@ def parse_target(text: str, source: str = "--target") -> Target:
 def parse_range(text: str, source: str = "--vary") -> tuple[float, float, float | None, bool]:
     """``LOW:HIGH[:STEP]``, with ``x`` before both bounds for multiples of the scenario's value."""
     parts = str(text).split(":")
-    relative = all(p.strip().startswith("x") for p in parts[:2]) and len(parts) >= 2
+    marked = [p.strip().startswith("x") for p in parts[:2]]
+    if any(marked) and not all(marked):
+        raise ScenarioError(source, [f"{text!r}: both bounds multiples (xLOW:xHIGH) or neither"])
+    relative = all(marked) and len(parts) >= 2
     try:
         nums = [float(p.strip().removeprefix("x") if i < 2 else p) for i, p in enumerate(parts)]
     except ValueError:
@@ -230,6 +233,8 @@ def expand(spec: VariableSpec, raw: dict, source: str = "--vary") -> list[Variab
     [('departments.a.headcount', (2.0, 3.0, 4.0)), ('departments.b.headcount', (3.0, 4.0, 5.0, 6.0))]
     """
     out = []
+    if spec.path.split(".")[0] in NOT_STAFFING:
+        raise ScenarioError(source, [f"{spec.path}: not a staffing decision ({NOT_STAFFING[spec.path.split('.')[0]]})"])
     for path, base in _matches(raw, spec.path.split("."), [], source):
         base = _effective(raw, path, base)
         if isinstance(base, bool) or not isinstance(base, (int, float)):
@@ -238,6 +243,8 @@ def expand(spec: VariableSpec, raw: dict, source: str = "--vary") -> list[Variab
         low, high = (spec.low * base, spec.high * base) if spec.relative else (spec.low, spec.high)
         if integer:
             low, high = max(math.ceil(low - 1e-9), 0), math.floor(high + 1e-9)
+        if integer and spec.step is not None and spec.step != int(spec.step):
+            raise ScenarioError(source, [f"{path}: a whole-number field, so a whole step (got {spec.step:g})"])
         step = spec.step or (1.0 if integer else (high - low) / 10 or 1.0)
         count = int(math.floor((high - low) / step + 1e-9)) + 1
         levels = tuple(sorted({round(low + k * step, 10) for k in range(max(count, 0))}))
@@ -245,6 +252,23 @@ def expand(spec: VariableSpec, raw: dict, source: str = "--vary") -> list[Variab
             raise ScenarioError(source, [f"{path}: no level in [{low:g}, {high:g}] for a whole-number field"])
         out.append(Variable(path, tuple(float(x) for x in levels), float(base), integer))
     return out
+
+
+#: Scenario fields a search may not vary: they are not staffing, and a search would pick what flatters it.
+NOT_STAFFING = {
+    "seed": "a search would pick lucky random numbers",
+    "horizon_days": "it changes what is measured, and the staffed hours",
+    "warmup_days": "it changes what is measured",
+    "start_date": "it changes what is measured",
+    "groups": "the demand",
+    "areas": "the street",
+    "surges": "the demand",
+    "satisfaction": "how citizens judge",
+    "city": "the city",
+    "models": "what runs",
+    "baseline": "what runs",
+    "name": "the results' name",
+}
 
 
 def _effective(raw: dict, path: str, value: Any) -> Any:
