@@ -20,7 +20,7 @@ from ..document import Bullets, Code, Document, Figure, Section, Text, table
 from ..i18n import N_, _, current
 from ..metrics import METRICS, definition, is_rate
 from .evaluate import key
-from .search import Outcome
+from .search import CONFIRM_TRIES, Outcome
 from .spec import CAPACITIES, Target
 
 #: Metrics that say what holds a target: routing (trips, referrals, bounces, escalation), time, and how appeals end.
@@ -382,10 +382,14 @@ def document(outcomes: list[Outcome], explanations: dict[str, list[str]], comman
         "the same replications (common random numbers), {reps} at first, doubled up to {max_reps} while the staffing "
         "would be the cheapest so far and its means meet the targets (whether its bounds do or not yet). Sampler: "
         "{sampler} (Optuna), batches of {batch}. The cheapest staffing that met the targets is confirmed on "
-        "{confirm} fresh replications (the next cheapest if it fails, up to ten). The frontier is of the staffings "
-        "tried, not a proof that none untried does better."
+        "{confirm} fresh replications (the next cheapest if it fails, up to {tries}), each bound there at level "
+        "1 − {alpha}/(k·{tries}), so that a pass by luck among the tries stays under {alpha}. The frontier is of "
+        "the staffings tried, not a proof that none untried does better. With --match, the other model's levels "
+        "are its means over {match_reps} replications, taken as fixed."
     ).format(
         alpha=f"{p0.alpha:g}",
+        tries=CONFIRM_TRIES,
+        match_reps=p0.confirm_replications,
         reps=p0.replications,
         max_reps=p0.max_replications,
         sampler=p0.sampler,
