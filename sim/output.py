@@ -50,7 +50,20 @@ def provenance(scenario, models: list[str], command: str, started: str, wall_sec
 
 
 #: What a results folder holds, for folders written before provenance listed its files.
-_OUTPUT_SUFFIXES = {".csv", ".md", ".html", ".png", ".yaml", ".json", ".gz", ".parquet", ".db"}  # .db: a search's study
+#: .db: a staffing search's study, with the journal SQLite leaves beside it when the search was killed mid-write.
+_OUTPUT_SUFFIXES = {
+    ".csv",
+    ".md",
+    ".html",
+    ".png",
+    ".yaml",
+    ".json",
+    ".gz",
+    ".parquet",
+    ".db",
+    ".db-journal",
+    ".db-wal",
+}
 _SUBFOLDERS = {"appeals", "events", "evals"}  # the per-street, per-replication and per-staffing subfolders
 
 

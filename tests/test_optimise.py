@@ -528,3 +528,16 @@ def test_a_confirmation_uses_the_replications_asked_for(tmp_path):
     p.confirm_replications = 4
     again = search(p, tmp_path)
     assert again.confirmed.n == 4 and again.confirmed.level == pytest.approx(1 - 0.05 / CONFIRM_TRIES)
+
+
+def test_a_search_folder_killed_mid_write_is_still_a_results_folder(tmp_path):
+    """SQLite leaves study.db-journal beside study.db when a search dies mid-write: the folder is still the
+    search's (the same command continues it), not a folder of the user's that gridsim refuses to touch."""
+    from sim.output import foreign_entries
+
+    for name in ("study.db", "study.db-journal", "trials.csv"):
+        (tmp_path / name).write_text("")
+    (tmp_path / "evals" / "siloed").mkdir(parents=True)
+    assert foreign_entries(tmp_path) == []
+    (tmp_path / "notes.txt").write_text("")
+    assert foreign_entries(tmp_path) == ["notes.txt"]

@@ -6,7 +6,8 @@ random numbers: two staffings meet the same citizens and the same issues, so the
 the staffing's alone).  Confirmation runs on fresh replications from :data:`CONFIRM_FROM` on.
 
 "Meets the targets" means the one-sided bound of each target metric's mean clears the target,
-all targets jointly: each bound at level ``1 - alpha/k`` for ``k`` targets (Bonferroni).
+all targets jointly: each bound at level ``1 - alpha/k`` for ``k`` targets (Bonferroni; the search
+passes ``alpha`` divided by the confirmation's tries, :data:`sim.optimise.search.CONFIRM_TRIES`).
 
 >>> import pandas as pd
 >>> from sim.optimise.spec import Target

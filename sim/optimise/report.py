@@ -378,12 +378,13 @@ def document(outcomes: list[Outcome], explanations: dict[str, list[str]], comman
         sections.append(Section(_("Frontier"), [Figure(_("cost against each target metric"), "frontier.png")]))
     method = _(
         "Targets are met when the one-sided bound of each target metric's mean clears it, all targets jointly (each "
-        "bound at level 1 − {alpha}/k for k targets, Bonferroni; Student t over replications). Candidates run on "
+        "bound at level 1 − {alpha}/(k·{tries}) for k targets, Bonferroni over the targets and the confirmation's "
+        "tries; Student t over replications). Candidates run on "
         "the same replications (common random numbers), {reps} at first, doubled up to {max_reps} while the staffing "
         "would be the cheapest so far and its means meet the targets (whether its bounds do or not yet). Sampler: "
         "{sampler} (Optuna), batches of {batch}. The cheapest staffing that met the targets is confirmed on "
-        "{confirm} fresh replications (the next cheapest if it fails, up to {tries}), each bound there at level "
-        "1 − {alpha}/(k·{tries}), so that a pass by luck among the tries stays under {alpha}. The frontier is of "
+        "{confirm} fresh replications (the next cheapest if it fails, up to {tries}), so that a pass by luck among the "
+        "tries stays under {alpha}. The frontier is of "
         "the staffings tried, not a proof that none untried does better. With --match, the other model's levels "
         "are its means over {match_reps} replications, taken as fixed."
     ).format(

@@ -35,7 +35,10 @@ from ..files import atomic_write
 from .evaluate import CONFIRM_FROM, Judgement, judge, key, replication, wage_cost
 from .spec import Target, Variable
 
-CONFIRM_TRIES = 3  # each confirmation at level 1 - alpha/(k * CONFIRM_TRIES): a pass by luck among the tries <= alpha
+#: Staffings the confirmation may try in turn.  Every bound, in the search and in the confirmation, is at level
+#: 1 - alpha/(k * CONFIRM_TRIES): a pass by luck among the tries stays under alpha, and the search accepts only
+#: what the confirmation can pass.
+CONFIRM_TRIES = 3
 SAMPLERS = ("tpe", "grid", "random")
 #: Fields that are staff: one level less of them costs less (the others, such as a share stationed or the grid
 #: leaders taken from the intake staff, move staff about).
@@ -96,11 +99,11 @@ class Problem:
         spec |= {"max_replications": self.max_replications, "seed": self.seed, "wages": self.wages}
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-    def judged(self, reps: pd.DataFrame, alpha: float | None = None) -> Judgement:
-        """The verdict on ``reps`` (at ``alpha``, the problem's by default)."""
+    def judged(self, reps: pd.DataFrame) -> Judgement:
+        """The verdict on ``reps``: each bound at level 1 - alpha/(k * CONFIRM_TRIES) (see :data:`CONFIRM_TRIES`)."""
         if self.wages is not None:
             reps = reps.assign(wage_cost=wage_cost(reps, self.wages))
-        return judge(reps, self.targets, self.alpha if alpha is None else alpha)
+        return judge(reps, self.targets, self.alpha / CONFIRM_TRIES)
 
     def score(self, j: Judgement) -> float:
         """The objective as Optuna minimises or maximises it: the cost, or the metric's mean."""
@@ -426,7 +429,7 @@ def _confirm(problem: Problem, outcome: Outcome, evals: Evaluations, workers: in
         values = {v.path: row[v.path] for v in problem.variables}
         evals.fill(problem, {row["key"]: (values, fresh)}, workers, scheduler)
         reps = evals.of(row["key"], confirm=True).loc[list(fresh)]  # these, not every fresh one cached
-        j = problem.judged(reps, problem.alpha / CONFIRM_TRIES)
+        j = problem.judged(reps)
         outcome.confirmations.append((row["key"], j))
         if problem.acceptable(j):
             outcome.chosen, outcome.confirmed = values, j
