@@ -218,11 +218,11 @@ def test_command_writes_a_scenario_that_runs(tmp_path):
         "--minimize",
         "headcount",
         "--reps",
-        "3",
+        "5",
         "--confirm-reps",
-        "3",
+        "5",
         "--max-reps",
-        "3",
+        "5",
         "--trials",
         "4",
         "--workers",
@@ -234,6 +234,7 @@ def test_command_writes_a_scenario_that_runs(tmp_path):
     out = tmp_path / "o"
     for f in ("trials.csv", "chosen.csv", "confirmed.csv", "frontier.csv", "frontier.png", "report.html"):
         assert (out / f).is_file(), f
+    assert "the least staffing found" in r.stdout, r.stdout  # M/M/c: W(4) = 1.21 h, W(5) = 1.05 h meet 1.5
     chosen = pd.read_csv(out / "chosen.csv").set_index("variable")["chosen"]
     best = yaml.safe_load((out / "best-siloed.yaml").read_text())
     assert best["departments"]["d"]["headcount"] == chosen["departments.d.headcount"]

@@ -425,7 +425,15 @@ def _confirm(problem: Problem, outcome: Outcome, evals: Evaluations, workers: in
     ok = outcome.table[outcome.table["meets_targets"]]
     ok = ok.sort_values(problem.objective, ascending=not problem.maximise, kind="stable")
     fresh = range(CONFIRM_FROM, CONFIRM_FROM + problem.confirm_replications)
-    for row in ok.head(CONFIRM_TRIES).to_dict("records"):
+    failed: set[tuple] = set()
+    need = 0.0  # the margin on the search's replications a staffing needs to be worth trying
+    for row in ok.to_dict("records"):
+        if len(outcome.confirmations) == CONFIRM_TRIES:
+            return
+        searched = evals.of(row["key"]).iloc[: int(row["n_reps"])]
+        seen = _outcomes(problem, searched)
+        if seen in failed or _margin(problem, problem.judged(searched)) < need:
+            continue  # the same simulation as one that failed (its extra staff stood idle), or as close to the edge
         values = {v.path: row[v.path] for v in problem.variables}
         evals.fill(problem, {row["key"]: (values, fresh)}, workers, scheduler)
         reps = evals.of(row["key"], confirm=True).loc[list(fresh)]  # these, not every fresh one cached
@@ -434,3 +442,18 @@ def _confirm(problem: Problem, outcome: Outcome, evals: Evaluations, workers: in
         if problem.acceptable(j):
             outcome.chosen, outcome.confirmed = values, j
             return
+        failed.add(seen)
+        # it fell from its margin on the search's replications to below zero on fresh ones (the search's shared
+        # replications flattered it): the next must clear the targets there by at least that fall
+        need = max(need, _margin(problem, problem.judged(searched)) - _margin(problem, j))
+
+
+def _margin(problem: Problem, j: Judgement) -> float:
+    """How far a verdict clears its targets and budget at the tightest, relative to each level (< 0: it fails)."""
+    return -max(problem.violations(j).values(), default=0.0)
+
+
+def _outcomes(problem: Problem, reps: pd.DataFrame) -> tuple:
+    """What a staffing did on its replications, by target metric: equal for two staffings only when they ran the
+    same simulation (common random numbers), e.g. when the staff one has more of stood idle."""
+    return tuple(tuple(reps[t.metric].round(12)) if t.metric in reps else () for t in problem.targets)
