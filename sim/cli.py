@@ -813,12 +813,12 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_optimise(args) -> int:
-    from .optimise.plan import matching, merged_spec, problems, write
-    from .optimise.spec import find_metric, parse_variable
     import pandas as pd
 
+    from .optimise.plan import matching, merged_spec, problems, write
     from .optimise.report import finding, target_lines
     from .optimise.search import Outcome, search
+    from .optimise.spec import find_metric, parse_variable
     from .output import ResultsFolder
 
     sc, out, command, started = _setup(args, "-optimise")

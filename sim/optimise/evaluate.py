@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioError
-from ..statistics import t_quantile
+from ..statistics import mean_ci
 from .spec import Target
 
 #: The first replication of a confirmation: fresh issue streams, never used by the search.
@@ -96,14 +96,11 @@ def judge(reps: pd.DataFrame, targets: list[Target], alpha: float = 0.05) -> Jud
     j = Judgement(reps, targets, level)
     for t in targets:
         x = reps[t.metric].to_numpy(dtype=float) if t.metric in reps else np.array([math.nan])
-        n = len(x)
-        mean = float(x.mean()) if n else math.nan
-        if n < 2 or np.isnan(x).any():
-            j.means[t.metric], j.bounds[t.metric] = mean, math.nan
+        if np.isnan(x).any():  # a replication that never reached the metric: missing, not averaged away
+            j.means[t.metric], j.bounds[t.metric] = math.nan, math.nan
             continue
-        half = t_quantile(1 - 2 * (1 - level), n - 1) * float(x.std(ddof=1)) / math.sqrt(n)
-        j.means[t.metric] = mean
-        j.bounds[t.metric] = mean - half if t.op == ">=" else mean + half
+        mean, lo, hi = mean_ci(x, 2 * level - 1)  # its one end is the one-sided bound at ``level``
+        j.means[t.metric], j.bounds[t.metric] = mean, float(lo if t.op == ">=" else hi)
     return j
 
 

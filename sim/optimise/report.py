@@ -186,7 +186,7 @@ def held(outcome: Outcome, row: pd.Series, metric: str) -> str:
     """What holds ``metric`` at staffing ``row`` (the most of everything): the busiest role, the mechanisms."""
     p = outcome.problem
     assert outcome.evals is not None
-    reps = outcome.evals.of(row["key"]).iloc[: int(row["n_reps"])].mean()
+    reps = outcome.evals.searched(row["key"], int(row["n_reps"])).mean()
     roles = reps.filter(like="utilisation@").sort_values(ascending=False)
     if not len(roles):
         return ""

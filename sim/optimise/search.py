@@ -87,9 +87,9 @@ class Problem:
         """A staffing (``path: value``) from a trial's parameters."""
         return {v.path: v.value(params[v.path]) for v in self.variables}
 
-    def snapped(self, values: dict) -> dict:
-        """Optuna parameters of the level of each variable nearest ``values`` (the scenario's own staffing)."""
-        return {v.path: min(v.levels, key=lambda x: abs(x - values.get(v.path, v.base))) for v in self.variables}
+    def own(self) -> dict:
+        """Optuna parameters of the scenario's own staffing: each variable's level nearest its scenario value."""
+        return {v.path: min(v.levels, key=lambda x: abs(x - v.base)) for v in self.variables}
 
     def fingerprint(self) -> str:
         """What makes two searches the same search (a results folder holds one)."""
@@ -140,6 +140,11 @@ class Evaluations:
     def _add(self, k: str, rows: pd.DataFrame) -> None:
         old = self.reps.get(k)
         self.reps[k] = rows if old is None else pd.concat([old, rows]).sort_index()
+
+    def searched(self, k: str, n: int) -> pd.DataFrame:
+        """The first ``n`` replications of staffing ``k`` (0 to n - 1, shared by every staffing): what it was
+        judged on in the search."""
+        return self.of(k).iloc[:n]
 
     def of(self, k: str, confirm: bool = False) -> pd.DataFrame:
         """The replications of staffing ``k``: the search's, or the confirmation's."""
@@ -225,8 +230,7 @@ def open_study(problem: Problem, out: Path, fresh: bool = False):
             for levels in itertools.product(*(v.levels for v in problem.variables)):
                 study.enqueue_trial(dict(zip((v.path for v in problem.variables), levels)))
             return study
-        base = {v.path: v.base for v in problem.variables}
-        study.enqueue_trial(problem.snapped(base))  # the scenario's own staffing, snapped to the levels
+        study.enqueue_trial(problem.own())  # the scenario's own staffing, snapped to the levels
         study.enqueue_trial({v.path: v.levels[-1] for v in problem.variables})  # the most of everything
     elif mark != problem.fingerprint():
         raise ScenarioError(
@@ -352,7 +356,7 @@ def _judge_batch(problem: Problem, study, batch: list, evals: Evaluations, worke
             k = key(staffing[t.number])
             if k in evals.errors:
                 continue
-            j = problem.judged(evals.of(k).iloc[: n[t.number]])
+            j = problem.judged(evals.searched(k, n[t.number]))
             # near a target (means met, bounds not), or about to become the best: judged on more replications,
             # so that the incumbent is never a staffing that met its targets on a few lucky ones
             close = j.undecided or problem.acceptable(j)
@@ -367,7 +371,7 @@ def _judge_batch(problem: Problem, study, batch: list, evals: Evaluations, worke
             t.set_user_attr("error", evals.errors[k])
             study.tell(t, state=TrialState.FAIL)
             continue
-        j = problem.judged(evals.of(k).iloc[: n[t.number]])
+        j = problem.judged(evals.searched(k, n[t.number]))
         score = problem.score(j)
         for name, v in problem.violations(j).items():
             t.set_constraint(name, v)
@@ -400,9 +404,9 @@ def describe(problem: Problem, table: pd.DataFrame, evals: Evaluations) -> pd.Da
     """``table`` with each staffing's capacity, objective, each target's mean and bound, and its verdict."""
     extra = []
     exact = all(v.base in v.levels for v in problem.variables)  # else the scenario's staffing was not judged
-    base = key(problem.values(problem.snapped({}))) if exact else None
+    base = key(problem.values(problem.own())) if exact else None
     for row in table.itertuples():
-        reps = evals.of(row.key).iloc[: row.n_reps]
+        reps = evals.searched(row.key, row.n_reps)
         j = problem.judged(reps)
         e: dict[str, object] = {"headcount": j.cost("headcount"), "staffed_hours": j.cost("staffed_hours")}
         if problem.wages is not None:
@@ -430,9 +434,9 @@ def _confirm(problem: Problem, outcome: Outcome, evals: Evaluations, workers: in
     for row in ok.to_dict("records"):
         if len(outcome.confirmations) == CONFIRM_TRIES:
             return
-        searched = evals.of(row["key"]).iloc[: int(row["n_reps"])]
-        seen = _outcomes(problem, searched)
-        if seen in failed or _margin(problem, problem.judged(searched)) < need:
+        searched = evals.searched(row["key"], int(row["n_reps"]))
+        seen, margin = _outcomes(problem, searched), _margin(problem, problem.judged(searched))
+        if seen in failed or margin < need:
             continue  # the same simulation as one that failed (its extra staff stood idle), or as close to the edge
         values = {v.path: row[v.path] for v in problem.variables}
         evals.fill(problem, {row["key"]: (values, fresh)}, workers, scheduler)
@@ -445,7 +449,7 @@ def _confirm(problem: Problem, outcome: Outcome, evals: Evaluations, workers: in
         failed.add(seen)
         # it fell from its margin on the search's replications to below zero on fresh ones (the search's shared
         # replications flattered it): the next must clear the targets there by at least that fall
-        need = max(need, _margin(problem, problem.judged(searched)) - _margin(problem, j))
+        need = max(need, margin - _margin(problem, j))
 
 
 def _margin(problem: Problem, j: Judgement) -> float:
