@@ -542,3 +542,18 @@ def test_a_search_folder_killed_mid_write_is_still_a_results_folder(tmp_path):
     assert foreign_entries(tmp_path) == []
     (tmp_path / "notes.txt").write_text("")
     assert foreign_entries(tmp_path) == ["notes.txt"]
+
+
+def test_the_report_states_the_variables_only_one_model_has():
+    """By default the merged grid also varies its own levers (grid leaders per area, stationed share): the report
+    says so, as docs/fairness.md asks of every difference between the arms."""
+    from sim.optimise.plan import merged_spec, problems
+    from sim.optimise.report import own_variables
+    from sim.optimise.search import Outcome
+    from sim.scenario import load_scenario
+
+    plan = problems(load_scenario(None, []), merged_spec(None, targets=["响应率>=0.9"]), ["siloed", "merged"], "tpe", 4)
+    said = own_variables([Outcome(p, pd.DataFrame()) for p in plan])
+    assert "merged comprehensive grid: merged.grid_leaders_per_area, merged.stationed_share" in said
+    assert "siloed line grids:" not in said
+    assert own_variables([Outcome(plan[0], pd.DataFrame())]) == ""

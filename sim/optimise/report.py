@@ -358,6 +358,20 @@ def target_lines(outcomes: list[Outcome]) -> list[str]:
     return out
 
 
+def own_variables(outcomes: list[Outcome]) -> str:
+    """The decision variables one model has and another has not (the merged grid's own levers), said plainly: a
+    difference between the searches, which the report must state (docs/fairness.md)."""
+    paths = {o.problem.model: [v.path for v in o.problem.variables] for o in outcomes}
+    shared = set.intersection(*(set(p) for p in paths.values())) if paths else set()
+    own = {m: [p for p in ps if p not in shared] for m, ps in paths.items()}
+    said = [f"{_model(m)}: {', '.join(ps)}" for m, ps in own.items() if ps]
+    if len(paths) < 2 or not said:
+        return ""
+    return _("Decision variables one model has and the other has not (its own levers): {which}.").format(
+        which=_("; ").join(said)
+    )
+
+
 def document(outcomes: list[Outcome], explanations: dict[str, list[str]], command: str, plots: bool) -> Document:
     """The report of a search: finding, each model's staffing and confirmation, the frontier, the method."""
     p0 = outcomes[0].problem
@@ -398,7 +412,7 @@ def document(outcomes: list[Outcome], explanations: dict[str, list[str]], comman
         batch=p0.batch,
         confirm=p0.confirm_replications,
     )
-    sections.append(Section(_("Method"), [Text(method)]))
+    sections.append(Section(_("Method"), [Text(method), *([Text(only)] if (only := own_variables(outcomes)) else [])]))
     sections.append(Section(_("Reproduce"), [Code(command)]))
     title = _("{name}: staffing optimisation").format(name=p0.raw["name"])
     return Document(title, " ".join(finding(outcomes)), sections)
